@@ -1,0 +1,72 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace slurm_exporter::http {
+
+/// The exposition text of one snapshot, shared by every scrape that serves it.
+using MetricsBody = std::shared_ptr<const std::string>;
+
+/// Asks for the current metrics. Called on an HTTP thread; the provider must call `done`
+/// exactly once, from any thread, possibly before returning. It must not block.
+using MetricsProvider = std::function<void(std::function<void(MetricsBody)> done)>;
+
+/// Listening and connection limits. Defaults suit a Prometheus scraper on a controller.
+struct ServerOptions {
+  /// Go-style listen address: ":9092" (all interfaces), "127.0.0.1:9092", "[::1]:9092",
+  /// "localhost:0" (port 0 binds an ephemeral port; see Server::port()).
+  std::string listen_address = ":9092";
+  /// Path that serves the metrics, e.g. "/metrics".
+  std::string telemetry_path = "/metrics";
+  /// Time to read one whole request (line + headers); slow clients are closed after it.
+  std::chrono::milliseconds read_timeout{10'000};
+  /// Time a keep-alive connection may sit idle between requests.
+  std::chrono::milliseconds idle_timeout{60'000};
+  /// Time to write one response.
+  std::chrono::milliseconds write_timeout{30'000};
+  /// Limit on request line + headers, bytes.
+  std::size_t max_header_bytes = 8 * 1024;
+  /// Limit on a request body, bytes (GET/HEAD carry none).
+  std::size_t max_body_bytes = 4 * 1024;
+  /// Connections served at once; more are accepted and closed at once.
+  std::size_t max_connections = 512;
+};
+
+/// The listen address could not be parsed, resolved or bound.
+class ListenError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The HTTP side: a Boost.Beast server on its own io_context. Construction binds and listens
+/// (throws ListenError with the address and the system's reason); run() serves until stop() or
+/// SIGINT/SIGTERM. Beast and Asio stay inside this class's implementation.
+class Server {
+ public:
+  Server(ServerOptions options, MetricsProvider provider);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// The bound TCP port (the real one when the address asked for port 0).
+  std::uint16_t port() const;
+
+  /// Serves on the calling thread until stop() is called or SIGINT/SIGTERM arrives
+  /// (when `handle_signals`). Returns the signal number that stopped it, or 0.
+  int run(bool handle_signals = true);
+
+  /// Stops run() from any thread; in-flight responses are abandoned.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace slurm_exporter::http
