@@ -28,7 +28,8 @@ std::string_view level_name(Level l) {
 
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;
-  for (unsigned char c : v) {
+  for (char ch : v) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f) return true;
   }
   return false;
@@ -40,7 +41,8 @@ void append_value(std::string& out, std::string_view v) {
     return;
   }
   out.push_back('"');
-  for (unsigned char c : v) {
+  for (char ch : v) {
+    const auto c = static_cast<unsigned char>(ch);
     switch (c) {
       case '"': out.append("\\\""); break;
       case '\\': out.append("\\\\"); break;

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <vector>
+
+#include "slurm_exporter/metrics/family.hpp"
+#include "slurm_exporter/slurm/snapshot.hpp"
+
+namespace slurm_exporter::collectors {
+
+/// The node states that always get a series (0 when no node is in them).
+inline constexpr const char* kUsualNodeStates[] = {"idle",     "mixed",   "allocated", "down",
+                                                   "drained",  "draining", "completing"};
+
+/// Cluster and per-partition families (rivosinc-compatible names) from one node load:
+/// slurm_cpus_*, slurm_cpu_load, slurm_node_count_per_state, slurm_mem_* and slurm_partition_*.
+/// Memory in bytes. Cluster totals count each node once; partition families count a node in
+/// every partition it belongs to. Pure and deterministic (samples sorted by labels).
+std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data);
+
+}  // namespace slurm_exporter::collectors

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "slurm_exporter/slurm/backend.hpp"
+
+namespace slurm_exporter::scrape {
+
+/// The exposition text of one poll, shared by every scrape that serves it.
+using Text = std::shared_ptr<const std::string>;
+
+/// Tracks failure streaks so each collector logs its error once per streak, and recovery once.
+class FailureLog {
+ public:
+  /// Logs at error on the first failure of a streak, at debug on repeats.
+  void failed(const std::string& collector, const std::string& error);
+  /// Logs at info when a streak ends.
+  void succeeded(const std::string& collector);
+
+ private:
+  std::vector<std::string> failing_;
+};
+
+/// Runs one poll: loads nodes and jobs from `backend`, turns them into families, appends the
+/// exporter's own families and renders text format 0.0.4. Never throws for Slurm errors: a
+/// failed load gives collector_success 0 for that collector and, if every load failed,
+/// slurm_up 0.
+std::string poll_once(slurm::Backend& backend, FailureLog& failures);
+
+/// Owns the backend on its own thread (every Slurm call happens there) and caches the rendered
+/// text. A request gets the cached text while it is younger than `poll_limit`; otherwise one
+/// poll runs and every request that arrives meanwhile waits for that same poll.
+class Poller {
+ public:
+  /// Makes the backend on the poller's thread (libslurm wants one thread).
+  using BackendFactory = std::function<std::unique_ptr<slurm::Backend>()>;
+
+  /// Starts the thread and creates the backend there; rethrows the factory's exception.
+  Poller(BackendFactory factory, std::chrono::milliseconds poll_limit);
+  /// Stops the thread after the poll in flight, if any. Pending requests are dropped.
+  ~Poller();
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+
+  /// Calls `done` with the text, on the caller's thread when cached, else on the poller's
+  /// thread after the poll. Never blocks.
+  void get(std::function<void(Text)> done);
+
+  /// Number of polls run so far (for tests).
+  std::size_t polls() const;
+
+ private:
+  void run(BackendFactory factory, std::exception_ptr& init_error, bool& init_done);
+
+  const std::chrono::milliseconds poll_limit_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  Text cached_;
+  std::chrono::steady_clock::time_point cached_at_;
+  std::vector<std::function<void(Text)>> waiters_;
+  bool refresh_requested_ = false;
+  bool stopping_ = false;
+  std::size_t polls_ = 0;
+  std::unique_ptr<slurm::Backend> backend_;
+  std::thread thread_;
+};
+
+}  // namespace slurm_exporter::scrape

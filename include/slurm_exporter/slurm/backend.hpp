@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "slurm_exporter/slurm/snapshot.hpp"
+
+namespace slurm_exporter::slurm {
+
+/// A source of Slurm state: libslurm RPCs or the Slurm commands' output.
+/// Not thread-safe: the poller calls it from one thread only.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  /// "libslurm" or "cli" (the build_info `backend` label).
+  virtual std::string_view name() const = 0;
+
+  /// Version of the Slurm the backend talks to, e.g. "22.05.8".
+  virtual std::string slurm_version() const = 0;
+
+  /// Nodes and partitions, each node with its partitions. Throws BackendError.
+  virtual NodeData load_nodes() = 0;
+
+  /// Every job and array task slurmctld knows (squeue -r). Throws BackendError.
+  virtual std::vector<Job> load_jobs() = 0;
+};
+
+}  // namespace slurm_exporter::slurm

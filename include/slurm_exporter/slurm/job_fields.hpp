@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace slurm_exporter::slurm {
+
+/// Slurm 22.05's job state encoding (slurm.h enum job_states and JOB_* flags); the libslurm
+/// backend static_asserts that these match the header.
+namespace job_state {
+inline constexpr std::uint32_t kBaseMask = 0x000000ff;
+inline constexpr std::uint32_t kPending = 0, kRunning = 1, kSuspended = 2, kComplete = 3,
+                               kCancelled = 4, kFailed = 5, kTimeout = 6, kNodeFail = 7,
+                               kPreempted = 8, kBootFail = 9, kDeadline = 10, kOom = 11;
+inline constexpr std::uint32_t kRequeue = 1u << 10, kRequeueHold = 1u << 11,
+                               kSpecialExit = 1u << 12, kResizing = 1u << 13,
+                               kConfiguring = 1u << 14, kCompleting = 1u << 15,
+                               kStopped = 1u << 16, kRevoked = 1u << 19, kRequeueFed = 1u << 20,
+                               kResvDelHold = 1u << 21, kSignaling = 1u << 22,
+                               kStageOut = 1u << 23;
+}  // namespace job_state
+
+/// The state as squeue %T prints it (Slurm's job_state_string): flags first
+/// (COMPLETING, CONFIGURING, …), then the base state (PENDING, RUNNING, …).
+std::string job_state_name(std::uint32_t state);
+
+/// Whether squeue lists a job in this state by default: pending, running, suspended or
+/// completing (finished jobs are left out).
+bool squeue_lists(std::uint32_t state);
+
+/// The `mem=` value of a TRES string such as "cpu=2,mem=1400M,node=1" in bytes (no suffix or
+/// M = MiB; K, G, T, P likewise binary). nullopt when absent. Throws ParseError on a malformed
+/// value.
+std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres);
+
+/// Number of task IDs in a job array expression as squeue/scontrol print it:
+/// "1-5,7,10-20:2%4" → 5 + 1 + 6 = 12 (a "%N" throttle suffix is ignored). Throws ParseError.
+std::uint64_t count_array_tasks(std::string_view expr);
+
+}  // namespace slurm_exporter::slurm

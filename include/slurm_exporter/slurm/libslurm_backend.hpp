@@ -1,0 +1,36 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "slurm_exporter/slurm/backend.hpp"
+
+namespace slurm_exporter::slurm {
+
+/// Talks to slurmctld through libslurm's RPCs (slurm_load_node, slurm_load_partitions,
+/// slurm_load_jobs). Keeps each previous message and passes its last_update, reusing it when
+/// Slurm answers SLURM_NO_CHANGE_IN_DATA. Every call must come from the thread that
+/// constructed it (libslurm is not documented as thread-safe).
+class LibslurmBackend final : public Backend {
+ public:
+  /// Calls slurm_init() with `slurm_conf` (empty: SLURM_CONF or Slurm's default path). Only
+  /// one instance per process. Throws BackendError if the configuration file is missing or
+  /// unreadable (libslurm itself would exit the process).
+  explicit LibslurmBackend(const std::string& slurm_conf);
+  ~LibslurmBackend() override;
+
+  std::string_view name() const override { return "libslurm"; }
+  std::string slurm_version() const override;
+  NodeData load_nodes() override;
+  std::vector<Job> load_jobs() override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The configuration file libslurm will read: `flag_value`, else $SLURM_CONF, else the
+/// compiled-in default (/etc/slurm/slurm.conf on Debian).
+std::string effective_slurm_conf(const std::string& flag_value);
+
+}  // namespace slurm_exporter::slurm

@@ -1,0 +1,63 @@
+// Wires flags, the poller (libslurm on its own thread) and the HTTP server together.
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "slurm_exporter/app/flags.hpp"
+#include "slurm_exporter/build_info.hpp"
+#include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/http/server.hpp"
+#include "slurm_exporter/log.hpp"
+#include "slurm_exporter/scrape/poller.hpp"
+#include "slurm_exporter/slurm/libslurm_backend.hpp"
+
+namespace se = slurm_exporter;
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  se::app::Config config;
+  try {
+    config = se::app::parse_flags(args);
+  } catch (const se::ConfigError& e) {
+    std::fprintf(stderr, "prometheus-slurm-exporter: %s\n\n%s", e.what(),
+                 se::app::usage().c_str());
+    return 2;
+  }
+  if (config.show_help) {
+    std::fputs(se::app::usage().c_str(), stdout);
+    return 0;
+  }
+  if (config.show_version) {
+    std::printf("prometheus-slurm-exporter %s (revision %s, built for Slurm %s)\n",
+                se::build_info::kVersion,
+                *se::build_info::kRevision ? se::build_info::kRevision : "unknown",
+                se::build_info::kSlurmVersion);
+    return 0;
+  }
+  se::log::set_level(config.log_level);
+
+  try {
+    se::scrape::Poller poller(
+        [conf = config.slurm_conf] { return std::make_unique<se::slurm::LibslurmBackend>(conf); },
+        config.poll_limit);
+    se::http::ServerOptions options;
+    options.listen_address = config.listen_address;
+    options.telemetry_path = config.telemetry_path;
+    se::http::Server server(options, [&poller](auto done) { poller.get(std::move(done)); });
+    se::log::info("starting", {{"version", se::build_info::kVersion},
+                               {"backend", config.backend},
+                               {"slurm_conf", se::slurm::effective_slurm_conf(config.slurm_conf)},
+                               {"poll_limit_ms", std::to_string(config.poll_limit.count())}});
+    const int sig = server.run();
+    se::log::info("shutting down", {{"signal", std::to_string(sig)}});
+  } catch (const std::exception& e) {
+    se::log::error("fatal", {{"err", e.what()}});
+    return 1;
+  }
+  return 0;
+}

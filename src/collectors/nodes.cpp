@@ -1,0 +1,86 @@
+#include "slurm_exporter/collectors/nodes.hpp"
+
+#include "slurm_exporter/collectors/detail/sample_map.hpp"
+
+namespace slurm_exporter::collectors {
+using detail::gauge;
+using detail::SampleMap;
+
+std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
+  double cpus_total = 0, cpus_idle = 0, cpu_load = 0;
+  double mem_real = 0, mem_alloc = 0, mem_free = 0;
+  SampleMap cpus_per_state, nodes_per_state;
+  for (const char* s : kUsualNodeStates) {
+    cpus_per_state[{s}] = 0;
+    nodes_per_state[{s}] = 0;
+  }
+
+  SampleMap p_total, p_idle, p_real, p_free, p_load, p_weight;
+  SampleMap p_alloc_cpus, p_alloc_mem, p_nodes;
+  auto add_partition = [&](const std::string& p) {
+    p_total.try_emplace({p}, 0);
+    p_idle.try_emplace({p}, 0);
+    p_real.try_emplace({p}, 0);
+    p_free.try_emplace({p}, 0);
+    p_load.try_emplace({p}, 0);
+    p_weight.try_emplace({p}, 0);
+    for (const char* s : kUsualNodeStates) {
+      p_alloc_cpus.try_emplace({p, s}, 0);
+      p_alloc_mem.try_emplace({p, s}, 0);
+      p_nodes.try_emplace({p, s}, 0);
+    }
+  };
+  for (const auto& p : data.partitions) add_partition(p.name);
+
+  for (const auto& n : data.nodes) {
+    const auto cpus = static_cast<double>(n.cpus);
+    const auto idle = static_cast<double>(n.idle_cpus);
+    const auto alloc = static_cast<double>(n.alloc_cpus);
+    const auto real = static_cast<double>(n.real_memory_bytes);
+    const auto used = static_cast<double>(n.alloc_memory_bytes);
+    const auto free = static_cast<double>(n.free_memory_bytes);
+    cpus_total += cpus;
+    cpus_idle += idle;
+    cpu_load += n.cpu_load;
+    mem_real += real;
+    mem_alloc += used;
+    mem_free += free;
+    cpus_per_state[{n.state_name}] += cpus;
+    nodes_per_state[{n.state_name}] += 1;
+    for (const auto& p : n.partitions) {
+      add_partition(p);
+      p_total[{p}] += cpus;
+      p_idle[{p}] += idle;
+      p_real[{p}] += real;
+      p_free[{p}] += free;
+      p_load[{p}] += n.cpu_load;
+      p_weight[{p}] += n.weight;
+      p_alloc_cpus[{p, n.state_name}] += alloc;
+      p_alloc_mem[{p, n.state_name}] += used;
+      p_nodes[{p, n.state_name}] += 1;
+    }
+  }
+
+  std::vector<metrics::Family> out;
+  out.reserve(17);
+  out.push_back(gauge("slurm_cpus_total", "Total CPUs of all nodes (slurm_load_node cpus; sinfo %C total)", cpus_total));
+  out.push_back(gauge("slurm_cpus_idle", "Idle CPUs of all nodes, none on drained or down nodes (sinfo %C idle)", cpus_idle));
+  out.push_back(gauge("slurm_cpu_load", "Sum of the nodes' load averages (slurm_load_node cpu_load; sinfo %O)", cpu_load));
+  out.push_back(gauge("slurm_cpus_per_state", "Total CPUs of the nodes in each state; state as sinfo -N %T prints it", {"state"}, cpus_per_state));
+  out.push_back(gauge("slurm_node_count_per_state", "Nodes in each state; state as sinfo -N %T prints it", {"state"}, nodes_per_state));
+  out.push_back(gauge("slurm_mem_real", "Configured memory of all nodes in bytes (slurm_load_node real_memory; sinfo %m)", mem_real));
+  out.push_back(gauge("slurm_mem_alloc", "Memory allocated to jobs on all nodes in bytes (slurm_load_node alloc memory; scontrol AllocMem)", mem_alloc));
+  out.push_back(gauge("slurm_mem_free", "Free memory of all nodes in bytes, N/A counted as 0 (slurm_load_node free_mem; sinfo %e)", mem_free));
+  out.push_back(gauge("slurm_partition_total_cpus", "Total CPUs of the partition's nodes (sinfo %C total)", {"partition"}, p_total));
+  out.push_back(gauge("slurm_partition_idle_cpus", "Idle CPUs of the partition's nodes (sinfo %C idle)", {"partition"}, p_idle));
+  out.push_back(gauge("slurm_partition_alloc_cpus", "Allocated CPUs of the partition's nodes, by node state (sinfo %C allocated, %T)", {"partition", "state"}, p_alloc_cpus));
+  out.push_back(gauge("slurm_partition_real_mem", "Configured memory of the partition's nodes in bytes (sinfo %m)", {"partition"}, p_real));
+  out.push_back(gauge("slurm_partition_free_mem", "Free memory of the partition's nodes in bytes (sinfo %e)", {"partition"}, p_free));
+  out.push_back(gauge("slurm_partition_alloc_mem", "Allocated memory of the partition's nodes in bytes, by node state (scontrol AllocMem, sinfo %T)", {"partition", "state"}, p_alloc_mem));
+  out.push_back(gauge("slurm_partition_node_count", "Nodes of the partition by node state (sinfo -N %T)", {"partition", "state"}, p_nodes));
+  out.push_back(gauge("slurm_partition_cpu_load", "Sum of the load averages of the partition's nodes (sinfo %O)", {"partition"}, p_load));
+  out.push_back(gauge("slurm_partition_weight", "Sum of the scheduling weights of the partition's nodes (sinfo %w)", {"partition"}, p_weight));
+  return out;
+}
+
+}  // namespace slurm_exporter::collectors

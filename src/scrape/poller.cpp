@@ -1,0 +1,174 @@
+#include "slurm_exporter/scrape/poller.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include "slurm_exporter/collectors/exporter.hpp"
+#include "slurm_exporter/collectors/jobs.hpp"
+#include "slurm_exporter/collectors/nodes.hpp"
+#include "slurm_exporter/log.hpp"
+#include "slurm_exporter/metrics/exposition.hpp"
+
+namespace slurm_exporter::scrape {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Runs one collector: the load and the conversion to families. A failure is reported in its
+// status and the families it would have produced are left out, never stale ones.
+template <typename Load, typename Collect>
+collectors::CollectorStatus run_collector(const std::string& name, Load load, Collect collect,
+                                          std::vector<metrics::Family>& out, double& load_ms,
+                                          FailureLog& failures) {
+  collectors::CollectorStatus status{name, false, 0.0};
+  const auto start = Clock::now();
+  try {
+    auto data = load();
+    load_ms = seconds_since(start) * 1000.0;
+    auto families = collect(data);
+    std::move(families.begin(), families.end(), std::back_inserter(out));
+    status.success = true;
+    failures.succeeded(name);
+  } catch (const std::exception& e) {
+    load_ms = seconds_since(start) * 1000.0;
+    failures.failed(name, e.what());
+  }
+  status.duration_seconds = seconds_since(start);
+  return status;
+}
+
+}  // namespace
+
+void FailureLog::failed(const std::string& collector, const std::string& error) {
+  if (std::find(failing_.begin(), failing_.end(), collector) != failing_.end()) {
+    log::debug("collector still failing", {{"collector", collector}, {"err", error}});
+    return;
+  }
+  failing_.push_back(collector);
+  log::error("collector failed", {{"collector", collector}, {"err", error}});
+}
+
+void FailureLog::succeeded(const std::string& collector) {
+  const auto it = std::find(failing_.begin(), failing_.end(), collector);
+  if (it == failing_.end()) return;
+  failing_.erase(it);
+  log::info("collector recovered", {{"collector", collector}});
+}
+
+std::string poll_once(slurm::Backend& backend, FailureLog& failures) {
+  collectors::ExporterStatus status;
+  status.backend = std::string(backend.name());
+  status.slurm_version = backend.slurm_version();
+  std::vector<metrics::Family> families;
+
+  status.collectors.push_back(run_collector(
+      "node", [&] { return backend.load_nodes(); },
+      [](const slurm::NodeData& d) { return collectors::collect_nodes(d); }, families,
+      status.node_load_ms, failures));
+  status.collectors.push_back(run_collector(
+      "job", [&] { return backend.load_jobs(); },
+      [](const std::vector<slurm::Job>& j) { return collectors::collect_jobs(j); }, families,
+      status.job_load_ms, failures));
+
+  status.slurm_up = std::any_of(status.collectors.begin(), status.collectors.end(),
+                                [](const auto& c) { return c.success; });
+  auto own = collectors::collect_exporter(status);
+  std::move(own.begin(), own.end(), std::back_inserter(families));
+
+  std::string text;
+  text.reserve(16 * 1024);
+  metrics::write_text(families, text);
+  return text;
+}
+
+Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit)
+    : poll_limit_(poll_limit) {
+  std::exception_ptr init_error;
+  bool init_done = false;
+  thread_ = std::thread([this, f = std::move(factory), &init_error, &init_done]() mutable {
+    run(std::move(f), init_error, init_done);
+  });
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return init_done; });
+  if (init_error) {
+    lock.unlock();
+    thread_.join();
+    std::rethrow_exception(init_error);
+  }
+}
+
+Poller::~Poller() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Poller::get(std::function<void(Text)> done) {
+  std::unique_lock lock(mutex_);
+  if (cached_ && Clock::now() - cached_at_ < poll_limit_) {
+    Text text = cached_;
+    lock.unlock();
+    done(std::move(text));
+    return;
+  }
+  waiters_.push_back(std::move(done));
+  if (!refresh_requested_) {
+    refresh_requested_ = true;
+    lock.unlock();
+    cv_.notify_all();
+  }
+}
+
+std::size_t Poller::polls() const {
+  std::lock_guard lock(mutex_);
+  return polls_;
+}
+
+void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& init_done) {
+  try {
+    backend_ = factory();
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    init_error = std::current_exception();
+    init_done = true;
+    cv_.notify_all();
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    init_done = true;
+  }
+  cv_.notify_all();
+
+  FailureLog failures;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return stopping_ || refresh_requested_; });
+      if (stopping_) break;
+    }
+    const auto started = Clock::now();
+    auto text = std::make_shared<const std::string>(poll_once(*backend_, failures));
+    std::vector<std::function<void(Text)>> waiters;
+    {
+      std::lock_guard lock(mutex_);
+      cached_ = text;
+      // The data is as old as the start of the poll that fetched it.
+      cached_at_ = started;
+      ++polls_;
+      refresh_requested_ = false;
+      waiters.swap(waiters_);
+    }
+    for (auto& w : waiters) w(text);
+  }
+  backend_.reset();
+}
+
+}  // namespace slurm_exporter::scrape

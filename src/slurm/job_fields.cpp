@@ -1,0 +1,115 @@
+#include "slurm_exporter/slurm/job_fields.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "slurm_exporter/errors.hpp"
+
+namespace slurm_exporter::slurm {
+namespace js = job_state;
+
+std::string job_state_name(std::uint32_t s) {
+  // Flag precedence of Slurm 22.05's job_state_string().
+  if (s & js::kCompleting) return "COMPLETING";
+  if (s & js::kStageOut) return "STAGE_OUT";
+  if (s & js::kConfiguring) return "CONFIGURING";
+  if (s & js::kResizing) return "RESIZING";
+  if (s & js::kRequeue) return "REQUEUED";
+  if (s & js::kRequeueFed) return "REQUEUE_FED";
+  if (s & js::kRequeueHold) return "REQUEUE_HOLD";
+  if (s & js::kSpecialExit) return "SPECIAL_EXIT";
+  if (s & js::kStopped) return "STOPPED";
+  if (s & js::kRevoked) return "REVOKED";
+  if (s & js::kResvDelHold) return "RESV_DEL_HOLD";
+  if (s & js::kSignaling) return "SIGNALING";
+  switch (s & js::kBaseMask) {
+    case js::kPending: return "PENDING";
+    case js::kRunning: return "RUNNING";
+    case js::kSuspended: return "SUSPENDED";
+    case js::kComplete: return "COMPLETED";
+    case js::kCancelled: return "CANCELLED";
+    case js::kFailed: return "FAILED";
+    case js::kTimeout: return "TIMEOUT";
+    case js::kNodeFail: return "NODE_FAIL";
+    case js::kPreempted: return "PREEMPTED";
+    case js::kBootFail: return "BOOT_FAIL";
+    case js::kDeadline: return "DEADLINE";
+    case js::kOom: return "OUT_OF_MEMORY";
+    default: return "?";
+  }
+}
+
+bool squeue_lists(std::uint32_t s) {
+  const std::uint32_t base = s & js::kBaseMask;
+  return base == js::kPending || base == js::kRunning || base == js::kSuspended ||
+         (s & js::kCompleting);
+}
+
+namespace {
+
+std::uint64_t parse_u64(std::string_view text, std::string_view what) {
+  std::uint64_t v = 0;
+  const auto* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), end, v);
+  if (text.empty() || r.ec != std::errc() || r.ptr != end) {
+    throw ParseError(fmt::format("invalid {} \"{}\"", what, text));
+  }
+  return v;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres) {
+  while (!tres.empty()) {
+    const auto comma = tres.find(',');
+    const std::string_view item = tres.substr(0, comma);
+    tres = comma == std::string_view::npos ? std::string_view{} : tres.substr(comma + 1);
+    if (item.substr(0, 4) != "mem=") continue;
+    std::string_view value = item.substr(4);
+    std::uint64_t scale = 1024 * 1024;  // Slurm's default memory unit is MiB
+    if (!value.empty()) {
+      switch (value.back()) {
+        case 'K': scale = 1024ULL; break;
+        case 'M': scale = 1024ULL * 1024; break;
+        case 'G': scale = 1024ULL * 1024 * 1024; break;
+        case 'T': scale = 1024ULL * 1024 * 1024 * 1024; break;
+        case 'P': scale = 1024ULL * 1024 * 1024 * 1024 * 1024; break;
+        default: break;
+      }
+      if (value.back() < '0' || value.back() > '9') value.remove_suffix(1);
+    }
+    return parse_u64(value, "TRES memory") * scale;
+  }
+  return std::nullopt;
+}
+
+std::uint64_t count_array_tasks(std::string_view expr) {
+  if (const auto pct = expr.find('%'); pct != std::string_view::npos) expr = expr.substr(0, pct);
+  if (expr.empty()) throw ParseError("empty job array expression");
+  std::uint64_t total = 0;
+  while (!expr.empty()) {
+    const auto comma = expr.find(',');
+    std::string_view item = expr.substr(0, comma);
+    expr = comma == std::string_view::npos ? std::string_view{} : expr.substr(comma + 1);
+    std::uint64_t step = 1;
+    if (const auto colon = item.find(':'); colon != std::string_view::npos) {
+      step = parse_u64(item.substr(colon + 1), "job array step");
+      if (step == 0) throw ParseError(fmt::format("job array step 0 in \"{}\"", item));
+      item = item.substr(0, colon);
+    }
+    const auto dash = item.find('-');
+    if (dash == std::string_view::npos) {
+      parse_u64(item, "job array task id");
+      total += 1;
+      continue;
+    }
+    const auto first = parse_u64(item.substr(0, dash), "job array task id");
+    const auto last = parse_u64(item.substr(dash + 1), "job array task id");
+    if (last < first) throw ParseError(fmt::format("job array range \"{}\" runs backwards", item));
+    total += (last - first) / step + 1;
+  }
+  return total;
+}
+
+}  // namespace slurm_exporter::slurm

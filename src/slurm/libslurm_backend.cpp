@@ -1,0 +1,266 @@
+// The only file that includes <slurm/slurm.h>.
+#include "slurm_exporter/slurm/libslurm_backend.hpp"
+
+#include <pwd.h>
+#include <slurm/slurm.h>
+#include <slurm/slurm_errno.h>
+#include <slurm/slurm_version.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/slurm/job_fields.hpp"
+#include "slurm_exporter/slurm/node_state.hpp"
+
+// libslurm exports these (squeue and sinfo link them) but 22.05's slurm.h does not declare them.
+extern "C" {
+char* slurm_job_reason_string(enum job_state_reason inx);
+bitoff_t slurm_bit_set_count(bitstr_t* b);
+}
+
+namespace slurm_exporter::slurm {
+
+// Our pure decoding uses its own copies of Slurm's encodings; prove they match this header.
+static_assert(node_state::kBaseMask == NODE_STATE_BASE);
+static_assert(node_state::kIdle == NODE_STATE_IDLE && node_state::kMixed == NODE_STATE_MIXED &&
+              node_state::kFuture == NODE_STATE_FUTURE && node_state::kDown == NODE_STATE_DOWN);
+static_assert(node_state::kDrain == NODE_STATE_DRAIN &&
+              node_state::kCompleting == NODE_STATE_COMPLETING &&
+              node_state::kNoRespond == NODE_STATE_NO_RESPOND &&
+              node_state::kPoweredDown == NODE_STATE_POWERED_DOWN &&
+              node_state::kFail == NODE_STATE_FAIL && node_state::kMaint == NODE_STATE_MAINT &&
+              node_state::kRes == NODE_STATE_RES && node_state::kPlanned == NODE_STATE_PLANNED &&
+              node_state::kInvalidReg == NODE_STATE_INVALID_REG &&
+              node_state::kRebootIssued == NODE_STATE_REBOOT_ISSUED &&
+              node_state::kRebootRequested == NODE_STATE_REBOOT_REQUESTED &&
+              node_state::kPowerDown == NODE_STATE_POWER_DOWN &&
+              node_state::kPoweringDown == NODE_STATE_POWERING_DOWN &&
+              node_state::kPoweringUp == NODE_STATE_POWERING_UP &&
+              node_state::kPowerUp == NODE_STATE_POWER_UP && node_state::kCloud == NODE_STATE_CLOUD &&
+              node_state::kNet == NODE_STATE_NET && node_state::kResume == NODE_RESUME &&
+              node_state::kRebootCancel == NODE_STATE_REBOOT_CANCEL &&
+              node_state::kDynamicFuture == NODE_STATE_DYNAMIC_FUTURE &&
+              node_state::kDynamicNorm == NODE_STATE_DYNAMIC_NORM);
+static_assert(job_state::kBaseMask == JOB_STATE_BASE && job_state::kOom == JOB_OOM &&
+              job_state::kCompleting == JOB_COMPLETING &&
+              job_state::kConfiguring == JOB_CONFIGURING && job_state::kStageOut == JOB_STAGE_OUT &&
+              job_state::kResizing == JOB_RESIZING && job_state::kRequeue == JOB_REQUEUE &&
+              job_state::kRequeueFed == JOB_REQUEUE_FED &&
+              job_state::kRequeueHold == JOB_REQUEUE_HOLD &&
+              job_state::kSpecialExit == JOB_SPECIAL_EXIT && job_state::kStopped == JOB_STOPPED &&
+              job_state::kRevoked == JOB_REVOKED && job_state::kResvDelHold == JOB_RESV_DEL_HOLD &&
+              job_state::kSignaling == JOB_SIGNALING);
+
+namespace {
+
+constexpr std::uint64_t kMiB = 1024 * 1024;
+
+struct NodeMsgFree {
+  void operator()(node_info_msg_t* m) const { slurm_free_node_info_msg(m); }
+};
+struct PartMsgFree {
+  void operator()(partition_info_msg_t* m) const { slurm_free_partition_info_msg(m); }
+};
+struct JobMsgFree {
+  void operator()(job_info_msg_t* m) const { slurm_free_job_info_msg(m); }
+};
+struct HostlistFree {
+  void operator()(hostlist_t h) const { slurm_hostlist_destroy(h); }
+};
+
+using NodeMsg = std::unique_ptr<node_info_msg_t, NodeMsgFree>;
+using PartMsg = std::unique_ptr<partition_info_msg_t, PartMsgFree>;
+using JobMsg = std::unique_ptr<job_info_msg_t, JobMsgFree>;
+using Hostlist = std::unique_ptr<std::remove_pointer_t<hostlist_t>, HostlistFree>;
+
+[[noreturn]] void throw_slurm_error(const char* call) {
+  const int err = slurm_get_errno();
+  throw BackendError(fmt::format("{}: {} (errno {})", call, slurm_strerror(err), err));
+}
+
+// Runs a slurm_load_* call with the previous message's last_update: on
+// SLURM_NO_CHANGE_IN_DATA the previous message stays; returns whether it changed.
+template <typename Msg, typename Load>
+bool reload(const char* call, Msg& msg, Load load) {
+  typename Msg::pointer fresh = nullptr;
+  const time_t since = msg ? msg->last_update : 0;
+  if (load(since, &fresh) != SLURM_SUCCESS) {
+    if (msg && slurm_get_errno() == SLURM_NO_CHANGE_IN_DATA) return false;
+    throw_slurm_error(call);
+  }
+  msg.reset(fresh);
+  return true;
+}
+
+std::vector<std::string> expand_hostlist(const char* expr) {
+  std::vector<std::string> out;
+  if (!expr || !*expr) return out;
+  Hostlist hl(slurm_hostlist_create(expr));
+  if (!hl) throw BackendError(fmt::format("cannot expand node list \"{}\"", expr));
+  while (char* host = slurm_hostlist_shift(hl.get())) {
+    out.emplace_back(host);
+    std::free(host);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string effective_slurm_conf(const std::string& flag_value) {
+  if (!flag_value.empty()) return flag_value;
+  if (const char* env = std::getenv("SLURM_CONF"); env && *env) return env;
+  return "/etc/slurm/slurm.conf";
+}
+
+struct LibslurmBackend::Impl {
+  NodeMsg nodes;
+  PartMsg partitions;
+  JobMsg jobs;
+  NodeData node_data;    // converted from `nodes` + `partitions`; reused while both unchanged
+  std::vector<Job> job_data;  // converted from `jobs`; reused while unchanged
+  std::unordered_map<uid_t, std::string> user_names;
+
+  const std::string& user_name(uid_t uid) {
+    auto it = user_names.find(uid);
+    if (it != user_names.end()) return it->second;
+    // squeue prints the numeric uid when the name cannot be resolved.
+    std::string name = std::to_string(uid);
+    std::vector<char> buf(16384);
+    passwd pw{};
+    passwd* result = nullptr;
+    if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &result) == 0 && result) {
+      name = result->pw_name;
+    }
+    return user_names.emplace(uid, std::move(name)).first->second;
+  }
+
+  void convert_nodes() {
+    NodeData data;
+    std::unordered_map<std::string, std::size_t> index;
+    data.nodes.reserve(nodes->record_count);
+    for (std::uint32_t i = 0; i < nodes->record_count; ++i) {
+      node_info_t& n = nodes->node_array[i];
+      if (!n.name) continue;  // blank slot (e.g. an unused dynamic node)
+      Node node;
+      node.name = n.name;
+      node.state = n.node_state;
+      node.cpus = n.cpus;
+      std::uint16_t alloc_cpus = 0;
+      std::uint64_t alloc_mem = 0;
+      slurm_get_select_nodeinfo(n.select_nodeinfo, SELECT_NODEDATA_SUBCNT, NODE_STATE_ALLOCATED,
+                                &alloc_cpus);
+      slurm_get_select_nodeinfo(n.select_nodeinfo, SELECT_NODEDATA_MEM_ALLOC,
+                                NODE_STATE_ALLOCATED, &alloc_mem);
+      node.alloc_cpus = alloc_cpus;
+      node.idle_cpus = sinfo_idle_cpus(n.node_state, alloc_cpus, n.cpus);
+      node.state_name = sinfo_state_name(n.node_state, alloc_cpus, n.cpus);
+      // cpu_load is load average x 100; NO_VAL when the node never reported.
+      node.cpu_load = n.cpu_load == NO_VAL ? 0.0 : n.cpu_load / 100.0;
+      node.real_memory_bytes = n.real_memory * kMiB;
+      node.alloc_memory_bytes = alloc_mem * kMiB;
+      node.free_memory_bytes = n.free_mem == NO_VAL64 ? 0 : n.free_mem * kMiB;
+      node.weight = n.weight;
+      index.emplace(node.name, data.nodes.size());
+      data.nodes.push_back(std::move(node));
+    }
+    data.partitions.reserve(partitions->record_count);
+    for (std::uint32_t i = 0; i < partitions->record_count; ++i) {
+      const partition_info_t& p = partitions->partition_array[i];
+      if (!p.name) continue;
+      Partition part{p.name, expand_hostlist(p.nodes)};
+      for (const auto& host : part.nodes) {
+        if (auto it = index.find(host); it != index.end()) {
+          data.nodes[it->second].partitions.push_back(part.name);
+        }
+      }
+      data.partitions.push_back(std::move(part));
+    }
+    node_data = std::move(data);
+  }
+
+  void convert_jobs() {
+    std::vector<Job> out;
+    out.reserve(jobs->record_count);
+    for (std::uint32_t i = 0; i < jobs->record_count; ++i) {
+      const slurm_job_info_t& j = jobs->job_array[i];
+      if (!squeue_lists(j.job_state)) continue;
+      Job job;
+      job.job_id = j.job_id;
+      job.user = user_name(j.user_id);
+      job.account = j.account ? j.account : "(null)";
+      job.partition = j.partition ? j.partition : "";
+      job.state = job_state_name(j.job_state);
+      job.reason = slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason));
+      job.cpus = j.num_cpus;
+      const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
+      const char* tres = pending ? j.tres_req_str : j.tres_alloc_str;
+      if (!tres) tres = j.tres_req_str;
+      if (auto mem = tres ? tres_memory_bytes(tres) : std::nullopt) {
+        job.memory_bytes = *mem;
+      } else if (j.pn_min_memory != NO_VAL64) {
+        const std::uint64_t mb = j.pn_min_memory & ~MEM_PER_CPU;
+        job.memory_bytes = (j.pn_min_memory & MEM_PER_CPU ? mb * j.num_cpus : mb) * kMiB;
+      }
+      // A pending array not yet split into tasks is one record; squeue -r lists each task.
+      if (j.array_bitmap && j.array_task_id == NO_VAL) {
+        job.task_count = static_cast<std::uint32_t>(slurm_bit_set_count(j.array_bitmap));
+      } else if (j.array_task_str && j.array_task_id == NO_VAL) {
+        job.task_count = static_cast<std::uint32_t>(count_array_tasks(j.array_task_str));
+      }
+      if (job.task_count == 0) continue;
+      out.push_back(std::move(job));
+    }
+    job_data = std::move(out);
+  }
+};
+
+LibslurmBackend::LibslurmBackend(const std::string& slurm_conf) : impl_(std::make_unique<Impl>()) {
+  const std::string conf = effective_slurm_conf(slurm_conf);
+  if (::access(conf.c_str(), R_OK) != 0) {
+    throw BackendError(fmt::format("cannot read Slurm configuration {}: {}", conf,
+                                   std::strerror(errno)));
+  }
+  slurm_init(conf.c_str());
+}
+
+LibslurmBackend::~LibslurmBackend() {
+  impl_.reset();
+  slurm_fini();
+}
+
+std::string LibslurmBackend::slurm_version() const {
+  return fmt::format("{}.{:02}.{}", SLURM_VERSION_MAJOR(SLURM_VERSION_NUMBER),
+                     SLURM_VERSION_MINOR(SLURM_VERSION_NUMBER),
+                     SLURM_VERSION_MICRO(SLURM_VERSION_NUMBER));
+}
+
+NodeData LibslurmBackend::load_nodes() {
+  const bool parts_changed = reload("slurm_load_partitions", impl_->partitions,
+                                    [](time_t since, partition_info_msg_t** out) {
+                                      return slurm_load_partitions(since, out, SHOW_ALL);
+                                    });
+  const bool nodes_changed =
+      reload("slurm_load_node", impl_->nodes, [](time_t since, node_info_msg_t** out) {
+        return slurm_load_node(since, out, SHOW_ALL);
+      });
+  if (parts_changed || nodes_changed) impl_->convert_nodes();
+  return impl_->node_data;
+}
+
+std::vector<Job> LibslurmBackend::load_jobs() {
+  if (reload("slurm_load_jobs", impl_->jobs, [](time_t since, job_info_msg_t** out) {
+        return slurm_load_jobs(since, out, SHOW_ALL);
+      })) {
+    impl_->convert_jobs();
+  }
+  return impl_->job_data;
+}
+
+}  // namespace slurm_exporter::slurm

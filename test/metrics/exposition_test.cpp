@@ -1,0 +1,68 @@
+#include "slurm_exporter/metrics/exposition.hpp"
+
+#include <catch2/catch.hpp>
+#include <clocale>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+using namespace slurm_exporter::metrics;
+
+TEST_CASE("values: integers, fractions, NaN and infinities") {
+  CHECK(format_value(0) == "0");
+  CHECK(format_value(-0.0) == "0");
+  CHECK(format_value(42) == "42");
+  CHECK(format_value(-7) == "-7");
+  CHECK(format_value(8388608000.0) == "8388608000");
+  CHECK(format_value(0.5) == "0.5");
+  CHECK(format_value(1.25e-7) == "1.25e-07");
+  CHECK(format_value(0.1) == "0.1");
+  CHECK(format_value(1e300) == "1e+300");
+  CHECK(format_value(std::numeric_limits<double>::quiet_NaN()) == "NaN");
+  CHECK(format_value(std::numeric_limits<double>::infinity()) == "+Inf");
+  CHECK(format_value(-std::numeric_limits<double>::infinity()) == "-Inf");
+}
+
+TEST_CASE("values do not depend on the C locale") {
+  const char* old = std::setlocale(LC_NUMERIC, nullptr);
+  std::string saved = old ? old : "C";
+  // de_DE uses ',' as the decimal separator; skip the switch if the locale isn't installed.
+  const bool switched = std::setlocale(LC_NUMERIC, "de_DE.UTF-8") != nullptr;
+  CHECK(format_value(2.5) == "2.5");
+  std::setlocale(LC_NUMERIC, saved.c_str());
+  (void)switched;
+}
+
+TEST_CASE("label values escape backslash, quote and newline only") {
+  CHECK(escape_label_value(R"(a\b"c)" "\n" "d") == R"(a\\b\"c\nd)");
+  CHECK(escape_label_value("down*") == "down*");
+  CHECK(escape_label_value("ünïcode") == "ünïcode");
+  CHECK(escape_help("line1\nline2 \"q\" \\") == R"(line1\nline2 "q" \\)");
+}
+
+TEST_CASE("families render HELP, TYPE and samples in the given order") {
+  std::vector<Family> fams;
+  fams.push_back({"slurm_up", "Whether slurmctld answered.", Type::kGauge, {}, {{{}, 1}}});
+  fams.push_back({"slurm_x_total", "A counter\nwith newline.", Type::kCounter, {"a", "b"},
+                  {{{"1", "q\""}, 2.5}, {{"0", ""}, 0}}});
+  fams.push_back({"slurm_empty", "No samples.", Type::kUntyped, {"l"}, {}});
+  std::string out;
+  write_text(fams, out);
+  CHECK(out ==
+        "# HELP slurm_up Whether slurmctld answered.\n"
+        "# TYPE slurm_up gauge\n"
+        "slurm_up 1\n"
+        "# HELP slurm_x_total A counter\\nwith newline.\n"
+        "# TYPE slurm_x_total counter\n"
+        "slurm_x_total{a=\"1\",b=\"q\\\"\"} 2.5\n"
+        "slurm_x_total{a=\"0\",b=\"\"} 0\n"
+        "# HELP slurm_empty No samples.\n"
+        "# TYPE slurm_empty untyped\n");
+}
+
+TEST_CASE("write_text appends") {
+  std::string out = "x\n";
+  std::vector<Family> fams{{"m", "h", Type::kGauge, {}, {{{}, std::nan("")}}}};
+  write_text(fams, out);
+  CHECK(out == "x\n# HELP m h\n# TYPE m gauge\nm NaN\n");
+}

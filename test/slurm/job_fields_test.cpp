@@ -1,0 +1,77 @@
+#include "slurm_exporter/slurm/job_fields.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
+
+#include "slurm_exporter/errors.hpp"
+
+// Exported by libslurm 22.05 (squeue uses it) but not declared in slurm.h.
+extern "C" char* slurm_job_state_string(std::uint32_t inx);
+
+namespace js = slurm_exporter::slurm::job_state;
+using namespace slurm_exporter::slurm;
+using slurm_exporter::ParseError;
+
+TEST_CASE("job state names agree with libslurm for every base x flag combination") {
+  const std::uint32_t flags[] = {js::kRequeue,    js::kRequeueHold, js::kSpecialExit,
+                                 js::kResizing,   js::kConfiguring, js::kCompleting,
+                                 js::kStopped,    js::kRevoked,     js::kRequeueFed,
+                                 js::kResvDelHold, js::kSignaling,  js::kStageOut};
+  constexpr std::size_t kFlags = sizeof(flags) / sizeof(flags[0]);
+  std::size_t mismatches = 0;
+  std::string first;
+  for (std::uint32_t base = 0; base <= js::kOom; ++base) {
+    for (std::uint32_t mask = 0; mask < (1u << kFlags); ++mask) {
+      std::uint32_t state = base;
+      for (std::size_t i = 0; i < kFlags; ++i) {
+        if (mask & (1u << i)) state |= flags[i];
+      }
+      const std::string ours = job_state_name(state);
+      const std::string theirs = slurm_job_state_string(state);
+      if (ours != theirs && mismatches++ == 0) first = std::to_string(state) + ": " + ours + " vs " + theirs;
+    }
+  }
+  INFO(first);
+  CHECK(mismatches == 0);
+  CHECK(job_state_name(js::kRunning) == "RUNNING");
+  CHECK(job_state_name(js::kRunning | js::kConfiguring) == "CONFIGURING");
+  CHECK(job_state_name(js::kPending) == "PENDING");
+}
+
+TEST_CASE("squeue lists pending, running, suspended and completing jobs only") {
+  CHECK(squeue_lists(js::kPending));
+  CHECK(squeue_lists(js::kRunning));
+  CHECK(squeue_lists(js::kSuspended));
+  CHECK(squeue_lists(js::kComplete | js::kCompleting));
+  CHECK_FALSE(squeue_lists(js::kComplete));
+  CHECK_FALSE(squeue_lists(js::kCancelled));
+  CHECK_FALSE(squeue_lists(js::kFailed));
+}
+
+TEST_CASE("TRES memory in bytes") {
+  CHECK(tres_memory_bytes("cpu=2,mem=1400M,node=1,billing=2") == 1400ULL << 20);
+  CHECK(tres_memory_bytes("cpu=1,mem=16G,node=1") == 16ULL << 30);
+  CHECK(tres_memory_bytes("mem=512K") == 512ULL << 10);
+  CHECK(tres_memory_bytes("mem=2T") == 2ULL << 40);
+  CHECK(tres_memory_bytes("mem=100") == 100ULL << 20);
+  CHECK_FALSE(tres_memory_bytes("cpu=1,node=1").has_value());
+  CHECK_FALSE(tres_memory_bytes("").has_value());
+  CHECK_FALSE(tres_memory_bytes("gres/mem=1").has_value());
+  CHECK_THROWS_AS(tres_memory_bytes("mem=abcM"), ParseError);
+  CHECK_THROWS_AS(tres_memory_bytes("mem=M"), ParseError);
+  CHECK_THROWS_AS(tres_memory_bytes("mem="), ParseError);
+}
+
+TEST_CASE("job array task counts") {
+  CHECK(count_array_tasks("1") == 1);
+  CHECK(count_array_tasks("1-5") == 5);
+  CHECK(count_array_tasks("1-5,7,10-20:2") == 5 + 1 + 6);
+  CHECK(count_array_tasks("0-99%4") == 100);
+  CHECK(count_array_tasks("3,5,9") == 3);
+  CHECK_THROWS_AS(count_array_tasks(""), ParseError);
+  CHECK_THROWS_AS(count_array_tasks("5-1"), ParseError);
+  CHECK_THROWS_AS(count_array_tasks("1-x"), ParseError);
+  CHECK_THROWS_AS(count_array_tasks("1-9:0"), ParseError);
+  CHECK_THROWS_AS(count_array_tasks("1,,2"), ParseError);
+}
