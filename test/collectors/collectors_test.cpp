@@ -1,0 +1,112 @@
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "fixtures.hpp"
+#include "slurm_exporter/collectors/exporter.hpp"
+#include "slurm_exporter/collectors/jobs.hpp"
+#include "slurm_exporter/collectors/nodes.hpp"
+#include "slurm_exporter/metrics/exposition.hpp"
+
+using namespace slurm_exporter;
+
+namespace {
+
+std::string render(const std::vector<metrics::Family>& f) {
+  std::string out;
+  metrics::write_text(f, out);
+  return out;
+}
+
+// Compares with test/golden/<name>; SE_UPDATE_GOLDEN=1 rewrites the file instead.
+void check_golden(const std::string& name, const std::string& actual) {
+  const std::string path = std::string(SE_TEST_DATA_DIR) + "/golden/" + name;
+  if (std::getenv("SE_UPDATE_GOLDEN")) {
+    std::ofstream(path, std::ios::binary) << actual;
+  }
+  const std::string expected = fixtures::read_file(path);
+  REQUIRE_FALSE(expected.empty());
+  CHECK(actual == expected);
+}
+
+double value(const std::vector<metrics::Family>& fams, const std::string& name,
+             const std::vector<std::string>& labels = {}) {
+  for (const auto& f : fams) {
+    if (f.name != name) continue;
+    for (const auto& s : f.samples) {
+      if (s.label_values == labels) return s.value;
+    }
+  }
+  FAIL("no sample " << name);
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("node families match the golden file") {
+  check_golden("nodes.prom", render(collectors::collect_nodes(fixtures::cluster())));
+}
+
+TEST_CASE("cluster totals count a node once, partitions count it in each") {
+  const auto f = collectors::collect_nodes(fixtures::cluster());
+  CHECK(value(f, "slurm_cpus_total") == 20);
+  CHECK(value(f, "slurm_cpus_idle") == 4 + 6);  // drained and down nodes have no idle CPUs
+  CHECK(value(f, "slurm_mem_real") == 40000.0 * 1048576);
+  CHECK(value(f, "slurm_mem_alloc") == 1400.0 * 1048576);
+  CHECK(value(f, "slurm_mem_free") == (7000.0 + 12000 + 7500) * 1048576);
+  CHECK(value(f, "slurm_cpu_load") == 1.75);
+  CHECK(value(f, "slurm_node_count_per_state", {"mixed"}) == 1);
+  CHECK(value(f, "slurm_node_count_per_state", {"down*"}) == 1);
+  CHECK(value(f, "slurm_node_count_per_state", {"completing"}) == 0);
+  CHECK(value(f, "slurm_cpus_per_state", {"mixed"}) == 8);
+  CHECK(value(f, "slurm_partition_total_cpus", {"debug"}) == 16);
+  CHECK(value(f, "slurm_partition_total_cpus", {"batch"}) == 12);
+  CHECK(value(f, "slurm_partition_total_cpus", {"empty"}) == 0);
+  CHECK(value(f, "slurm_partition_alloc_cpus", {"batch", "mixed"}) == 2);
+  CHECK(value(f, "slurm_partition_node_count", {"batch", "down*"}) == 1);
+  CHECK(value(f, "slurm_partition_node_count", {"debug", "idle"}) == 1);
+  CHECK(value(f, "slurm_partition_weight", {"debug"}) == 3);
+}
+
+TEST_CASE("job families match the golden file") {
+  check_golden("jobs.prom", render(collectors::collect_jobs(fixtures::jobs())));
+}
+
+TEST_CASE("array tasks count individually; usual states are zero-filled") {
+  const auto f = collectors::collect_jobs(fixtures::jobs());
+  CHECK(value(f, "slurm_jobs_pending") == 1 + 5 + 1);
+  CHECK(value(f, "slurm_jobs_running") == 1);
+  CHECK(value(f, "slurm_user_state_total", {"bob", "PENDING"}) == 6);
+  CHECK(value(f, "slurm_user_cpu_alloc", {"bob", "PENDING"}) == 5 + 2);
+  CHECK(value(f, "slurm_user_mem_alloc", {"bob", "PENDING"}) == (2500.0 + 200) * 1048576);
+  CHECK(value(f, "slurm_user_state_total", {"bob", "RUNNING"}) == 0);
+  CHECK(value(f, "slurm_account_job_state_total", {"(null)", "COMPLETING"}) == 1);
+  CHECK(value(f, "slurm_partition_job_state_total", {"debug,batch", "PENDING"}) == 5);
+  CHECK(value(f, "slurm_pending_reason_total", {"Priority"}) == 5);
+  CHECK(value(f, "slurm_pending_reason_total", {"JobHeldUser"}) == 1);
+}
+
+TEST_CASE("no jobs: the cluster-wide counts are still there") {
+  const auto f = collectors::collect_jobs({});
+  CHECK(value(f, "slurm_jobs_pending") == 0);
+  CHECK(value(f, "slurm_jobs_running") == 0);
+}
+
+TEST_CASE("exporter families") {
+  collectors::ExporterStatus st;
+  st.slurm_up = false;
+  st.backend = "libslurm";
+  st.slurm_version = "22.05.8";
+  st.collectors = {{"node", false, 0.5}, {"job", true, 0.25}};
+  st.node_load_ms = 12.5;
+  const auto f = collectors::collect_exporter(st);
+  CHECK(value(f, "slurm_up") == 0);
+  CHECK(value(f, "slurm_exporter_collector_success", {"node"}) == 0);
+  CHECK(value(f, "slurm_exporter_collector_success", {"job"}) == 1);
+  CHECK(value(f, "slurm_exporter_collector_duration_seconds", {"node"}) == 0.5);
+  CHECK(value(f, "slurm_node_scrape_duration") == 12.5);
+  const std::string text = render(f);
+  CHECK(text.find("slurm_exporter_build_info{version=\"") != std::string::npos);
+  CHECK(text.find("slurm_version=\"22.05.8\",backend=\"libslurm\"} 1\n") != std::string::npos);
+}

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "slurm_exporter/slurm/node_state.hpp"
+#include "slurm_exporter/slurm/snapshot.hpp"
+
+namespace fixtures {
+
+namespace se = slurm_exporter::slurm;
+constexpr std::uint64_t kMiB = 1024 * 1024;
+
+inline se::Node node(std::string name, std::uint32_t state, std::uint32_t cpus,
+                     std::uint32_t alloc, std::uint64_t real_mib, std::uint64_t alloc_mib,
+                     std::uint64_t free_mib, double load, std::vector<std::string> parts) {
+  se::Node n;
+  n.name = std::move(name);
+  n.state = state;
+  n.cpus = cpus;
+  n.alloc_cpus = alloc;
+  n.idle_cpus = se::sinfo_idle_cpus(state, alloc, cpus);
+  n.state_name = se::sinfo_state_name(state, alloc, cpus);
+  n.real_memory_bytes = real_mib * kMiB;
+  n.alloc_memory_bytes = alloc_mib * kMiB;
+  n.free_memory_bytes = free_mib * kMiB;
+  n.cpu_load = load;
+  n.weight = 1;
+  n.partitions = std::move(parts);
+  return n;
+}
+
+/// Four nodes: idle, mixed (in two partitions), drained, down* (never reported: N/A free mem).
+inline se::NodeData cluster() {
+  namespace ns = se::node_state;
+  se::NodeData d;
+  d.nodes.push_back(node("node1", ns::kIdle, 4, 0, 8000, 0, 7000, 0.25, {"debug"}));
+  d.nodes.push_back(node("node2", ns::kAllocated, 8, 2, 16000, 1400, 12000, 1.5, {"debug", "batch"}));
+  d.nodes.push_back(node("node3", ns::kIdle | ns::kDrain, 4, 0, 8000, 0, 7500, 0, {"debug"}));
+  d.nodes.push_back(node("node4", ns::kDown | ns::kNoRespond, 4, 0, 8000, 0, 0, 0, {"batch"}));
+  d.partitions = {{"debug", {"node1", "node2", "node3"}},
+                  {"batch", {"node2", "node4"}},
+                  {"empty", {}}};
+  return d;
+}
+
+inline se::Job job(std::string user, std::string account, std::string partition,
+                   std::string state, std::string reason, std::uint32_t cpus,
+                   std::uint64_t mem_mib, std::uint32_t tasks = 1) {
+  se::Job j;
+  j.user = std::move(user);
+  j.account = std::move(account);
+  j.partition = std::move(partition);
+  j.state = std::move(state);
+  j.reason = std::move(reason);
+  j.cpus = cpus;
+  j.memory_bytes = mem_mib * kMiB;
+  j.task_count = tasks;
+  return j;
+}
+
+inline std::vector<se::Job> jobs() {
+  return {
+      job("alice", "physics", "debug", "RUNNING", "None", 2, 1400),
+      job("alice", "physics", "debug", "PENDING", "Resources", 4, 1000),
+      job("bob", "chem", "debug,batch", "PENDING", "Priority", 1, 500, 5),  // array, 5 tasks
+      job("root", "(null)", "batch", "COMPLETING", "None", 1, 100),
+      job("bob", "chem", "batch", "PENDING", "JobHeldUser", 2, 200),
+  };
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace fixtures
