@@ -1,0 +1,190 @@
+"""Fixtures of the integration tests: a real Slurm cluster (scripts/slurm-cluster.sh), a settled
+workload on it, and the exporter binary (EXPORTER_BIN) running against it.
+
+Run: EXPORTER_BIN=build/prometheus-slurm-exporter /usr/bin/python3 -m pytest -v -p no:cacheprovider
+     test/integration/test_live_metrics.py          (as root; ctest does this for every test_*.py)
+Environment: SLURM_TEST_PORT_BASE (first port to try, default 26817), SLURM_TEST_KEEP=1 keeps the
+cluster directory (logs, state) after the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import (CLUSTER_SH, NODE_COUNT, SECOND_USER, Cluster, Exporter, exporter_args,
+                     exporter_binary, ports_free, wait_for)
+
+
+def _sigterm_to_interrupt(signum, frame):
+    # ctest (and CI) stop a run with SIGTERM: turn it into what pytest treats as an interruption,
+    # so that fixture finalizers still stop the cluster.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_sessionstart(session):
+    signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
+    if os.geteuid() != 0:
+        pytest.exit("the integration tests start slurmctld/slurmd and must run as root", returncode=1)
+
+
+def _pick_port_base() -> int:
+    first = int(os.environ.get("SLURM_TEST_PORT_BASE", "26817"))
+    for base in range(first, first + 2000, 100):
+        if ports_free(base, NODE_COUNT + 1):
+            return base
+    raise AssertionError(f"no free block of {NODE_COUNT + 1} ports from {first} on")
+
+
+def _watchdog(directory: Path) -> subprocess.Popen:
+    """Stops the cluster if this pytest process dies without running its finalizers (SIGKILL)."""
+    script = (f'while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; '
+              f'exec bash "{CLUSTER_SH}" stop "{directory}" --purge')
+    return subprocess.Popen(["bash", "-c", script], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """A 5-node cluster on loopback, torn down at the end whatever happens."""
+    directory = Path(tempfile.mkdtemp(prefix="slurm-it-"))
+    watchdog = _watchdog(directory)
+    c = Cluster(directory, _pick_port_base())
+    try:
+        try:
+            c.script("start", str(directory))
+        except AssertionError as exc:
+            pytest.fail(f"could not start the test cluster:\n{exc}", pytrace=False)
+        yield c
+    finally:
+        stop = subprocess.run(["bash", str(CLUSTER_SH), "stop", str(directory)], env=c.env,
+                              capture_output=True, text=True, timeout=120)
+        if stop.returncode != 0:
+            sys.stderr.write(f"slurm-cluster.sh stop failed:\n{stop.stdout}{stop.stderr}\n")
+        if os.environ.get("SLURM_TEST_KEEP") == "1":
+            sys.stderr.write(f"keeping the cluster directory {directory}\n")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+        watchdog.kill()
+        watchdog.wait()
+
+
+class Workload:
+    """The scenario the workload fixture put the cluster in (job ids by role)."""
+
+    def __init__(self):
+        self.jobs: dict[str, str] = {}
+
+
+EXPECTED_NODE_STATES = {
+    "node1": "allocated",  # two jobs use its 4 CPUs
+    "node2": "idle",
+    "node3": "drained",  # idle, then drained; in debug and batch
+    "node4": "mixed",  # 5 of 8 CPUs; in debug and batch
+    "node5": "down*",  # slurmd stopped, then set down
+}
+
+
+@pytest.fixture(scope="session")
+def workload(cluster):
+    """Running, pending, held, array, multi-partition and other-user jobs; a drained and a down
+    node. Waits (bounded) until Slurm shows the settled state."""
+    c = cluster
+    c.script("ensure-user", SECOND_USER)
+    w = Workload()
+    j = w.jobs
+    # node1 full: 2 CPUs/1000M + 2 CPUs at 700M per CPU (TRES mem=1400M).
+    j["plain"] = c.sbatch("-w", "node1", "-c", "2", "--mem=1000")
+    j["mem_per_cpu"] = c.sbatch("-w", "node1", "-c", "2", "--mem-per-cpu=700")
+    # node4 (8 CPUs) mixed: accounts, a second partition, another user.
+    j["physics"] = c.sbatch("-w", "node4", "-c", "1", "--mem=500", "--account=physics")
+    j["chem_batch"] = c.sbatch("-w", "node4", "-p", "batch", "-c", "2", "--mem=2000",
+                               "--account=chem")
+    j["two_partitions"] = c.sbatch("-w", "node4", "-p", "debug,batch", "-c", "1", "--mem=1G")
+    j["other_user"] = c.sbatch("-w", "node4", "-c", "1", "--mem=300", user=SECOND_USER)
+    # Pending: more than fits on node1, a held job, an array that cannot start, a held job in two
+    # partitions and one waiting for its begin time.
+    j["pending_resources"] = c.sbatch("-w", "node1", "-c", "1", "--mem=100")
+    j["pending_physics"] = c.sbatch("-w", "node1", "-c", "1", "--mem=100", "--account=physics")
+    j["held"] = c.sbatch("--hold", "-c", "1", "--mem=100")
+    j["array"] = c.sbatch("--array=1-5", "-w", "node1", "-c", "4", "--mem=2G")
+    j["held_two_partitions"] = c.sbatch("-p", "debug,batch", "--hold", "-c", "1", "--mem=200")
+    j["begin"] = c.sbatch("-p", "batch,debug", "--begin=now+3600", "-c", "3", "--mem=200",
+                          "--account=chem")
+    running = {"plain", "mem_per_cpu", "physics", "chem_batch", "two_partitions", "other_user"}
+
+    def jobs_started():
+        states = {r.job_id: r.state for r in c.squeue()}
+        return all(states.get(j[k]) == "RUNNING" for k in running)
+
+    wait_for(jobs_started, 30, "the workload's jobs to run:\n" + c.run(["squeue", "-r"]))
+
+    c.run(["scontrol", "update", "nodename=node3", "state=drain", "reason=maint test"])
+    c.stop_slurmd("node5")
+    c.run(["scontrol", "update", "nodename=node5", "state=down", "reason=slurmd stopped by test"])
+
+    def settled():
+        states = {r.name: r.state for r in c.sinfo()}
+        if states != EXPECTED_NODE_STATES:
+            return False
+        rows = c.squeue()
+        if any(r.state == "PENDING" and r.reason in ("None", "(null)") for r in rows):
+            return False  # not yet looked at by the scheduler
+        return True
+
+    try:
+        wait_for(settled, 60, "the workload to settle")
+        # Two equal views a few seconds apart: the scheduler has nothing left to change.
+        wait_for(lambda: _stable(c), 60, "two equal sinfo/squeue views in a row")
+    except AssertionError as exc:
+        pytest.fail(f"{exc}\nsinfo -N:\n{c.run(['sinfo', '-N', '-o', '%N %R %T %C %E'])}\n"
+                    f"squeue -r:\n{c.run(['squeue', '-r', '-o', '%i %u %a %P %T %C %m %r'])}",
+                    pytrace=False)
+
+    # No job may have ended: finished jobs are listed by `squeue -t all` but not by `squeue`.
+    all_jobs = c.run(["squeue", "-h", "-r", "-t", "all", "-o", "%i %T %r"])
+    assert len(all_jobs.splitlines()) == len(c.squeue()), f"some jobs ended:\n{all_jobs}"
+    return w
+
+
+def _stable(c: Cluster) -> bool:
+    a = c.view()
+    time.sleep(3)
+    b = c.view()
+    # CPU load and free memory move with every ping; the workload is about everything else.
+    def strip(v):
+        return ([dataclasses.replace(r, cpu_load=0, free_mem_mib=0) for r in v.nodes],
+                v.node_alloc_mem_mib, v.jobs, v.job_mem_bytes)
+
+    return strip(a) == strip(b)
+
+
+@pytest.fixture
+def exporter(cluster):
+    """Factory: exporter(extra_args=(), listen=…, wait=True) starts EXPORTER_BIN against the
+    cluster and (if wait) returns once it logged `msg=listening address=…`; every exporter it
+    started is stopped at teardown."""
+    started: list[Exporter] = []
+    binary = exporter_binary()
+
+    def start(extra_args: tuple[str, ...] = (), listen: str = "127.0.0.1:0", wait: bool = True,
+              args: list[str] | None = None) -> Exporter:
+        e = Exporter(binary, args if args is not None else exporter_args(cluster, listen, extra_args),
+                     cluster.env)
+        started.append(e)
+        if wait:
+            e.wait_listening(timeout=20)
+        return e
+
+    yield start
+    for e in started:
+        e.stop()

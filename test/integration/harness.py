@@ -1,0 +1,581 @@
+"""Helpers of the integration tests: a real Slurm cluster, the exporter process, and the values the
+metric contract expects, computed from what Slurm's own commands (sinfo, squeue, scontrol) print.
+
+Everything here is plain Python 3.11 plus python3-prometheus-client (Debian), run by /usr/bin/python3.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Iterable
+
+from prometheus_client.parser import text_string_to_metric_families
+
+PROJECT_ROOT = Path(os.environ.get("PROJECT_ROOT") or Path(__file__).resolve().parents[2])
+CLUSTER_SH = PROJECT_ROOT / "scripts" / "slurm-cluster.sh"
+MIB = 1024 * 1024
+NODE_COUNT = 5  # node1..node5, see scripts/slurm-cluster.sh
+SECOND_USER = "slurmtest"  # the unix user of the workload's second user's job
+POLL_LIMIT = 1.0  # --slurm.poll-limit of the exporters the tests start, in seconds
+
+# Node states that the exporter always reports (zero when no node is in them).
+USUAL_NODE_STATES = ("idle", "mixed", "allocated", "down", "drained", "draining", "completing")
+# Job states that the exporter always reports (zero when no job is in them).
+USUAL_JOB_STATES = ("PENDING", "RUNNING")
+
+
+def wait_for(pred: Callable[[], object], timeout: float, what: str, interval: float = 0.5):
+    """Polls pred() until it returns something truthy; raises AssertionError naming `what`."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            value = pred()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - reported below if it never succeeds
+            last_exc = exc
+        if time.monotonic() >= deadline:
+            detail = f" (last error: {last_exc!r})" if last_exc else ""
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
+        time.sleep(interval)
+
+
+# ------------------------------------------------------------------------------------- Slurm output
+
+
+def parse_kv_line(line: str) -> dict[str, str]:
+    """Parses one `scontrol -o show …` record. Values may contain spaces (OS=Linux 6.1 …, Reason=…):
+    a token that does not look like KEY=… continues the previous value."""
+    out: dict[str, str] = {}
+    key = None
+    for tok in line.split():
+        m = re.match(r"^([A-Za-z][A-Za-z0-9_/:]*)=(.*)$", tok)
+        if m:
+            key = m.group(1)
+            out[key] = m.group(2)
+        elif key is not None:
+            out[key] += " " + tok
+    return out
+
+
+def parse_mem_to_bytes(text: str) -> int:
+    """'1400M' / '2G' / '512K' / '1T' (Slurm's units are binary) -> bytes."""
+    m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([KMGTP]?)", text)
+    if not m:
+        raise ValueError(f"unparseable Slurm memory value {text!r}")
+    mult = {"": MIB, "K": 1024, "M": MIB, "G": 1024 * MIB, "T": 1024**2 * MIB, "P": 1024**3 * MIB}
+    return round(float(m.group(1)) * mult[m.group(2)])
+
+
+def tres_mem_bytes(tres: str) -> int:
+    """The mem= entry of a TRES string (cpu=2,mem=1400M,node=1) in bytes; 0 if absent."""
+    for part in tres.split(","):
+        if part.startswith("mem="):
+            return parse_mem_to_bytes(part[4:])
+    return 0
+
+
+def expand_task_ids(expr: str) -> set[int]:
+    """ArrayTaskId as scontrol prints it ('1-5', '1,3-4', '1-9:2', '1-5%2') -> task ids."""
+    expr = expr.split("%", 1)[0].strip("[]")
+    ids: set[int] = set()
+    for part in expr.split(","):
+        if not part:
+            continue
+        step = 1
+        if ":" in part:
+            part, step_s = part.split(":", 1)
+            step = int(step_s)
+        if "-" in part:
+            lo, hi = part.split("-", 1)
+            ids.update(range(int(lo), int(hi) + 1, step))
+        else:
+            ids.add(int(part))
+    return ids
+
+
+def num_or_zero(text: str) -> float:
+    """sinfo prints N/A (or n/a) for unknown numbers; the contract counts them as 0."""
+    return 0.0 if text.strip().upper() in ("N/A", "") else float(text)
+
+
+@dataclasses.dataclass(frozen=True)
+class NodeRow:
+    """One line of `sinfo -h -N -o '%N|%R|%T|%C|%m|%e|%O|%w'` (a node once per partition)."""
+
+    name: str
+    partition: str
+    state: str
+    alloc_cpus: int
+    idle_cpus: int
+    other_cpus: int
+    total_cpus: int
+    real_mem_mib: float
+    free_mem_mib: float
+    cpu_load: float
+    weight: int
+
+
+@dataclasses.dataclass(frozen=True)
+class JobRow:
+    """One line of `squeue -h -r -o '%i|%F|%K|%u|%a|%P|%T|%C|%r'` (array tasks one by one)."""
+
+    job_id: str
+    array_job_id: str
+    array_task_id: str
+    user: str
+    account: str
+    partition: str
+    state: str
+    cpus: int
+    reason: str
+
+
+SINFO_FORMAT = "%N|%R|%T|%C|%m|%e|%O|%w"
+SQUEUE_FORMAT = "%i|%F|%K|%u|%a|%P|%T|%C|%r"
+
+
+def parse_sinfo(text: str) -> list[NodeRow]:
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        f = line.split("|")
+        if len(f) != 8:
+            raise ValueError(f"unexpected sinfo line {line!r}")
+        a, i, o, t = (int(x) for x in f[3].split("/"))
+        rows.append(NodeRow(f[0], f[1], f[2], a, i, o, t, num_or_zero(f[4]), num_or_zero(f[5]),
+                            num_or_zero(f[6]), int(num_or_zero(f[7]))))
+    return sorted(rows, key=lambda r: (r.name, r.partition))
+
+
+def parse_squeue(text: str) -> list[JobRow]:
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        f = line.split("|", 8)  # the reason comes last and is taken whole
+        if len(f) != 9:
+            raise ValueError(f"unexpected squeue line {line!r}")
+        rows.append(JobRow(f[0], f[1], f[2], f[3], f[4], f[5], f[6], int(f[7]), f[8]))
+    return sorted(rows, key=lambda r: r.job_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class SlurmView:
+    """What Slurm's commands say about the cluster at one moment (comparable with ==)."""
+
+    nodes: tuple[NodeRow, ...]
+    node_alloc_mem_mib: tuple[tuple[str, int], ...]  # scontrol AllocMem per node
+    jobs: tuple[JobRow, ...]
+    job_mem_bytes: tuple[tuple[str, int], ...]  # per squeue job id (%i), from scontrol TRES=
+    raw_sinfo: str = dataclasses.field(compare=False)
+    raw_squeue: str = dataclasses.field(compare=False)
+
+
+# ------------------------------------------------------------------------------------- the cluster
+
+
+class Cluster:
+    """A cluster started by scripts/slurm-cluster.sh in `directory`."""
+
+    def __init__(self, directory: Path, port_base: int):
+        self.dir = Path(directory)
+        self.conf = self.dir / "slurm.conf"
+        self.port_base = port_base
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("SLURM_", "SQUEUE_", "SINFO_", "SBATCH_", "SCONTROL_"))}
+        env.update(SLURM_CONF=str(self.conf), LC_ALL="C", SLURM_TIME_FORMAT="standard",
+                   SLURM_TEST_PORT_BASE=str(port_base))
+        self.env = env
+
+    # -- commands
+    def run(self, cmd: list[str] | str, check: bool = True, timeout: float = 60,
+            user: str | None = None) -> str:
+        """Runs a command with the cluster's environment; returns stdout. `user` runs it as that
+        unix user (runuser keeps the environment)."""
+        if isinstance(cmd, str):
+            cmd = cmd.split()
+        if user:
+            cmd = ["runuser", "-u", user, "--", *cmd]
+        p = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=timeout,
+                           cwd="/tmp")
+        if check and p.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} exited {p.returncode}\nstdout:\n{p.stdout}\n"
+                                 f"stderr:\n{p.stderr}")
+        return p.stdout
+
+    def script(self, *args: str, timeout: float = 120) -> str:
+        p = subprocess.run(["bash", str(CLUSTER_SH), *args], env=self.env, capture_output=True,
+                           text=True, timeout=timeout)
+        if p.returncode != 0:
+            raise AssertionError(f"slurm-cluster.sh {' '.join(args)} exited {p.returncode}\n"
+                                 f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+        return p.stdout
+
+    def sbatch(self, *args: str, user: str | None = None) -> str:
+        """Submits `sleep 1000` (unless --wrap is given); returns the job id."""
+        argv = ["sbatch", "--parsable", "--output=/dev/null", "--error=/dev/null", "--chdir=/tmp",
+                *args]
+        if not any(a.startswith("--wrap") for a in args):
+            argv.append("--wrap=sleep 1000")
+        return self.run(argv, user=user).strip().split(";")[0]
+
+    def stop_ctld(self) -> None:
+        self.script("stop-ctld", str(self.dir))
+
+    def start_ctld(self) -> None:
+        self.script("start-ctld", str(self.dir))
+
+    def stop_slurmd(self, node: str) -> None:
+        self.script("stop-slurmd", str(self.dir), node)
+
+    # -- views
+    def sinfo_text(self) -> str:
+        return self.run(["sinfo", "-h", "-N", "-o", SINFO_FORMAT])
+
+    def squeue_text(self) -> str:
+        return self.run(["squeue", "-h", "-r", "-o", SQUEUE_FORMAT])
+
+    def sinfo(self) -> list[NodeRow]:
+        return parse_sinfo(self.sinfo_text())
+
+    def squeue(self) -> list[JobRow]:
+        return parse_squeue(self.squeue_text())
+
+    def scontrol_nodes(self) -> dict[str, dict[str, str]]:
+        recs = [parse_kv_line(l) for l in self.run(["scontrol", "-o", "show", "node"]).splitlines()
+                if l.strip()]
+        return {r["NodeName"]: r for r in recs}
+
+    def scontrol_jobs(self) -> list[dict[str, str]]:
+        out = self.run(["scontrol", "-o", "show", "job"])
+        if out.strip().startswith("No jobs"):
+            return []
+        return [parse_kv_line(l) for l in out.splitlines() if l.strip()]
+
+    def view(self) -> SlurmView:
+        raw_sinfo = self.sinfo_text()
+        nodes = self.scontrol_nodes()
+        raw_squeue = self.squeue_text()
+        jobs = parse_squeue(raw_squeue)
+        job_recs = self.scontrol_jobs()
+        return SlurmView(
+            nodes=tuple(parse_sinfo(raw_sinfo)),
+            node_alloc_mem_mib=tuple(sorted((n, int(r.get("AllocMem", "0"))) for n, r in nodes.items())),
+            jobs=tuple(jobs),
+            job_mem_bytes=tuple(sorted(job_memory(jobs, job_recs).items())),
+            raw_sinfo=raw_sinfo,
+            raw_squeue=raw_squeue,
+        )
+
+
+def job_memory(jobs: Iterable[JobRow], records: list[dict[str, str]]) -> dict[str, int]:
+    """Memory of each squeue job (keyed by %i) from `scontrol show job`'s TRES= (22.05 prints the
+    allocation for started jobs and the request for pending ones), matched through the array job
+    id and task id because scontrol prints a pending array as one record (ArrayTaskId=1-5)."""
+    by_id: dict[str, str] = {}
+    by_task: dict[tuple[str, int], str] = {}
+    for r in records:
+        tres = r.get("TRES", r.get("AllocTRES", r.get("ReqTRES", "")))
+        if "ArrayJobId" in r and r.get("ArrayTaskId", "N/A") != "N/A":
+            for t in expand_task_ids(r["ArrayTaskId"]):
+                by_task[(r["ArrayJobId"], t)] = tres
+        by_id[r["JobId"]] = tres
+    out = {}
+    for j in jobs:
+        if j.array_task_id not in ("N/A", ""):
+            key = (j.array_job_id, int(j.array_task_id))
+            if key not in by_task:
+                raise AssertionError(f"no scontrol record for array task {j.job_id}")
+            out[j.job_id] = tres_mem_bytes(by_task[key])
+        else:
+            if j.array_job_id not in by_id:
+                raise AssertionError(f"no scontrol record for job {j.job_id}")
+            out[j.job_id] = tres_mem_bytes(by_id[j.array_job_id])
+    return out
+
+
+# ------------------------------------------------------------------------------ expected metrics
+
+Labels = frozenset  # frozenset of (name, value) pairs
+Expected = dict[str, dict[Labels, float]]
+
+
+def L(**kw: str) -> Labels:
+    return frozenset(kw.items())
+
+
+def distinct_nodes(rows: Iterable[NodeRow]) -> list[NodeRow]:
+    """sinfo -N prints a node once per partition: keep one row per node name."""
+    seen: dict[str, NodeRow] = {}
+    for r in rows:
+        prev = seen.get(r.name)
+        if prev is None:
+            seen[r.name] = r
+        elif dataclasses.replace(prev, partition="") != dataclasses.replace(r, partition=""):
+            raise AssertionError(f"sinfo disagrees with itself about {r.name}: {prev} vs {r}")
+    return list(seen.values())
+
+
+def expected_metrics(view: SlurmView) -> Expected:
+    """The value of every contract family as Slurm's own commands report it."""
+    exp: Expected = defaultdict(lambda: defaultdict(float))
+    alloc_mem = dict(view.node_alloc_mem_mib)
+
+    nodes = distinct_nodes(view.nodes)
+    for n in nodes:
+        exp["slurm_cpus_total"][L()] += n.total_cpus
+        exp["slurm_cpus_idle"][L()] += n.idle_cpus
+        exp["slurm_cpu_load"][L()] += n.cpu_load
+        exp["slurm_cpus_per_state"][L(state=n.state)] += n.total_cpus
+        exp["slurm_node_count_per_state"][L(state=n.state)] += 1
+        exp["slurm_mem_real"][L()] += n.real_mem_mib * MIB
+        exp["slurm_mem_alloc"][L()] += alloc_mem[n.name] * MIB
+        exp["slurm_mem_free"][L()] += n.free_mem_mib * MIB
+    for fam in ("slurm_cpus_total", "slurm_cpus_idle", "slurm_cpu_load", "slurm_mem_real",
+                "slurm_mem_alloc", "slurm_mem_free"):
+        exp[fam][L()] += 0  # present even on an empty cluster
+
+    for r in view.nodes:
+        p = r.partition
+        exp["slurm_partition_total_cpus"][L(partition=p)] += r.total_cpus
+        exp["slurm_partition_idle_cpus"][L(partition=p)] += r.idle_cpus
+        exp["slurm_partition_alloc_cpus"][L(partition=p, state=r.state)] += r.alloc_cpus
+        exp["slurm_partition_real_mem"][L(partition=p)] += r.real_mem_mib * MIB
+        exp["slurm_partition_free_mem"][L(partition=p)] += r.free_mem_mib * MIB
+        exp["slurm_partition_alloc_mem"][L(partition=p, state=r.state)] += alloc_mem[r.name] * MIB
+        exp["slurm_partition_node_count"][L(partition=p, state=r.state)] += 1
+        exp["slurm_partition_cpu_load"][L(partition=p)] += r.cpu_load
+        exp["slurm_partition_weight"][L(partition=p)] += r.weight
+
+    mem = dict(view.job_mem_bytes)
+    exp["slurm_jobs_pending"][L()] += 0
+    exp["slurm_jobs_running"][L()] += 0
+    for j in view.jobs:
+        if j.state == "PENDING":
+            exp["slurm_jobs_pending"][L()] += 1
+            exp["slurm_pending_reason_total"][L(reason=j.reason.strip("()"))] += 1
+        elif j.state == "RUNNING":
+            exp["slurm_jobs_running"][L()] += 1
+        exp["slurm_user_state_total"][L(username=j.user, state=j.state)] += 1
+        exp["slurm_user_cpu_alloc"][L(username=j.user, state=j.state)] += j.cpus
+        exp["slurm_user_mem_alloc"][L(username=j.user, state=j.state)] += mem[j.job_id]
+        exp["slurm_account_job_state_total"][L(account=j.account, state=j.state)] += 1
+        exp["slurm_account_job_state_cpu_alloc"][L(account=j.account, state=j.state)] += j.cpus
+        exp["slurm_account_job_state_mem_alloc"][L(account=j.account, state=j.state)] += mem[j.job_id]
+        exp["slurm_partition_job_state_total"][L(partition=j.partition, state=j.state)] += 1
+    return {k: dict(v) for k, v in exp.items()}
+
+
+# Contract families compared with Slurm, and how exactly.
+NODE_FAMILIES = ("slurm_cpus_total", "slurm_cpus_idle", "slurm_cpu_load", "slurm_cpus_per_state",
+                 "slurm_node_count_per_state", "slurm_mem_real", "slurm_mem_alloc", "slurm_mem_free")
+PARTITION_FAMILIES = ("slurm_partition_total_cpus", "slurm_partition_idle_cpus",
+                      "slurm_partition_alloc_cpus", "slurm_partition_real_mem",
+                      "slurm_partition_free_mem", "slurm_partition_alloc_mem",
+                      "slurm_partition_node_count", "slurm_partition_cpu_load",
+                      "slurm_partition_weight")
+JOB_FAMILIES = ("slurm_jobs_pending", "slurm_jobs_running", "slurm_user_state_total",
+                "slurm_user_cpu_alloc", "slurm_user_mem_alloc", "slurm_account_job_state_total",
+                "slurm_account_job_state_cpu_alloc", "slurm_account_job_state_mem_alloc",
+                "slurm_partition_job_state_total", "slurm_pending_reason_total")
+CONTRACT_FAMILIES = NODE_FAMILIES + PARTITION_FAMILIES + JOB_FAMILIES
+# Families whose label sets carry `state` and may hold zero series for the usual states.
+ZERO_FILLED = {f: USUAL_NODE_STATES for f in NODE_FAMILIES + PARTITION_FAMILIES}
+ZERO_FILLED.update({f: USUAL_JOB_STATES for f in JOB_FAMILIES})
+# Families that must hold a series for every usual state, even at zero.
+MUST_ZERO_FILL = ("slurm_cpus_per_state", "slurm_node_count_per_state")
+LOAD_FAMILIES = ("slurm_cpu_load", "slurm_partition_cpu_load")
+
+
+def fmt_labels(labels: Labels) -> str:
+    return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels)) + "}"
+
+
+def compare_family(name: str, expected: dict[Labels, float], got: dict[Labels, float] | None,
+                   tolerance: float = 0.0) -> list[str]:
+    """Differences between the expected series of one family and the scraped ones (empty = equal).
+    Extra scraped series are allowed only at 0 with a usual `state` (zero-filled)."""
+    if got is None:
+        return [f"{name}: family missing from /metrics"]
+    problems = []
+    for labels, want in sorted(expected.items(), key=lambda kv: sorted(kv[0])):
+        have = got.get(labels)
+        if have is None:
+            problems.append(f"{name}{fmt_labels(labels)}: missing, expected {want:g}")
+        elif not math.isclose(have, want, rel_tol=0.0, abs_tol=tolerance + 1e-9 * max(1.0, abs(want))):
+            problems.append(f"{name}{fmt_labels(labels)}: got {have!r}, expected {want!r}")
+    usual = ZERO_FILLED.get(name, ())
+    for labels, have in sorted(got.items(), key=lambda kv: sorted(kv[0])):
+        if labels in expected:
+            continue
+        state = dict(labels).get("state")
+        if have == 0 and state in usual:
+            continue
+        problems.append(f"{name}{fmt_labels(labels)} = {have!r}: not expected "
+                        "(Slurm shows no such series; only zero series of usual states may be extra)")
+    if name in MUST_ZERO_FILL:
+        for s in usual:
+            if L(state=s) not in got:
+                problems.append(f'{name}{{state="{s}"}}: missing (usual states must always exist)')
+    return problems
+
+
+# ------------------------------------------------------------------------------------- /metrics
+
+
+class Scrape:
+    """A parsed exposition: series by sample name, independent of the exporter's own code."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.series: dict[str, dict[Labels, float]] = {}
+        self.types: dict[str, str] = {}
+        for fam in text_string_to_metric_families(text):
+            for s in fam.samples:
+                labels = frozenset(s.labels.items())
+                bucket = self.series.setdefault(s.name, {})
+                if labels in bucket:
+                    raise AssertionError(f"duplicate series {s.name}{fmt_labels(labels)}")
+                bucket[labels] = s.value
+                self.types[s.name] = fam.type
+
+    def get(self, name: str) -> dict[Labels, float] | None:
+        return self.series.get(name)
+
+    def value(self, name: str, **labels: str) -> float | None:
+        return (self.series.get(name) or {}).get(L(**labels))
+
+
+def http_get(url: str, timeout: float = 60) -> tuple[int, str, dict[str, str]]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode("utf-8"), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace"), dict(e.headers)
+
+
+LISTENING_RE = re.compile(r'\bmsg="?listening"?(?:\s|$).*?\baddress="?([^"\s]+)"?')
+
+
+class Exporter:
+    """The exporter binary running in the background, its stdout and stderr captured line by line."""
+
+    def __init__(self, binary: str, args: list[str], env: dict[str, str]):
+        self.args = [binary, *args]
+        self.proc = subprocess.Popen(self.args, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     errors="replace")
+        self._lock = threading.Lock()
+        self._lines: list[str] = []
+        self._threads = [threading.Thread(target=self._pump, args=(s,), daemon=True)
+                         for s in (self.proc.stderr, self.proc.stdout)]
+        for t in self._threads:
+            t.start()
+        self.address: str | None = None
+        self.base_url: str | None = None
+
+    def _pump(self, stream) -> None:
+        for line in stream:
+            with self._lock:
+                self._lines.append(line.rstrip("\n"))
+
+    def log(self) -> list[str]:
+        with self._lock:
+            return list(self._lines)
+
+    def log_text(self) -> str:
+        return "\n".join(self.log())
+
+    def wait_listening(self, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.log():
+                m = LISTENING_RE.search(line)
+                if m:
+                    self.address = m.group(1)
+                    self.base_url = f"http://{self.address}"
+                    return self.address
+            if self.proc.poll() is not None:
+                time.sleep(0.2)  # let the pumps drain
+                raise AssertionError(f"exporter exited with {self.proc.returncode} before listening;"
+                                     f" command: {' '.join(self.args)}\noutput:\n{self.log_text()}")
+            time.sleep(0.05)
+        raise AssertionError(f"no 'msg=listening address=…' line within {timeout}s; "
+                             f"command: {' '.join(self.args)}\noutput:\n{self.log_text()}")
+
+    def get(self, path: str = "/metrics", timeout: float = 60) -> tuple[int, str, dict[str, str]]:
+        assert self.base_url, "exporter is not listening"
+        return http_get(self.base_url + path, timeout=timeout)
+
+    def scrape(self, timeout: float = 60) -> Scrape:
+        status, body, _ = self.get("/metrics", timeout=timeout)
+        if status != 200:
+            raise AssertionError(f"/metrics answered {status}:\n{body[:2000]}")
+        return Scrape(body)
+
+    def wait_exit(self, timeout: float) -> int | None:
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        for t in self._threads:
+            t.join(timeout=5)
+
+
+def exporter_args(cluster: Cluster, listen: str = "127.0.0.1:0",
+                  extra: tuple[str, ...] = ()) -> list[str]:
+    return [f"--web.listen-address={listen}", f"--slurm.conf={cluster.conf}",
+            f"--slurm.poll-limit={POLL_LIMIT:g}", "--web.log-level=debug", *extra]
+
+
+def exporter_binary() -> str:
+    binary = os.environ.get("EXPORTER_BIN")
+    if not binary:
+        for cand in ("build/prometheus-slurm-exporter", "build-int/prometheus-slurm-exporter"):
+            if (PROJECT_ROOT / cand).exists():
+                binary = str(PROJECT_ROOT / cand)
+                break
+    if not binary or not os.access(binary, os.X_OK):
+        raise AssertionError(f"exporter binary not found or not executable: {binary!r} "
+                             "(set EXPORTER_BIN; ctest does)")
+    return binary
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ports_free(base: int, count: int) -> bool:
+    for port in range(base, base + count):
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                return False
+    return True

@@ -1,0 +1,158 @@
+"""The exporter's /metrics against a real cluster in a settled workload, family by family, compared
+with what sinfo / squeue / scontrol print on the same cluster at the same moment."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import time
+
+import pytest
+
+from harness import (CONTRACT_FAMILIES, LOAD_FAMILIES, POLL_LIMIT, USUAL_NODE_STATES, Exporter,
+                     L, Scrape, SlurmView, compare_family, expected_metrics, exporter_args,
+                     exporter_binary, fmt_labels, wait_for)
+
+
+class Live:
+    def __init__(self, view: SlurmView, scrape: Scrape, exporter: Exporter, attempts: int):
+        self.view = view
+        self.scrape = scrape
+        self.exporter = exporter
+        self.expected = expected_metrics(view)
+        self.attempts = attempts
+        self.sinfo_version = ""
+
+    def slurm_said(self) -> str:
+        return (f"sinfo -h -N -o '%N|%R|%T|%C|%m|%e|%O|%w':\n{self.view.raw_sinfo}"
+                f"scontrol AllocMem (MiB): {dict(self.view.node_alloc_mem_mib)}\n"
+                f"squeue -h -r -o '%i|%F|%K|%u|%a|%P|%T|%C|%r':\n{self.view.raw_squeue}"
+                f"job memory from scontrol TRES= (bytes): {dict(self.view.job_mem_bytes)}\n")
+
+
+def settled_scrape(cluster, exporter: Exporter, attempts: int = 10) -> tuple[SlurmView, Scrape, int]:
+    """A scrape bracketed by two equal views of Slurm. The exporter may serve a snapshot up to
+    POLL_LIMIT old, so the scrape comes more than POLL_LIMIT after the first view; CPU load and free
+    memory change at every slurmctld ping (~10 s), hence the retries."""
+    diffs = []
+    for attempt in range(1, attempts + 1):
+        before = cluster.view()
+        time.sleep(POLL_LIMIT + 0.3)
+        scrape = exporter.scrape()
+        after = cluster.view()
+        if before == after:
+            return before, scrape, attempt
+        diffs.append(f"attempt {attempt}:\nbefore:\n{before.raw_sinfo}{before.raw_squeue}"
+                     f"after:\n{after.raw_sinfo}{after.raw_squeue}")
+    raise AssertionError("Slurm never held still around a scrape:\n" + "\n".join(diffs[-2:]))
+
+
+@pytest.fixture(scope="module")
+def live(cluster, workload):
+    e = Exporter(exporter_binary(), exporter_args(cluster), cluster.env)
+    try:
+        e.wait_listening(timeout=20)
+        wait_for(lambda: e.scrape().value("slurm_up") == 1, 30,
+                 "slurm_up 1 on the first scrapes")
+        view, scrape, attempts = settled_scrape(cluster, e)
+        result = Live(view, scrape, e, attempts)
+        result.sinfo_version = cluster.run(["sinfo", "-V"]).strip()
+        yield result
+    finally:
+        e.stop()
+
+
+def test_promtool_accepts_the_output(live):
+    p = subprocess.run(["promtool", "check", "metrics"], input=live.scrape.text,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, (f"promtool check metrics exited {p.returncode}:\n"
+                               f"{p.stdout}{p.stderr}")
+
+
+@pytest.mark.parametrize("family", CONTRACT_FAMILIES)
+def test_family_matches_slurm(live, family):
+    tolerance = 0.01 if family in LOAD_FAMILIES else 0.0
+    problems = compare_family(family, live.expected.get(family, {}), live.scrape.get(family),
+                              tolerance)
+    got = live.scrape.get(family) or {}
+    assert not problems, ("\n".join(problems) + "\n\nscraped:\n" +
+                          "\n".join(f"  {family}{fmt_labels(k)} {v!r}" for k, v in got.items()) +
+                          "\n\n" + live.slurm_said())
+
+
+def test_scenario_has_the_node_states_and_jobs_it_needs(live):
+    # Guards the test itself: the comparisons above only mean something on a varied cluster.
+    states = {dict(k)["state"] for k in live.expected["slurm_node_count_per_state"]}
+    assert {"idle", "mixed", "allocated", "drained", "down*"} <= states, live.slurm_said()
+    assert live.expected["slurm_jobs_running"][L()] >= 6
+    assert live.expected["slurm_jobs_pending"][L()] >= 10
+    partitions = {dict(k)["partition"] for k in live.expected["slurm_partition_job_state_total"]}
+    assert {"debug", "batch", "debug,batch", "batch,debug"} <= partitions, live.slurm_said()
+
+
+def test_usual_node_states_are_zero_filled(live):
+    for family in ("slurm_node_count_per_state", "slurm_cpus_per_state"):
+        series = live.scrape.get(family) or {}
+        for state in USUAL_NODE_STATES:
+            assert L(state=state) in series, f'{family}{{state="{state}"}} is missing'
+    assert live.scrape.value("slurm_node_count_per_state", state="completing") == 0
+    assert live.scrape.value("slurm_cpus_per_state", state="completing") == 0
+    assert live.scrape.value("slurm_node_count_per_state", state="draining") == 0
+
+
+def test_health_families(live):
+    s = live.scrape
+    assert s.get("slurm_up") == {L(): 1.0}, f"slurm_up: {s.get('slurm_up')}"
+
+    info = s.get("slurm_exporter_build_info")
+    assert info and len(info) == 1, f"slurm_exporter_build_info: {info}"
+    (labels, value), = info.items()
+    labels = dict(labels)
+    assert value == 1
+    assert set(labels) == {"version", "revision", "slurm_version", "backend"}, labels
+    assert labels["version"] and labels["backend"], labels
+    sinfo_version = re.search(r"\d+\.\d+\.\d+", live.sinfo_version)
+    assert sinfo_version and labels["slurm_version"] == sinfo_version.group(0), (
+        f"slurm_version={labels['slurm_version']!r}, `sinfo -V` says {live.sinfo_version!r}")
+
+    ok = s.get("slurm_exporter_collector_success") or {}
+    collectors = {dict(k)["collector"] for k in ok}
+    assert {"node", "job"} <= collectors, f"collectors: {sorted(collectors)}"
+    failed = {dict(k)["collector"]: v for k, v in ok.items() if v != 1}
+    assert not failed, f"collectors not successful on a healthy cluster: {failed}"
+
+    durations = s.get("slurm_exporter_collector_duration_seconds") or {}
+    assert {dict(k)["collector"] for k in durations} == collectors
+    for k, v in durations.items():
+        assert math.isfinite(v) and 0 <= v < 60, f"duration {fmt_labels(k)} = {v}"
+
+
+def test_scrape_durations(live):
+    for family in ("slurm_node_scrape_duration", "slurm_job_scrape_duration"):
+        series = live.scrape.get(family)
+        assert series is not None and set(series) == {L()}, f"{family}: {series}"
+        value = series[L()]
+        # Milliseconds: finite, non-negative, and less than a minute on a 5-node cluster.
+        assert math.isfinite(value) and 0 <= value < 60_000, f"{family} = {value}"
+
+
+def test_version_flag_matches_build_info(live):
+    p = subprocess.run([exporter_binary(), "--version"], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0, p.stderr
+    (labels, _), = live.scrape.get("slurm_exporter_build_info").items()
+    version = dict(labels)["version"]
+    assert version in p.stdout + p.stderr, (f"--version printed {p.stdout + p.stderr!r}, "
+                                            f"build_info says version={version!r}")
+
+
+def test_second_scrape_is_identical_when_nothing_changed(live, cluster):
+    # Snapshots are rebuilt per poll: two polls of an unchanged cluster must agree on every
+    # contract family (apart from load and free memory, which move with slurmd pings).
+    time.sleep(POLL_LIMIT + 0.3)
+    again = live.exporter.scrape()
+    moving = set(LOAD_FAMILIES) | {"slurm_mem_free", "slurm_partition_free_mem"}
+    for family in CONTRACT_FAMILIES:
+        if family in moving:
+            continue
+        assert again.get(family) == live.scrape.get(family), family
