@@ -25,9 +25,16 @@ class ParseError : public std::runtime_error {
 };
 
 /// A Slurm backend call failed (slurmctld down, RPC error, command failed).
+/// `unreachable` says slurmctld could not be contacted at all, so further calls in the same
+/// poll would only wait for the same failure.
 class BackendError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit BackendError(const std::string& what, bool unreachable = false)
+      : std::runtime_error(what), unreachable_(unreachable) {}
+  bool unreachable() const noexcept { return unreachable_; }
+
+ private:
+  bool unreachable_;
 };
 
 }  // namespace slurm_exporter

@@ -6,6 +6,7 @@
 #include "slurm_exporter/collectors/exporter.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
+#include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/log.hpp"
 #include "slurm_exporter/metrics/exposition.hpp"
 
@@ -20,11 +21,17 @@ double seconds_since(Clock::time_point start) {
 
 // Runs one collector: the load and the conversion to families. A failure is reported in its
 // status and the families it would have produced are left out, never stale ones.
+// `unreachable` carries a failure to contact slurmctld from one collector to the next, so a
+// dead controller costs one connection timeout per poll, not one per collector.
 template <typename Load, typename Collect>
 collectors::CollectorStatus run_collector(const std::string& name, Load load, Collect collect,
                                           std::vector<metrics::Family>& out, double& load_ms,
-                                          FailureLog& failures) {
+                                          FailureLog& failures, std::string& unreachable) {
   collectors::CollectorStatus status{name, false, 0.0};
+  if (!unreachable.empty()) {
+    failures.failed(name, "skipped: " + unreachable, /*quiet=*/true);
+    return status;
+  }
   const auto start = Clock::now();
   try {
     auto data = load();
@@ -33,6 +40,10 @@ collectors::CollectorStatus run_collector(const std::string& name, Load load, Co
     std::move(families.begin(), families.end(), std::back_inserter(out));
     status.success = true;
     failures.succeeded(name);
+  } catch (const BackendError& e) {
+    load_ms = seconds_since(start) * 1000.0;
+    if (e.unreachable()) unreachable = e.what();
+    failures.failed(name, e.what());
   } catch (const std::exception& e) {
     load_ms = seconds_since(start) * 1000.0;
     failures.failed(name, e.what());
@@ -43,8 +54,11 @@ collectors::CollectorStatus run_collector(const std::string& name, Load load, Co
 
 }  // namespace
 
-void FailureLog::failed(const std::string& collector, const std::string& error) {
-  if (std::find(failing_.begin(), failing_.end(), collector) != failing_.end()) {
+void FailureLog::failed(const std::string& collector, const std::string& error, bool quiet) {
+  if (quiet || std::find(failing_.begin(), failing_.end(), collector) != failing_.end()) {
+    if (std::find(failing_.begin(), failing_.end(), collector) == failing_.end()) {
+      failing_.push_back(collector);
+    }
     log::debug("collector still failing", {{"collector", collector}, {"err", error}});
     return;
   }
@@ -64,15 +78,16 @@ std::string poll_once(slurm::Backend& backend, FailureLog& failures) {
   status.backend = std::string(backend.name());
   status.slurm_version = backend.slurm_version();
   std::vector<metrics::Family> families;
+  std::string unreachable;
 
   status.collectors.push_back(run_collector(
       "node", [&] { return backend.load_nodes(); },
       [](const slurm::NodeData& d) { return collectors::collect_nodes(d); }, families,
-      status.node_load_ms, failures));
+      status.node_load_ms, failures, unreachable));
   status.collectors.push_back(run_collector(
       "job", [&] { return backend.load_jobs(); },
       [](const std::vector<slurm::Job>& j) { return collectors::collect_jobs(j); }, families,
-      status.job_load_ms, failures));
+      status.job_load_ms, failures, unreachable));
 
   status.slurm_up = std::any_of(status.collectors.begin(), status.collectors.end(),
                                 [](const auto& c) { return c.success; });

@@ -82,7 +82,14 @@ using Hostlist = std::unique_ptr<std::remove_pointer_t<hostlist_t>, HostlistFree
 
 [[noreturn]] void throw_slurm_error(const char* call) {
   const int err = slurm_get_errno();
-  throw BackendError(fmt::format("{}: {} (errno {})", call, slurm_strerror(err), err));
+  const bool unreachable = err == SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR ||
+                           err == SLURM_COMMUNICATIONS_CONNECTION_ERROR ||
+                           err == SLURM_PROTOCOL_SOCKET_IMPL_TIMEOUT ||
+                           err == SLURMCTLD_COMMUNICATIONS_SEND_ERROR ||
+                           err == SLURMCTLD_COMMUNICATIONS_RECEIVE_ERROR ||
+                           err == SLURMCTLD_COMMUNICATIONS_SHUTDOWN_ERROR;
+  throw BackendError(fmt::format("{}: {} (errno {})", call, slurm_strerror(err), err),
+                     unreachable);
 }
 
 // Runs a slurm_load_* call with the previous message's last_update: on

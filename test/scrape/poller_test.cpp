@@ -18,7 +18,7 @@ namespace {
 // A backend whose answers and speed the test controls; counts its calls.
 struct FakeBackend final : slurm::Backend {
   std::atomic<int> node_loads{0}, job_loads{0};
-  std::atomic<bool> fail_nodes{false}, fail_jobs{false};
+  std::atomic<bool> fail_nodes{false}, fail_jobs{false}, unreachable{false};
   std::chrono::milliseconds delay{0};
   std::thread::id last_thread;
 
@@ -28,7 +28,9 @@ struct FakeBackend final : slurm::Backend {
     last_thread = std::this_thread::get_id();
     ++node_loads;
     std::this_thread::sleep_for(delay);
-    if (fail_nodes) throw BackendError("slurm_load_node: Unable to contact slurm controller");
+    if (fail_nodes) {
+      throw BackendError("slurm_load_node: Unable to contact slurm controller", unreachable);
+    }
     slurm::NodeData d;
     slurm::Node n;
     n.name = "n1";
@@ -90,6 +92,23 @@ TEST_CASE("all loads failing gives slurm_up 0 and no Slurm families") {
   CHECK(text.find("slurm_up 0\n") != std::string::npos);
   CHECK(text.find("slurm_cpus_total") == std::string::npos);
   CHECK(text.find("slurm_exporter_build_info{") != std::string::npos);
+}
+
+TEST_CASE("an unreachable slurmctld is contacted once per poll, not once per collector") {
+  FakeBackend b;
+  b.fail_nodes = true;
+  b.unreachable = true;
+  scrape::FailureLog log;
+  const std::string text = scrape::poll_once(b, log);
+  CHECK(b.node_loads == 1);
+  CHECK(b.job_loads == 0);
+  CHECK(text.find("slurm_up 0\n") != std::string::npos);
+  CHECK(text.find("slurm_exporter_collector_success{collector=\"job\"} 0\n") != std::string::npos);
+  // A failure that is not about reaching slurmctld does not skip the other loads.
+  FakeBackend c;
+  c.fail_nodes = true;
+  scrape::poll_once(c, log);
+  CHECK(c.job_loads == 1);
 }
 
 TEST_CASE("a snapshot younger than the poll limit is reused") {

@@ -19,8 +19,9 @@ using Text = std::shared_ptr<const std::string>;
 /// Tracks failure streaks so each collector logs its error once per streak, and recovery once.
 class FailureLog {
  public:
-  /// Logs at error on the first failure of a streak, at debug on repeats.
-  void failed(const std::string& collector, const std::string& error);
+  /// Logs at error on the first failure of a streak, at debug on repeats and when `quiet`
+  /// (a collector skipped because an earlier one found slurmctld unreachable).
+  void failed(const std::string& collector, const std::string& error, bool quiet = false);
   /// Logs at info when a streak ends.
   void succeeded(const std::string& collector);
 
@@ -31,7 +32,7 @@ class FailureLog {
 /// Runs one poll: loads nodes and jobs from `backend`, turns them into families, appends the
 /// exporter's own families and renders text format 0.0.4. Never throws for Slurm errors: a
 /// failed load gives collector_success 0 for that collector and, if every load failed,
-/// slurm_up 0.
+/// slurm_up 0. Once slurmctld is found unreachable, the remaining loads are skipped.
 std::string poll_once(slurm::Backend& backend, FailureLog& failures);
 
 /// Owns the backend on its own thread (every Slurm call happens there) and caches the rendered

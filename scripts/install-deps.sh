@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, everything needed to build the exporter, run it against a
+# local throwaway Slurm cluster and run the whole test suite. Idempotent; needs root.
+set -euo pipefail
+
+packages=(
+  # build
+  g++ cmake make pkg-config git libslurm-dev libboost-dev libfmt-dev catch2
+  # a local Slurm cluster
+  munge slurmctld slurmd slurm-client
+  # tests
+  prometheus python3 python3-pytest python3-prometheus-client curl ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages (${missing[*]}); run as root" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's postinst scripts may start services where systemd runs; the scripts and tests start
+# their own daemons in temp dirs and only need munged, which slurm-cluster.sh starts.
