@@ -18,10 +18,14 @@ std::atomic<Level> g_level{Level::kInfo};
 
 std::string_view level_name(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -44,11 +48,21 @@ void append_value(std::string& out, std::string_view v) {
   for (char ch : v) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           out.append(fmt::format("\\x{:02x}", c));
@@ -70,7 +84,8 @@ Level parse_level(std::string_view text) {
   if (text == "info") return Level::kInfo;
   if (text == "warn" || text == "warning") return Level::kWarn;
   if (text == "error") return Level::kError;
-  throw ConfigError(fmt::format("invalid log level \"{}\" (want debug, info, warn or error)", text));
+  throw ConfigError(
+      fmt::format("invalid log level \"{}\" (want debug, info, warn or error)", text));
 }
 
 void write(Level lvl, std::string_view msg, std::initializer_list<Field> fields) {
@@ -81,9 +96,9 @@ void write(Level lvl, std::string_view msg, std::initializer_list<Field> fields)
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  std::string line = fmt::format("ts={:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z level={} msg=",
-                                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                 tm.tm_min, tm.tm_sec, ms, level_name(lvl));
+  std::string line =
+      fmt::format("ts={:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z level={} msg=", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms, level_name(lvl));
   append_value(line, msg);
   for (const auto& [k, v] : fields) {
     line.push_back(' ');

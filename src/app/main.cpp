@@ -24,8 +24,7 @@ int main(int argc, char** argv) {
   try {
     config = se::app::parse_flags(args);
   } catch (const se::ConfigError& e) {
-    std::fprintf(stderr, "prometheus-slurm-exporter: %s\n\n%s", e.what(),
-                 se::app::usage().c_str());
+    std::fprintf(stderr, "prometheus-slurm-exporter: %s\n\n%s", e.what(), se::app::usage().c_str());
     return 2;
   }
   if (config.show_help) {

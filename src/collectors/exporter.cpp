@@ -17,13 +17,21 @@ std::vector<metrics::Family> collect_exporter(const ExporterStatus& status) {
   info[{build_info::kVersion, build_info::kRevision, status.slurm_version, status.backend}] = 1;
 
   std::vector<metrics::Family> out;
-  out.push_back(gauge("slurm_up", "Whether slurmctld answered the latest poll (1) or not (0)", status.slurm_up ? 1 : 0));
-  out.push_back(gauge("slurm_exporter_build_info", "Exporter build: version, git revision, Slurm version and backend; always 1",
+  out.push_back(gauge("slurm_up", "Whether slurmctld answered the latest poll (1) or not (0)",
+                      status.slurm_up ? 1 : 0));
+  out.push_back(gauge("slurm_exporter_build_info",
+                      "Exporter build: version, git revision, Slurm version and backend; always 1",
                       {"version", "revision", "slurm_version", "backend"}, info));
-  out.push_back(gauge("slurm_exporter_collector_success", "Whether the collector's latest poll succeeded", {"collector"}, success));
-  out.push_back(gauge("slurm_exporter_collector_duration_seconds", "Duration of the collector's latest poll in seconds", {"collector"}, duration));
-  out.push_back(gauge("slurm_node_scrape_duration", "How long loading nodes and partitions from Slurm took (ms)", status.node_load_ms));
-  out.push_back(gauge("slurm_job_scrape_duration", "How long loading jobs from Slurm took (ms)", status.job_load_ms));
+  out.push_back(gauge("slurm_exporter_collector_success",
+                      "Whether the collector's latest poll succeeded", {"collector"}, success));
+  out.push_back(gauge("slurm_exporter_collector_duration_seconds",
+                      "Duration of the collector's latest poll in seconds", {"collector"},
+                      duration));
+  out.push_back(gauge("slurm_node_scrape_duration",
+                      "How long loading nodes and partitions from Slurm took (ms)",
+                      status.node_load_ms));
+  out.push_back(gauge("slurm_job_scrape_duration", "How long loading jobs from Slurm took (ms)",
+                      status.job_load_ms));
   return out;
 }
 

@@ -63,23 +63,60 @@ std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
 
   std::vector<metrics::Family> out;
   out.reserve(17);
-  out.push_back(gauge("slurm_cpus_total", "Total CPUs of all nodes (slurm_load_node cpus; sinfo %C total)", cpus_total));
-  out.push_back(gauge("slurm_cpus_idle", "Idle CPUs of all nodes, none on drained or down nodes (sinfo %C idle)", cpus_idle));
-  out.push_back(gauge("slurm_cpu_load", "Sum of the nodes' load averages (slurm_load_node cpu_load; sinfo %O)", cpu_load));
-  out.push_back(gauge("slurm_cpus_per_state", "Total CPUs of the nodes in each state; state as sinfo -N %T prints it", {"state"}, cpus_per_state));
-  out.push_back(gauge("slurm_node_count_per_state", "Nodes in each state; state as sinfo -N %T prints it", {"state"}, nodes_per_state));
-  out.push_back(gauge("slurm_mem_real", "Configured memory of all nodes in bytes (slurm_load_node real_memory; sinfo %m)", mem_real));
-  out.push_back(gauge("slurm_mem_alloc", "Memory allocated to jobs on all nodes in bytes (slurm_load_node alloc memory; scontrol AllocMem)", mem_alloc));
-  out.push_back(gauge("slurm_mem_free", "Free memory of all nodes in bytes, N/A counted as 0 (slurm_load_node free_mem; sinfo %e)", mem_free));
-  out.push_back(gauge("slurm_partition_total_cpus", "Total CPUs of the partition's nodes (sinfo %C total)", {"partition"}, p_total));
-  out.push_back(gauge("slurm_partition_idle_cpus", "Idle CPUs of the partition's nodes (sinfo %C idle)", {"partition"}, p_idle));
-  out.push_back(gauge("slurm_partition_alloc_cpus", "Allocated CPUs of the partition's nodes, by node state (sinfo %C allocated, %T)", {"partition", "state"}, p_alloc_cpus));
-  out.push_back(gauge("slurm_partition_real_mem", "Configured memory of the partition's nodes in bytes (sinfo %m)", {"partition"}, p_real));
-  out.push_back(gauge("slurm_partition_free_mem", "Free memory of the partition's nodes in bytes (sinfo %e)", {"partition"}, p_free));
-  out.push_back(gauge("slurm_partition_alloc_mem", "Allocated memory of the partition's nodes in bytes, by node state (scontrol AllocMem, sinfo %T)", {"partition", "state"}, p_alloc_mem));
-  out.push_back(gauge("slurm_partition_node_count", "Nodes of the partition by node state (sinfo -N %T)", {"partition", "state"}, p_nodes));
-  out.push_back(gauge("slurm_partition_cpu_load", "Sum of the load averages of the partition's nodes (sinfo %O)", {"partition"}, p_load));
-  out.push_back(gauge("slurm_partition_weight", "Sum of the scheduling weights of the partition's nodes (sinfo %w)", {"partition"}, p_weight));
+  out.push_back(gauge("slurm_cpus_total",
+                      "Total CPUs of all nodes (slurm_load_node cpus; sinfo %C total)",
+                      cpus_total));
+  out.push_back(gauge("slurm_cpus_idle",
+                      "Idle CPUs of all nodes, none on drained or down nodes (sinfo %C idle)",
+                      cpus_idle));
+  out.push_back(gauge("slurm_cpu_load",
+                      "Sum of the nodes' load averages (slurm_load_node cpu_load; sinfo %O)",
+                      cpu_load));
+  out.push_back(gauge("slurm_cpus_per_state",
+                      "Total CPUs of the nodes in each state; state as sinfo -N %T prints it",
+                      {"state"}, cpus_per_state));
+  out.push_back(gauge("slurm_node_count_per_state",
+                      "Nodes in each state; state as sinfo -N %T prints it", {"state"},
+                      nodes_per_state));
+  out.push_back(gauge(
+      "slurm_mem_real",
+      "Configured memory of all nodes in bytes (slurm_load_node real_memory; sinfo %m)", mem_real));
+  out.push_back(gauge("slurm_mem_alloc",
+                      "Memory allocated to jobs on all nodes in bytes (slurm_load_node alloc "
+                      "memory; scontrol AllocMem)",
+                      mem_alloc));
+  out.push_back(gauge(
+      "slurm_mem_free",
+      "Free memory of all nodes in bytes, N/A counted as 0 (slurm_load_node free_mem; sinfo %e)",
+      mem_free));
+  out.push_back(gauge("slurm_partition_total_cpus",
+                      "Total CPUs of the partition's nodes (sinfo %C total)", {"partition"},
+                      p_total));
+  out.push_back(gauge("slurm_partition_idle_cpus",
+                      "Idle CPUs of the partition's nodes (sinfo %C idle)", {"partition"}, p_idle));
+  out.push_back(
+      gauge("slurm_partition_alloc_cpus",
+            "Allocated CPUs of the partition's nodes, by node state (sinfo %C allocated, %T)",
+            {"partition", "state"}, p_alloc_cpus));
+  out.push_back(gauge("slurm_partition_real_mem",
+                      "Configured memory of the partition's nodes in bytes (sinfo %m)",
+                      {"partition"}, p_real));
+  out.push_back(gauge("slurm_partition_free_mem",
+                      "Free memory of the partition's nodes in bytes (sinfo %e)", {"partition"},
+                      p_free));
+  out.push_back(gauge("slurm_partition_alloc_mem",
+                      "Allocated memory of the partition's nodes in bytes, by node state (scontrol "
+                      "AllocMem, sinfo %T)",
+                      {"partition", "state"}, p_alloc_mem));
+  out.push_back(gauge("slurm_partition_node_count",
+                      "Nodes of the partition by node state (sinfo -N %T)", {"partition", "state"},
+                      p_nodes));
+  out.push_back(gauge("slurm_partition_cpu_load",
+                      "Sum of the load averages of the partition's nodes (sinfo %O)", {"partition"},
+                      p_load));
+  out.push_back(gauge("slurm_partition_weight",
+                      "Sum of the scheduling weights of the partition's nodes (sinfo %w)",
+                      {"partition"}, p_weight));
   return out;
 }
 

@@ -26,8 +26,12 @@ template <bool kQuote>
 void append_escaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
       case '"':
         if constexpr (kQuote) {
           out.append("\\\"");
@@ -35,16 +39,20 @@ void append_escaped(std::string& out, std::string_view s) {
           out.push_back(c);
         }
         break;
-      default: out.push_back(c);
+      default:
+        out.push_back(c);
     }
   }
 }
 
 std::string_view type_name(Type t) {
   switch (t) {
-    case Type::kGauge: return "gauge";
-    case Type::kCounter: return "counter";
-    case Type::kUntyped: return "untyped";
+    case Type::kGauge:
+      return "gauge";
+    case Type::kCounter:
+      return "counter";
+    case Type::kUntyped:
+      return "untyped";
   }
   return "untyped";
 }

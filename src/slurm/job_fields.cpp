@@ -24,19 +24,32 @@ std::string job_state_name(std::uint32_t s) {
   if (s & js::kResvDelHold) return "RESV_DEL_HOLD";
   if (s & js::kSignaling) return "SIGNALING";
   switch (s & js::kBaseMask) {
-    case js::kPending: return "PENDING";
-    case js::kRunning: return "RUNNING";
-    case js::kSuspended: return "SUSPENDED";
-    case js::kComplete: return "COMPLETED";
-    case js::kCancelled: return "CANCELLED";
-    case js::kFailed: return "FAILED";
-    case js::kTimeout: return "TIMEOUT";
-    case js::kNodeFail: return "NODE_FAIL";
-    case js::kPreempted: return "PREEMPTED";
-    case js::kBootFail: return "BOOT_FAIL";
-    case js::kDeadline: return "DEADLINE";
-    case js::kOom: return "OUT_OF_MEMORY";
-    default: return "?";
+    case js::kPending:
+      return "PENDING";
+    case js::kRunning:
+      return "RUNNING";
+    case js::kSuspended:
+      return "SUSPENDED";
+    case js::kComplete:
+      return "COMPLETED";
+    case js::kCancelled:
+      return "CANCELLED";
+    case js::kFailed:
+      return "FAILED";
+    case js::kTimeout:
+      return "TIMEOUT";
+    case js::kNodeFail:
+      return "NODE_FAIL";
+    case js::kPreempted:
+      return "PREEMPTED";
+    case js::kBootFail:
+      return "BOOT_FAIL";
+    case js::kDeadline:
+      return "DEADLINE";
+    case js::kOom:
+      return "OUT_OF_MEMORY";
+    default:
+      return "?";
   }
 }
 
@@ -70,12 +83,23 @@ std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres) {
     std::uint64_t scale = 1024 * 1024;  // Slurm's default memory unit is MiB
     if (!value.empty()) {
       switch (value.back()) {
-        case 'K': scale = 1024ULL; break;
-        case 'M': scale = 1024ULL * 1024; break;
-        case 'G': scale = 1024ULL * 1024 * 1024; break;
-        case 'T': scale = 1024ULL * 1024 * 1024 * 1024; break;
-        case 'P': scale = 1024ULL * 1024 * 1024 * 1024 * 1024; break;
-        default: break;
+        case 'K':
+          scale = 1024ULL;
+          break;
+        case 'M':
+          scale = 1024ULL * 1024;
+          break;
+        case 'G':
+          scale = 1024ULL * 1024 * 1024;
+          break;
+        case 'T':
+          scale = 1024ULL * 1024 * 1024 * 1024;
+          break;
+        case 'P':
+          scale = 1024ULL * 1024 * 1024 * 1024 * 1024;
+          break;
+        default:
+          break;
       }
       if (value.back() < '0' || value.back() > '9') value.remove_suffix(1);
     }

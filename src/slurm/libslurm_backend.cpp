@@ -43,8 +43,9 @@ static_assert(node_state::kDrain == NODE_STATE_DRAIN &&
               node_state::kPowerDown == NODE_STATE_POWER_DOWN &&
               node_state::kPoweringDown == NODE_STATE_POWERING_DOWN &&
               node_state::kPoweringUp == NODE_STATE_POWERING_UP &&
-              node_state::kPowerUp == NODE_STATE_POWER_UP && node_state::kCloud == NODE_STATE_CLOUD &&
-              node_state::kNet == NODE_STATE_NET && node_state::kResume == NODE_RESUME &&
+              node_state::kPowerUp == NODE_STATE_POWER_UP &&
+              node_state::kCloud == NODE_STATE_CLOUD && node_state::kNet == NODE_STATE_NET &&
+              node_state::kResume == NODE_RESUME &&
               node_state::kRebootCancel == NODE_STATE_REBOOT_CANCEL &&
               node_state::kDynamicFuture == NODE_STATE_DYNAMIC_FUTURE &&
               node_state::kDynamicNorm == NODE_STATE_DYNAMIC_NORM);
@@ -82,14 +83,12 @@ using Hostlist = std::unique_ptr<std::remove_pointer_t<hostlist_t>, HostlistFree
 
 [[noreturn]] void throw_slurm_error(const char* call) {
   const int err = slurm_get_errno();
-  const bool unreachable = err == SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR ||
-                           err == SLURM_COMMUNICATIONS_CONNECTION_ERROR ||
-                           err == SLURM_PROTOCOL_SOCKET_IMPL_TIMEOUT ||
-                           err == SLURMCTLD_COMMUNICATIONS_SEND_ERROR ||
-                           err == SLURMCTLD_COMMUNICATIONS_RECEIVE_ERROR ||
-                           err == SLURMCTLD_COMMUNICATIONS_SHUTDOWN_ERROR;
-  throw BackendError(fmt::format("{}: {} (errno {})", call, slurm_strerror(err), err),
-                     unreachable);
+  const bool unreachable =
+      err == SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR ||
+      err == SLURM_COMMUNICATIONS_CONNECTION_ERROR || err == SLURM_PROTOCOL_SOCKET_IMPL_TIMEOUT ||
+      err == SLURMCTLD_COMMUNICATIONS_SEND_ERROR || err == SLURMCTLD_COMMUNICATIONS_RECEIVE_ERROR ||
+      err == SLURMCTLD_COMMUNICATIONS_SHUTDOWN_ERROR;
+  throw BackendError(fmt::format("{}: {} (errno {})", call, slurm_strerror(err), err), unreachable);
 }
 
 // Runs a slurm_load_* call with the previous message's last_update: on
@@ -130,7 +129,7 @@ struct LibslurmBackend::Impl {
   NodeMsg nodes;
   PartMsg partitions;
   JobMsg jobs;
-  NodeData node_data;    // converted from `nodes` + `partitions`; reused while both unchanged
+  NodeData node_data;         // converted from `nodes` + `partitions`; reused while both unchanged
   std::vector<Job> job_data;  // converted from `jobs`; reused while unchanged
   std::unordered_map<uid_t, std::string> user_names;
 
@@ -163,8 +162,8 @@ struct LibslurmBackend::Impl {
       std::uint64_t alloc_mem = 0;
       slurm_get_select_nodeinfo(n.select_nodeinfo, SELECT_NODEDATA_SUBCNT, NODE_STATE_ALLOCATED,
                                 &alloc_cpus);
-      slurm_get_select_nodeinfo(n.select_nodeinfo, SELECT_NODEDATA_MEM_ALLOC,
-                                NODE_STATE_ALLOCATED, &alloc_mem);
+      slurm_get_select_nodeinfo(n.select_nodeinfo, SELECT_NODEDATA_MEM_ALLOC, NODE_STATE_ALLOCATED,
+                                &alloc_mem);
       node.alloc_cpus = alloc_cpus;
       node.idle_cpus = sinfo_idle_cpus(n.node_state, alloc_cpus, n.cpus);
       node.state_name = sinfo_state_name(n.node_state, alloc_cpus, n.cpus);
@@ -231,8 +230,8 @@ struct LibslurmBackend::Impl {
 LibslurmBackend::LibslurmBackend(const std::string& slurm_conf) : impl_(std::make_unique<Impl>()) {
   const std::string conf = effective_slurm_conf(slurm_conf);
   if (::access(conf.c_str(), R_OK) != 0) {
-    throw BackendError(fmt::format("cannot read Slurm configuration {}: {}", conf,
-                                   std::strerror(errno)));
+    throw BackendError(
+        fmt::format("cannot read Slurm configuration {}: {}", conf, std::strerror(errno)));
   }
   slurm_init(conf.c_str());
 }
@@ -253,10 +252,9 @@ NodeData LibslurmBackend::load_nodes() {
                                     [](time_t since, partition_info_msg_t** out) {
                                       return slurm_load_partitions(since, out, SHOW_ALL);
                                     });
-  const bool nodes_changed =
-      reload("slurm_load_node", impl_->nodes, [](time_t since, node_info_msg_t** out) {
-        return slurm_load_node(since, out, SHOW_ALL);
-      });
+  const bool nodes_changed = reload(
+      "slurm_load_node", impl_->nodes,
+      [](time_t since, node_info_msg_t** out) { return slurm_load_node(since, out, SHOW_ALL); });
   if (parts_changed || nodes_changed) impl_->convert_nodes();
   return impl_->node_data;
 }

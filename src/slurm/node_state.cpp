@@ -49,15 +49,24 @@ std::string slurm_state_string(std::uint32_t s) {
   }
   // Whole-value matches: a bare flag with base UNKNOWN.
   switch (s) {
-    case ns::kRebootIssued: return "REBOOT_ISSUED";
-    case ns::kRebootCancel: return "CANCEL_REBOOT";
-    case ns::kCloud: return "CLOUD";
-    case ns::kPowerDown: return "POWER_DOWN";
-    case ns::kPowerUp: return "POWER_UP";
-    case ns::kPoweringDown: return "POWERING_DOWN";
-    case ns::kPoweredDown: return "POWERED_DOWN";
-    case ns::kPoweringUp: return "POWERING_UP";
-    default: break;
+    case ns::kRebootIssued:
+      return "REBOOT_ISSUED";
+    case ns::kRebootCancel:
+      return "CANCEL_REBOOT";
+    case ns::kCloud:
+      return "CLOUD";
+    case ns::kPowerDown:
+      return "POWER_DOWN";
+    case ns::kPowerUp:
+      return "POWER_UP";
+    case ns::kPoweringDown:
+      return "POWERING_DOWN";
+    case ns::kPoweredDown:
+      return "POWERED_DOWN";
+    case ns::kPoweringUp:
+      return "POWERING_UP";
+    default:
+      break;
   }
   if (base == ns::kDown) return with_suffix("DOWN", s);
   if (base == ns::kAllocated) {

@@ -13,9 +13,9 @@ namespace fixtures {
 namespace se = slurm_exporter::slurm;
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
-inline se::Node node(std::string name, std::uint32_t state, std::uint32_t cpus,
-                     std::uint32_t alloc, std::uint64_t real_mib, std::uint64_t alloc_mib,
-                     std::uint64_t free_mib, double load, std::vector<std::string> parts) {
+inline se::Node node(std::string name, std::uint32_t state, std::uint32_t cpus, std::uint32_t alloc,
+                     std::uint64_t real_mib, std::uint64_t alloc_mib, std::uint64_t free_mib,
+                     double load, std::vector<std::string> parts) {
   se::Node n;
   n.name = std::move(name);
   n.state = state;
@@ -37,18 +37,18 @@ inline se::NodeData cluster() {
   namespace ns = se::node_state;
   se::NodeData d;
   d.nodes.push_back(node("node1", ns::kIdle, 4, 0, 8000, 0, 7000, 0.25, {"debug"}));
-  d.nodes.push_back(node("node2", ns::kAllocated, 8, 2, 16000, 1400, 12000, 1.5, {"debug", "batch"}));
+  d.nodes.push_back(
+      node("node2", ns::kAllocated, 8, 2, 16000, 1400, 12000, 1.5, {"debug", "batch"}));
   d.nodes.push_back(node("node3", ns::kIdle | ns::kDrain, 4, 0, 8000, 0, 7500, 0, {"debug"}));
   d.nodes.push_back(node("node4", ns::kDown | ns::kNoRespond, 4, 0, 8000, 0, 0, 0, {"batch"}));
-  d.partitions = {{"debug", {"node1", "node2", "node3"}},
-                  {"batch", {"node2", "node4"}},
-                  {"empty", {}}};
+  d.partitions = {
+      {"debug", {"node1", "node2", "node3"}}, {"batch", {"node2", "node4"}}, {"empty", {}}};
   return d;
 }
 
-inline se::Job job(std::string user, std::string account, std::string partition,
-                   std::string state, std::string reason, std::uint32_t cpus,
-                   std::uint64_t mem_mib, std::uint32_t tasks = 1) {
+inline se::Job job(std::string user, std::string account, std::string partition, std::string state,
+                   std::string reason, std::uint32_t cpus, std::uint64_t mem_mib,
+                   std::uint32_t tasks = 1) {
   se::Job j;
   j.user = std::move(user);
   j.account = std::move(account);

@@ -34,7 +34,9 @@ TEST_CASE("values do not depend on the C locale") {
 }
 
 TEST_CASE("label values escape backslash, quote and newline only") {
-  CHECK(escape_label_value(R"(a\b"c)" "\n" "d") == R"(a\\b\"c\nd)");
+  CHECK(escape_label_value(R"(a\b"c)"
+                           "\n"
+                           "d") == R"(a\\b\"c\nd)");
   CHECK(escape_label_value("down*") == "down*");
   CHECK(escape_label_value("ünïcode") == "ünïcode");
   CHECK(escape_help("line1\nline2 \"q\" \\") == R"(line1\nline2 "q" \\)");
@@ -43,7 +45,10 @@ TEST_CASE("label values escape backslash, quote and newline only") {
 TEST_CASE("families render HELP, TYPE and samples in the given order") {
   std::vector<Family> fams;
   fams.push_back({"slurm_up", "Whether slurmctld answered.", Type::kGauge, {}, {{{}, 1}}});
-  fams.push_back({"slurm_x_total", "A counter\nwith newline.", Type::kCounter, {"a", "b"},
+  fams.push_back({"slurm_x_total",
+                  "A counter\nwith newline.",
+                  Type::kCounter,
+                  {"a", "b"},
                   {{{"1", "q\""}, 2.5}, {{"0", ""}, 0}}});
   fams.push_back({"slurm_empty", "No samples.", Type::kUntyped, {"l"}, {}});
   std::string out;

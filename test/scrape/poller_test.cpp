@@ -171,8 +171,8 @@ TEST_CASE("every Slurm call runs on the poller's one thread, not the caller's") 
 
 TEST_CASE("a factory that throws fails construction") {
   auto make = [] {
-    return scrape::Poller([]() -> std::unique_ptr<slurm::Backend> { throw BackendError("no conf"); },
-                          0ms);
+    return scrape::Poller(
+        []() -> std::unique_ptr<slurm::Backend> { throw BackendError("no conf"); }, 0ms);
   };
   CHECK_THROWS_AS(make(), BackendError);
 }

@@ -14,10 +14,10 @@ using namespace slurm_exporter::slurm;
 using slurm_exporter::ParseError;
 
 TEST_CASE("job state names agree with libslurm for every base x flag combination") {
-  const std::uint32_t flags[] = {js::kRequeue,    js::kRequeueHold, js::kSpecialExit,
-                                 js::kResizing,   js::kConfiguring, js::kCompleting,
-                                 js::kStopped,    js::kRevoked,     js::kRequeueFed,
-                                 js::kResvDelHold, js::kSignaling,  js::kStageOut};
+  const std::uint32_t flags[] = {js::kRequeue,     js::kRequeueHold, js::kSpecialExit,
+                                 js::kResizing,    js::kConfiguring, js::kCompleting,
+                                 js::kStopped,     js::kRevoked,     js::kRequeueFed,
+                                 js::kResvDelHold, js::kSignaling,   js::kStageOut};
   constexpr std::size_t kFlags = sizeof(flags) / sizeof(flags[0]);
   std::size_t mismatches = 0;
   std::string first;
@@ -29,7 +29,8 @@ TEST_CASE("job state names agree with libslurm for every base x flag combination
       }
       const std::string ours = job_state_name(state);
       const std::string theirs = slurm_job_state_string(state);
-      if (ours != theirs && mismatches++ == 0) first = std::to_string(state) + ": " + ours + " vs " + theirs;
+      if (ours != theirs && mismatches++ == 0)
+        first = std::to_string(state) + ": " + ours + " vs " + theirs;
     }
   }
   INFO(first);

@@ -54,11 +54,11 @@ TEST_CASE("sinfo idle CPUs exclude drained and down nodes") {
 
 TEST_CASE("naming agrees with libslurm's node_state_string for every base x flag combination") {
   const std::uint32_t flags[] = {
-      ns::kNet,        ns::kRes,          ns::kCloud,           ns::kResume,
-      ns::kDrain,      ns::kCompleting,   ns::kNoRespond,       ns::kPoweredDown,
-      ns::kFail,       ns::kPoweringUp,   ns::kMaint,           ns::kRebootRequested,
-      ns::kRebootCancel, ns::kPoweringDown, ns::kRebootIssued,  ns::kPlanned,
-      ns::kInvalidReg, ns::kPowerDown,    ns::kPowerUp};
+      ns::kNet,          ns::kRes,          ns::kCloud,        ns::kResume,
+      ns::kDrain,        ns::kCompleting,   ns::kNoRespond,    ns::kPoweredDown,
+      ns::kFail,         ns::kPoweringUp,   ns::kMaint,        ns::kRebootRequested,
+      ns::kRebootCancel, ns::kPoweringDown, ns::kRebootIssued, ns::kPlanned,
+      ns::kInvalidReg,   ns::kPowerDown,    ns::kPowerUp};
   constexpr std::size_t kFlags = sizeof(flags) / sizeof(flags[0]);
   std::size_t checked = 0, mismatches = 0;
   std::string first_mismatch;

@@ -9,19 +9,19 @@ namespace slurm_exporter::collectors {
 
 /// How one collector fared in the latest poll.
 struct CollectorStatus {
-  std::string name;               ///< "node", "job"
+  std::string name;  ///< "node", "job"
   bool success = false;
   double duration_seconds = 0.0;  ///< Slurm load plus turning it into families
 };
 
 /// The exporter's own state after a poll.
 struct ExporterStatus {
-  bool slurm_up = false;         ///< slurmctld answered at least one load of the poll
-  std::string backend;           ///< "libslurm" or "cli"
-  std::string slurm_version;     ///< the Slurm version the backend was built for / talks to
+  bool slurm_up = false;      ///< slurmctld answered at least one load of the poll
+  std::string backend;        ///< "libslurm" or "cli"
+  std::string slurm_version;  ///< the Slurm version the backend was built for / talks to
   std::vector<CollectorStatus> collectors;
-  double node_load_ms = 0.0;     ///< the node load's wall time, milliseconds
-  double job_load_ms = 0.0;      ///< the job load's wall time, milliseconds
+  double node_load_ms = 0.0;  ///< the node load's wall time, milliseconds
+  double job_load_ms = 0.0;   ///< the job load's wall time, milliseconds
 };
 
 /// slurm_up, slurm_exporter_build_info, slurm_exporter_collector_success/duration_seconds and

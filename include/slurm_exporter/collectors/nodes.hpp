@@ -8,8 +8,8 @@
 namespace slurm_exporter::collectors {
 
 /// The node states that always get a series (0 when no node is in them).
-inline constexpr const char* kUsualNodeStates[] = {"idle",     "mixed",   "allocated", "down",
-                                                   "drained",  "draining", "completing"};
+inline constexpr const char* kUsualNodeStates[] = {"idle",    "mixed",    "allocated", "down",
+                                                   "drained", "draining", "completing"};
 
 /// Cluster and per-partition families (rivosinc-compatible names) from one node load:
 /// slurm_cpus_*, slurm_cpu_load, slurm_node_count_per_state, slurm_mem_* and slurm_partition_*.

@@ -16,10 +16,9 @@ inline constexpr std::uint32_t kPending = 0, kRunning = 1, kSuspended = 2, kComp
                                kPreempted = 8, kBootFail = 9, kDeadline = 10, kOom = 11;
 inline constexpr std::uint32_t kRequeue = 1u << 10, kRequeueHold = 1u << 11,
                                kSpecialExit = 1u << 12, kResizing = 1u << 13,
-                               kConfiguring = 1u << 14, kCompleting = 1u << 15,
-                               kStopped = 1u << 16, kRevoked = 1u << 19, kRequeueFed = 1u << 20,
-                               kResvDelHold = 1u << 21, kSignaling = 1u << 22,
-                               kStageOut = 1u << 23;
+                               kConfiguring = 1u << 14, kCompleting = 1u << 15, kStopped = 1u << 16,
+                               kRevoked = 1u << 19, kRequeueFed = 1u << 20, kResvDelHold = 1u << 21,
+                               kSignaling = 1u << 22, kStageOut = 1u << 23;
 }  // namespace job_state
 
 /// The state as squeue %T prints it (Slurm's job_state_string): flags first

@@ -13,10 +13,10 @@ struct Node {
   std::uint32_t state = 0;
   /// The state as `sinfo -N -o %T` prints it (lower case, suffix included: "idle", "down*").
   std::string state_name;
-  std::uint32_t cpus = 0;        ///< configured CPUs (sinfo %C total)
-  std::uint32_t alloc_cpus = 0;  ///< CPUs allocated to jobs (sinfo %C allocated)
-  std::uint32_t idle_cpus = 0;   ///< sinfo %C idle: 0 on drained/down nodes
-  double cpu_load = 0.0;         ///< load average (sinfo %O); 0 when unknown
+  std::uint32_t cpus = 0;                ///< configured CPUs (sinfo %C total)
+  std::uint32_t alloc_cpus = 0;          ///< CPUs allocated to jobs (sinfo %C allocated)
+  std::uint32_t idle_cpus = 0;           ///< sinfo %C idle: 0 on drained/down nodes
+  double cpu_load = 0.0;                 ///< load average (sinfo %O); 0 when unknown
   std::uint64_t real_memory_bytes = 0;   ///< configured memory (sinfo %m), bytes
   std::uint64_t alloc_memory_bytes = 0;  ///< memory allocated to jobs, bytes
   std::uint64_t free_memory_bytes = 0;   ///< free memory (sinfo %e), bytes; 0 when N/A
@@ -40,14 +40,14 @@ struct NodeData {
 /// not split yet is one record with `task_count` > 1 (it stands for that many squeue lines).
 struct Job {
   std::uint32_t job_id = 0;
-  std::string user;       ///< squeue %u
-  std::string account;    ///< squeue %a ("(null)" when unset, as squeue prints it)
-  std::string partition;  ///< squeue %P ("a,b" for a job pending in two partitions)
-  std::string state;      ///< squeue %T: RUNNING, PENDING, COMPLETING, …
-  std::string reason;     ///< squeue %r: None, Priority, Resources, …
-  std::uint32_t cpus = 0;             ///< squeue %C
-  std::uint64_t memory_bytes = 0;     ///< allocated (or, pending, requested) memory, bytes
-  std::uint32_t task_count = 1;       ///< squeue -r lines this record stands for
+  std::string user;                ///< squeue %u
+  std::string account;             ///< squeue %a ("(null)" when unset, as squeue prints it)
+  std::string partition;           ///< squeue %P ("a,b" for a job pending in two partitions)
+  std::string state;               ///< squeue %T: RUNNING, PENDING, COMPLETING, …
+  std::string reason;              ///< squeue %r: None, Priority, Resources, …
+  std::uint32_t cpus = 0;          ///< squeue %C
+  std::uint64_t memory_bytes = 0;  ///< allocated (or, pending, requested) memory, bytes
+  std::uint32_t task_count = 1;    ///< squeue -r lines this record stands for
 };
 
 }  // namespace slurm_exporter::slurm

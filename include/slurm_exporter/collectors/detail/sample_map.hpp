@@ -15,8 +15,8 @@ using SampleMap = std::map<std::vector<std::string>, double>;
 /// A gauge family from a sample map.
 inline metrics::Family gauge(std::string name, std::string help,
                              std::vector<std::string> label_names, const SampleMap& samples) {
-  metrics::Family f{std::move(name), std::move(help), metrics::Type::kGauge,
-                    std::move(label_names), {}};
+  metrics::Family f{
+      std::move(name), std::move(help), metrics::Type::kGauge, std::move(label_names), {}};
   f.samples.reserve(samples.size());
   for (const auto& [labels, value] : samples) f.samples.push_back({labels, value});
   return f;
