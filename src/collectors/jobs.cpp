@@ -4,6 +4,7 @@
 
 namespace slurm_exporter::collectors {
 using detail::gauge;
+using detail::legacy_untyped;
 using detail::SampleMap;
 
 std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
@@ -44,17 +45,18 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
                       "Pending jobs, array tasks counted individually (squeue -r %T)", pending));
   out.push_back(gauge("slurm_jobs_running",
                       "Running jobs, array tasks counted individually (squeue -r %T)", running));
-  out.push_back(gauge("slurm_user_state_total", "Jobs per user and job state (squeue -r %u %T)",
-                      {"username", "state"}, user_count));
+  out.push_back(legacy_untyped(gauge("slurm_user_state_total",
+                                     "Jobs per user and job state (squeue -r %u %T)",
+                                     {"username", "state"}, user_count)));
   out.push_back(gauge("slurm_user_cpu_alloc", "CPUs of jobs per user and job state (squeue -r %C)",
                       {"username", "state"}, user_cpus));
   out.push_back(gauge("slurm_user_mem_alloc",
                       "Memory of jobs per user and job state in bytes (allocated TRES mem, "
                       "requested while pending)",
                       {"username", "state"}, user_mem));
-  out.push_back(gauge("slurm_account_job_state_total",
-                      "Jobs per account and job state (squeue -r %a %T)", {"account", "state"},
-                      acct_count));
+  out.push_back(legacy_untyped(gauge("slurm_account_job_state_total",
+                                     "Jobs per account and job state (squeue -r %a %T)",
+                                     {"account", "state"}, acct_count)));
   out.push_back(gauge("slurm_account_job_state_cpu_alloc",
                       "CPUs of jobs per account and job state (squeue -r %C)", {"account", "state"},
                       acct_cpus));
@@ -62,11 +64,12 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
                       "Memory of jobs per account and job state in bytes (allocated TRES mem, "
                       "requested while pending)",
                       {"account", "state"}, acct_mem));
-  out.push_back(gauge("slurm_partition_job_state_total",
-                      "Jobs per partition and job state (squeue -r %P %T)", {"partition", "state"},
-                      part_count));
-  out.push_back(gauge("slurm_pending_reason_total", "Pending jobs per reason (squeue -r %r)",
-                      {"reason"}, reasons));
+  out.push_back(legacy_untyped(gauge("slurm_partition_job_state_total",
+                                     "Jobs per partition and job state (squeue -r %P %T)",
+                                     {"partition", "state"}, part_count)));
+  out.push_back(
+      legacy_untyped(gauge("slurm_pending_reason_total", "Pending jobs per reason (squeue -r %r)",
+                           {"reason"}, reasons)));
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 namespace slurm_exporter::collectors {
 using detail::gauge;
+using detail::legacy_untyped;
 using detail::SampleMap;
 
 std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
@@ -63,9 +64,9 @@ std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
 
   std::vector<metrics::Family> out;
   out.reserve(17);
-  out.push_back(gauge("slurm_cpus_total",
-                      "Total CPUs of all nodes (slurm_load_node cpus; sinfo %C total)",
-                      cpus_total));
+  out.push_back(legacy_untyped(
+      gauge("slurm_cpus_total", "Total CPUs of all nodes (slurm_load_node cpus; sinfo %C total)",
+            cpus_total)));
   out.push_back(gauge("slurm_cpus_idle",
                       "Idle CPUs of all nodes, none on drained or down nodes (sinfo %C idle)",
                       cpus_idle));
@@ -108,9 +109,9 @@ std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
                       "Allocated memory of the partition's nodes in bytes, by node state (scontrol "
                       "AllocMem, sinfo %T)",
                       {"partition", "state"}, p_alloc_mem));
-  out.push_back(gauge("slurm_partition_node_count",
-                      "Nodes of the partition by node state (sinfo -N %T)", {"partition", "state"},
-                      p_nodes));
+  out.push_back(legacy_untyped(gauge("slurm_partition_node_count",
+                                     "Nodes of the partition by node state (sinfo -N %T)",
+                                     {"partition", "state"}, p_nodes)));
   out.push_back(gauge("slurm_partition_cpu_load",
                       "Sum of the load averages of the partition's nodes (sinfo %O)", {"partition"},
                       p_load));

@@ -27,4 +27,12 @@ inline metrics::Family gauge(std::string name, std::string help, double value) {
   return {std::move(name), std::move(help), metrics::Type::kGauge, {}, {{{}, value}}};
 }
 
+/// Marks a rivosinc-compatible gauge whose name ends in `_total` or `_count` as untyped: the
+/// name must stay for existing dashboards, and Prometheus' lint (promtool check metrics) only
+/// reserves those suffixes for counters, histograms and summaries when a type is declared.
+inline metrics::Family legacy_untyped(metrics::Family f) {
+  f.type = metrics::Type::kUntyped;
+  return f;
+}
+
 }  // namespace slurm_exporter::collectors::detail
