@@ -88,6 +88,19 @@ Level parse_level(std::string_view text) {
       fmt::format("invalid log level \"{}\" (want debug, info, warn or error)", text));
 }
 
+std::string format(Level lvl, std::string_view msg, std::initializer_list<Field> fields) {
+  std::string line = fmt::format("level={} msg=", level_name(lvl));
+  append_value(line, msg);
+  for (const auto& [k, v] : fields) {
+    line.push_back(' ');
+    line.append(k);
+    line.push_back('=');
+    append_value(line, v);
+  }
+  line.push_back('\n');
+  return line;
+}
+
 void write(Level lvl, std::string_view msg, std::initializer_list<Field> fields) {
   if (lvl < g_level.load()) return;
   const auto now = std::chrono::system_clock::now();
@@ -97,16 +110,9 @@ void write(Level lvl, std::string_view msg, std::initializer_list<Field> fields)
   std::tm tm{};
   gmtime_r(&secs, &tm);
   std::string line =
-      fmt::format("ts={:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z level={} msg=", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms, level_name(lvl));
-  append_value(line, msg);
-  for (const auto& [k, v] : fields) {
-    line.push_back(' ');
-    line.append(k);
-    line.push_back('=');
-    append_value(line, v);
-  }
-  line.push_back('\n');
+      fmt::format("ts={:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  line.append(format(lvl, msg, fields));
   // One write(2) per line so concurrent threads never interleave within a line.
   const char* p = line.data();
   std::size_t left = line.size();

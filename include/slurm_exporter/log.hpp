@@ -1,6 +1,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -24,6 +25,9 @@ using Field = std::pair<std::string_view, std::string_view>;
 /// Values are quoted when they contain spaces, quotes, '=' or control characters.
 /// Thread-safe: each line is written with one call.
 void write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
+
+/// The line write() would emit, without the timestamp: `level=info msg="…" key=value\n`.
+std::string format(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
 
 inline void debug(std::string_view m, std::initializer_list<Field> f = {}) {
   write(Level::kDebug, m, f);
