@@ -13,8 +13,10 @@ namespace slurm_exporter::http {
 /// The exposition text of one snapshot, shared by every scrape that serves it.
 using MetricsBody = std::shared_ptr<const std::string>;
 
-/// Asks for the current metrics. Called on an HTTP thread; the provider must call `done`
-/// exactly once, from any thread, possibly before returning. It must not block.
+/// Asks for the current metrics. Called on the HTTP thread; the provider must call `done`
+/// exactly once, from any thread, possibly before returning. It must not block. A null body
+/// gives 503; an exception from the provider gives 503 too. `done` may be called after the
+/// Server is gone (it is then ignored).
 using MetricsProvider = std::function<void(std::function<void(MetricsBody)> done)>;
 
 /// Listening and connection limits. Defaults suit a Prometheus scraper on a controller.
@@ -28,11 +30,12 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{10'000};
   /// Time a keep-alive connection may sit idle between requests.
   std::chrono::milliseconds idle_timeout{60'000};
-  /// Time to write one response.
+  /// Time to write one response. Also bounds the wait for the provider's `done`: without an
+  /// answer by then the request gets 503 and the connection closes.
   std::chrono::milliseconds write_timeout{30'000};
-  /// Limit on request line + headers, bytes.
+  /// Limit on request line + headers, bytes; larger requests get 431 and the connection closes.
   std::size_t max_header_bytes = 8 * 1024;
-  /// Limit on a request body, bytes (GET/HEAD carry none).
+  /// Limit on a request body, bytes (GET/HEAD carry none); larger bodies get 413.
   std::size_t max_body_bytes = 4 * 1024;
   /// Connections served at once; more are accepted and closed at once.
   std::size_t max_connections = 512;
@@ -59,9 +62,12 @@ class Server {
 
   /// Serves on the calling thread until stop() is called or SIGINT/SIGTERM arrives
   /// (when `handle_signals`). Returns the signal number that stopped it, or 0.
+  /// Logs `msg=listening address=<host:port>` (IPv6 as `[addr]:port`) at info when it starts.
+  /// Call it from one thread at a time; after stop() it returns at once.
   int run(bool handle_signals = true);
 
-  /// Stops run() from any thread; in-flight responses are abandoned.
+  /// Stops run() from any thread, also before run() starts; in-flight responses are
+  /// abandoned and open connections close when the Server is destroyed.
   void stop();
 
  private:

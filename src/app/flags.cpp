@@ -1,0 +1,236 @@
+#include "slurm_exporter/app/flags.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/log.hpp"
+
+namespace slurm_exporter::app {
+namespace {
+
+// A poll limit above one day is a typo, and the bound keeps the arithmetic far from overflow.
+constexpr std::int64_t kMaxPollLimitSeconds = 86'400;
+
+[[noreturn]] void bad_value(std::string_view flag, std::string_view value, std::string_view why) {
+  throw ConfigError(fmt::format("invalid value \"{}\" for flag -{}: {}", value, flag, why));
+}
+
+bool parse_bool(std::string_view flag, std::string_view value) {
+  // The spellings Go's strconv.ParseBool accepts, so existing unit files keep working.
+  for (const std::string_view t : {"1", "t", "T", "true", "TRUE", "True"}) {
+    if (value == t) return true;
+  }
+  for (const std::string_view f : {"0", "f", "F", "false", "FALSE", "False"}) {
+    if (value == f) return false;
+  }
+  bad_value(flag, value, "want true or false");
+}
+
+std::chrono::milliseconds parse_seconds(std::string_view flag, std::string_view value) {
+  constexpr std::string_view kWant = "want a plain non-negative number of seconds, e.g. 10 or 0.5";
+  if (!value.empty() && value.front() == '-') bad_value(flag, value, "must not be negative");
+  const auto dot = value.find('.');
+  const std::string_view whole = value.substr(0, dot);
+  const std::string_view frac =
+      dot == std::string_view::npos ? std::string_view{} : value.substr(dot + 1);
+  if (whole.empty() && frac.empty()) bad_value(flag, value, kWant);
+  const auto all_digits = [](std::string_view s) {
+    for (const char c : s) {
+      if (c < '0' || c > '9') return false;
+    }
+    return true;
+  };
+  if (!all_digits(whole) || !all_digits(frac)) bad_value(flag, value, kWant);
+
+  std::int64_t seconds = 0;
+  for (const char c : whole) {
+    seconds = seconds * 10 + (c - '0');
+    if (seconds > kMaxPollLimitSeconds) {
+      bad_value(flag, value, fmt::format("must be at most {} seconds", kMaxPollLimitSeconds));
+    }
+  }
+  // Milliseconds from the first three fractional digits, rounded half up on the fourth.
+  std::int64_t millis = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    millis = millis * 10 + (i < frac.size() ? frac[i] - '0' : 0);
+  }
+  if (frac.size() > 3 && frac[3] >= '5') ++millis;
+  const std::int64_t total = seconds * 1000 + millis;
+  if (total > kMaxPollLimitSeconds * 1000) {
+    bad_value(flag, value, fmt::format("must be at most {} seconds", kMaxPollLimitSeconds));
+  }
+  return std::chrono::milliseconds(total);
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  const auto count = ms.count();
+  if (count % 1000 == 0) return fmt::format("{}", count / 1000);
+  std::string text = fmt::format("{}.{:03}", count / 1000, count % 1000);
+  while (text.back() == '0') text.pop_back();
+  return text;
+}
+
+void require_non_empty(std::string_view flag, std::string_view value) {
+  if (value.empty()) bad_value(flag, value, "must not be empty");
+}
+
+struct FlagSpec {
+  std::string_view name;
+  bool is_bool;
+  std::string_view value_name;  // shown in usage, e.g. "string"; empty for booleans
+  std::string_view help;
+  std::string (*default_text)(const Config&);
+  void (*apply)(Config&, std::string_view flag, std::string_view value);
+};
+
+void set_log_level(Config& c, std::string_view flag, std::string_view v) {
+  try {
+    c.log_level = log::parse_level(v);
+  } catch (const ConfigError&) {
+    bad_value(flag, v, "want debug, info, warn or error");
+  }
+}
+
+std::string log_level_text(const Config& c) {
+  switch (c.log_level) {
+    case log::Level::kDebug:
+      return "debug";
+    case log::Level::kInfo:
+      return "info";
+    case log::Level::kWarn:
+      return "warn";
+    case log::Level::kError:
+      return "error";
+  }
+  return "info";
+}
+
+const std::array<FlagSpec, 10> kFlags{{
+    {"web.listen-address", false, "address",
+     "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
+     "\"[v6]:port\"",
+     [](const Config& c) { return fmt::format("\"{}\"", c.listen_address); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       require_non_empty(f, v);
+       c.listen_address = v;
+     }},
+    {"web.telemetry-path", false, "path", "Path under which to expose metrics",
+     [](const Config& c) { return fmt::format("\"{}\"", c.telemetry_path); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       if (v.empty() || v.front() != '/') bad_value(f, v, "must start with '/'");
+       // The router matches the path without its query, so these could never match.
+       for (const char ch : v) {
+         if (ch == '?' || ch == '#' || static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f) {
+           bad_value(f, v, "must not contain '?', '#', spaces or control characters");
+         }
+       }
+       c.telemetry_path = v;
+     }},
+    {"web.log-level", false, "level", "Lowest level to log: debug, info, warn or error",
+     log_level_text, set_log_level},
+    {"log.level", false, "level", "Alias of -web.log-level", log_level_text, set_log_level},
+    {"slurm.poll-limit", false, "seconds",
+     "Minimum seconds between two Slurm polls; scrapes in between get the cached snapshot "
+     "(fractions allowed, 0 = poll on every scrape)",
+     [](const Config& c) { return seconds_text(c.poll_limit); },
+     [](Config& c, std::string_view f, std::string_view v) { c.poll_limit = parse_seconds(f, v); }},
+    {"backend", false, "name", "How to read Slurm state: libslurm (cli: not available yet)",
+     [](const Config& c) { return fmt::format("\"{}\"", c.backend); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       if (v == "cli") {
+         throw ConfigError("backend \"cli\" is not available yet in this version (use libslurm)");
+       }
+       if (v != "libslurm") bad_value(f, v, "want libslurm");
+       c.backend = v;
+     }},
+    {"slurm.conf", false, "path",
+     "Path of slurm.conf; empty means $SLURM_CONF, else Slurm's built-in path",
+     [](const Config& c) { return fmt::format("\"{}\"", c.slurm_conf); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       require_non_empty(f, v);
+       c.slurm_conf = v;
+     }},
+    {"version", true, "", "Print the version and exit",
+     [](const Config& c) { return std::string(c.show_version ? "true" : "false"); },
+     [](Config& c, std::string_view f, std::string_view v) { c.show_version = parse_bool(f, v); }},
+    {"help", true, "", "Print this help and exit",
+     [](const Config& c) { return std::string(c.show_help ? "true" : "false"); },
+     [](Config& c, std::string_view f, std::string_view v) { c.show_help = parse_bool(f, v); }},
+    {"h", true, "", "Alias of -help",
+     [](const Config& c) { return std::string(c.show_help ? "true" : "false"); },
+     [](Config& c, std::string_view f, std::string_view v) { c.show_help = parse_bool(f, v); }},
+}};
+
+const FlagSpec* find_flag(std::string_view name) {
+  for (const auto& spec : kFlags) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Config parse_flags(std::span<const std::string_view> args) {
+  Config config;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--") {
+      // Go's flag package would stop here and leave the rest as positional arguments; this
+      // program takes none.
+      if (i + 1 < args.size()) {
+        throw ConfigError(fmt::format("unexpected argument: {}", args[i + 1]));
+      }
+      break;
+    }
+    if (arg.size() < 2 || arg.front() != '-') {
+      throw ConfigError(fmt::format("unexpected argument: {}", arg));
+    }
+    std::string_view body = arg.substr(arg[1] == '-' ? 2 : 1);
+    if (body.empty() || body.front() == '-' || body.front() == '=') {
+      throw ConfigError(fmt::format("bad flag syntax: {}", arg));
+    }
+    const auto eq = body.find('=');
+    const std::string_view name = body.substr(0, eq);
+    const FlagSpec* spec = find_flag(name);
+    if (spec == nullptr) throw ConfigError(fmt::format("unknown flag: -{}", name));
+
+    std::string_view value;
+    if (eq != std::string_view::npos) {
+      value = body.substr(eq + 1);
+    } else if (spec->is_bool) {
+      value = "true";
+    } else if (i + 1 < args.size()) {
+      // Like Go, the next argument is the value even when it starts with '-'.
+      value = args[++i];
+    } else {
+      throw ConfigError(fmt::format("flag needs an argument: -{}", name));
+    }
+    spec->apply(config, spec->name, value);
+  }
+  return config;
+}
+
+std::string usage() {
+  const Config defaults;
+  std::string text =
+      "Usage: prometheus-slurm-exporter [flags]\n"
+      "\n"
+      "Exports the state of a Slurm cluster (nodes, jobs, partitions) as Prometheus metrics.\n"
+      "Flags take one or two dashes; values follow '=' or come as the next argument.\n"
+      "\n"
+      "Flags:\n";
+  for (const auto& spec : kFlags) {
+    text += fmt::format("  -{}", spec.name);
+    if (!spec.is_bool) text += fmt::format(" {}", spec.value_name);
+    text += fmt::format("\n        {} (default {})\n", spec.help, spec.default_text(defaults));
+  }
+  return text;
+}
+
+}  // namespace slurm_exporter::app

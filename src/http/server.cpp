@@ -1,0 +1,561 @@
+#include "slurm_exporter/http/server.hpp"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <csignal>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// Asio 1.18's scheduler trips GCC 12's -Wnull-dereference after inlining (a false positive in
+// code we do not own); the pragma must wrap the includes because GCC checks it at that location.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/span_body.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#pragma GCC diagnostic pop
+
+#include "slurm_exporter/http/router.hpp"
+#include "slurm_exporter/log.hpp"
+
+namespace slurm_exporter::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+using ResponseBody = bhttp::span_body<const char>;
+using Response = bhttp::response<ResponseBody>;
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
+constexpr std::size_t kReadChunk = 4096;
+// After a response with Connection: close, keep reading (and discarding) this long so the
+// kernel does not answer unread request bytes with a RST that would destroy our response.
+constexpr std::chrono::milliseconds kLingerTime{500};
+constexpr std::size_t kLingerMaxBytes = 64 * 1024;
+constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+
+std::string endpoint_string(const tcp::endpoint& ep) {
+  const std::string host = ep.address().to_string();
+  const std::string port = std::to_string(ep.port());
+  if (ep.address().is_v6()) return "[" + host + "]:" + port;
+  return host + ":" + port;
+}
+
+void set_cloexec(int fd) {
+  // Asio creates sockets without SOCK_CLOEXEC; a Slurm CLI child must not inherit them.
+  const int flags = ::fcntl(fd, F_GETFD);
+  if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+struct HostPort {
+  std::string host;  // without brackets; empty = all interfaces
+  std::uint16_t port = 0;
+};
+
+[[noreturn]] void invalid_address(std::string_view address, std::string_view why) {
+  throw ListenError("invalid listen address \"" + std::string(address) + "\": " + std::string(why));
+}
+
+// Go's net.SplitHostPort plus a numeric port check.
+HostPort split_host_port(std::string_view address) {
+  HostPort out;
+  std::string_view port;
+  if (!address.empty() && address.front() == '[') {
+    const auto close = address.find(']');
+    if (close == std::string_view::npos) invalid_address(address, "missing ']'");
+    if (close + 1 == address.size()) invalid_address(address, "missing port");
+    if (address[close + 1] != ':') invalid_address(address, "unexpected characters after ']'");
+    out.host = std::string(address.substr(1, close - 1));
+    if (out.host.empty()) invalid_address(address, "empty IPv6 address");
+    port = address.substr(close + 2);
+  } else {
+    const auto colon = address.rfind(':');
+    if (colon == std::string_view::npos) invalid_address(address, "missing port");
+    out.host = std::string(address.substr(0, colon));
+    if (out.host.find(':') != std::string::npos) {
+      invalid_address(address, "too many colons (write IPv6 addresses as [addr]:port)");
+    }
+    if (out.host.find_first_of("[]") != std::string::npos) {
+      invalid_address(address, "unexpected '[' or ']'");
+    }
+    port = address.substr(colon + 1);
+  }
+  if (port.empty()) invalid_address(address, "missing port");
+  unsigned value = 0;
+  for (const char c : port) {
+    if (c < '0' || c > '9') invalid_address(address, "invalid port \"" + std::string(port) + "\"");
+    value = value * 10 + static_cast<unsigned>(c - '0');
+    if (value > 65535) invalid_address(address, "port out of range \"" + std::string(port) + "\"");
+  }
+  out.port = static_cast<std::uint16_t>(value);
+  return out;
+}
+
+// Opens, configures, binds and listens; on failure the acceptor is left closed.
+beast::error_code try_listen(tcp::acceptor& acceptor, const tcp::endpoint& ep) {
+  beast::error_code ec;
+  acceptor.open(ep.protocol(), ec);
+  if (!ec && ep.address().is_v6() && ep.address().is_unspecified()) {
+    // Go listens dual-stack on "[::]:port" and ":port"; some kernels refuse, which is fine.
+    beast::error_code ignored;
+    acceptor.set_option(net::ip::v6_only(false), ignored);
+  }
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+  } else {
+    set_cloexec(acceptor.native_handle());
+  }
+  return ec;
+}
+
+[[noreturn]] void cannot_listen(std::string_view address, const beast::error_code& ec) {
+  throw ListenError("cannot listen on " + std::string(address) + ": " + ec.message());
+}
+
+void bind_acceptor(tcp::acceptor& acceptor, net::io_context& ioc, std::string_view address) {
+  const HostPort hp = split_host_port(address);
+  if (hp.host.empty()) {
+    // All interfaces: dual-stack IPv6 if the host has IPv6, else IPv4 only.
+    const beast::error_code ec6 = try_listen(acceptor, {net::ip::address_v6::any(), hp.port});
+    if (!ec6) return;
+    if (ec6 == net::error::address_in_use || ec6 == net::error::access_denied) {
+      cannot_listen(address, ec6);
+    }
+    const beast::error_code ec4 = try_listen(acceptor, {net::ip::address_v4::any(), hp.port});
+    if (ec4) cannot_listen(address, ec4);
+    return;
+  }
+  beast::error_code ec;
+  const net::ip::address literal = net::ip::make_address(hp.host, ec);
+  if (!ec) {
+    ec = try_listen(acceptor, {literal, hp.port});
+    if (ec) cannot_listen(address, ec);
+    return;
+  }
+  tcp::resolver resolver(ioc);
+  const auto results =
+      resolver.resolve(hp.host, std::to_string(hp.port), tcp::resolver::numeric_service, ec);
+  if (ec) cannot_listen(address, ec);
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+  // Like Go, prefer IPv4 when a name has both ("localhost" → 127.0.0.1).
+  std::stable_partition(endpoints.begin(), endpoints.end(),
+                        [](const tcp::endpoint& ep) { return ep.address().is_v4(); });
+  if (endpoints.empty()) cannot_listen(address, net::error::host_not_found);
+  for (const auto& ep : endpoints) {
+    ec = try_listen(acceptor, ep);
+    if (!ec) return;
+  }
+  cannot_listen(address, ec);
+}
+
+// Lets provider callbacks, which may run on any thread at any time, post to the io_context
+// only while it exists.
+class Gate {
+ public:
+  explicit Gate(net::io_context& ioc) : ioc_(&ioc) {}
+
+  template <class Handler>
+  void post(Handler&& handler) {
+    const std::lock_guard lock(mutex_);
+    if (ioc_ != nullptr) net::post(*ioc_, std::forward<Handler>(handler));
+  }
+
+  void close() {
+    const std::lock_guard lock(mutex_);
+    ioc_ = nullptr;
+  }
+
+ private:
+  std::mutex mutex_;
+  net::io_context* ioc_;
+};
+
+// What sessions share with the server; outlives every session (see Server::Impl).
+struct Context {
+  ServerOptions options;
+  MetricsProvider provider;
+  std::shared_ptr<Gate> gate;
+  std::atomic<std::size_t> connections{0};
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Context& ctx)
+      : stream_(std::move(socket)),
+        buffer_(ctx.options.max_header_bytes + ctx.options.max_body_bytes + kReadChunk),
+        ctx_(ctx),
+        provider_timer_(stream_.get_executor()) {
+    ++ctx_.connections;
+    beast::error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ = endpoint_string(remote);
+  }
+
+  ~Session() { --ctx_.connections; }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start() {
+    guarded([&] { read_request(); });
+  }
+
+ private:
+  // Every completion handler runs through here: hostile input must never take the server down.
+  template <class F>
+  void guarded(F&& f) noexcept {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      log::debug("http session failed", {{"peer", peer_}, {"error", e.what()}});
+      close_now();
+    } catch (...) {
+      log::debug("http session failed", {{"peer", peer_}, {"error", "unknown exception"}});
+      close_now();
+    }
+  }
+
+  void close_now() noexcept {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  // Keep-alive: the next request may already be buffered (pipelining); otherwise wait for
+  // its first byte under the idle timeout, and only then give it the read timeout.
+  void next_request() {
+    if (buffer_.size() > 0) {
+      read_request();
+      return;
+    }
+    stream_.expires_after(ctx_.options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->guarded([&] { self->on_first_bytes(ec, n); });
+                            });
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t n) {
+    if (ec) {
+      if (ec != net::error::eof && ec != beast::error::timeout) {
+        log::debug("http read failed", {{"peer", peer_}, {"error", ec.message()}});
+      }
+      close_now();
+      return;
+    }
+    buffer_.commit(n);
+    read_request();
+  }
+
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+        ctx_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser_->body_limit(static_cast<std::uint64_t>(ctx_.options.max_body_bytes));
+    stream_.expires_after(ctx_.options.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->guarded([&] { self->on_read(ec); });
+                      });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream) {
+      graceful_close();
+      return;
+    }
+    if (ec) {
+      log::debug("http read failed", {{"peer", peer_}, {"error", ec.message()}});
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+          ec != bhttp::error::partial_message) {
+        respond_bad_request(ec);
+      } else {
+        close_now();  // timeout, reset, or the peer vanished mid-request: nobody to answer
+      }
+      return;
+    }
+    const auto& req = parser_->get();
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    RouteResult r = route(req.method_string(), req.target(), ctx_.options.telemetry_path);
+    if (r.route == Route::kMetrics) {
+      request_metrics(std::move(r));
+      return;
+    }
+    static_body_ = std::move(r.body);
+    write_response(r.status, r.content_type, r.headers, static_body_, r.head_only);
+  }
+
+  void respond_bad_request(beast::error_code ec) {
+    int status = 400;
+    std::string body = "400 bad request\n";
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+      status = 431;
+      body = "431 request header fields too large\n";
+    } else if (ec == bhttp::error::body_limit) {
+      status = 413;
+      body = "413 request entity too large\n";
+    }
+    version_ = 11;
+    keep_alive_ = false;
+    static_body_ = std::move(body);
+    write_response(status, kTextPlain, {}, static_body_, false);
+  }
+
+  void request_metrics(RouteResult r) {
+    const std::uint64_t seq = ++request_seq_;
+    awaiting_provider_ = true;
+    metrics_route_ = std::move(r);
+    // Bounds the wait for a provider that never answers; the pending wait also keeps this
+    // session alive, because the provider's callback holds only a weak reference.
+    provider_timer_.expires_after(ctx_.options.write_timeout);
+    provider_timer_.async_wait([self = shared_from_this(), seq](beast::error_code ec) {
+      if (ec) return;
+      self->guarded([&] { self->on_provider_timeout(seq); });
+    });
+    std::weak_ptr<Session> weak = weak_from_this();
+    std::shared_ptr<Gate> gate = ctx_.gate;
+    try {
+      ctx_.provider([gate, weak, seq](MetricsBody body) {
+        gate->post([weak, seq, body = std::move(body)]() mutable {
+          if (auto self = weak.lock()) {
+            self->guarded([&] { self->on_metrics(seq, std::move(body)); });
+          }
+        });
+      });
+    } catch (const std::exception& e) {
+      log::warn("metrics provider failed", {{"error", e.what()}});
+      on_metrics(seq, nullptr);
+    }
+  }
+
+  void on_metrics(std::uint64_t seq, MetricsBody body) {
+    if (!awaiting_provider_ || seq != request_seq_) return;  // late or repeated answer
+    awaiting_provider_ = false;
+    provider_timer_.cancel();
+    if (!body) {
+      static_body_ = "metrics not available\n";
+      write_response(503, kTextPlain, {}, static_body_, metrics_route_.head_only);
+      return;
+    }
+    metrics_body_ = std::move(body);
+    write_response(200, metrics_route_.content_type, {}, *metrics_body_, metrics_route_.head_only);
+  }
+
+  void on_provider_timeout(std::uint64_t seq) {
+    if (!awaiting_provider_ || seq != request_seq_) return;
+    awaiting_provider_ = false;
+    log::debug("metrics provider did not answer in time", {{"peer", peer_}});
+    keep_alive_ = false;
+    static_body_ = "metrics not available\n";
+    write_response(503, kTextPlain, {}, static_body_, metrics_route_.head_only);
+  }
+
+  // `body` must stay alive until the write completes (static_body_ or metrics_body_).
+  void write_response(int status, std::string_view content_type,
+                      const std::vector<std::pair<std::string, std::string>>& headers,
+                      std::string_view body, bool head_only) {
+    res_ = Response{};
+    res_.version(version_);
+    res_.result(static_cast<unsigned>(status));
+    res_.set(bhttp::field::content_type, content_type);
+    for (const auto& [name, value] : headers) res_.set(name, value);
+    res_.keep_alive(keep_alive_);
+    // HEAD announces the GET length but sends no body, so no prepare_payload().
+    res_.content_length(body.size());
+    if (!head_only) res_.body() = ResponseBody::value_type(body.data(), body.size());
+    stream_.expires_after(ctx_.options.write_timeout);
+    bhttp::async_write(stream_, res_,
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                         self->guarded([&] { self->on_write(ec); });
+                       });
+  }
+
+  void on_write(beast::error_code ec) {
+    metrics_body_.reset();
+    static_body_.clear();
+    res_.body() = {};
+    if (ec) {
+      log::debug("http write failed", {{"peer", peer_}, {"error", ec.message()}});
+      close_now();
+      return;
+    }
+    if (!keep_alive_) {
+      graceful_close();
+      return;
+    }
+    next_request();
+  }
+
+  void graceful_close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);
+    linger_bytes_ = 0;
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->guarded([&] {
+                                self->linger_bytes_ += n;
+                                if (ec || self->linger_bytes_ > kLingerMaxBytes) {
+                                  self->close_now();
+                                } else {
+                                  self->drain();
+                                }
+                              });
+                            });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  Context& ctx_;
+  net::steady_timer provider_timer_;
+  std::string peer_ = "unknown";
+  std::optional<RequestParser> parser_;
+  Response res_;
+  std::string static_body_;
+  MetricsBody metrics_body_;
+  RouteResult metrics_route_;
+  std::uint64_t request_seq_ = 0;
+  bool awaiting_provider_ = false;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  std::size_t linger_bytes_ = 0;
+  std::array<char, 1024> drain_buffer_{};
+};
+
+}  // namespace
+
+// Member order matters: ioc_ is destroyed before ctx_ (sessions owned by pending handlers
+// die with it and still use ctx_), and acceptor_/accept_retry_ before ioc_.
+struct Server::Impl {
+  Context ctx;
+  net::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  net::steady_timer accept_retry{ioc};
+  std::string bound_address;
+  std::uint16_t bound_port = 0;
+  std::atomic<bool> stop_requested{false};
+  std::atomic<int> stop_signal{0};
+  bool accepting = false;
+
+  Impl(ServerOptions options, MetricsProvider provider) {
+    ctx.options = std::move(options);
+    ctx.provider = std::move(provider);
+    ctx.gate = std::make_shared<Gate>(ioc);
+  }
+
+  ~Impl() { ctx.gate->close(); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  void do_accept() {
+    acceptor.async_accept(ioc, [this](beast::error_code ec, tcp::socket socket) {
+      on_accept(ec, std::move(socket));
+    });
+  }
+
+  void on_accept(beast::error_code ec, tcp::socket socket) noexcept {
+    if (ec == net::error::operation_aborted) return;
+    try {
+      if (ec) {
+        // EMFILE and friends: back off briefly instead of spinning on the error.
+        log::debug("http accept failed", {{"error", ec.message()}});
+        accept_retry.expires_after(std::chrono::milliseconds(50));
+        accept_retry.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec) do_accept();
+        });
+        return;
+      }
+      set_cloexec(socket.native_handle());
+      if (ctx.connections.load() >= ctx.options.max_connections) {
+        beast::error_code ignored;
+        const auto remote = socket.remote_endpoint(ignored);
+        log::debug("too many connections, closing new one",
+                   {{"peer", ignored ? "unknown" : endpoint_string(remote)}});
+        socket.close(ignored);
+      } else {
+        std::make_shared<Session>(std::move(socket), ctx)->start();
+      }
+    } catch (const std::exception& e) {
+      log::debug("http accept failed", {{"error", e.what()}});
+    }
+    do_accept();
+  }
+};
+
+Server::Server(ServerOptions options, MetricsProvider provider)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(provider))) {
+  bind_acceptor(impl_->acceptor, impl_->ioc, impl_->ctx.options.listen_address);
+  const auto local = impl_->acceptor.local_endpoint();
+  impl_->bound_port = local.port();
+  impl_->bound_address = endpoint_string(local);
+}
+
+Server::~Server() = default;
+
+std::uint16_t Server::port() const { return impl_->bound_port; }
+
+int Server::run(bool handle_signals) {
+  Impl& im = *impl_;
+  if (im.stop_requested.load()) return 0;
+  im.ioc.restart();
+  // stop() may have run between the check above and restart(), which clears its effect.
+  if (im.stop_requested.load()) return 0;
+  im.stop_signal = 0;
+  std::optional<net::signal_set> signals;
+  if (handle_signals) {
+    signals.emplace(im.ioc, SIGINT, SIGTERM);
+    signals->async_wait([&im](beast::error_code ec, int signo) {
+      if (ec) return;
+      log::info("stopping on signal", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
+      im.stop_signal = signo;
+      im.ioc.stop();
+    });
+  }
+  if (!im.accepting) {
+    im.accepting = true;
+    im.do_accept();
+  }
+  log::info("listening", {{"address", im.bound_address}});
+  im.ioc.run();
+  return im.stop_signal.load();
+}
+
+void Server::stop() {
+  impl_->stop_requested = true;
+  impl_->ioc.stop();
+}
+
+}  // namespace slurm_exporter::http

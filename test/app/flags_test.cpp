@@ -1,0 +1,242 @@
+#include "slurm_exporter/app/flags.hpp"
+
+#include <chrono>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "slurm_exporter/errors.hpp"
+
+namespace {
+
+using slurm_exporter::ConfigError;
+using slurm_exporter::app::Config;
+using slurm_exporter::app::parse_flags;
+using slurm_exporter::app::usage;
+using slurm_exporter::log::Level;
+using std::chrono::milliseconds;
+
+Config parse(std::initializer_list<std::string_view> args) {
+  const std::vector<std::string_view> v(args);
+  return parse_flags(v);
+}
+
+// The ConfigError message parse_flags throws for `args`, or "<no error>".
+std::string error_of(std::initializer_list<std::string_view> args) {
+  try {
+    parse(args);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+}  // namespace
+
+TEST_CASE("no arguments give the documented defaults", "[flags]") {
+  const Config c = parse({});
+  CHECK(c.listen_address == ":9092");
+  CHECK(c.telemetry_path == "/metrics");
+  CHECK(c.log_level == Level::kInfo);
+  CHECK(c.poll_limit == milliseconds(10'000));
+  CHECK(c.backend == "libslurm");
+  CHECK(c.slurm_conf.empty());
+  CHECK_FALSE(c.show_version);
+  CHECK_FALSE(c.show_help);
+}
+
+TEST_CASE("one or two dashes, with '=' or a separate value", "[flags]") {
+  for (const auto& args : std::vector<std::vector<std::string_view>>{
+           {"-web.listen-address=127.0.0.1:9100"},
+           {"--web.listen-address=127.0.0.1:9100"},
+           {"-web.listen-address", "127.0.0.1:9100"},
+           {"--web.listen-address", "127.0.0.1:9100"},
+       }) {
+    INFO(args[0]);
+    CHECK(parse_flags(args).listen_address == "127.0.0.1:9100");
+  }
+}
+
+TEST_CASE("every value flag is applied", "[flags]") {
+  const Config c = parse({"--web.listen-address=[::1]:9200", "-web.telemetry-path", "/slurm",
+                          "--web.log-level=debug", "-slurm.poll-limit=2.5", "--backend", "libslurm",
+                          "-slurm.conf=/etc/slurm/slurm.conf"});
+  CHECK(c.listen_address == "[::1]:9200");
+  CHECK(c.telemetry_path == "/slurm");
+  CHECK(c.log_level == Level::kDebug);
+  CHECK(c.poll_limit == milliseconds(2'500));
+  CHECK(c.backend == "libslurm");
+  CHECK(c.slurm_conf == "/etc/slurm/slurm.conf");
+}
+
+TEST_CASE("a value may contain '=' and may start with a dash when separate", "[flags]") {
+  CHECK(parse({"-slurm.conf=/tmp/a=b.conf"}).slurm_conf == "/tmp/a=b.conf");
+  CHECK(parse({"-slurm.conf", "-weird.conf"}).slurm_conf == "-weird.conf");
+}
+
+TEST_CASE("the last occurrence of a flag wins", "[flags]") {
+  CHECK(parse({"-web.telemetry-path=/a", "--web.telemetry-path=/b"}).telemetry_path == "/b");
+}
+
+TEST_CASE("log.level is an alias of web.log-level", "[flags]") {
+  CHECK(parse({"-log.level=warn"}).log_level == Level::kWarn);
+  CHECK(parse({"--log.level", "error"}).log_level == Level::kError);
+  CHECK(parse({"-web.log-level=debug", "-log.level=error"}).log_level == Level::kError);
+  CHECK(parse({"-log.level=error", "-web.log-level=debug"}).log_level == Level::kDebug);
+  CHECK(parse({"-web.log-level=info"}).log_level == Level::kInfo);
+}
+
+TEST_CASE("a bad log level names the flag", "[flags]") {
+  CHECK(error_of({"-web.log-level=loud"}) ==
+        "invalid value \"loud\" for flag -web.log-level: want debug, info, warn or error");
+  CHECK(error_of({"--log.level", "trace"}) ==
+        "invalid value \"trace\" for flag -log.level: want debug, info, warn or error");
+}
+
+TEST_CASE("slurm.poll-limit takes plain non-negative seconds", "[flags]") {
+  CHECK(parse({"-slurm.poll-limit=0"}).poll_limit == milliseconds(0));
+  CHECK(parse({"-slurm.poll-limit=0.5"}).poll_limit == milliseconds(500));
+  CHECK(parse({"-slurm.poll-limit=10"}).poll_limit == milliseconds(10'000));
+  CHECK(parse({"-slurm.poll-limit=2.5"}).poll_limit == milliseconds(2'500));
+  CHECK(parse({"-slurm.poll-limit", "30"}).poll_limit == milliseconds(30'000));
+  CHECK(parse({"-slurm.poll-limit=.25"}).poll_limit == milliseconds(250));
+  CHECK(parse({"-slurm.poll-limit=3."}).poll_limit == milliseconds(3'000));
+  CHECK(parse({"-slurm.poll-limit=0.001"}).poll_limit == milliseconds(1));
+  CHECK(parse({"-slurm.poll-limit=0.0004"}).poll_limit == milliseconds(0));
+  CHECK(parse({"-slurm.poll-limit=0.0005"}).poll_limit == milliseconds(1));
+  CHECK(parse({"-slurm.poll-limit=007"}).poll_limit == milliseconds(7'000));
+  CHECK(parse({"-slurm.poll-limit=86400"}).poll_limit == milliseconds(86'400'000));
+}
+
+TEST_CASE("slurm.poll-limit rejects negatives, units and garbage", "[flags]") {
+  CHECK(error_of({"-slurm.poll-limit=-1"}) ==
+        "invalid value \"-1\" for flag -slurm.poll-limit: must not be negative");
+  CHECK(error_of({"-slurm.poll-limit", "-0.5"}) ==
+        "invalid value \"-0.5\" for flag -slurm.poll-limit: must not be negative");
+  const std::string want = ": want a plain non-negative number of seconds, e.g. 10 or 0.5";
+  for (const std::string_view bad :
+       {"x", "5s", "1e3", "nan", "NaN", "inf", "+1", "", ".", "1.2.3", " 1", "1 ", "0x10", "1,5"}) {
+    INFO("value: \"" << bad << "\"");
+    const std::vector<std::string_view> args{"-slurm.poll-limit", bad};
+    std::string message = "<no error>";
+    try {
+      parse_flags(args);
+    } catch (const ConfigError& e) {
+      message = e.what();
+    }
+    CHECK(message ==
+          "invalid value \"" + std::string(bad) + "\" for flag -slurm.poll-limit" + want);
+  }
+  CHECK(error_of({"-slurm.poll-limit=86400.001"}) ==
+        "invalid value \"86400.001\" for flag -slurm.poll-limit: must be at most 86400 seconds");
+  CHECK(error_of({"-slurm.poll-limit=99999999999999999999999"}) ==
+        "invalid value \"99999999999999999999999\" for flag -slurm.poll-limit: must be at most "
+        "86400 seconds");
+}
+
+TEST_CASE("backend accepts libslurm and explains that cli is not available", "[flags]") {
+  CHECK(parse({"-backend=libslurm"}).backend == "libslurm");
+  CHECK(error_of({"-backend=cli"}) ==
+        "backend \"cli\" is not available yet in this version (use libslurm)");
+  CHECK(error_of({"--backend", "rest"}) ==
+        "invalid value \"rest\" for flag -backend: want libslurm");
+  CHECK(error_of({"--backend="}) == "invalid value \"\" for flag -backend: want libslurm");
+}
+
+TEST_CASE("web.telemetry-path must be a plain absolute path", "[flags]") {
+  CHECK(parse({"-web.telemetry-path=/"}).telemetry_path == "/");
+  CHECK(error_of({"-web.telemetry-path=metrics"}) ==
+        "invalid value \"metrics\" for flag -web.telemetry-path: must start with '/'");
+  CHECK(error_of({"-web.telemetry-path="}) ==
+        "invalid value \"\" for flag -web.telemetry-path: must start with '/'");
+  CHECK_THAT(error_of({"-web.telemetry-path=/m?x=1"}),
+             Catch::StartsWith("invalid value \"/m?x=1\" for flag -web.telemetry-path: must not"));
+  CHECK_THAT(error_of({"-web.telemetry-path=/a b"}),
+             Catch::StartsWith("invalid value \"/a b\" for flag -web.telemetry-path: must not"));
+}
+
+TEST_CASE("empty listen address and slurm.conf are rejected", "[flags]") {
+  CHECK(error_of({"-web.listen-address="}) ==
+        "invalid value \"\" for flag -web.listen-address: must not be empty");
+  CHECK(error_of({"--slurm.conf", ""}) ==
+        "invalid value \"\" for flag -slurm.conf: must not be empty");
+}
+
+TEST_CASE("version and help are booleans", "[flags]") {
+  CHECK(parse({"-version"}).show_version);
+  CHECK(parse({"--version"}).show_version);
+  CHECK(parse({"--version=true"}).show_version);
+  CHECK_FALSE(parse({"--version=false"}).show_version);
+  CHECK_FALSE(parse({"-version", "-version=0"}).show_version);
+  CHECK(parse({"-help"}).show_help);
+  CHECK(parse({"--help"}).show_help);
+  CHECK(parse({"-h"}).show_help);
+  CHECK(parse({"--h=1"}).show_help);
+  CHECK_FALSE(parse({"-help=false"}).show_help);
+  CHECK_FALSE(parse({"-help"}).show_version);
+}
+
+TEST_CASE("a boolean flag does not take the next argument as its value", "[flags]") {
+  CHECK(error_of({"-version", "true"}) == "unexpected argument: true");
+  const Config c = parse({"-version", "-web.telemetry-path=/x"});
+  CHECK(c.show_version);
+  CHECK(c.telemetry_path == "/x");
+}
+
+TEST_CASE("a bad boolean value names the flag", "[flags]") {
+  CHECK(error_of({"-version=yes"}) ==
+        "invalid value \"yes\" for flag -version: want true or false");
+  CHECK(error_of({"--help="}) == "invalid value \"\" for flag -help: want true or false");
+}
+
+TEST_CASE("an unknown flag is an error", "[flags]") {
+  CHECK(error_of({"-foo"}) == "unknown flag: -foo");
+  CHECK(error_of({"--foo=1"}) == "unknown flag: -foo");
+  CHECK(error_of({"-collector.nodes"}) == "unknown flag: -collector.nodes");
+  CHECK(error_of({"-Version"}) == "unknown flag: -Version");
+}
+
+TEST_CASE("a value flag at the end needs an argument", "[flags]") {
+  CHECK(error_of({"-web.listen-address"}) == "flag needs an argument: -web.listen-address");
+  CHECK(error_of({"-version", "--slurm.poll-limit"}) ==
+        "flag needs an argument: -slurm.poll-limit");
+}
+
+TEST_CASE("positional arguments are rejected", "[flags]") {
+  CHECK(error_of({"foo"}) == "unexpected argument: foo");
+  CHECK(error_of({"-version", "foo"}) == "unexpected argument: foo");
+  CHECK(error_of({"-"}) == "unexpected argument: -");
+}
+
+TEST_CASE("'--' ends the flags and nothing may follow it", "[flags]") {
+  CHECK(parse({"-version", "--"}).show_version);
+  CHECK(error_of({"--", "-version"}) == "unexpected argument: -version");
+  CHECK(error_of({"--", "foo"}) == "unexpected argument: foo");
+}
+
+TEST_CASE("malformed flag syntax is an error", "[flags]") {
+  CHECK(error_of({"---version"}) == "bad flag syntax: ---version");
+  CHECK(error_of({"-=x"}) == "bad flag syntax: -=x");
+  CHECK(error_of({"--=x"}) == "bad flag syntax: --=x");
+}
+
+TEST_CASE("usage lists every flag with its default", "[flags]") {
+  const std::string text = usage();
+  CHECK_THAT(text, Catch::StartsWith("Usage: prometheus-slurm-exporter [flags]\n"));
+  for (const std::string_view line :
+       {"  -web.listen-address address\n", "  -web.telemetry-path path\n",
+        "  -web.log-level level\n", "  -log.level level\n", "  -slurm.poll-limit seconds\n",
+        "  -backend name\n", "  -slurm.conf path\n", "  -version\n", "  -help\n", "  -h\n"}) {
+    INFO(line);
+    CHECK_THAT(text, Catch::Contains(std::string(line)));
+  }
+  CHECK_THAT(text, Catch::Contains("(default \":9092\")"));
+  CHECK_THAT(text, Catch::Contains("(default \"/metrics\")"));
+  CHECK_THAT(text, Catch::Contains("(default info)"));
+  CHECK_THAT(text, Catch::Contains("(default 10)"));
+  CHECK_THAT(text, Catch::Contains("(default \"libslurm\")"));
+  CHECK_THAT(text, Catch::Contains("(default false)"));
+}
