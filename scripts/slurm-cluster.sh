@@ -62,8 +62,9 @@ load_env() {
   else
     PORT_BASE=${SLURM_TEST_PORT_BASE:-26817}
   fi
-  [[ "$PORT_BASE" =~ ^[0-9]+$ ]] && ((PORT_BASE >= 1024 && PORT_BASE + ${#NODES[@]} <= 65535)) ||
+  if ! [[ "$PORT_BASE" =~ ^[0-9]+$ ]] || ((PORT_BASE < 1024 || PORT_BASE + ${#NODES[@]} > 65535)); then
     die "SLURM_TEST_PORT_BASE must be a port number in 1024..$((65535 - ${#NODES[@]})), got '$PORT_BASE'"
+  fi
   CONF="$dir/slurm.conf"
   export SLURM_CONF="$CONF" LC_ALL=C SLURM_TIME_FORMAT=standard
 }
@@ -156,7 +157,14 @@ EOF
 }
 
 # ---------------------------------------------------------------- processes
-pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+# A zombie counts as gone: its parent (often init here) may reap it much later.
+pid_alive() {
+  [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null || return 1
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ "${stat:0:1}" != Z ]]
+}
 
 pidfile_pid() {
   local f=$1 p
@@ -329,18 +337,20 @@ cmd_stop() {
   [[ -d "$1" ]] || { note "$1 does not exist: nothing to stop"; return 0; }
   dir=$(abs_dir "$1")
   load_env "$dir"
-  # Job processes first (below the slurmstepds, which survive their slurmd), then the daemons.
+  # slurmctld first, so that it starts no job while we stop; then the slurmds; then the jobs
+  # (their slurmstepds survive slurmd by design) and the processes below them.
   local -a steps jobs ds ctld
+  mapfile -t ctld < <(ctld_pids "$dir")
+  terminate "slurmctld" "${ctld[@]}"
+  mapfile -t ds < <(slurmd_pids "$dir")
+  terminate "slurmd" "${ds[@]}"
   mapfile -t steps < <(tagged_pids "$dir" slurmstepd)
   if ((${#steps[@]})); then
     mapfile -t jobs < <(descendants "${steps[@]}")
-    ((${#jobs[@]})) && kill -KILL "${jobs[@]}" 2>/dev/null || true
-    terminate "slurmstepd" "${steps[@]}"
+    # slurmstepd ignores SIGTERM and would keep trying to report to the dead slurmd.
+    kill -KILL "${steps[@]}" "${jobs[@]}" 2>/dev/null || true
+    wait_gone 5 "${steps[@]}" "${jobs[@]}" || die "slurmstepd or job processes survived SIGKILL"
   fi
-  mapfile -t ds < <(slurmd_pids "$dir")
-  terminate "slurmd" "${ds[@]}"
-  mapfile -t ctld < <(ctld_pids "$dir")
-  terminate "slurmctld" "${ctld[@]}"
   # Anything else still tagged (e.g. a slurmstepd started while we were stopping).
   local -a rest
   mapfile -t rest < <(tagged_pids "$dir")
@@ -435,7 +445,7 @@ main() {
     stop-slurmd) cmd_stop_slurmd "$@" ;;
     start-slurmd) cmd_start_slurmd "$@" ;;
     ensure-user) cmd_ensure_user "$@" ;;
-    -h | --help | help) usage ;;
+    "" | -h | --help | help) usage ;;
     *) echo "$PROG: unknown command '${cmd}'" >&2; usage ;;
   esac
 }

@@ -399,6 +399,24 @@ ZERO_FILLED.update({f: USUAL_JOB_STATES for f in JOB_FAMILIES})
 # Families that must hold a series for every usual state, even at zero.
 MUST_ZERO_FILL = ("slurm_cpus_per_state", "slurm_node_count_per_state")
 LOAD_FAMILIES = ("slurm_cpu_load", "slurm_partition_cpu_load")
+# The label names of every contract family (those of the rivosinc exporter 1.6).
+FAMILY_LABELS: dict[str, frozenset[str]] = {f: frozenset() for f in CONTRACT_FAMILIES}
+FAMILY_LABELS.update({
+    "slurm_cpus_per_state": frozenset({"state"}),
+    "slurm_node_count_per_state": frozenset({"state"}),
+    **{f: frozenset({"partition"}) for f in (
+        "slurm_partition_total_cpus", "slurm_partition_idle_cpus", "slurm_partition_real_mem",
+        "slurm_partition_free_mem", "slurm_partition_cpu_load", "slurm_partition_weight")},
+    **{f: frozenset({"partition", "state"}) for f in (
+        "slurm_partition_alloc_cpus", "slurm_partition_alloc_mem", "slurm_partition_node_count",
+        "slurm_partition_job_state_total")},
+    **{f: frozenset({"username", "state"}) for f in (
+        "slurm_user_state_total", "slurm_user_cpu_alloc", "slurm_user_mem_alloc")},
+    **{f: frozenset({"account", "state"}) for f in (
+        "slurm_account_job_state_total", "slurm_account_job_state_cpu_alloc",
+        "slurm_account_job_state_mem_alloc")},
+    "slurm_pending_reason_total": frozenset({"reason"}),
+})
 
 
 def fmt_labels(labels: Labels) -> str:
@@ -419,7 +437,13 @@ def compare_family(name: str, expected: dict[Labels, float], got: dict[Labels, f
         elif not math.isclose(have, want, rel_tol=0.0, abs_tol=tolerance + 1e-9 * max(1.0, abs(want))):
             problems.append(f"{name}{fmt_labels(labels)}: got {have!r}, expected {want!r}")
     usual = ZERO_FILLED.get(name, ())
+    want_names = FAMILY_LABELS.get(name)
     for labels, have in sorted(got.items(), key=lambda kv: sorted(kv[0])):
+        names = frozenset(k for k, _ in labels)
+        if want_names is not None and names != want_names:
+            problems.append(f"{name}{fmt_labels(labels)}: label names {sorted(names)}, the contract "
+                            f"says {sorted(want_names)}")
+            continue
         if labels in expected:
             continue
         state = dict(labels).get("state")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import subprocess
 import time
 
@@ -64,6 +65,7 @@ def live(cluster, workload):
 
 
 def test_promtool_accepts_the_output(live):
+    assert shutil.which("promtool"), "promtool not found (Debian package: prometheus)"
     p = subprocess.run(["promtool", "check", "metrics"], input=live.scrape.text,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, (f"promtool check metrics exited {p.returncode}:\n"
