@@ -13,6 +13,8 @@
 #   scripts/slurm-cluster.sh start-slurmd DIR NODE  start one node's slurmd again
 #   scripts/slurm-cluster.sh ensure-user NAME   create the unix user NAME (no home) if it is missing
 #
+# SLURM_TEST_DEAD_NODES=N (at start, default 0) adds N more debug nodes (node6, …; 2 CPUs, 4000 MiB)
+# whose slurmd is never started: they stay unknown*/down* with N/A free memory and CPU load.
 # Shape: ClusterName=testcluster; node1..node5 (NodeHostname=localhost NodeAddr=127.0.0.1, own port);
 # node4 has 8 CPUs and 16000 MiB, the others 4 CPUs and 8000 MiB; Weight=N for nodeN; partitions
 # debug (Default, node[1-5]) and batch (node[3-4]), so node3 and node4 are in two partitions.
@@ -24,7 +26,7 @@
 set -euo pipefail
 
 readonly PROG=slurm-cluster.sh
-readonly NODES=(node1 node2 node3 node4 node5)
+readonly NODES=(node1 node2 node3 node4 node5)  # the nodes that get a slurmd
 readonly START_TIMEOUT=${SLURM_TEST_START_TIMEOUT:-30}
 readonly STOP_TIMEOUT=15
 
@@ -43,7 +45,8 @@ usage() {
 node_spec() {
   case "$1" in
     node4) echo "8 16000 4" ;;
-    node*) echo "4 8000 ${1#node}" ;;
+    node[1-5]) echo "4 8000 ${1#node}" ;;
+    node*) echo "2 4000 ${1#node}" ;;
   esac
 }
 
@@ -61,9 +64,14 @@ load_env() {
     source "$dir/cluster.env"
   else
     PORT_BASE=${SLURM_TEST_PORT_BASE:-26817}
+    DEAD_NODES=${SLURM_TEST_DEAD_NODES:-0}
   fi
-  if ! [[ "$PORT_BASE" =~ ^[0-9]+$ ]] || ((PORT_BASE < 1024 || PORT_BASE + ${#NODES[@]} > 65535)); then
-    die "SLURM_TEST_PORT_BASE must be a port number in 1024..$((65535 - ${#NODES[@]})), got '$PORT_BASE'"
+  [[ "$DEAD_NODES" =~ ^[0-9]$ ]] || die "SLURM_TEST_DEAD_NODES must be 0..9, got '$DEAD_NODES'"
+  ALL_NODES=("${NODES[@]}")
+  local i
+  for ((i = 1; i <= DEAD_NODES; i++)); do ALL_NODES+=("node$((${#NODES[@]} + i))"); done
+  if ! [[ "$PORT_BASE" =~ ^[0-9]+$ ]] || ((PORT_BASE < 1024 || PORT_BASE + ${#ALL_NODES[@]} > 65535)); then
+    die "SLURM_TEST_PORT_BASE must be a port number in 1024..$((65535 - ${#ALL_NODES[@]})), got '$PORT_BASE'"
   fi
   CONF="$dir/slurm.conf"
   export SLURM_CONF="$CONF" LC_ALL=C SLURM_TIME_FORMAT=standard
@@ -108,7 +116,7 @@ write_conf() {
   for n in "${NODES[@]}"; do mkdir -p "$dir/spool/$n"; done
   # Jobs of other users run their script from the spool dir: every parent must be traversable.
   chmod 0755 "$dir" "$dir/spool" "$dir"/spool/*
-  echo "PORT_BASE=$PORT_BASE" >"$dir/cluster.env"
+  printf 'PORT_BASE=%s\nDEAD_NODES=%s\n' "$PORT_BASE" "$DEAD_NODES" >"$dir/cluster.env"
   {
     cat <<EOF
 # Written by scripts/slurm-cluster.sh: a throwaway test cluster, everything inside $dir.
@@ -146,12 +154,12 @@ KillWait=2
 MinJobAge=300
 MaxJobCount=20000
 EOF
-    for n in "${NODES[@]}"; do
+    for n in "${ALL_NODES[@]}"; do
       local cpus mem weight
       read -r cpus mem weight <<<"$(node_spec "$n")"
       echo "NodeName=$n NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((PORT_BASE + ${n#node})) CPUs=$cpus RealMemory=$mem Weight=$weight State=UNKNOWN"
     done
-    echo "PartitionName=debug Nodes=node[1-5] Default=YES MaxTime=INFINITE State=UP"
+    echo "PartitionName=debug Nodes=node[1-${#ALL_NODES[@]}] Default=YES MaxTime=INFINITE State=UP"
     echo "PartitionName=batch Nodes=node[3-4] MaxTime=INFINITE State=UP"
   } >"$CONF"
 }
@@ -314,11 +322,12 @@ cmd_start() {
   local n
   for n in "${NODES[@]}"; do start_slurmd_process "$dir" "$n"; done
 
-  local i states bad
+  local i states live bad
   for ((i = 0; i < START_TIMEOUT * 2; i++)); do
     states=$(node_states || true)
-    bad=$(awk -F'|' '$2 != "idle"' <<<"$states")
-    if [[ -n "$states" && -z "$bad" && $(wc -l <<<"$states") -eq ${#NODES[@]} ]]; then
+    live=$(grep -E "^($(IFS='|'; echo "${NODES[*]}"))\|" <<<"$states" || true)
+    bad=$(awk -F'|' '$2 != "idle"' <<<"$live")
+    if [[ -n "$live" && -z "$bad" && $(wc -l <<<"$live") -eq ${#NODES[@]} ]]; then
       echo "export SLURM_CONF=$CONF"
       return 0
     fi
@@ -327,7 +336,7 @@ cmd_start() {
   echo "----- sinfo -N:" >&2
   echo "$states" >&2
   log_tails "$dir"
-  die "not all ${#NODES[@]} nodes were idle within ${START_TIMEOUT}s (see the logs above; stop with: $0 stop $dir)"
+  die "not all ${#NODES[@]} nodes with a slurmd were idle within ${START_TIMEOUT}s (see the logs above; stop with: $0 stop $dir)"
 }
 
 cmd_stop() {
@@ -371,7 +380,7 @@ cmd_status() {
   [[ -d "${1:-}" ]] || die "no such cluster directory: ${1:-}"
   dir=$(abs_dir "$1")
   load_env "$dir"
-  echo "cluster dir: $dir  (SLURM_CONF=$CONF, ports $PORT_BASE..$((PORT_BASE + ${#NODES[@]})))"
+  echo "cluster dir: $dir  (SLURM_CONF=$CONF, ports $PORT_BASE..$((PORT_BASE + ${#ALL_NODES[@]})))"
   echo "slurmctld pids: $(ctld_pids "$dir" | tr '\n' ' ')"
   echo "slurmd pids:    $(slurmd_pids "$dir" | tr '\n' ' ')"
   if ctld_up; then

@@ -25,7 +25,8 @@ from prometheus_client.parser import text_string_to_metric_families
 PROJECT_ROOT = Path(os.environ.get("PROJECT_ROOT") or Path(__file__).resolve().parents[2])
 CLUSTER_SH = PROJECT_ROOT / "scripts" / "slurm-cluster.sh"
 MIB = 1024 * 1024
-NODE_COUNT = 5  # node1..node5, see scripts/slurm-cluster.sh
+NODE_COUNT = 5  # node1..node5 run a slurmd, see scripts/slurm-cluster.sh
+DEAD_NODES = 1  # node6 is configured (debug partition) but never gets a slurmd: unknown*, N/A
 SECOND_USER = "slurmtest"  # the unix user of the workload's second user's job
 POLL_LIMIT = 1.0  # --slurm.poll-limit of the exporters the tests start, in seconds
 
@@ -198,7 +199,7 @@ class Cluster:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("SLURM_", "SQUEUE_", "SINFO_", "SBATCH_", "SCONTROL_"))}
         env.update(SLURM_CONF=str(self.conf), LC_ALL="C", SLURM_TIME_FORMAT="standard",
-                   SLURM_TEST_PORT_BASE=str(port_base))
+                   SLURM_TEST_PORT_BASE=str(port_base), SLURM_TEST_DEAD_NODES=str(DEAD_NODES))
         self.env = env
 
     # -- commands

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness import POLL_LIMIT, L, Scrape, distinct_nodes, exporter_binary, wait_for
+from harness import POLL_LIMIT, Scrape, distinct_nodes, exporter_binary, wait_for
 
 ERROR_LINE = re.compile(r'(^|\s)level="?error"?(\s|$)')
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import (MIB, JobRow, L, NodeRow, Scrape, SlurmView, compare_family, distinct_nodes,
+from harness import (MIB, L, Scrape, SlurmView, compare_family, distinct_nodes,
                      expand_task_ids, expected_metrics, job_memory, parse_kv_line,
                      parse_mem_to_bytes, parse_sinfo, parse_squeue, tres_mem_bytes)
 
