@@ -162,3 +162,10 @@ def test_second_scrape_is_identical_when_nothing_changed(live, cluster):
         if family in moving:
             continue
         assert again.get(family) == live.scrape.get(family), family
+
+
+def test_metrics_content_type_is_text_format_0_0_4(live):
+    status, _, headers = live.exporter.get("/metrics")
+    ctype = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    assert status == 200
+    assert ctype.startswith("text/plain") and "version=0.0.4" in ctype, ctype
