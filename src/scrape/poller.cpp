@@ -73,7 +73,7 @@ void FailureLog::succeeded(const std::string& collector) {
   log::info("collector recovered", {{"collector", collector}});
 }
 
-std::string poll_once(slurm::Backend& backend, FailureLog& failures) {
+PollResult poll_once(slurm::Backend& backend, FailureLog& failures) {
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
   status.slurm_version = backend.slurm_version();
@@ -94,10 +94,11 @@ std::string poll_once(slurm::Backend& backend, FailureLog& failures) {
   auto own = collectors::collect_exporter(status);
   std::move(own.begin(), own.end(), std::back_inserter(families));
 
-  std::string text;
-  text.reserve(16 * 1024);
-  metrics::write_text(families, text);
-  return text;
+  PollResult result;
+  result.slurm_up = status.slurm_up;
+  result.text.reserve(16 * 1024);
+  metrics::write_text(families, result.text);
+  return result;
 }
 
 Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit)
@@ -127,9 +128,13 @@ Poller::~Poller() {
 
 void Poller::get(std::function<void(Text)> done) {
   std::unique_lock lock(mutex_);
-  if (cached_ && Clock::now() - cached_at_ < poll_limit_) {
+  const bool fresh = cached_ && Clock::now() - cached_at_ < poll_limit_;
+  if (fresh || (cached_ && !cached_up_)) {
     Text text = cached_;
+    const bool start_refresh = !fresh && !refresh_requested_;
+    if (start_refresh) refresh_requested_ = true;
     lock.unlock();
+    if (start_refresh) cv_.notify_all();
     done(std::move(text));
     return;
   }
@@ -170,11 +175,13 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       if (stopping_) break;
     }
     const auto started = Clock::now();
-    auto text = std::make_shared<const std::string>(poll_once(*backend_, failures));
+    PollResult result = poll_once(*backend_, failures);
+    auto text = std::make_shared<const std::string>(std::move(result.text));
     std::vector<std::function<void(Text)>> waiters;
     {
       std::lock_guard lock(mutex_);
       cached_ = text;
+      cached_up_ = result.slurm_up;
       // The data is as old as the start of the poll that fetched it.
       cached_at_ = started;
       ++polls_;

@@ -368,7 +368,11 @@ def expected_metrics(view: SlurmView) -> Expected:
     for j in view.jobs:
         if j.state == "PENDING":
             exp["slurm_jobs_pending"][L()] += 1
-            exp["slurm_pending_reason_total"][L(reason=j.reason.strip("()"))] += 1
+            # The label is Slurm's reason code: squeue %r without the detail Slurm may
+            # append (e.g. "ReqNodeNotAvail, UnavailableNodes:node1"), which names nodes and
+            # would make the series unbounded.
+            code = j.reason.strip("()").split(",", 1)[0].strip()
+            exp["slurm_pending_reason_total"][L(reason=code)] += 1
         elif j.state == "RUNNING":
             exp["slurm_jobs_running"][L()] += 1
         exp["slurm_user_state_total"][L(username=j.user, state=j.state)] += 1

@@ -64,7 +64,7 @@ bool contains(const scrape::Text& t, const std::string& s) {
 TEST_CASE("poll_once renders Slurm and exporter families") {
   FakeBackend b;
   scrape::FailureLog log;
-  const std::string text = scrape::poll_once(b, log);
+  const std::string text = scrape::poll_once(b, log).text;
   CHECK(text.find("slurm_cpus_total 4\n") != std::string::npos);
   CHECK(text.find("slurm_up 1\n") != std::string::npos);
   CHECK(text.find("slurm_exporter_collector_success{collector=\"node\"} 1\n") != std::string::npos);
@@ -76,7 +76,7 @@ TEST_CASE("a failed load drops that collector's families, keeps the others") {
   FakeBackend b;
   b.fail_jobs = true;
   scrape::FailureLog log;
-  const std::string text = scrape::poll_once(b, log);
+  const std::string text = scrape::poll_once(b, log).text;
   CHECK(text.find("slurm_up 1\n") != std::string::npos);
   CHECK(text.find("slurm_cpus_total 4\n") != std::string::npos);
   CHECK(text.find("slurm_jobs_pending") == std::string::npos);
@@ -88,7 +88,7 @@ TEST_CASE("all loads failing gives slurm_up 0 and no Slurm families") {
   b.fail_jobs = true;
   b.fail_nodes = true;
   scrape::FailureLog log;
-  const std::string text = scrape::poll_once(b, log);
+  const std::string text = scrape::poll_once(b, log).text;
   CHECK(text.find("slurm_up 0\n") != std::string::npos);
   CHECK(text.find("slurm_cpus_total") == std::string::npos);
   CHECK(text.find("slurm_exporter_build_info{") != std::string::npos);
@@ -99,7 +99,7 @@ TEST_CASE("an unreachable slurmctld is contacted once per poll, not once per col
   b.fail_nodes = true;
   b.unreachable = true;
   scrape::FailureLog log;
-  const std::string text = scrape::poll_once(b, log);
+  const std::string text = scrape::poll_once(b, log).text;
   CHECK(b.node_loads == 1);
   CHECK(b.job_loads == 0);
   CHECK(text.find("slurm_up 0\n") != std::string::npos);
@@ -109,6 +109,39 @@ TEST_CASE("an unreachable slurmctld is contacted once per poll, not once per col
   c.fail_nodes = true;
   scrape::poll_once(c, log);
   CHECK(c.job_loads == 1);
+}
+
+TEST_CASE("while slurmctld is down, scrapes get slurm_up 0 at once and the poll runs behind") {
+  FakeBackend* backend = nullptr;
+  scrape::Poller p(
+      [&] {
+        auto b = std::make_unique<FakeBackend>();
+        b->fail_nodes = true;
+        b->unreachable = true;
+        b->delay = 200ms;
+        backend = b.get();
+        return b;
+      },
+      0ms);
+  CHECK(contains(get_sync(p), "slurm_up 0\n"));  // no earlier answer: this one waits
+  REQUIRE(backend->node_loads == 1);
+  // The next request is answered on the calling thread, before get() returns.
+  bool answered = false;
+  scrape::Text text;
+  p.get([&](scrape::Text t) {
+    answered = true;
+    text = std::move(t);
+  });
+  CHECK(answered);
+  CHECK(contains(text, "slurm_up 0\n"));
+  // ... and it started a background poll, which sees the controller back.
+  backend->fail_nodes = false;
+  for (int i = 0; i < 100 && backend->node_loads < 2; ++i) std::this_thread::sleep_for(20ms);
+  CHECK(backend->node_loads >= 2);
+  for (int i = 0; i < 100 && !contains(get_sync(p), "slurm_up 1\n"); ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(contains(get_sync(p), "slurm_up 1\n"));
 }
 
 TEST_CASE("a snapshot younger than the poll limit is reused") {
@@ -177,7 +210,7 @@ TEST_CASE("a factory that throws fails construction") {
   CHECK_THROWS_AS(make(), BackendError);
 }
 
-TEST_CASE("recovery: slurm_up returns to 1 on the next successful poll") {
+TEST_CASE("recovery: slurm_up returns to 1 with the first poll after slurmctld is back") {
   FakeBackend* backend = nullptr;
   scrape::Poller p(
       [&] {
@@ -190,7 +223,13 @@ TEST_CASE("recovery: slurm_up returns to 1 on the next successful poll") {
       0ms);
   CHECK(contains(get_sync(p), "slurm_up 0\n"));
   CHECK(contains(get_sync(p), "slurm_up 0\n"));
+  const auto polls_while_down = p.polls();
   backend->fail_nodes = false;
   backend->fail_jobs = false;
+  // The request that notices is answered from the failed poll and starts the next one; the
+  // answer after that poll is good. Nothing stays stale for longer than one poll.
+  get_sync(p);
+  for (int i = 0; i < 200 && p.polls() == polls_while_down; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(p.polls() == polls_while_down + 1);
   CHECK(contains(get_sync(p), "slurm_up 1\n"));
 }

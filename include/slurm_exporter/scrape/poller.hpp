@@ -29,15 +29,24 @@ class FailureLog {
   std::vector<std::string> failing_;
 };
 
+/// What one poll produced.
+struct PollResult {
+  std::string text;       ///< text format 0.0.4
+  bool slurm_up = false;  ///< slurmctld answered at least one load
+};
+
 /// Runs one poll: loads nodes and jobs from `backend`, turns them into families, appends the
 /// exporter's own families and renders text format 0.0.4. Never throws for Slurm errors: a
 /// failed load gives collector_success 0 for that collector and, if every load failed,
 /// slurm_up 0. Once slurmctld is found unreachable, the remaining loads are skipped.
-std::string poll_once(slurm::Backend& backend, FailureLog& failures);
+PollResult poll_once(slurm::Backend& backend, FailureLog& failures);
 
 /// Owns the backend on its own thread (every Slurm call happens there) and caches the rendered
 /// text. A request gets the cached text while it is younger than `poll_limit`; otherwise one
-/// poll runs and every request that arrives meanwhile waits for that same poll.
+/// poll runs and every request that arrives meanwhile waits for that same poll. While the
+/// latest poll found slurmctld down, requests get that answer (slurm_up 0) at once and the
+/// next poll runs in the background: libslurm retries a dead controller for MessageTimeout
+/// seconds, which would otherwise hold every scrape up to Prometheus' scrape timeout.
 class Poller {
  public:
   /// Makes the backend on the poller's thread (libslurm wants one thread).
@@ -64,6 +73,7 @@ class Poller {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   Text cached_;
+  bool cached_up_ = false;
   std::chrono::steady_clock::time_point cached_at_;
   std::vector<std::function<void(Text)>> waiters_;
   bool refresh_requested_ = false;
