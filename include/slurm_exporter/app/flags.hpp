@@ -11,14 +11,15 @@ namespace slurm_exporter::app {
 
 /// Everything the command line sets. Defaults are the documented defaults.
 struct Config {
-  std::string listen_address = ":9092";    ///< web.listen-address
-  std::string telemetry_path = "/metrics";  ///< web.telemetry-path
+  std::string listen_address = ":9092";      ///< web.listen-address
+  std::string telemetry_path = "/metrics";   ///< web.telemetry-path
   log::Level log_level = log::Level::kInfo;  ///< web.log-level / log.level
-  std::chrono::milliseconds poll_limit{10'000};  ///< slurm.poll-limit, given in seconds (may be fractional, >= 0)
-  std::string backend = "libslurm";        ///< backend: libslurm (cli: not yet)
-  std::string slurm_conf;                  ///< slurm.conf; empty = SLURM_CONF or Slurm's default
-  bool show_version = false;               ///< version
-  bool show_help = false;                  ///< help / h
+  std::chrono::milliseconds poll_limit{
+      10'000};  ///< slurm.poll-limit, given in seconds (may be fractional, >= 0)
+  std::string backend = "libslurm";  ///< backend: libslurm (cli: not yet)
+  std::string slurm_conf;            ///< slurm.conf; empty = SLURM_CONF or Slurm's default
+  bool show_version = false;         ///< version
+  bool show_help = false;            ///< help / h
 };
 
 /// Parses argv[1..]. Accepts `-name=value`, `--name=value`, `-name value`, `--name value`;
