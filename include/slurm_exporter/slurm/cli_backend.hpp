@@ -1,0 +1,87 @@
+#pragma once
+
+#include <chrono>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "slurm_exporter/slurm/backend.hpp"
+
+namespace slurm_exporter::slurm {
+
+/// Where the Slurm commands are and how long they may take.
+struct CliOptions {
+  std::string sinfo = "sinfo";    ///< -slurm.sinfo-cli: a path (has a '/'), or a bare name
+  std::string squeue = "squeue";  ///< -slurm.squeue-cli
+  /// --slurm.bin-dir: where bare names are looked up; empty = kCliSearchPath.
+  std::string bin_dir;
+  std::chrono::milliseconds timeout{10'000};  ///< --slurm.cli-timeout, per command
+  /// Passed to the commands as SLURM_CONF; empty = the exporter's own SLURM_CONF, if any.
+  std::string slurm_conf;
+};
+
+/// Where bare command names are looked up without a bin_dir, and the PATH the commands get.
+inline constexpr const char* kCliSearchPath = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Reads Slurm state by running sinfo and squeue and parsing their output (cli_parse.hpp) into
+/// the same snapshot the libslurm backend produces, for hosts whose libslurm doesn't match.
+///
+/// Commands: load_nodes() runs `sinfo -N -h -a -O <fields>` and `sinfo -h -a -o %R` (the
+/// second lists partitions without nodes too); load_jobs() runs `squeue -h -r -a -O <fields>`.
+/// Each runs through run_command(): no shell, stdin /dev/null, `timeout` per command (the
+/// whole process group is killed), and this environment only: LC_ALL=C,
+/// SLURM_TIME_FORMAT=standard, PATH=kCliSearchPath, SLURM_CONF (options.slurm_conf, else the
+/// exporter's SLURM_CONF when set) and HOME when set. Nothing else is inherited, so a user's
+/// SQUEUE_FORMAT, SINFO_SORT, SLURM_CLUSTERS… can't change the output.
+///
+/// Known differences from the libslurm snapshot (no collector depends on them):
+/// - Node::state comes from sinfo's StateComplete, which already names the base MIXED where
+///   sinfo decides so (the libslurm backend keeps Slurm's raw ALLOCATED there); bits 22.05
+///   prints as "?" are absent.
+/// - Nodes are in sinfo's order (by name) and nodes in no partition are missing (sinfo -N
+///   doesn't list them); libslurm gives slurm.conf order and all nodes. Partition::nodes holds
+///   the nodes sinfo -N shows, so not FUTURE nodes or powered-down CLOUD nodes, which
+///   libslurm leaves out of the node list but keeps in the partition's.
+/// - A pending array not yet split into tasks is one line per task (task_count 1 each) where
+///   libslurm has one record with task_count N; the per-task fields are the same, so every
+///   family weighed by task_count is identical. Jobs are in squeue's order.
+/// - Job::reason is the part of squeue's Reason before the first ','; squeue prints the job's
+///   state description instead of the reason code when there is one, so e.g. a requeued-held
+///   job shows "job requeued in held state" where libslurm gives "JobHeldUser".
+/// - Job::memory_bytes is only the `mem=` of the TRES squeue prints (allocated, else
+///   requested); 0 when it has none (libslurm then falls back to the job's --mem request).
+///
+/// Not thread-safe: the poller calls it from one thread.
+class CliBackend final : public Backend {
+ public:
+  /// Resolves both command paths (a name with '/' as it is, a bare name in bin_dir or
+  /// kCliSearchPath) and runs `sinfo --version` once. Throws BackendError naming the command
+  /// when one cannot be found, run, or its version read.
+  explicit CliBackend(CliOptions options);
+
+  std::string_view name() const override { return "cli"; }
+  std::string slurm_version() const override { return version_; }
+  /// Throws BackendError when a command cannot run, times out, exits non-zero or dies by a
+  /// signal (unreachable() when its stderr says slurmctld cannot be contacted), ParseError
+  /// when its output doesn't parse.
+  NodeData load_nodes() override;
+  /// As load_nodes().
+  std::vector<Job> load_jobs() override;
+
+ private:
+  /// Runs `command` with `args`; returns stdout. `label` follows the path in messages
+  /// (" -N"). Logs stderr of a successful run once per distinct text.
+  std::string run(const std::string& command, std::span<const std::string> args,
+                  std::string_view label);
+
+  CliOptions options_;
+  std::string sinfo_path_;
+  std::string squeue_path_;
+  std::vector<std::string> env_;
+  std::string version_;
+  std::set<std::string> warned_;  ///< describe() texts of stderr already logged
+};
+
+}  // namespace slurm_exporter::slurm

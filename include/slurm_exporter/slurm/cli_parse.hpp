@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "slurm_exporter/slurm/snapshot.hpp"
+
+/// Pure parsers for the output of the Slurm commands the CLI backend runs: text in, snapshot
+/// records out, no I/O. Every function throws ParseError on text that doesn't have the expected
+/// shape; a line-level error carries the 1-based line number and quotes the line (at most 200
+/// bytes, control characters escaped). Lines may end in "\n" or "\r\n", the last one may lack
+/// its newline, and blank lines are skipped (line numbers still count them).
+namespace slurm_exporter::slurm::cli {
+
+/// `sinfo -N -h -a -O <this>`: one line per node and partition. A field with no width prints
+/// its whole value, and every field ends with '|', so a line is exactly kSinfoNodeFieldCount
+/// values each followed by '|'.
+inline constexpr std::string_view kSinfoNodeFields =
+    "NodeList:|,StateLong:|,StateComplete:|,CPUsState:|,Memory:|,FreeMem:|,CPUsLoad:|,Weight:|,"
+    "AllocMem:|,Partition:|";
+inline constexpr std::size_t kSinfoNodeFieldCount = 10;
+
+/// `sinfo -h -a -o <this>`: one partition name per line, partitions without nodes included.
+inline constexpr std::string_view kSinfoPartitionFormat = "%R";
+
+/// `squeue -h -r -a -O <this>`: one line per job or array task. JobID is the numeric job id
+/// (what slurm_load_jobs calls job_id: an array task split from its array has its own).
+inline constexpr std::string_view kSqueueFields =
+    "JobID:|,UserName:|,Account:|,Partition:|,State:|,Reason:|,NumCPUs:|,tres-alloc:|";
+inline constexpr std::size_t kSqueueFieldCount = 8;
+
+/// Nodes and partitions from `sinfo -N … -O kSinfoNodeFields` (`nodes_text`) and
+/// `sinfo … -o %R` (`partitions_text`).
+///
+/// A node listed in several partitions (one line each) becomes one Node whose partitions are
+/// in the order of `partitions_text`; all its other fields must be equal on every line, else
+/// ParseError. The default partition's trailing '*' is removed. Nodes keep the order of their
+/// first line (sinfo sorts by name). Partitions keep the order of `partitions_text` (duplicate
+/// names collapse); a partition named only on node lines (created between the two sinfo runs)
+/// is appended. Partition::nodes lists the nodes in node order.
+///
+/// Fields: StateLong → state_name verbatim; StateComplete → state (parse_state_complete);
+/// CPUsState "A/I/O/T" → alloc_cpus, idle_cpus, cpus; Memory, FreeMem, AllocMem are MiB →
+/// bytes; CPUsLoad → cpu_load; Weight → weight. FreeMem and CPUsLoad may be "N/A" (→ 0);
+/// numbers are plain decimal, no sign, no junk, no overflow (else ParseError).
+/// An empty `nodes_text` is a valid empty cluster.
+NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partitions_text);
+
+/// Jobs from `squeue -h -r -a -O kSqueueFields`, one Job per line (task_count 1: -r prints
+/// every array task). user, account ("(null)" when unset), partition ("a,b" while pending in
+/// two) and state are verbatim; reason is reason_code(Reason); cpus is NumCPUs; memory_bytes
+/// is the `mem=` of tres-alloc, 0 when it has none or is "N/A" or empty.
+///
+/// Reason is Slurm-generated free text, so it is taken positionally: the first five fields and
+/// the last two can't contain '|', and Reason is everything between them.
+std::vector<Job> parse_squeue_jobs(std::string_view text);
+
+/// Raw node state bits (node_state.hpp) from sinfo's StateComplete, e.g. "idle+drain",
+/// "allocated+drain+completing", "unknown+not_responding": a base name (unknown, down, idle,
+/// allocated, error, mixed, future) then '+'-joined flag names as Slurm 22.05's
+/// node_state_flag_string() spells them, in any case. A "?" flag (22.05 prints it for bits it
+/// has no name for: UNDRAIN, REBOOT_CANCEL, POWER_DRAIN) adds no bit. Throws ParseError (no
+/// line) on an unknown or empty name.
+std::uint32_t parse_state_complete(std::string_view text);
+
+/// The flag names parse_state_complete() knows, lower case, with their bits (22.05 order).
+struct StateFlagName {
+  std::string_view name;
+  std::uint32_t bit;
+};
+std::span<const StateFlagName> state_flag_names();
+
+/// "22.05.8" from `sinfo --version` ("slurm-wlm 22.05.8" on Debian, "slurm 22.05.8" upstream):
+/// the last word, which must start with a digit. Throws ParseError otherwise.
+std::string parse_version(std::string_view text);
+
+/// Slurm's reason code from squeue's Reason field, which prints the job's state description
+/// when it has one: the text before the first ',' with blanks trimmed
+/// ("ReqNodeNotAvail, UnavailableNodes:node1" → "ReqNodeNotAvail"). A description that is not
+/// "Code, details" (e.g. "job requeued in held state") comes back as it is.
+std::string reason_code(std::string_view reason);
+
+}  // namespace slurm_exporter::slurm::cli

@@ -1,0 +1,156 @@
+#include "slurm_exporter/slurm/cli_backend.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/log.hpp"
+#include "slurm_exporter/slurm/cli_parse.hpp"
+#include "slurm_exporter/slurm/subprocess.hpp"
+
+namespace slurm_exporter::slurm {
+namespace {
+
+// What sinfo/squeue print (after "slurm_load_node: " etc.) when slurmctld doesn't answer.
+constexpr std::string_view kUnreachable = "Unable to contact slurm controller";
+// Distinct stderr texts remembered for warn-once; past this, repeats may be logged again.
+constexpr std::size_t kMaxWarned = 256;
+
+bool is_executable_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+std::string resolve(const std::string& command, const std::string& bin_dir) {
+  if (command.empty()) throw BackendError("empty Slurm command name");
+  if (command.find('/') != std::string::npos) return command;
+  const std::string_view dirs = bin_dir.empty() ? std::string_view(kCliSearchPath) : bin_dir;
+  std::string_view rest = dirs;
+  while (true) {
+    const auto colon = bin_dir.empty() ? rest.find(':') : std::string_view::npos;
+    std::string_view dir = rest.substr(0, colon);
+    if (dir.empty()) dir = ".";
+    std::string candidate = fmt::format("{}/{}", dir, command);
+    if (is_executable_file(candidate)) return candidate;
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  throw BackendError(fmt::format("cannot find {} in {}", command, dirs));
+}
+
+std::vector<std::string> command_env(const std::string& slurm_conf) {
+  std::vector<std::string> env{"LC_ALL=C", "SLURM_TIME_FORMAT=standard",
+                               fmt::format("PATH={}", kCliSearchPath)};
+  // Slurm's commands find their configuration through SLURM_CONF (else the compiled-in path or
+  // a configless lookup). HOME is kept for site wrappers installed as sinfo/squeue that read
+  // files under it; everything else (SQUEUE_FORMAT, SINFO_SORT, SLURM_CLUSTERS…) would change
+  // what the commands print.
+  if (!slurm_conf.empty()) {
+    env.push_back("SLURM_CONF=" + slurm_conf);
+  } else if (const char* conf = std::getenv("SLURM_CONF"); conf && *conf) {
+    env.push_back(fmt::format("SLURM_CONF={}", conf));
+  }
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    env.push_back(fmt::format("HOME={}", home));
+  }
+  return env;
+}
+
+// The first stderr line saying slurmctld can't be contacted (at most 200 bytes, control
+// characters as spaces, like describe()), empty when there is none.
+std::string unreachable_line(std::string_view err) {
+  const auto at = err.find(kUnreachable);
+  if (at == std::string_view::npos) return {};
+  const auto begin = err.rfind('\n', at);
+  const auto start = begin == std::string_view::npos ? 0 : begin + 1;
+  const auto end = err.find('\n', at);
+  std::string_view line = err.substr(start, end == std::string_view::npos ? end : end - start);
+  std::size_t keep = std::min<std::size_t>(line.size(), 200);
+  while (keep < line.size() && keep > 0 &&
+         (static_cast<unsigned char>(line[keep]) & 0xC0) == 0x80) {
+    --keep;
+  }
+  std::string out(line.substr(0, keep));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') c = ' ';
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+CliBackend::CliBackend(CliOptions options)
+    : options_(std::move(options)),
+      sinfo_path_(resolve(options_.sinfo, options_.bin_dir)),
+      squeue_path_(resolve(options_.squeue, options_.bin_dir)),
+      env_(command_env(options_.slurm_conf)) {
+  // An explicit path is not searched, but a missing one should still stop the start.
+  for (const std::string* path : {&sinfo_path_, &squeue_path_}) {
+    if (!is_executable_file(*path)) {
+      throw BackendError(fmt::format("cannot run {}: not an executable file", *path));
+    }
+  }
+  const std::string args[] = {"--version"};
+  const std::string out = run(sinfo_path_, args, " --version");
+  try {
+    version_ = cli::parse_version(out);
+  } catch (const ParseError& e) {
+    throw BackendError(fmt::format("{}: {}", sinfo_path_, e.what()));
+  }
+}
+
+std::string CliBackend::run(const std::string& command, std::span<const std::string> args,
+                            std::string_view label) {
+  std::vector<std::string> argv;
+  argv.reserve(args.size() + 1);
+  argv.push_back(command);
+  argv.insert(argv.end(), args.begin(), args.end());
+
+  CommandOptions opts;
+  opts.timeout = options_.timeout;
+  opts.env = env_;
+  CommandResult r = run_command(argv, opts);
+
+  const std::string unreachable = unreachable_line(r.err);
+  if (r.exit_code != 0 || r.term_signal != 0) {
+    std::string msg = fmt::format("{}{} failed: {}", command, label, describe(r));
+    // describe() shows only stderr's first line; the controller error must not get lost.
+    if (!unreachable.empty() && msg.find(kUnreachable) == std::string::npos) {
+      msg += fmt::format(" ({})", unreachable);
+    }
+    throw BackendError(msg, !unreachable.empty());
+  }
+  if (r.err.find_first_not_of(" \t\r\n") != std::string::npos) {
+    // describe() of a successful run is "exited with status 0: <first stderr line>", bounded.
+    std::string text = describe(r);
+    if (warned_.size() >= kMaxWarned) warned_.clear();
+    if (warned_.insert(text).second) {
+      log::warn("Slurm command wrote to stderr",
+                {{"command", fmt::format("{}{}", command, label)}, {"stderr", text}});
+    }
+  }
+  return std::move(r.out);
+}
+
+NodeData CliBackend::load_nodes() {
+  const std::string node_args[] = {"-N", "-h", "-a", "-O", std::string(cli::kSinfoNodeFields)};
+  const std::string nodes = run(sinfo_path_, node_args, " -N");
+  const std::string part_args[] = {"-h", "-a", "-o", std::string(cli::kSinfoPartitionFormat)};
+  const std::string partitions = run(sinfo_path_, part_args, " -o %R");
+  return cli::parse_sinfo_nodes(nodes, partitions);
+}
+
+std::vector<Job> CliBackend::load_jobs() {
+  const std::string args[] = {"-h", "-r", "-a", "-O", std::string(cli::kSqueueFields)};
+  return cli::parse_squeue_jobs(run(squeue_path_, args, ""));
+}
+
+}  // namespace slurm_exporter::slurm

@@ -1,0 +1,420 @@
+#include "slurm_exporter/slurm/cli_parse.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/slurm/job_fields.hpp"
+#include "slurm_exporter/slurm/node_state.hpp"
+
+namespace slurm_exporter::slurm::cli {
+namespace ns = node_state;
+namespace {
+
+constexpr std::uint64_t kMiB = 1024 * 1024;
+constexpr std::size_t kMaxQuotedBytes = 200;
+
+// Names as Slurm 22.05's node_state_base_string() / node_state_flag_string() print them
+// (checked against libslurm.so.38 of Debian's 22.05.8), lower case as sinfo's StateComplete
+// shows them. 22.05 has no name for UNDRAIN, REBOOT_CANCEL and POWER_DRAIN: it prints "?".
+constexpr std::array<std::pair<std::string_view, std::uint32_t>, 7> kBaseNames{{
+    {"unknown", ns::kUnknown},
+    {"down", ns::kDown},
+    {"idle", ns::kIdle},
+    {"allocated", ns::kAllocated},
+    {"error", ns::kError},
+    {"mixed", ns::kMixed},
+    {"future", ns::kFuture},
+}};
+
+constexpr std::array<StateFlagName, 20> kFlagNames{{
+    {"perfctrs", ns::kNet},
+    {"reserved", ns::kRes},
+    {"cloud", ns::kCloud},
+    {"resume", ns::kResume},
+    {"drain", ns::kDrain},
+    {"completing", ns::kCompleting},
+    {"not_responding", ns::kNoRespond},
+    {"powered_down", ns::kPoweredDown},
+    {"fail", ns::kFail},
+    {"powering_up", ns::kPoweringUp},
+    {"maintenance", ns::kMaint},
+    {"reboot_requested", ns::kRebootRequested},
+    {"powering_down", ns::kPoweringDown},
+    {"dynamic_future", ns::kDynamicFuture},
+    {"reboot_issued", ns::kRebootIssued},
+    {"planned", ns::kPlanned},
+    {"invalid_reg", ns::kInvalidReg},
+    {"power_down", ns::kPowerDown},
+    {"power_up", ns::kPowerUp},
+    {"dynamic_norm", ns::kDynamicNorm},
+}};
+
+// A field that doesn't parse; turned into a ParseError naming the line by the line loop.
+struct BadField {
+  std::string problem;
+};
+
+bool equals_lower(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+bool is_blank_char(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_blank_char(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_blank_char(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// The text as it goes into an error message: in double quotes, at most kMaxQuotedBytes (cut on
+// a UTF-8 character boundary, then "..."), control bytes, quotes and backslashes escaped.
+std::string quote(std::string_view text) {
+  const bool cut = text.size() > kMaxQuotedBytes;
+  if (cut) {
+    std::size_t n = kMaxQuotedBytes;
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+    text = text.substr(0, n);
+  }
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7F) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  out += cut ? "\"..." : "\"";
+  return out;
+}
+
+[[noreturn]] void fail_line(std::string_view source, std::size_t number, std::string_view line,
+                            std::string_view problem) {
+  throw ParseError(fmt::format("{}: {}: {}", source, problem, quote(line)), number);
+}
+
+// Calls f(line, number) for every non-blank line, "\r\n" and a missing last "\n" allowed;
+// a BadField thrown by f becomes a ParseError with the line.
+template <typename F>
+void for_each_line(std::string_view text, std::string_view source, F&& f) {
+  std::size_t number = 0;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (trim(line).empty()) continue;
+    try {
+      f(line, number);
+    } catch (const BadField& e) {
+      fail_line(source, number, line, e.problem);
+    }
+  }
+}
+
+// Splits "f1|f2|…|fN|" into exactly N fields; false when the shape is different.
+template <std::size_t N>
+bool split_fields(std::string_view line, std::array<std::string_view, N>& out) {
+  if (line.empty() || line.back() != '|') return false;
+  line.remove_suffix(1);
+  for (std::size_t i = 0; i + 1 < N; ++i) {
+    const auto bar = line.find('|');
+    if (bar == std::string_view::npos) return false;
+    out[i] = line.substr(0, bar);
+    line.remove_prefix(bar + 1);
+  }
+  if (line.find('|') != std::string_view::npos) return false;
+  out[N - 1] = line;
+  return true;
+}
+
+template <typename T>
+T parse_uint(std::string_view text, std::string_view what) {
+  T v = 0;
+  const char* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), end, v);
+  if (r.ec == std::errc::result_out_of_range) {
+    throw BadField{fmt::format("{} {} is out of range", what, quote(text))};
+  }
+  if (text.empty() || r.ec != std::errc() || r.ptr != end) {
+    throw BadField{fmt::format("{} {} is not a number", what, quote(text))};
+  }
+  return v;
+}
+
+std::uint64_t mib_to_bytes(std::string_view text, std::string_view what) {
+  const auto mib = parse_uint<std::uint64_t>(text, what);
+  if (mib > std::numeric_limits<std::uint64_t>::max() / kMiB) {
+    throw BadField{fmt::format("{} {} MiB is out of range", what, quote(text))};
+  }
+  return mib * kMiB;
+}
+
+double parse_load(std::string_view text) {
+  if (text == "N/A") return 0.0;
+  double v = 0.0;
+  const char* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), end, v);
+  if (text.empty() || r.ec != std::errc() || r.ptr != end || !std::isfinite(v) || v < 0.0) {
+    throw BadField{fmt::format("CPUsLoad {} is not a load average", quote(text))};
+  }
+  return v;
+}
+
+struct CpuCounts {
+  std::uint32_t alloc = 0, idle = 0, total = 0;
+};
+
+// sinfo's CPUsState: "allocated/idle/other/total".
+CpuCounts parse_cpus_state(std::string_view text) {
+  std::array<std::string_view, 4> parts{};
+  std::string_view rest = text;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto slash = rest.find('/');
+    if ((slash == std::string_view::npos) != (i + 1 == parts.size())) {
+      throw BadField{fmt::format("CPUsState {} is not A/I/O/T", quote(text))};
+    }
+    parts[i] = rest.substr(0, slash);
+    if (slash != std::string_view::npos) rest.remove_prefix(slash + 1);
+  }
+  CpuCounts c;
+  c.alloc = parse_uint<std::uint32_t>(parts[0], "CPUsState allocated");
+  c.idle = parse_uint<std::uint32_t>(parts[1], "CPUsState idle");
+  parse_uint<std::uint32_t>(parts[2], "CPUsState other");
+  c.total = parse_uint<std::uint32_t>(parts[3], "CPUsState total");
+  return c;
+}
+
+bool valid_name(std::string_view name) {
+  if (name.empty()) return false;
+  return std::none_of(name.begin(), name.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7F || c == '|';
+  });
+}
+
+// The source names used in error messages.
+constexpr std::string_view kSinfoNodesSource = "sinfo -N";
+constexpr std::string_view kSinfoPartitionsSource = "sinfo -o %R";
+constexpr std::string_view kSqueueSource = "squeue";
+
+}  // namespace
+
+std::span<const StateFlagName> state_flag_names() { return kFlagNames; }
+
+std::uint32_t parse_state_complete(std::string_view text) {
+  if (text.empty()) throw ParseError("empty node state");
+  std::uint32_t state = 0;
+  bool first = true;
+  while (true) {
+    const auto plus = text.find('+');
+    const std::string_view name = text.substr(0, plus);
+    if (name.empty()) throw ParseError(fmt::format("empty name in node state {}", quote(text)));
+    if (first) {
+      const auto* it = std::find_if(kBaseNames.begin(), kBaseNames.end(),
+                                    [&](const auto& b) { return equals_lower(name, b.first); });
+      if (it == kBaseNames.end()) {
+        throw ParseError(fmt::format("unknown base node state {}", quote(name)));
+      }
+      state = it->second;
+      first = false;
+    } else if (name != "?") {
+      const auto* it = std::find_if(kFlagNames.begin(), kFlagNames.end(),
+                                    [&](const auto& f) { return equals_lower(name, f.name); });
+      if (it == kFlagNames.end()) {
+        throw ParseError(fmt::format("unknown node state flag {}", quote(name)));
+      }
+      state |= it->bit;
+    }
+    if (plus == std::string_view::npos) break;
+    text.remove_prefix(plus + 1);
+  }
+  return state;
+}
+
+NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partitions_text) {
+  NodeData data;
+  std::unordered_map<std::string, std::size_t> part_index;
+  for_each_line(partitions_text, kSinfoPartitionsSource, [&](std::string_view line, std::size_t) {
+    const std::string_view name = trim(line);
+    if (!valid_name(name)) throw BadField{"not a partition name"};
+    if (part_index.emplace(name, data.partitions.size()).second) {
+      data.partitions.push_back(Partition{std::string(name), {}});
+    }
+  });
+
+  struct NodeLines {
+    std::string_view fields;              // StateLong … AllocMem as printed on the first line
+    std::size_t first_line = 0;           // where those came from
+    std::vector<std::size_t> partitions;  // indices into data.partitions
+  };
+  std::vector<NodeLines> seen;
+  std::unordered_map<std::string, std::size_t> node_index;
+
+  for_each_line(nodes_text, kSinfoNodesSource, [&](std::string_view line, std::size_t number) {
+    std::array<std::string_view, kSinfoNodeFieldCount> f{};
+    if (!split_fields(line, f)) {
+      throw BadField{fmt::format("expected {} fields each ending in '|'", kSinfoNodeFieldCount)};
+    }
+    const std::string_view name = f[0];
+    if (!valid_name(name) || name.find_first_of(",[") != std::string_view::npos) {
+      throw BadField{fmt::format("NodeList {} is not one node name", quote(name))};
+    }
+    std::string_view part = f[9];
+    if (!part.empty() && part.back() == '*') part.remove_suffix(1);  // the default partition
+    if (!valid_name(part)) throw BadField{fmt::format("Partition {} is not a name", quote(f[9]))};
+    // The per-node fields run contiguously from StateLong to AllocMem.
+    const std::string_view fields(
+        f[1].data(), static_cast<std::size_t>(f[8].data() + f[8].size() - f[1].data()));
+
+    std::size_t p = 0;
+    if (auto it = part_index.find(std::string(part)); it != part_index.end()) {
+      p = it->second;
+    } else {
+      // Created between the two sinfo runs: keep it rather than lose the node's membership.
+      p = data.partitions.size();
+      part_index.emplace(part, p);
+      data.partitions.push_back(Partition{std::string(part), {}});
+    }
+
+    if (auto it = node_index.find(std::string(name)); it != node_index.end()) {
+      NodeLines& prev = seen[it->second];
+      if (fields != prev.fields) {
+        throw BadField{fmt::format("node {} differs from its line {} in another partition",
+                                   quote(name), prev.first_line)};
+      }
+      if (std::find(prev.partitions.begin(), prev.partitions.end(), p) != prev.partitions.end()) {
+        throw BadField{
+            fmt::format("node {} listed twice in partition {}", quote(name), quote(part))};
+      }
+      prev.partitions.push_back(p);
+      return;
+    }
+
+    if (f[1].empty()) throw BadField{"empty StateLong"};
+    Node node;
+    node.name = std::string(name);
+    node.state_name = std::string(f[1]);
+    try {
+      node.state = parse_state_complete(f[2]);
+    } catch (const ParseError& e) {
+      throw BadField{fmt::format("StateComplete: {}", e.what())};
+    }
+    const CpuCounts cpus = parse_cpus_state(f[3]);
+    node.alloc_cpus = cpus.alloc;
+    node.idle_cpus = cpus.idle;
+    node.cpus = cpus.total;
+    node.real_memory_bytes = mib_to_bytes(f[4], "Memory");
+    node.free_memory_bytes = f[5] == "N/A" ? 0 : mib_to_bytes(f[5], "FreeMem");
+    node.cpu_load = parse_load(f[6]);
+    node.weight = parse_uint<std::uint32_t>(f[7], "Weight");
+    node.alloc_memory_bytes = mib_to_bytes(f[8], "AllocMem");
+
+    node_index.emplace(node.name, data.nodes.size());
+    seen.push_back(NodeLines{fields, number, {p}});
+    data.nodes.push_back(std::move(node));
+  });
+
+  // Each node's partitions in partition order (the order slurmctld keeps them in, as the
+  // libslurm backend reports them), and each partition's nodes in node order.
+  for (std::size_t i = 0; i < data.nodes.size(); ++i) {
+    std::vector<std::size_t>& parts = seen[i].partitions;
+    std::sort(parts.begin(), parts.end());
+    data.nodes[i].partitions.reserve(parts.size());
+    for (const std::size_t p : parts) {
+      data.nodes[i].partitions.push_back(data.partitions[p].name);
+      data.partitions[p].nodes.push_back(data.nodes[i].name);
+    }
+  }
+  return data;
+}
+
+std::string reason_code(std::string_view reason) {
+  return std::string(trim(reason.substr(0, reason.find(','))));
+}
+
+std::vector<Job> parse_squeue_jobs(std::string_view text) {
+  std::vector<Job> jobs;
+  jobs.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  for_each_line(text, kSqueueSource, [&](std::string_view line, std::size_t) {
+    // JobID|UserName|Account|Partition|State|Reason…|NumCPUs|tres-alloc|
+    const auto shape_error = [] {
+      return BadField{fmt::format("expected {} fields each ending in '|'", kSqueueFieldCount)};
+    };
+    if (line.back() != '|') throw shape_error();
+    std::string_view rest = line.substr(0, line.size() - 1);
+    std::array<std::string_view, 5> head{};
+    for (auto& field : head) {
+      const auto bar = rest.find('|');
+      if (bar == std::string_view::npos) throw shape_error();
+      field = rest.substr(0, bar);
+      rest.remove_prefix(bar + 1);
+    }
+    const auto last = rest.rfind('|');
+    if (last == std::string_view::npos || last == 0) throw shape_error();
+    const std::string_view tres = rest.substr(last + 1);
+    const auto before = rest.rfind('|', last - 1);
+    if (before == std::string_view::npos) throw shape_error();
+    const std::string_view num_cpus = rest.substr(before + 1, last - before - 1);
+    const std::string_view reason = rest.substr(0, before);
+
+    Job job;
+    job.job_id = parse_uint<std::uint32_t>(head[0], "JobID");
+    if (head[1].empty()) throw BadField{"empty UserName"};
+    job.user = std::string(head[1]);
+    job.account = std::string(head[2]);
+    job.partition = std::string(head[3]);
+    const std::string_view state = head[4];
+    if (state.empty() || !std::all_of(state.begin(), state.end(),
+                                      [](char c) { return (c >= 'A' && c <= 'Z') || c == '_'; })) {
+      throw BadField{fmt::format("State {} is not a job state", quote(state))};
+    }
+    job.state = std::string(state);
+    job.reason = reason_code(reason);
+    job.cpus = parse_uint<std::uint32_t>(num_cpus, "NumCPUs");
+    if (!tres.empty() && tres != "N/A") {
+      try {
+        job.memory_bytes = tres_memory_bytes(tres).value_or(0);
+      } catch (const ParseError& e) {
+        throw BadField{fmt::format("tres-alloc: {}", e.what())};
+      }
+    }
+    job.task_count = 1;
+    jobs.push_back(std::move(job));
+  });
+  return jobs;
+}
+
+std::string parse_version(std::string_view text) {
+  const std::string_view t = trim(text.substr(0, text.find_last_not_of(" \t\r\n") + 1));
+  const auto space = t.find_last_of(" \t\n");
+  const std::string_view word = space == std::string_view::npos ? t : t.substr(space + 1);
+  const bool ok = !word.empty() && word.front() >= '0' && word.front() <= '9' &&
+                  std::all_of(word.begin(), word.end(), [](char c) {
+                    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                           (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '_';
+                  });
+  if (!ok) throw ParseError(fmt::format("sinfo --version: no version in {}", quote(text)));
+  return std::string(word);
+}
+
+}  // namespace slurm_exporter::slurm::cli

@@ -1,0 +1,452 @@
+#include "slurm_exporter/slurm/cli_backend.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/log.hpp"
+#include "slurm_exporter/slurm/cli_parse.hpp"
+
+using namespace slurm_exporter::slurm;
+using slurm_exporter::BackendError;
+using slurm_exporter::ParseError;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kFixtures = std::string(SE_TEST_DATA_DIR) + "/slurm/fixtures/cli";
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A fresh directory for fake commands and their records, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "se_cli_backend_XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path_ = tmpl;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+// Writes an executable /bin/sh script. Every call appends its arguments, each in brackets,
+// to <dir>/<name>.calls.
+void write_script(const TempDir& dir, const std::string& name, const std::string& body,
+                  bool executable = true) {
+  const std::string path = dir.file(name);
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << "#!/bin/sh\n"
+        << "for a in \"$@\"; do printf '[%s]' \"$a\"; done >> '" << path << ".calls'\n"
+        << "echo >> '" << path << ".calls'\n"
+        << body << "\n";
+  }
+  REQUIRE(::chmod(path.c_str(), executable ? 0755 : 0644) == 0);
+}
+
+// A sinfo that answers like the real one from the captured fixtures.
+const std::string kSinfoFromFixtures =
+    "case \"$1\" in\n"
+    "  --version) cat '" +
+    kFixtures +
+    "/live_sinfo_version.txt' ;;\n"
+    "  -N) cat '" +
+    kFixtures +
+    "/live_sinfo_nodes.txt' ;;\n"
+    "  -h) cat '" +
+    kFixtures +
+    "/live_sinfo_partitions.txt' ;;\n"
+    "  *) echo \"unexpected arguments $*\" >&2; exit 2 ;;\n"
+    "esac";
+
+const std::string kSqueueFromFixtures = "cat '" + kFixtures + "/live_squeue.txt'";
+
+CliOptions options_for(const TempDir& dir) {
+  CliOptions o;
+  o.bin_dir = dir.str();
+  o.timeout = 10s;
+  return o;
+}
+
+// Whether the process exists and is not a zombie.
+bool alive(pid_t pid) {
+  if (::kill(pid, 0) != 0) return false;
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const auto paren = stat.rfind(") ");
+  return paren != std::string::npos && stat.size() > paren + 2 && stat[paren + 2] != 'Z';
+}
+
+// Sets (or, with nullopt, unsets) an environment variable for the scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) {
+      ::setenv(name, value->c_str(), 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+// Redirects this process's stderr (fd 2, where log lines go) into a file for the scope.
+class StderrCapture {
+ public:
+  explicit StderrCapture(std::string path) : path_(std::move(path)) {
+    std::fflush(stderr);
+    saved_ = ::dup(2);
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    REQUIRE(saved_ >= 0);
+    REQUIRE(fd >= 0);
+    ::dup2(fd, 2);
+    ::close(fd);
+  }
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+  ~StderrCapture() { restore(); }
+  std::string text() {
+    restore();
+    return read_file(path_);
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  std::string path_;
+  int saved_ = -1;
+};
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("cli backend: nodes and jobs from fake sinfo/squeue, with the exact arguments") {
+  TempDir dir;
+  write_script(dir, "sinfo", kSinfoFromFixtures);
+  write_script(dir, "squeue", kSqueueFromFixtures);
+  CliBackend backend(options_for(dir));
+  CHECK(backend.name() == "cli");
+  CHECK(backend.slurm_version() == "22.05.8");
+
+  const NodeData nodes = backend.load_nodes();
+  const NodeData want = cli::parse_sinfo_nodes(read_file(kFixtures + "/live_sinfo_nodes.txt"),
+                                               read_file(kFixtures + "/live_sinfo_partitions.txt"));
+  REQUIRE(nodes.nodes.size() == 6);
+  for (std::size_t i = 0; i < nodes.nodes.size(); ++i) {
+    CHECK(nodes.nodes[i].name == want.nodes[i].name);
+    CHECK(nodes.nodes[i].state == want.nodes[i].state);
+    CHECK(nodes.nodes[i].alloc_memory_bytes == want.nodes[i].alloc_memory_bytes);
+    CHECK(nodes.nodes[i].partitions == want.nodes[i].partitions);
+  }
+  REQUIRE(nodes.partitions.size() == 2);
+  CHECK(nodes.partitions[1].nodes == std::vector<std::string>{"node3", "node4"});
+
+  const std::vector<Job> jobs = backend.load_jobs();
+  REQUIRE(jobs.size() == 16);
+  CHECK(jobs[0].user == "cliuser");
+  CHECK(jobs[1].reason == "ReqNodeNotAvail");
+  CHECK(jobs[15].partition == "debug,batch");
+
+  CHECK(read_file(dir.file("sinfo.calls")) ==
+        "[--version]\n"
+        "[-N][-h][-a][-O][" +
+            std::string(cli::kSinfoNodeFields) +
+            "]\n"
+            "[-h][-a][-o][%R]\n");
+  CHECK(read_file(dir.file("squeue.calls")) ==
+        "[-h][-r][-a][-O][" + std::string(cli::kSqueueFields) + "]\n");
+}
+
+TEST_CASE("cli backend: the commands run with a pinned, minimal environment") {
+  TempDir dir;
+  // Fails unless the locale and time format are pinned; records what it was given.
+  const std::string check =
+      "env > '" + dir.str() +
+      "'/env.\"$1\"\n"
+      "if [ \"$LC_ALL\" != C ] || [ \"$SLURM_TIME_FORMAT\" != standard ]; then\n"
+      "  echo \"environment not pinned: LC_ALL=$LC_ALL\" >&2; exit 3\n"
+      "fi\n"
+      "if [ \"$1\" = --version ]; then echo 'slurm 22.05.8'; fi";
+  write_script(dir, "sinfo", check);
+  write_script(dir, "squeue", check);
+  ScopedEnv lc("LC_ALL", "de_DE.UTF-8");
+  ScopedEnv tf("SLURM_TIME_FORMAT", "relative");
+  ScopedEnv fmt_env("SQUEUE_FORMAT", "%i %all");
+  ScopedEnv sentinel("SE_CLI_TEST_SENTINEL", "leaked");
+  ScopedEnv conf("SLURM_CONF", "/from/exporter/env.conf");
+  ScopedEnv home("HOME", "/home/exporter");
+
+  const auto vars = [&](const std::string& file) {
+    std::set<std::string> lines;
+    std::istringstream in(read_file(dir.file(file)));
+    for (std::string line; std::getline(in, line);) lines.insert(line);
+    return lines;
+  };
+
+  SECTION("SLURM_CONF from the options wins") {
+    CliOptions o = options_for(dir);
+    o.slurm_conf = "/from/options.conf";
+    CliBackend backend(o);
+    CHECK(backend.load_nodes().nodes.empty());
+    CHECK(backend.load_jobs().empty());
+    for (const char* file : {"env.--version", "env.-N", "env.-h"}) {
+      INFO(file);
+      const std::set<std::string> got = vars(file);
+      // dash adds PWD by itself; nothing else may appear.
+      std::set<std::string> want{"LC_ALL=C", "SLURM_TIME_FORMAT=standard",
+                                 "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                                 "SLURM_CONF=/from/options.conf", "HOME=/home/exporter"};
+      for (const std::string& line : got) {
+        if (line.rfind("PWD=", 0) == 0) want.insert(line);
+      }
+      CHECK(got == want);
+    }
+  }
+  SECTION("otherwise the exporter's own SLURM_CONF is passed on") {
+    CliBackend backend(options_for(dir));
+    backend.load_jobs();
+    const std::set<std::string> got = vars("env.-h");  // squeue -h …
+    CHECK(got.count("SLURM_CONF=/from/exporter/env.conf") == 1);
+    CHECK(got.count("SE_CLI_TEST_SENTINEL=leaked") == 0);
+    CHECK(got.count("SQUEUE_FORMAT=%i %all") == 0);
+  }
+}
+
+TEST_CASE("cli backend: slurmctld unreachable is a BackendError marked unreachable") {
+  TempDir dir;
+  const std::string down =
+      "if [ \"$1\" = --version ]; then echo 'slurm-wlm 22.05.8'; exit 0; fi\n"
+      "echo 'slurm_load_node: Unable to contact slurm controller (connect failure)' >&2\n"
+      "exit 1";
+  write_script(dir, "sinfo", down);
+  write_script(dir, "squeue",
+               "echo 'squeue: warning: something first' >&2\n"
+               "echo 'slurm_load_jobs error: Unable to contact slurm controller (connect "
+               "failure)' >&2\nexit 1");
+  CliBackend backend(options_for(dir));
+  try {
+    backend.load_nodes();
+    FAIL("load_nodes did not throw");
+  } catch (const BackendError& e) {
+    CHECK(e.unreachable());
+    const std::string what = e.what();
+    CHECK(what.find(dir.file("sinfo") + " -N failed: exited with status 1") != std::string::npos);
+    CHECK(what.find("slurm_load_node: Unable to contact slurm controller (connect failure)") !=
+          std::string::npos);
+  }
+  // The partition list is not asked for once the node list failed.
+  CHECK(count(read_file(dir.file("sinfo.calls")), "%R") == 0);
+  try {
+    backend.load_jobs();
+    FAIL("load_jobs did not throw");
+  } catch (const BackendError& e) {
+    CHECK(e.unreachable());
+    // Not the first stderr line, but it must be in the message.
+    CHECK(std::string(e.what()).find("slurm_load_jobs error: Unable to contact slurm controller") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("cli backend: other failures are BackendErrors, not marked unreachable") {
+  TempDir dir;
+  write_script(dir, "sinfo",
+               "if [ \"$1\" = --version ]; then echo 'slurm 22.05.8'; exit 0; fi\n"
+               "echo \"sinfo: error: Invalid node format specification: $4\" >&2; exit 2");
+  write_script(dir, "squeue", "kill -9 $$");
+  CliBackend backend(options_for(dir));
+  try {
+    backend.load_nodes();
+    FAIL("load_nodes did not throw");
+  } catch (const BackendError& e) {
+    CHECK_FALSE(e.unreachable());
+    CHECK(std::string(e.what()).find("exited with status 2: sinfo: error: Invalid node format") !=
+          std::string::npos);
+  }
+  try {
+    backend.load_jobs();
+    FAIL("load_jobs did not throw");
+  } catch (const BackendError& e) {
+    CHECK_FALSE(e.unreachable());
+    CHECK(std::string(e.what()).find("squeue failed: killed by signal 9") != std::string::npos);
+  }
+}
+
+TEST_CASE("cli backend: stderr with exit status 0 is logged once per message, not a failure") {
+  TempDir dir;
+  write_script(dir, "sinfo", "cat '" + dir.file("message") + "' >&2\n" + kSinfoFromFixtures);
+  write_script(dir, "squeue", kSqueueFromFixtures);
+  std::ofstream(dir.file("message")) << "sinfo: warning: first message\n";
+  slurm_exporter::log::set_level(slurm_exporter::log::Level::kInfo);
+  std::string logged;
+  {
+    StderrCapture capture(dir.file("stderr.log"));
+    CliBackend backend(options_for(dir));  // --version prints it too
+    CHECK(backend.load_nodes().nodes.size() == 6);
+    CHECK(backend.load_nodes().nodes.size() == 6);
+    std::ofstream(dir.file("message")) << "sinfo: warning: second message\n";
+    CHECK(backend.load_nodes().nodes.size() == 6);
+    logged = capture.text();
+  }
+  INFO(logged);
+  CHECK(count(logged, "level=warn") == 2);
+  CHECK(count(logged, "first message") == 1);
+  CHECK(count(logged, "second message") == 1);
+}
+
+TEST_CASE("cli backend: a hanging command times out and is killed") {
+  TempDir dir;
+  write_script(dir, "sinfo",
+               "if [ \"$1\" = --version ]; then echo 'slurm 22.05.8'; exit 0; fi\n"
+               "sleep 60 &\necho $! > '" +
+                   dir.file("sleep.pid") + "'\nwait");
+  write_script(dir, "squeue", kSqueueFromFixtures);
+  CliOptions o = options_for(dir);
+  o.timeout = 300ms;
+  CliBackend backend(o);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    backend.load_nodes();
+    FAIL("load_nodes did not throw");
+  } catch (const BackendError& e) {
+    CHECK(std::string(e.what()).find("timed out") != std::string::npos);
+    CHECK(std::string(e.what()).find(dir.file("sinfo")) != std::string::npos);
+    CHECK_FALSE(e.unreachable());
+  }
+  // The configured 300 ms, not run_command's 10 s default nor the sleep's own 60 s: a bound
+  // on behaviour with a wide margin for a loaded machine, not a speed measurement.
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  const pid_t pid = std::stoi(read_file(dir.file("sleep.pid")));
+  REQUIRE(pid > 1);
+  for (int i = 0; i < 100 && alive(pid); ++i) std::this_thread::sleep_for(20ms);
+  CHECK_FALSE(alive(pid));
+  // The backend still works afterwards.
+  CHECK(backend.load_jobs().size() == 16);
+}
+
+TEST_CASE("cli backend: finding the commands") {
+  TempDir dir;
+  write_script(dir, "squeue", kSqueueFromFixtures);
+
+  SECTION("a bare name missing from bin_dir") {
+    try {
+      CliBackend backend(options_for(dir));
+      FAIL("no error");
+    } catch (const BackendError& e) {
+      CHECK(std::string(e.what()) == "cannot find sinfo in " + dir.str());
+    }
+  }
+  SECTION("a bare name that is not executable does not count") {
+    write_script(dir, "sinfo", kSinfoFromFixtures, /*executable=*/false);
+    CHECK_THROWS_WITH(CliBackend(options_for(dir)), "cannot find sinfo in " + dir.str());
+  }
+  SECTION("a bare name missing from the default search path") {
+    CliOptions o;
+    o.sinfo = "se-no-such-sinfo";
+    CHECK_THROWS_WITH(CliBackend(o),
+                      "cannot find se-no-such-sinfo in /usr/sbin:/usr/bin:/sbin:/bin");
+  }
+  SECTION("a path is used as it is, and a missing one names itself") {
+    write_script(dir, "my-sinfo", kSinfoFromFixtures);
+    CliOptions o = options_for(dir);
+    o.sinfo = dir.file("my-sinfo");
+    CliBackend backend(o);
+    CHECK(backend.load_nodes().nodes.size() == 6);
+    o.squeue = "/nonexistent/squeue";
+    try {
+      CliBackend b2(o);
+      FAIL("no error");
+    } catch (const BackendError& e) {
+      CHECK(std::string(e.what()).find("/nonexistent/squeue") != std::string::npos);
+    }
+  }
+  SECTION("a version that doesn't parse stops the start") {
+    write_script(dir, "sinfo", "echo 'sinfo: unrecognized option'");
+    CHECK_THROWS_AS(CliBackend(options_for(dir)), BackendError);
+  }
+  SECTION("a failing --version stops the start") {
+    write_script(dir, "sinfo", "echo 'sinfo: error: no configuration' >&2; exit 1");
+    CHECK_THROWS_WITH(CliBackend(options_for(dir)),
+                      Catch::Matchers::Contains("--version failed: exited with status 1: sinfo: "
+                                                "error: no configuration"));
+  }
+}
+
+TEST_CASE("cli backend: output that doesn't parse is a ParseError with the line") {
+  TempDir dir;
+  write_script(dir, "sinfo",
+               "case \"$1\" in\n"
+               "  --version) echo 'slurm 22.05.8' ;;\n"
+               "  -N) printf 'node1|idle|idle|0/4/0/4|8000|100|0.01|1|0|debug*|\\n"
+               "this is not sinfo output\\n' ;;\n"
+               "  -h) echo debug ;;\n"
+               "esac");
+  write_script(dir, "squeue", "printf '1|root|(null)|debug|RUNNING|None|2|cpu=2|\\n7_1|x\\n'");
+  CliBackend backend(options_for(dir));
+  try {
+    backend.load_nodes();
+    FAIL("load_nodes did not throw");
+  } catch (const ParseError& e) {
+    CHECK(e.line() == 2);
+    CHECK(std::string(e.what()).find("this is not sinfo output") != std::string::npos);
+  }
+  try {
+    backend.load_jobs();
+    FAIL("load_jobs did not throw");
+  } catch (const ParseError& e) {
+    CHECK(e.line() == 2);
+  }
+}

@@ -1,0 +1,654 @@
+#include "slurm_exporter/slurm/cli_parse.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/slurm/node_state.hpp"
+
+// Exported by libslurm 22.05 (sinfo uses them) but not declared in slurm.h; the results are
+// xmalloc'ed and freed with slurm_xfree_ptr.
+extern "C" {
+char* slurm_node_state_flag_string(std::uint32_t state);
+const char* slurm_node_state_base_string(std::uint32_t state);
+void slurm_xfree_ptr(void* p);
+}
+
+namespace ns = slurm_exporter::slurm::node_state;
+using namespace slurm_exporter::slurm;
+using namespace slurm_exporter::slurm::cli;
+using slurm_exporter::ParseError;
+
+namespace {
+
+constexpr std::uint64_t kMiB = 1024 * 1024;
+
+std::string fixture(const std::string& name) {
+  const std::string path = std::string(SE_TEST_DATA_DIR) + "/slurm/fixtures/cli/" + name;
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string to_crlf(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\n') out += '\r';
+    out += c;
+  }
+  return out;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+const Node& node(const NodeData& d, const std::string& name) {
+  for (const Node& n : d.nodes) {
+    if (n.name == name) return n;
+  }
+  FAIL("no node " << name);
+  throw 0;
+}
+
+const Partition& partition(const NodeData& d, const std::string& name) {
+  for (const Partition& p : d.partitions) {
+    if (p.name == name) return p;
+  }
+  FAIL("no partition " << name);
+  throw 0;
+}
+
+using Strings = std::vector<std::string>;
+
+// The ParseError's line number when parse() throws one, 0 when it throws nothing.
+template <typename F>
+std::size_t error_line(F parse, std::string* what = nullptr) {
+  try {
+    parse();
+  } catch (const ParseError& e) {
+    if (what) *what = e.what();
+    return e.line() == 0 ? static_cast<std::size_t>(-1) : e.line();
+  }
+  return 0;
+}
+
+// A well-formed sinfo -N line with one field replaced (index 0..9).
+std::string node_line(std::size_t field, const std::string& value) {
+  std::vector<std::string> f{"n1",   "idle", "idle", "0/4/0/4", "8000",
+                             "7000", "0.50", "1",    "0",       "p1*"};
+  f[field] = value;
+  std::string line;
+  for (const auto& v : f) line += v + "|";
+  return line + "\n";
+}
+
+// A well-formed squeue line with one field replaced (index 0..7).
+std::string job_line(std::size_t field, const std::string& value) {
+  std::vector<std::string> f{"42",      "alice",    "chem", "debug",
+                             "PENDING", "Priority", "2",    "cpu=2,mem=100M,node=1"};
+  f[field] = value;
+  std::string line;
+  for (const auto& v : f) line += v + "|";
+  return line + "\n";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- state names
+
+TEST_CASE("every flag name libslurm 22.05 prints parses to its bit, and only those") {
+  std::size_t named = 0;
+  for (std::uint32_t bit = 4; bit < 32; ++bit) {
+    const std::uint32_t flag = 1u << bit;
+    char* text = slurm_node_state_flag_string(flag);
+    REQUIRE(text != nullptr);
+    const std::string name = lower(std::string(text).substr(1));  // "+DRAIN" -> "drain"
+    slurm_xfree_ptr(text);
+    INFO("bit " << bit << " prints as " << name);
+    if (name == "?") {
+      // Printed for bits 22.05 has no name for: no bit can come back from it.
+      CHECK(parse_state_complete("idle+?") == ns::kIdle);
+      continue;
+    }
+    ++named;
+    CHECK(parse_state_complete("idle+" + name) == (ns::kIdle | flag));
+  }
+  // Our table holds exactly the names the library has.
+  CHECK(named == state_flag_names().size());
+  CHECK(named == 20);
+  for (std::uint32_t base = 0; base <= ns::kFuture; ++base) {
+    const std::string name = lower(slurm_node_state_base_string(base));
+    INFO(name);
+    CHECK(parse_state_complete(name) == base);
+  }
+}
+
+TEST_CASE("StateComplete strings: bases, flags, combinations, case") {
+  CHECK(parse_state_complete("idle") == ns::kIdle);
+  CHECK(parse_state_complete("mixed") == ns::kMixed);
+  CHECK(parse_state_complete("idle+drain") == (ns::kIdle | ns::kDrain));
+  CHECK(parse_state_complete("allocated+drain+completing") ==
+        (ns::kAllocated | ns::kDrain | ns::kCompleting));
+  CHECK(parse_state_complete("down+not_responding") == (ns::kDown | ns::kNoRespond));
+  CHECK(parse_state_complete("unknown+maintenance+reserved+not_responding") ==
+        (ns::kUnknown | ns::kMaint | ns::kRes | ns::kNoRespond));
+  CHECK(parse_state_complete("IDLE+POWERED_DOWN") == (ns::kIdle | ns::kPoweredDown));
+  CHECK(parse_state_complete("idle+drain+drain") == (ns::kIdle | ns::kDrain));
+  CHECK(parse_state_complete("allocated+drain+?+not_responding") ==
+        (ns::kAllocated | ns::kDrain | ns::kNoRespond));
+}
+
+TEST_CASE("StateComplete: unknown or empty names are errors") {
+  for (const char* bad : {"", "idle+", "+drain", "idle++drain", "bogus", "idle+bogus", "invalid",
+                          "maint", "idle+maint", "drain", "idle drain", "idle*", "?"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(parse_state_complete(bad), ParseError);
+  }
+}
+
+// ---------------------------------------------------------------- sinfo, captured
+
+TEST_CASE("sinfo: captured output of the test cluster, field by field") {
+  const NodeData d =
+      parse_sinfo_nodes(fixture("live_sinfo_nodes.txt"), fixture("live_sinfo_partitions.txt"));
+  REQUIRE(d.nodes.size() == 6);
+  REQUIRE(d.partitions.size() == 2);
+  Strings names;
+  for (const Node& n : d.nodes) names.push_back(n.name);
+  CHECK(names == Strings{"node1", "node2", "node3", "node4", "node5", "node6"});
+
+  const Node& n1 = node(d, "node1");
+  CHECK(n1.state == ns::kAllocated);
+  CHECK(n1.state_name == "allocated");
+  CHECK(n1.alloc_cpus == 4);
+  CHECK(n1.idle_cpus == 0);
+  CHECK(n1.cpus == 4);
+  CHECK(n1.real_memory_bytes == 8000 * kMiB);
+  CHECK(n1.free_memory_bytes == 23516 * kMiB);
+  CHECK(n1.alloc_memory_bytes == 2000 * kMiB);
+  CHECK(n1.cpu_load == 0.11);
+  CHECK(n1.weight == 1);
+  CHECK(n1.partitions == Strings{"debug"});
+
+  const Node& n2 = node(d, "node2");
+  CHECK(n2.state == (ns::kAllocated | ns::kDrain));
+  CHECK(n2.state_name == "draining");
+  CHECK(n2.alloc_cpus == 1);
+  CHECK(n2.idle_cpus == 0);
+  CHECK(n2.cpus == 4);
+  CHECK(n2.alloc_memory_bytes == 800 * kMiB);
+  CHECK(n2.cpu_load == 0.12);
+  CHECK(n2.weight == 2);
+
+  const Node& n3 = node(d, "node3");
+  CHECK(n3.state == ns::kMixed);
+  CHECK(n3.state_name == "mixed");
+  CHECK(n3.alloc_cpus == 2);
+  CHECK(n3.idle_cpus == 2);
+  CHECK(n3.alloc_memory_bytes == 100 * kMiB);
+  CHECK(n3.partitions == Strings{"debug", "batch"});
+
+  const Node& n4 = node(d, "node4");
+  CHECK(n4.state == ns::kIdle);
+  CHECK(n4.cpus == 8);
+  CHECK(n4.idle_cpus == 8);
+  CHECK(n4.real_memory_bytes == 16000 * kMiB);
+  CHECK(n4.partitions == Strings{"debug", "batch"});
+
+  const Node& n6 = node(d, "node6");  // configured, never had a slurmd
+  CHECK(n6.state == (ns::kUnknown | ns::kNoRespond));
+  CHECK(n6.state_name == "unknown*");
+  CHECK(n6.cpus == 2);
+  CHECK(n6.idle_cpus == 2);
+  CHECK(n6.real_memory_bytes == 4000 * kMiB);
+  CHECK(n6.free_memory_bytes == 0);
+  CHECK(n6.cpu_load == 0.0);
+  CHECK(n6.weight == 6);
+
+  CHECK(d.partitions[0].name == "debug");
+  CHECK(d.partitions[0].nodes == Strings{"node1", "node2", "node3", "node4", "node5", "node6"});
+  CHECK(d.partitions[1].name == "batch");
+  CHECK(d.partitions[1].nodes == Strings{"node3", "node4"});
+}
+
+TEST_CASE("sinfo: captured odd states, hidden, empty and down partitions, a long name") {
+  const NodeData d =
+      parse_sinfo_nodes(fixture("states_sinfo_nodes.txt"), fixture("states_sinfo_partitions.txt"));
+  REQUIRE(d.nodes.size() == 13);
+  Strings parts;
+  for (const Partition& p : d.partitions) parts.push_back(p.name);
+  CHECK(parts == Strings{"main", "hidden", "empty", "downpart"});
+  CHECK(partition(d, "empty").nodes.empty());
+  CHECK(partition(d, "hidden").nodes == Strings{"s1", "s2"});
+  CHECK(partition(d, "downpart").nodes == Strings{"s3"});
+  CHECK(partition(d, "main").nodes.size() == 13);
+
+  // sinfo prints s1 as main then hidden, s2 as hidden then main: both come out in
+  // partition order, as slurm_load_partitions gives them.
+  CHECK(node(d, "s1").partitions == Strings{"main", "hidden"});
+  CHECK(node(d, "s2").partitions == Strings{"main", "hidden"});
+
+  const std::string long_name = std::string(120, 'n') + "x";
+  CHECK(d.nodes[0].name == long_name);
+  CHECK(d.nodes[0].partitions == Strings{"main"});
+
+  CHECK(node(d, "s1").state == (ns::kUnknown | ns::kDrain | ns::kNoRespond));
+  CHECK(node(d, "s1").state_name == "drained*");
+  CHECK(node(d, "s5").state == (ns::kDown | ns::kNoRespond));
+  CHECK(node(d, "s6").state == (ns::kUnknown | ns::kFail | ns::kNoRespond));
+  CHECK(node(d, "s6").state_name == "fail*");
+  CHECK(node(d, "s7").state == (ns::kIdle | ns::kPoweredDown));
+  CHECK(node(d, "s7").state_name == "idle~");
+  CHECK(node(d, "s7").free_memory_bytes == 0);  // N/A
+  CHECK(node(d, "s7").cpu_load == 0.08);        // but a load
+  CHECK(node(d, "s8").state == (ns::kUnknown | ns::kMaint | ns::kRes | ns::kNoRespond));
+  CHECK(node(d, "s8").state_name == "maint*");
+  CHECK(node(d, "s9").state == (ns::kDown | ns::kRebootIssued));
+  CHECK(node(d, "s9").state_name == "reboot^");
+  CHECK(node(d, "s10").state == (ns::kUnknown | ns::kRes | ns::kNoRespond));
+  CHECK(node(d, "s11").state == (ns::kIdle | ns::kDrain | ns::kPoweredDown));
+  CHECK(node(d, "s11").state_name == "drained~");
+  const Node& s12 = node(d, "s12");
+  CHECK(s12.state ==
+        (ns::kAllocated | ns::kDrain | ns::kPowerDown | ns::kNoRespond | ns::kPoweringUp));
+  CHECK(s12.state_name == "draining#");
+  CHECK(s12.alloc_cpus == 1);
+  CHECK(s12.idle_cpus == 0);
+  CHECK(s12.alloc_memory_bytes == 100 * kMiB);
+}
+
+TEST_CASE("sinfo: for every captured node, our state naming reproduces sinfo's StateLong") {
+  // Ties the parsed bits to node_state.cpp, which the libslurm backend names states with.
+  for (const auto& [nodes, parts] :
+       {std::pair{"live_sinfo_nodes.txt", "live_sinfo_partitions.txt"},
+        std::pair{"states_sinfo_nodes.txt", "states_sinfo_partitions.txt"}}) {
+    const NodeData d = parse_sinfo_nodes(fixture(nodes), fixture(parts));
+    for (const Node& n : d.nodes) {
+      INFO(nodes << ": " << n.name);
+      CHECK(sinfo_state_name(n.state, n.alloc_cpus, n.cpus) == n.state_name);
+      CHECK(sinfo_idle_cpus(n.state, n.alloc_cpus, n.cpus) == n.idle_cpus);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- sinfo, hostile
+
+TEST_CASE("sinfo: every StateLong suffix is kept verbatim") {
+  const NodeData d = parse_sinfo_nodes(fixture("hostile_sinfo_suffixes.txt"), "p1\n");
+  const std::pair<const char*, std::uint32_t> want[] = {
+      {"idle*", ns::kIdle | ns::kNoRespond},
+      {"idle~", ns::kIdle | ns::kPoweredDown},
+      {"idle#", ns::kIdle | ns::kPoweringUp},
+      {"idle!", ns::kIdle | ns::kPowerDown},
+      {"idle%", ns::kIdle | ns::kPoweringDown},
+      {"allocated$", ns::kAllocated | ns::kMaint | ns::kRes},
+      {"mixed@", ns::kMixed | ns::kRebootRequested},
+      {"reboot^", ns::kDown | ns::kRebootIssued},
+      {"mixed-", ns::kMixed | ns::kPlanned},
+      {"allocated+", ns::kAllocated | ns::kCompleting},
+      {"draining*", ns::kAllocated | ns::kDrain | ns::kNoRespond},
+      {"inval", ns::kIdle | ns::kInvalidReg},
+      {"future", ns::kFuture},
+      {"idle~", ns::kIdle | ns::kCloud | ns::kPoweredDown},
+      {"perfctrs", ns::kIdle | ns::kNet},
+      {"drained", ns::kIdle | ns::kDrain},
+      {"completing", ns::kIdle | ns::kCompleting},
+      {"fail", ns::kIdle | ns::kFail},
+      {"down*", ns::kDown | ns::kNoRespond},
+      {"unknown", ns::kUnknown | ns::kDynamicFuture | ns::kResume},
+      {"idle", ns::kIdle | ns::kDynamicNorm | ns::kPowerUp},
+  };
+  REQUIRE(d.nodes.size() == std::size(want));
+  for (std::size_t i = 0; i < d.nodes.size(); ++i) {
+    INFO(d.nodes[i].name);
+    CHECK(d.nodes[i].state_name == want[i].first);
+    CHECK(d.nodes[i].state == want[i].second);
+  }
+  CHECK(d.nodes[1].free_memory_bytes == 0);
+  CHECK(d.nodes[1].cpu_load == 0.0);
+}
+
+TEST_CASE("sinfo: CRLF, no final newline and blank lines give the same result") {
+  const std::string nodes = fixture("live_sinfo_nodes.txt");
+  const std::string parts = fixture("live_sinfo_partitions.txt");
+  const NodeData want = parse_sinfo_nodes(nodes, parts);
+  const auto same = [&](const NodeData& got) {
+    REQUIRE(got.nodes.size() == want.nodes.size());
+    for (std::size_t i = 0; i < got.nodes.size(); ++i) {
+      CHECK(got.nodes[i].name == want.nodes[i].name);
+      CHECK(got.nodes[i].state_name == want.nodes[i].state_name);
+      CHECK(got.nodes[i].free_memory_bytes == want.nodes[i].free_memory_bytes);
+      CHECK(got.nodes[i].partitions == want.nodes[i].partitions);
+    }
+    REQUIRE(got.partitions.size() == want.partitions.size());
+    CHECK(got.partitions[1].nodes == want.partitions[1].nodes);
+  };
+  same(parse_sinfo_nodes(to_crlf(nodes), to_crlf(parts)));
+  REQUIRE(nodes.back() == '\n');
+  same(parse_sinfo_nodes(nodes.substr(0, nodes.size() - 1), parts.substr(0, parts.size() - 1)));
+  same(parse_sinfo_nodes("\n" + nodes + "\n  \r\n\n", "\n" + parts + "\n"));
+}
+
+TEST_CASE("sinfo: empty output is an empty cluster") {
+  const NodeData d = parse_sinfo_nodes("", "");
+  CHECK(d.nodes.empty());
+  CHECK(d.partitions.empty());
+  const NodeData p = parse_sinfo_nodes("\n", "debug\nbatch\n");
+  CHECK(p.nodes.empty());
+  REQUIRE(p.partitions.size() == 2);
+  CHECK(p.partitions[1].name == "batch");
+  CHECK(p.partitions[1].nodes.empty());
+}
+
+TEST_CASE("sinfo: N/A is allowed in FreeMem and CPUsLoad only") {
+  const NodeData d =
+      parse_sinfo_nodes(node_line(5, "N/A") + "n2|idle|idle|0/4/0/4|8000|1|N/A|1|0|p1|\n", "p1\n");
+  CHECK(d.nodes[0].free_memory_bytes == 0);
+  CHECK(d.nodes[1].cpu_load == 0.0);
+  CHECK(d.nodes[1].free_memory_bytes == kMiB);
+  for (const std::size_t field : {std::size_t{3}, std::size_t{4}, std::size_t{7}, std::size_t{8}}) {
+    INFO("field " << field);
+    CHECK(error_line([&] { parse_sinfo_nodes(node_line(field, "N/A"), "p1\n"); }) == 1);
+  }
+}
+
+TEST_CASE("sinfo: bad numbers are errors naming the line") {
+  const std::vector<std::pair<std::size_t, std::string>> bad{
+      {3, "0/4/0"},
+      {3, "0/4/0/4/1"},
+      {3, "0//0/4"},
+      {3, "-1/4/0/4"},
+      {3, "0/4/0/4x"},
+      {3, "4294967296/0/0/4"},
+      {4, "12x"},
+      {4, "-8000"},
+      {4, "+8000"},
+      {4, " 8000"},
+      {4, ""},
+      {4, "18446744073709551616"},  // > uint64
+      {4, "17592186044416"},        // fits uint64 as MiB but not as bytes
+      {5, "1.5"},
+      {6, "0.5x"},
+      {6, "-0.50"},
+      {6, "nan"},
+      {6, "inf"},
+      {6, ""},
+      {7, "4294967296"},
+      {7, "-1"},
+      {8, "1e3"},
+  };
+  for (const auto& [field, value] : bad) {
+    INFO("field " << field << " = \"" << value << "\"");
+    const std::string text = node_line(0, "ok") + node_line(field, value);
+    std::string what;
+    CHECK(error_line([&] { parse_sinfo_nodes(text, "p1\n"); }, &what) == 2);
+    CHECK(what.find("line 2") != std::string::npos);
+  }
+  // The largest memory that fits in bytes is fine.
+  const NodeData d = parse_sinfo_nodes(node_line(4, "17592186044415"), "p1\n");
+  CHECK(d.nodes[0].real_memory_bytes == 17592186044415ULL * kMiB);
+  CHECK(parse_sinfo_nodes(node_line(7, "4294967295"), "p1\n").nodes[0].weight == 4294967295u);
+}
+
+TEST_CASE("sinfo: wrong field counts, truncation and garbage are errors with the line") {
+  const std::string good = node_line(0, "n1");
+  const std::string full = fixture("live_sinfo_nodes.txt");
+  const std::string parts = fixture("live_sinfo_partitions.txt");
+  std::string what;
+  // A truncated last line (the command was cut off mid-line).
+  CHECK(error_line([&] { parse_sinfo_nodes(full.substr(0, full.size() - 20), parts); }, &what) ==
+        8);
+  CHECK(what.find("node6|unknown*") != std::string::npos);
+  // Trailing garbage.
+  CHECK(error_line([&] { parse_sinfo_nodes(full + "this is not sinfo output\n", parts); }, &what) ==
+        9);
+  CHECK(what.find("this is not sinfo output") != std::string::npos);
+  // One field too many, one too few, no trailing '|'.
+  CHECK(error_line([&] {
+          parse_sinfo_nodes(good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|0|p1|x|\n", "p1");
+        }) == 2);
+  CHECK(error_line([&] {
+          parse_sinfo_nodes(good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|p1|\n", "p1");
+        }) == 2);
+  CHECK(error_line([&] {
+          parse_sinfo_nodes(good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|0|p1\n", "p1");
+        }) == 2);
+  // Blank lines count in the line numbers.
+  CHECK(error_line([&] { parse_sinfo_nodes("\n\n" + good + "junk\n", "p1"); }) == 4);
+  // Not one node per line (sinfo without -N would aggregate).
+  CHECK(error_line([&] { parse_sinfo_nodes(node_line(0, "n[1-4]"), "p1"); }) == 1);
+  CHECK(error_line([&] { parse_sinfo_nodes(node_line(0, ""), "p1"); }) == 1);
+  CHECK(error_line([&] { parse_sinfo_nodes(node_line(1, ""), "p1"); }) == 1);
+  CHECK(error_line([&] { parse_sinfo_nodes(node_line(2, "idle+sleepy"), "p1"); }) == 1);
+  CHECK(error_line([&] { parse_sinfo_nodes(node_line(9, "*"), "p1"); }) == 1);
+  // Garbage in the partition list.
+  CHECK(error_line([&] { parse_sinfo_nodes(good, "p1\nthis is not sinfo output\n"); }, &what) == 2);
+  CHECK(what.find("sinfo -o %R") != std::string::npos);
+}
+
+TEST_CASE("sinfo: a node's lines must agree apart from the partition") {
+  const std::string a = "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|p1*|\n";
+  const std::string b = "n1|idle|idle|0/4/0/4|8000|6999|0.50|1|0|p2|\n";
+  std::string what;
+  CHECK(error_line([&] { parse_sinfo_nodes(a + b, "p1\np2\n"); }, &what) == 2);
+  CHECK(what.find("line 1") != std::string::npos);  // names the line it disagrees with
+  CHECK(what.find("6999") != std::string::npos);
+  // The same node twice in one partition.
+  CHECK(error_line([&] { parse_sinfo_nodes(a + a, "p1\n"); }) == 2);
+  // Agreeing lines merge.
+  const NodeData d =
+      parse_sinfo_nodes(a + "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|p2|\n", "p2\np1\n");
+  REQUIRE(d.nodes.size() == 1);
+  CHECK(d.nodes[0].partitions == Strings{"p2", "p1"});
+}
+
+TEST_CASE("sinfo: partitions only on node lines are appended, duplicate names collapse") {
+  const NodeData d = parse_sinfo_nodes(node_line(9, "late") + node_line(0, "n2"), "p1\np1\n");
+  Strings names;
+  for (const Partition& p : d.partitions) names.push_back(p.name);
+  CHECK(names == Strings{"p1", "late"});
+  CHECK(partition(d, "late").nodes == Strings{"n1"});
+  CHECK(partition(d, "p1").nodes == Strings{"n2"});
+}
+
+TEST_CASE("sinfo: 250-character node names and partition names pass through") {
+  const std::string name = std::string(246, 'a') + "0001";
+  const std::string part = std::string(100, 'p');
+  const NodeData d = parse_sinfo_nodes(
+      name + "|idle|idle|0/4/0/4|8000|7000|0.50|1|0|" + part + "*|\n", part + "\n");
+  REQUIRE(d.nodes.size() == 1);
+  CHECK(d.nodes[0].name.size() == 250);
+  CHECK(d.nodes[0].name == name);
+  CHECK(d.nodes[0].partitions == Strings{part});
+  CHECK(d.partitions[0].nodes == Strings{name});
+}
+
+TEST_CASE("parse errors quote at most ~200 bytes of the line, control bytes escaped") {
+  const std::string line = "\x1b[31m" + std::string(1000, 'z') + "|\n";
+  std::string what;
+  CHECK(error_line([&] { parse_sinfo_nodes(line, ""); }, &what) == 1);
+  CHECK(what.size() < 400);
+  CHECK(what.find("\\x1b[31m") != std::string::npos);
+  CHECK(what.find('\x1b') == std::string::npos);
+  CHECK(what.find("...") != std::string::npos);
+  // A cut never splits a UTF-8 character.
+  const std::string utf8 = std::string(199, 'a') + "\xc3\xa9" + std::string(50, 'b') + "\n";
+  CHECK(error_line([&] { parse_squeue_jobs(utf8); }, &what) == 1);
+  CHECK(what.find("\xc3\xa9") == std::string::npos);
+  CHECK(what.find('\xc3') == std::string::npos);
+}
+
+// ---------------------------------------------------------------- squeue
+
+TEST_CASE("squeue: captured output of the test cluster, field by field") {
+  const std::vector<Job> jobs = parse_squeue_jobs(fixture("live_squeue.txt"));
+  struct Want {
+    std::uint32_t id;
+    const char *user, *account, *partition, *state, *reason;
+    std::uint32_t cpus;
+    std::uint64_t mem_mib;
+  };
+  const Want want[] = {
+      {12, "cliuser", "(null)", "batch", "RUNNING", "None", 2, 100},
+      {11, "root", "(null)", "debug", "PENDING", "ReqNodeNotAvail", 1, 100},
+      {13, "root", "(null)", "debug", "PENDING", "Resources", 4, 100},
+      // squeue prints the state description; libslurm's reason code here is JobHeldUser.
+      {6, "root", "(null)", "debug", "PENDING", "job requeued in held state", 2, 1400},
+      {8, "root", "(null)", "debug", "PENDING", "JobHeldAdmin", 64, 8000},
+      {7, "root", "(null)", "debug", "PENDING", "JobHeldUser", 4, 100},
+      {7, "root", "(null)", "debug", "PENDING", "JobHeldUser", 4, 100},
+      {7, "root", "(null)", "debug", "PENDING", "JobHeldUser", 4, 100},
+      {7, "root", "(null)", "debug", "PENDING", "JobHeldUser", 4, 100},
+      {2, "root", "(null)", "debug", "PENDING", "JobHeldUser", 4, 8000},
+      {1, "root", "(null)", "debug", "RUNNING", "None", 2, 1000},
+      {9, "root", "(null)", "debug", "RUNNING", "None", 1, 500},   // array task 3_1
+      {10, "root", "(null)", "debug", "RUNNING", "None", 1, 500},  // array task 3_2
+      {3, "root", "(null)", "debug", "RUNNING", "None", 1, 500},   // array task 3_3
+      {5, "root", "physics", "debug", "SUSPENDED", "None", 1, 300},
+      {4, "root", "(null)", "debug,batch", "PENDING", "JobHeldUser", 3, 200},
+  };
+  REQUIRE(jobs.size() == std::size(want));
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    INFO("line " << i + 1);
+    CHECK(jobs[i].job_id == want[i].id);
+    CHECK(jobs[i].user == want[i].user);
+    CHECK(jobs[i].account == want[i].account);
+    CHECK(jobs[i].partition == want[i].partition);
+    CHECK(jobs[i].state == want[i].state);
+    CHECK(jobs[i].reason == want[i].reason);
+    CHECK(jobs[i].cpus == want[i].cpus);
+    CHECK(jobs[i].memory_bytes == want[i].mem_mib * kMiB);
+    CHECK(jobs[i].task_count == 1);
+  }
+}
+
+TEST_CASE("squeue: captured CONFIGURING job on a powering-up node") {
+  const std::vector<Job> jobs = parse_squeue_jobs(fixture("states_squeue.txt"));
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].state == "CONFIGURING");
+  CHECK(jobs[0].partition == "main");
+  CHECK(jobs[0].memory_bytes == 100 * kMiB);
+}
+
+TEST_CASE("squeue: unicode names, '|' inside Reason, N/A and empty TRES") {
+  const std::vector<Job> jobs = parse_squeue_jobs(fixture("hostile_squeue.txt"));
+  REQUIRE(jobs.size() == 6);
+  CHECK(jobs[0].user == "jos\xc3\xa9");
+  CHECK(jobs[0].account == "f\xc3\xadsica");
+  CHECK(jobs[0].partition == "gpu,cpu");
+  CHECK(jobs[0].memory_bytes == 16ULL * 1024 * kMiB);
+  CHECK(jobs[1].user == "\xe7\x94\xa8\xe6\x88\xb7");
+  CHECK(jobs[1].account == "\xe7\xa0\x94\xe7\xa9\xb6\xe7\xbb\x84");
+  CHECK(jobs[2].reason == "ReqNodeNotAvail");
+  CHECK(jobs[2].memory_bytes == 0);  // N/A
+  CHECK(jobs[3].user == "\xc3\xa9moji\xf0\x9f\x98\x80");
+  CHECK(jobs[3].reason == "weird|reason");  // a '|' in Reason doesn't shift the fields
+  CHECK(jobs[3].cpus == 4);
+  CHECK(jobs[3].memory_bytes == 0);  // empty
+  CHECK(jobs[4].state == "COMPLETING");
+  CHECK(jobs[4].memory_bytes == 0);  // no mem=
+  CHECK(jobs[5].reason == "");
+  CHECK(jobs[5].account == "");
+}
+
+TEST_CASE("squeue: bad fields are errors naming the line") {
+  const std::vector<std::pair<std::size_t, std::string>> bad{
+      {0, "7_1"},        {0, "-1"},
+      {0, "4294967296"}, {0, ""},
+      {1, ""},           {4, ""},
+      {4, "running"},    {4, "RUN NING"},
+      {6, "N/A"},        {6, "12x"},
+      {6, "-2"},         {6, "4294967296"},
+      {6, ""},           {7, "cpu=1,mem=abcM"},
+  };
+  for (const auto& [field, value] : bad) {
+    INFO("field " << field << " = \"" << value << "\"");
+    std::string what;
+    CHECK(error_line([&] { parse_squeue_jobs(job_line(0, "1") + job_line(field, value)); },
+                     &what) == 2);
+    CHECK(what.find("squeue") != std::string::npos);
+  }
+}
+
+TEST_CASE("squeue: wrong shapes, truncation and garbage are errors with the line") {
+  const std::string full = fixture("live_squeue.txt");
+  CHECK(error_line([&] { parse_squeue_jobs(full.substr(0, full.size() - 15)); }) == 16);
+  CHECK(error_line([&] { parse_squeue_jobs(full + "garbage\n"); }) == 17);
+  CHECK(error_line([&] { parse_squeue_jobs(full + "1|2|3|4|5|6|7|\n"); }) == 17);
+  // An extra field makes NumCPUs the TRES: caught.
+  CHECK(error_line([&] { parse_squeue_jobs("1|u|a|p|RUNNING|None|2|cpu=2,mem=1M|extra|\n"); }) ==
+        1);
+  CHECK(error_line([&] { parse_squeue_jobs("1|u|a|p|RUNNING|None|2|cpu=2\n"); }) == 1);
+  CHECK(error_line([&] { parse_squeue_jobs("|\n"); }) == 1);
+}
+
+TEST_CASE("squeue: empty output, CRLF, no final newline, blank lines") {
+  CHECK(parse_squeue_jobs("").empty());
+  CHECK(parse_squeue_jobs("\n\r\n").empty());
+  const std::string full = fixture("live_squeue.txt");
+  const std::vector<Job> a = parse_squeue_jobs(to_crlf(full));
+  const std::vector<Job> b = parse_squeue_jobs("\n" + full.substr(0, full.size() - 1));
+  REQUIRE(a.size() == 16);
+  REQUIRE(b.size() == 16);
+  CHECK(a[15].partition == "debug,batch");
+  CHECK(a[15].memory_bytes == 200 * kMiB);
+  CHECK(b[15].memory_bytes == 200 * kMiB);
+  CHECK(a[1].reason == "ReqNodeNotAvail");
+}
+
+TEST_CASE("squeue: 100,000 lines") {
+  std::string text;
+  std::uint64_t want_cpus = 0;
+  for (std::uint32_t i = 1; i <= 100'000; ++i) {
+    const std::uint32_t cpus = i % 7 + 1;
+    want_cpus += cpus;
+    text += std::to_string(i) + "|user" + std::to_string(i % 50) + "|acct|debug|" +
+            (i % 3 ? "PENDING|Priority|" : "RUNNING|None|") + std::to_string(cpus) +
+            "|cpu=" + std::to_string(cpus) + ",mem=" + std::to_string(i % 1000) + "M,node=1|\n";
+  }
+  const std::vector<Job> jobs = parse_squeue_jobs(text);
+  REQUIRE(jobs.size() == 100'000);
+  std::uint64_t cpus = 0, mem = 0, ids = 0;
+  for (const Job& j : jobs) {
+    cpus += j.cpus;
+    mem += j.memory_bytes;
+    ids += j.job_id;
+  }
+  CHECK(cpus == want_cpus);
+  CHECK(ids == 100'000ULL * 100'001 / 2);
+  // Sum over i of i % 1000 for i = 1..100000: 100 full cycles of 0..999.
+  CHECK(mem == 100ULL * (999 * 1000 / 2) * kMiB);
+  CHECK(jobs.back().user == "user0");
+}
+
+// ---------------------------------------------------------------- version, reason
+
+TEST_CASE("sinfo --version") {
+  CHECK(parse_version(fixture("live_sinfo_version.txt")) == "22.05.8");
+  CHECK(parse_version("slurm 22.05.8\n") == "22.05.8");
+  CHECK(parse_version("slurm 23.11.0-0rc1\r\n") == "23.11.0-0rc1");
+  CHECK(parse_version("22.05.8") == "22.05.8");
+  for (const char* bad : {"", "\n", "slurm-wlm\n", "slurm version\n", "slurm 22.05.8;rm\n"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(parse_version(bad), ParseError);
+  }
+}
+
+TEST_CASE("reason codes from squeue's Reason") {
+  CHECK(reason_code("None") == "None");
+  CHECK(reason_code("ReqNodeNotAvail, UnavailableNodes:node1") == "ReqNodeNotAvail");
+  CHECK(reason_code("ReqNodeNotAvail, Reserved for maintenance") == "ReqNodeNotAvail");
+  CHECK(reason_code("  Resources ") == "Resources");
+  CHECK(reason_code("job requeued in held state") == "job requeued in held state");
+  CHECK(reason_code("") == "");
+}
