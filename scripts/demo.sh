@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up everything, starts a throwaway local Slurm cluster (munge, slurmctld, 4 slurmd on
+# Sets up everything, starts a throwaway local Slurm cluster (munge, slurmctld, 5 slurmd on
 # loopback, state in a temp dir), submits a few jobs, and runs the exporter in the foreground on
 # http://127.0.0.1:9092/metrics. Ctrl-C stops the exporter and tears the cluster down.
 # Extra arguments go to the exporter, e.g. scripts/demo.sh --web.log-level=debug

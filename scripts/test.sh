@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything and runs the whole test suite: unit tests and the integration tests, which
-# start a real Slurm cluster (munge, slurmctld, 4 slurmd on loopback) in a temp dir.
+# start a real Slurm cluster (munge, slurmctld, 5 slurmd on loopback) in a temp dir.
 # Usage: scripts/test.sh [extra ctest args]     (BUILD_DIR defaults to build-test)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

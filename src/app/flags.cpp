@@ -16,6 +16,8 @@ namespace {
 
 // A poll limit above one day is a typo, and the bound keeps the arithmetic far from overflow.
 constexpr std::int64_t kMaxPollLimitSeconds = 86'400;
+// A Slurm command that needs more than an hour is broken; the bound catches unit mix-ups.
+constexpr std::int64_t kMaxCliTimeoutSeconds = 3'600;
 
 [[noreturn]] void bad_value(std::string_view flag, std::string_view value, std::string_view why) {
   throw ConfigError(fmt::format("invalid value \"{}\" for flag -{}: {}", value, flag, why));
@@ -32,7 +34,8 @@ bool parse_bool(std::string_view flag, std::string_view value) {
   bad_value(flag, value, "want true or false");
 }
 
-std::chrono::milliseconds parse_seconds(std::string_view flag, std::string_view value) {
+std::chrono::milliseconds parse_seconds(std::string_view flag, std::string_view value,
+                                        std::int64_t max_seconds) {
   constexpr std::string_view kWant = "want a plain non-negative number of seconds, e.g. 10 or 0.5";
   if (!value.empty() && value.front() == '-') bad_value(flag, value, "must not be negative");
   const auto dot = value.find('.');
@@ -51,8 +54,8 @@ std::chrono::milliseconds parse_seconds(std::string_view flag, std::string_view 
   std::int64_t seconds = 0;
   for (const char c : whole) {
     seconds = seconds * 10 + (c - '0');
-    if (seconds > kMaxPollLimitSeconds) {
-      bad_value(flag, value, fmt::format("must be at most {} seconds", kMaxPollLimitSeconds));
+    if (seconds > max_seconds) {
+      bad_value(flag, value, fmt::format("must be at most {} seconds", max_seconds));
     }
   }
   // Milliseconds from the first three fractional digits, rounded half up on the fourth.
@@ -62,8 +65,8 @@ std::chrono::milliseconds parse_seconds(std::string_view flag, std::string_view 
   }
   if (frac.size() > 3 && frac[3] >= '5') ++millis;
   const std::int64_t total = seconds * 1000 + millis;
-  if (total > kMaxPollLimitSeconds * 1000) {
-    bad_value(flag, value, fmt::format("must be at most {} seconds", kMaxPollLimitSeconds));
+  if (total > max_seconds * 1000) {
+    bad_value(flag, value, fmt::format("must be at most {} seconds", max_seconds));
   }
   return std::chrono::milliseconds(total);
 }
@@ -111,7 +114,7 @@ std::string log_level_text(const Config& c) {
   return "info";
 }
 
-const std::array<FlagSpec, 10> kFlags{{
+const std::array<FlagSpec, 15> kFlags{{
     {"web.listen-address", false, "address",
      "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
      "\"[v6]:port\"",
@@ -139,15 +142,49 @@ const std::array<FlagSpec, 10> kFlags{{
      "Minimum seconds between two Slurm polls; scrapes in between get the cached snapshot "
      "(fractions allowed, 0 = poll on every scrape)",
      [](const Config& c) { return seconds_text(c.poll_limit); },
-     [](Config& c, std::string_view f, std::string_view v) { c.poll_limit = parse_seconds(f, v); }},
-    {"backend", false, "name", "How to read Slurm state: libslurm (cli: not available yet)",
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.poll_limit = parse_seconds(f, v, kMaxPollLimitSeconds);
+     }},
+    {"backend", false, "name",
+     "How to read Slurm state: libslurm (RPCs to slurmctld) or cli (parse sinfo/squeue output, "
+     "for hosts whose libslurm does not match this build)",
      [](const Config& c) { return fmt::format("\"{}\"", c.backend); },
      [](Config& c, std::string_view f, std::string_view v) {
-       if (v == "cli") {
-         throw ConfigError("backend \"cli\" is not available yet in this version (use libslurm)");
-       }
-       if (v != "libslurm") bad_value(f, v, "want libslurm");
+       if (v != "libslurm" && v != "cli") bad_value(f, v, "want libslurm or cli");
        c.backend = v;
+     }},
+    {"slurm.cli-fallback", true, "",
+     "Alias of -backend=cli when true (the rivosinc exporter's flag)",
+     [](const Config&) { return std::string("false"); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.backend = parse_bool(f, v) ? "cli" : "libslurm";
+     }},
+    {"slurm.sinfo-cli", false, "path", "sinfo to run with -backend=cli: a path or a bare name",
+     [](const Config& c) { return fmt::format("\"{}\"", c.sinfo_cli); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       require_non_empty(f, v);
+       c.sinfo_cli = v;
+     }},
+    {"slurm.squeue-cli", false, "path", "squeue to run with -backend=cli: a path or a bare name",
+     [](const Config& c) { return fmt::format("\"{}\"", c.squeue_cli); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       require_non_empty(f, v);
+       c.squeue_cli = v;
+     }},
+    {"slurm.bin-dir", false, "dir",
+     "Directory holding the Slurm commands named by bare names; empty means "
+     "/usr/sbin:/usr/bin:/sbin:/bin",
+     [](const Config& c) { return fmt::format("\"{}\"", c.bin_dir); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       require_non_empty(f, v);
+       c.bin_dir = v;
+     }},
+    {"slurm.cli-timeout", false, "seconds",
+     "Seconds one Slurm command may run before its whole process group is killed",
+     [](const Config& c) { return seconds_text(c.cli_timeout); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.cli_timeout = parse_seconds(f, v, kMaxCliTimeoutSeconds);
+       if (c.cli_timeout.count() == 0) bad_value(f, v, "must be more than 0");
      }},
     {"slurm.conf", false, "path",
      "Path of slurm.conf; empty means $SLURM_CONF, else Slurm's built-in path",

@@ -14,6 +14,7 @@
 #include "slurm_exporter/http/server.hpp"
 #include "slurm_exporter/log.hpp"
 #include "slurm_exporter/scrape/poller.hpp"
+#include "slurm_exporter/slurm/cli_backend.hpp"
 #include "slurm_exporter/slurm/libslurm_backend.hpp"
 
 namespace se = slurm_exporter;
@@ -42,7 +43,18 @@ int main(int argc, char** argv) {
 
   try {
     se::scrape::Poller poller(
-        [conf = config.slurm_conf] { return std::make_unique<se::slurm::LibslurmBackend>(conf); },
+        [&config]() -> std::unique_ptr<se::slurm::Backend> {
+          if (config.backend == "cli") {
+            se::slurm::CliOptions cli;
+            cli.sinfo = config.sinfo_cli;
+            cli.squeue = config.squeue_cli;
+            cli.bin_dir = config.bin_dir;
+            cli.timeout = config.cli_timeout;
+            cli.slurm_conf = config.slurm_conf;
+            return std::make_unique<se::slurm::CliBackend>(std::move(cli));
+          }
+          return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);
+        },
         config.poll_limit);
     se::http::ServerOptions options;
     options.listen_address = config.listen_address;

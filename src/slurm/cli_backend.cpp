@@ -60,6 +60,10 @@ std::vector<std::string> command_env(const std::string& slurm_conf) {
   if (const char* home = std::getenv("HOME"); home && *home) {
     env.push_back(fmt::format("HOME={}", home));
   }
+  // Sites with AuthType=auth/jwt give the commands their token this way.
+  if (const char* jwt = std::getenv("SLURM_JWT"); jwt && *jwt) {
+    env.push_back(fmt::format("SLURM_JWT={}", jwt));
+  }
   return env;
 }
 

@@ -238,12 +238,16 @@ std::uint32_t parse_state_complete(std::string_view text) {
       state = it->second;
       first = false;
     } else if (name != "?") {
+      const bool word = std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+      });
+      if (!word) throw ParseError(fmt::format("malformed node state flag {}", quote(name)));
       const auto* it = std::find_if(kFlagNames.begin(), kFlagNames.end(),
                                     [&](const auto& f) { return equals_lower(name, f.name); });
-      if (it == kFlagNames.end()) {
-        throw ParseError(fmt::format("unknown node state flag {}", quote(name)));
-      }
-      state |= it->bit;
+      // The CLI backend exists for hosts whose Slurm differs from the one this was built
+      // against; a flag that a newer Slurm added (e.g. "blocked") must not fail the node
+      // collector. It sets no bit; the sinfo state name is taken verbatim anyway.
+      if (it != kFlagNames.end()) state |= it->bit;
     }
     if (plus == std::string_view::npos) break;
     text.remove_prefix(plus + 1);
@@ -346,10 +350,6 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
     }
   }
   return data;
-}
-
-std::string reason_code(std::string_view reason) {
-  return std::string(trim(reason.substr(0, reason.find(','))));
 }
 
 std::vector<Job> parse_squeue_jobs(std::string_view text) {

@@ -1,6 +1,7 @@
 #include "slurm_exporter/slurm/job_fields.hpp"
 
 #include <charconv>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -73,6 +74,15 @@ std::uint64_t parse_u64(std::string_view text, std::string_view what) {
 
 }  // namespace
 
+std::string reason_code(std::string_view reason) {
+  reason = reason.substr(0, reason.find(','));
+  while (!reason.empty() && (reason.front() == ' ' || reason.front() == '\t'))
+    reason.remove_prefix(1);
+  while (!reason.empty() && (reason.back() == ' ' || reason.back() == '\t'))
+    reason.remove_suffix(1);
+  return std::string(reason);
+}
+
 std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres) {
   while (!tres.empty()) {
     const auto comma = tres.find(',');
@@ -103,7 +113,18 @@ std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres) {
       }
       if (value.back() < '0' || value.back() > '9') value.remove_suffix(1);
     }
-    return parse_u64(value, "TRES memory") * scale;
+    const auto dot = value.find('.');
+    if (dot == std::string_view::npos) return parse_u64(value, "TRES memory") * scale;
+    // "1.50G": whole and fractional digits, both required.
+    const std::string_view whole = value.substr(0, dot), frac = value.substr(dot + 1);
+    parse_u64(whole, "TRES memory");
+    parse_u64(frac, "TRES memory");
+    double number = 0;
+    const auto r = std::from_chars(value.data(), value.data() + value.size(), number);
+    if (r.ec != std::errc() || r.ptr != value.data() + value.size()) {
+      throw ParseError(fmt::format("invalid TRES memory \"{}\"", value));
+    }
+    return static_cast<std::uint64_t>(std::llround(number * static_cast<double>(scale)));
   }
   return std::nullopt;
 }

@@ -203,17 +203,16 @@ struct LibslurmBackend::Impl {
       job.account = j.account ? j.account : "(null)";
       job.partition = j.partition ? j.partition : "";
       job.state = job_state_name(j.job_state);
-      job.reason = slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason));
+      // What squeue %r prints: the state description when there is one, else the reason.
+      job.reason = reason_code(
+          j.state_desc ? j.state_desc
+                       : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
       job.cpus = j.num_cpus;
       const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
       const char* tres = pending ? j.tres_req_str : j.tres_alloc_str;
       if (!tres) tres = j.tres_req_str;
-      if (auto mem = tres ? tres_memory_bytes(tres) : std::nullopt) {
-        job.memory_bytes = *mem;
-      } else if (j.pn_min_memory != NO_VAL64) {
-        const std::uint64_t mb = j.pn_min_memory & ~MEM_PER_CPU;
-        job.memory_bytes = (j.pn_min_memory & MEM_PER_CPU ? mb * j.num_cpus : mb) * kMiB;
-      }
+      // The TRES string squeue's tres-alloc prints; no mem= (memory not tracked) means 0.
+      job.memory_bytes = tres ? tres_memory_bytes(tres).value_or(0) : 0;
       // A pending array not yet split into tasks is one record; squeue -r lists each task.
       if (j.array_bitmap && j.array_task_id == NO_VAL) {
         job.task_count = static_cast<std::uint32_t>(slurm_bit_set_count(j.array_bitmap));

@@ -137,13 +137,35 @@ TEST_CASE("slurm.poll-limit rejects negatives, units and garbage", "[flags]") {
         "86400 seconds");
 }
 
-TEST_CASE("backend accepts libslurm and explains that cli is not available", "[flags]") {
+TEST_CASE("backend is libslurm or cli; rivosinc's -slurm.cli-fallback selects cli", "[flags]") {
+  CHECK(parse({}).backend == "libslurm");
   CHECK(parse({"-backend=libslurm"}).backend == "libslurm");
-  CHECK(error_of({"-backend=cli"}) ==
-        "backend \"cli\" is not available yet in this version (use libslurm)");
+  CHECK(parse({"-backend=cli"}).backend == "cli");
+  CHECK(parse({"-slurm.cli-fallback"}).backend == "cli");
+  CHECK(parse({"-slurm.cli-fallback=false"}).backend == "libslurm");
   CHECK(error_of({"--backend", "rest"}) ==
-        "invalid value \"rest\" for flag -backend: want libslurm");
-  CHECK(error_of({"--backend="}) == "invalid value \"\" for flag -backend: want libslurm");
+        "invalid value \"rest\" for flag -backend: want libslurm or cli");
+  CHECK(error_of({"--backend="}) == "invalid value \"\" for flag -backend: want libslurm or cli");
+}
+
+TEST_CASE("CLI backend flags: command paths, bin dir and timeout", "[flags]") {
+  const auto c = parse({"-slurm.sinfo-cli=/opt/slurm/bin/sinfo", "--slurm.squeue-cli", "squeue2",
+                        "--slurm.bin-dir=/opt/slurm/bin", "-slurm.cli-timeout=2.5"});
+  CHECK(c.sinfo_cli == "/opt/slurm/bin/sinfo");
+  CHECK(c.squeue_cli == "squeue2");
+  CHECK(c.bin_dir == "/opt/slurm/bin");
+  CHECK(c.cli_timeout == std::chrono::milliseconds(2500));
+  const auto d = parse({});
+  CHECK(d.sinfo_cli == "sinfo");
+  CHECK(d.squeue_cli == "squeue");
+  CHECK(d.bin_dir.empty());
+  CHECK(d.cli_timeout == std::chrono::milliseconds(10'000));
+  CHECK(error_of({"-slurm.cli-timeout=0"}) ==
+        "invalid value \"0\" for flag -slurm.cli-timeout: must be more than 0");
+  CHECK(error_of({"-slurm.cli-timeout=3601"}) ==
+        "invalid value \"3601\" for flag -slurm.cli-timeout: must be at most 3600 seconds");
+  CHECK(error_of({"-slurm.sinfo-cli="}) ==
+        "invalid value \"\" for flag -slurm.sinfo-cli: must not be empty");
 }
 
 TEST_CASE("web.telemetry-path must be a plain absolute path", "[flags]") {
@@ -229,7 +251,9 @@ TEST_CASE("usage lists every flag with its default", "[flags]") {
   for (const std::string_view line :
        {"  -web.listen-address address\n", "  -web.telemetry-path path\n",
         "  -web.log-level level\n", "  -log.level level\n", "  -slurm.poll-limit seconds\n",
-        "  -backend name\n", "  -slurm.conf path\n", "  -version\n", "  -help\n", "  -h\n"}) {
+        "  -backend name\n", "  -slurm.conf path\n", "  -version\n", "  -help\n", "  -h\n",
+        "  -slurm.cli-fallback\n", "  -slurm.sinfo-cli path\n", "  -slurm.squeue-cli path\n",
+        "  -slurm.bin-dir dir\n", "  -slurm.cli-timeout seconds\n"}) {
     INFO(line);
     CHECK_THAT(text, Catch::Contains(std::string(line)));
   }

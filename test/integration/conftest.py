@@ -122,13 +122,20 @@ def workload(cluster):
     j["held_two_partitions"] = c.sbatch("-p", "debug,batch", "--hold", "-c", "1", "--mem=200")
     j["begin"] = c.sbatch("-p", "batch,debug", "--begin=now+3600", "-c", "3", "--mem=200",
                           "--account=chem")
-    running = {"plain", "mem_per_cpu", "physics", "chem_batch", "two_partitions", "other_user"}
+    # Slurm prints this request as mem=1.50G in its TRES strings.
+    j["decimal_mem"] = c.sbatch("--hold", "-c", "1", "--mem=1536")
+    # Runs on node2, then is requeued and held: pending with a state description
+    # ("job requeued in held state") that squeue prints instead of the reason code.
+    j["requeued"] = c.sbatch("-w", "node2", "-c", "1", "--mem=100")
+    running = {"plain", "mem_per_cpu", "physics", "chem_batch", "two_partitions", "other_user",
+               "requeued"}
 
     def jobs_started():
         states = {r.job_id: r.state for r in c.squeue()}
         return all(states.get(j[k]) == "RUNNING" for k in running)
 
     wait_for(jobs_started, 30, "the workload's jobs to run:\n" + c.run(["squeue", "-r"]))
+    c.run(["scontrol", "requeuehold", j["requeued"]])
 
     c.run(["scontrol", "update", "nodename=node3", "state=drain", "reason=maint test"])
     c.stop_slurmd("node5")
@@ -152,6 +159,10 @@ def workload(cluster):
         pytest.fail(f"{exc}\nsinfo -N:\n{c.run(['sinfo', '-N', '-o', '%N %R %T %C %E'])}\n"
                     f"squeue -r:\n{c.run(['squeue', '-r', '-o', '%i %u %a %P %T %C %m %r'])}",
                     pytrace=False)
+
+    # The workload covers a reason that squeue prints from the job's state description.
+    reasons = {r.job_id: r.reason for r in c.squeue()}
+    assert "requeued in held state" in reasons.get(j["requeued"], ""), reasons
 
     # No job may have ended: finished jobs are listed by `squeue -t all` but not by `squeue`.
     all_jobs = c.run(["squeue", "-h", "-r", "-t", "all", "-o", "%i %T %r"])

@@ -56,12 +56,29 @@ TEST_CASE("TRES memory in bytes") {
   CHECK(tres_memory_bytes("mem=512K") == 512ULL << 10);
   CHECK(tres_memory_bytes("mem=2T") == 2ULL << 40);
   CHECK(tres_memory_bytes("mem=100") == 100ULL << 20);
+  // Slurm prints two decimals when the value is not a whole number of the larger unit.
+  CHECK(tres_memory_bytes("cpu=1,mem=1.50G,node=1") == 1536ULL << 20);
+  CHECK(tres_memory_bytes("mem=1.46G") == 1567663063ULL);  // round(1.46 * 2^30)
+  CHECK(tres_memory_bytes("mem=0.50T") == 512ULL << 30);
+  CHECK_THROWS_AS(tres_memory_bytes("mem=1.G"), ParseError);
+  CHECK_THROWS_AS(tres_memory_bytes("mem=.5G"), ParseError);
+  CHECK_THROWS_AS(tres_memory_bytes("mem=1.5.0G"), ParseError);
+  CHECK_THROWS_AS(tres_memory_bytes("mem=-1.5G"), ParseError);
   CHECK_FALSE(tres_memory_bytes("cpu=1,node=1").has_value());
   CHECK_FALSE(tres_memory_bytes("").has_value());
   CHECK_FALSE(tres_memory_bytes("gres/mem=1").has_value());
   CHECK_THROWS_AS(tres_memory_bytes("mem=abcM"), ParseError);
   CHECK_THROWS_AS(tres_memory_bytes("mem=M"), ParseError);
   CHECK_THROWS_AS(tres_memory_bytes("mem="), ParseError);
+}
+
+TEST_CASE("pending reason labels keep the code, not the node list") {
+  CHECK(reason_code("None") == "None");
+  CHECK(reason_code("ReqNodeNotAvail, UnavailableNodes:node1") == "ReqNodeNotAvail");
+  CHECK(reason_code("ReqNodeNotAvail, Reserved for maintenance") == "ReqNodeNotAvail");
+  CHECK(reason_code("  Resources ") == "Resources");
+  CHECK(reason_code("job requeued in held state") == "job requeued in held state");
+  CHECK(reason_code("") == "");
 }
 
 TEST_CASE("job array task counts") {

@@ -14,18 +14,22 @@ struct Config {
   std::string listen_address = ":9092";      ///< web.listen-address
   std::string telemetry_path = "/metrics";   ///< web.telemetry-path
   log::Level log_level = log::Level::kInfo;  ///< web.log-level / log.level
-  std::chrono::milliseconds poll_limit{
-      10'000};  ///< slurm.poll-limit, given in seconds (may be fractional, >= 0)
-  std::string backend = "libslurm";  ///< backend: libslurm (cli: not yet)
-  std::string slurm_conf;            ///< slurm.conf; empty = SLURM_CONF or Slurm's default
-  bool show_version = false;         ///< version
-  bool show_help = false;            ///< help / h
+  /// slurm.poll-limit, given in seconds (may be fractional, >= 0)
+  std::chrono::milliseconds poll_limit{10'000};
+  std::string backend = "libslurm";   ///< backend: libslurm or cli (alias: slurm.cli-fallback)
+  std::string slurm_conf;             ///< slurm.conf; empty = SLURM_CONF or Slurm's default
+  std::string sinfo_cli = "sinfo";    ///< slurm.sinfo-cli: path or bare name (cli backend)
+  std::string squeue_cli = "squeue";  ///< slurm.squeue-cli: path or bare name (cli backend)
+  std::string bin_dir;                ///< slurm.bin-dir: where bare names are; empty = PATH
+  std::chrono::milliseconds cli_timeout{10'000};  ///< slurm.cli-timeout, per command
+  bool show_version = false;                      ///< version
+  bool show_help = false;                         ///< help / h
 };
 
 /// Parses argv[1..]. Accepts `-name=value`, `--name=value`, `-name value`, `--name value`;
 /// boolean flags (`version`, `help`) take no value or `=true|false`.
 /// Throws ConfigError with one clear line naming the flag on an unknown flag, a missing or bad
-/// value, or an unsupported backend.
+/// value, or an unknown backend.
 Config parse_flags(std::span<const std::string_view> args);
 
 /// The usage text printed by --help and after a flag error.

@@ -62,8 +62,9 @@ std::vector<Job> parse_squeue_jobs(std::string_view text);
 /// "allocated+drain+completing", "unknown+not_responding": a base name (unknown, down, idle,
 /// allocated, error, mixed, future) then '+'-joined flag names as Slurm 22.05's
 /// node_state_flag_string() spells them, in any case. A "?" flag (22.05 prints it for bits it
-/// has no name for: UNDRAIN, REBOOT_CANCEL, POWER_DRAIN) adds no bit. Throws ParseError (no
-/// line) on an unknown or empty name.
+/// has no name for: UNDRAIN, REBOOT_CANCEL, POWER_DRAIN) adds no bit, and so does a well-formed
+/// flag name this build does not know (a newer Slurm's). Throws ParseError (no line) on an
+/// unknown base state, an empty name or a flag that is not a word.
 std::uint32_t parse_state_complete(std::string_view text);
 
 /// The flag names parse_state_complete() knows, lower case, with their bits (22.05 order).
@@ -76,11 +77,5 @@ std::span<const StateFlagName> state_flag_names();
 /// "22.05.8" from `sinfo --version` ("slurm-wlm 22.05.8" on Debian, "slurm 22.05.8" upstream):
 /// the last word, which must start with a digit. Throws ParseError otherwise.
 std::string parse_version(std::string_view text);
-
-/// Slurm's reason code from squeue's Reason field, which prints the job's state description
-/// when it has one: the text before the first ',' with blanks trimmed
-/// ("ReqNodeNotAvail, UnavailableNodes:node1" → "ReqNodeNotAvail"). A description that is not
-/// "Code, details" (e.g. "job requeued in held state") comes back as it is.
-std::string reason_code(std::string_view reason);
 
 }  // namespace slurm_exporter::slurm::cli

@@ -29,9 +29,17 @@ std::string job_state_name(std::uint32_t state);
 /// completing (finished jobs are left out).
 bool squeue_lists(std::uint32_t state);
 
+/// The pending-reason label for a job, from what squeue %r prints (the job's state description
+/// when it has one, else its reason code): the text before the first ',' with blanks trimmed
+/// ("ReqNodeNotAvail, UnavailableNodes:node1" → "ReqNodeNotAvail"), so node lists never make
+/// the series unbounded. A description without a comma ("job requeued in held state") is kept.
+std::string reason_code(std::string_view reason);
+
 /// The `mem=` value of a TRES string such as "cpu=2,mem=1400M,node=1" in bytes (no suffix or
-/// M = MiB; K, G, T, P likewise binary). nullopt when absent. Throws ParseError on a malformed
-/// value.
+/// M = MiB; K, G, T, P likewise binary). Slurm shortens values to two decimals ("1.50G" for
+/// 1536M, "1.46G" for 1500M): the bytes are the printed value times the unit, rounded to the
+/// nearest byte, so both backends and Slurm's own commands agree on the same number.
+/// nullopt when absent. Throws ParseError on a malformed value.
 std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres);
 
 /// Number of task IDs in a job array expression as squeue/scontrol print it:

@@ -1,0 +1,172 @@
+"""The CLI backend (--backend=cli: sinfo/squeue output) against the native libslurm backend on the
+same live cluster, and the CLI backend's behaviour when a Slurm command hangs or prints garbage."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import POLL_LIMIT, Exporter, exporter_args, exporter_binary, wait_for
+
+# Lines of these families differ between two exporters by nature (timings, the backend label).
+EXCLUDED = ("slurm_exporter_build_info", "slurm_exporter_collector_duration_seconds",
+            "slurm_node_scrape_duration", "slurm_job_scrape_duration")
+
+
+def slurm_lines(text: str) -> list[str]:
+    """Every exposition line (HELP, TYPE, samples) except those of the EXCLUDED families."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            name = line.split(" ", 3)[2]
+        else:
+            name = line.split("{", 1)[0].split(" ", 1)[0]
+        if name not in EXCLUDED:
+            out.append(line)
+    return out
+
+
+def start(cluster, *extra: str) -> Exporter:
+    e = Exporter(exporter_binary(), exporter_args(cluster, extra=extra), cluster.env)
+    e.wait_listening(timeout=30)
+    return e
+
+
+@pytest.fixture(scope="module")
+def both(cluster, workload):
+    native = start(cluster)
+    cli = start(cluster, "--backend=cli")
+    try:
+        yield native, cli
+    finally:
+        native.stop()
+        cli.stop()
+
+
+def test_cli_and_libslurm_backends_give_identical_families(cluster, both):
+    native, cli = both
+    wait_for(lambda: native.scrape().value("slurm_up") == 1 and cli.scrape().value("slurm_up") == 1,
+             30, "slurm_up 1 from both exporters")
+    diffs = []
+    for attempt in range(10):
+        # Both snapshots must come from between two equal views of Slurm: CPU load and free
+        # memory move with every slurmd ping.
+        before = cluster.view()
+        time.sleep(POLL_LIMIT + 0.3)
+        a, b = native.get()[1], cli.get()[1]
+        after = cluster.view()
+        if before != after:
+            continue
+        la, lb = slurm_lines(a), slurm_lines(b)
+        if la == lb:
+            break
+        only_a = sorted(set(la) - set(lb))
+        only_b = sorted(set(lb) - set(la))
+        diffs.append(f"attempt {attempt}: only libslurm:\n  " + "\n  ".join(only_a[:40]) +
+                     "\nonly cli:\n  " + "\n  ".join(only_b[:40]))
+    else:
+        raise AssertionError("the backends disagree:\n" + "\n".join(diffs[-2:]) +
+                             f"\ncli exporter log:\n{cli.log_text()[-3000:]}")
+    # The comparison covered the real thing: Slurm families with non-zero values, both backends up.
+    assert "slurm_up 1" in la
+    assert any(l.startswith("slurm_jobs_running ") and not l.endswith(" 0") for l in la)
+    assert any(l.startswith('slurm_node_count_per_state{state="drained"} 1') for l in la)
+    assert 'backend="cli"' in b and 'backend="libslurm"' in a
+
+
+def fake_dir() -> Path:
+    d = Path(tempfile.mkdtemp(prefix="fake-slurm-bin-"))
+    return d
+
+
+def write_script(path: Path, body: str) -> None:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); it is gone for our purposes only once reaped.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_hanging_sinfo_times_out_is_killed_and_the_exporter_keeps_serving(cluster, workload):
+    d = fake_dir()
+    pids = d / "pids"
+    # Answers --version like sinfo (the backend asks once at start), hangs on everything else,
+    # with a grandchild that also holds the pipes.
+    write_script(d / "sinfo", f"""
+if [ "$1" = "--version" ]; then exec /usr/bin/sinfo --version; fi
+echo $$ >> {pids}
+sleep 300 &
+echo $! >> {pids}
+wait
+""")
+    e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}", "--slurm.cli-timeout=1")
+    try:
+        s = e.scrape(timeout=30)
+        assert s.value("slurm_exporter_collector_success", collector="node") == 0
+        # squeue still works: the job collector and slurm_up are unaffected.
+        assert s.value("slurm_exporter_collector_success", collector="job") == 1
+        assert s.value("slurm_up") == 1
+        assert s.get("slurm_cpus_total") is None, "no node families from a failed poll"
+        assert s.value("slurm_jobs_running") and s.value("slurm_jobs_running") > 0
+        wait_for(lambda: "timed out" in e.log_text(), 10, "a 'timed out' error in the log")
+        err = [l for l in e.log() if "level=error" in l and "timed out" in l]
+        assert err and "sinfo" in err[0], e.log_text()
+        started = [int(p) for p in pids.read_text().split()]
+        assert len(started) >= 2
+        wait_for(lambda: not any(alive(p) for p in started), 10,
+                 f"the hung sinfo and its child {started} to be gone")
+        # Still serving, and still timing out rather than piling up children.
+        time.sleep(POLL_LIMIT + 0.2)
+        s2 = e.scrape(timeout=30)
+        assert s2.value("slurm_exporter_collector_success", collector="node") == 0
+        time.sleep(0.5)
+        assert not any(alive(int(p)) for p in pids.read_text().split())
+        assert e.proc.poll() is None
+    finally:
+        e.stop()
+
+
+def test_garbage_from_sinfo_fails_the_node_collector_with_the_line(cluster, workload):
+    d = fake_dir()
+    write_script(d / "sinfo", """
+if [ "$1" = "--version" ]; then exec /usr/bin/sinfo --version; fi
+case "$*" in
+  *%R*) echo debug ;;
+  *) printf 'node1|idle|idle|0/4/0/4|8000|100|0.01|1|0|debug*|\\nthis is not sinfo output\\n' ;;
+esac
+""")
+    e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}")
+    try:
+        s = e.scrape(timeout=30)
+        assert s.value("slurm_exporter_collector_success", collector="node") == 0
+        assert s.get("slurm_cpus_total") is None, "no partial node totals from a bad output"
+        assert s.value("slurm_exporter_collector_success", collector="job") == 1
+        wait_for(lambda: any("level=error" in l and "line 2" in l for l in e.log()), 10,
+                 "an error naming line 2")
+        assert e.proc.poll() is None
+    finally:
+        e.stop()
+
+
+def test_a_missing_sinfo_is_a_clear_startup_error(cluster):
+    p = subprocess.run([exporter_binary(), "--backend=cli", "--slurm.sinfo-cli=/nonexistent/sinfo",
+                        "--web.listen-address=127.0.0.1:0", f"--slurm.conf={cluster.conf}"],
+                       env=cluster.env, capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert "/nonexistent/sinfo" in p.stderr, p.stderr
