@@ -16,20 +16,6 @@ namespace {
 
 std::atomic<Level> g_level{Level::kInfo};
 
-std::string_view level_name(Level l) {
-  switch (l) {
-    case Level::kDebug:
-      return "debug";
-    case Level::kInfo:
-      return "info";
-    case Level::kWarn:
-      return "warn";
-    case Level::kError:
-      return "error";
-  }
-  return "info";
-}
-
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;
   for (char ch : v) {
@@ -75,6 +61,20 @@ void append_value(std::string& out, std::string_view v) {
 }
 
 }  // namespace
+
+std::string_view level_name(Level l) {
+  switch (l) {
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
+  }
+  return "info";
+}
 
 void set_level(Level level) { g_level.store(level); }
 Level level() { return g_level.load(); }

@@ -16,6 +16,9 @@ void set_level(Level level);
 /// Current threshold.
 Level level();
 
+/// "debug", "info", "warn" or "error".
+std::string_view level_name(Level level);
+
 /// Parses debug|info|warn|error (also "warning"); throws ConfigError otherwise.
 Level parse_level(std::string_view text);
 

@@ -100,19 +100,7 @@ void set_log_level(Config& c, std::string_view flag, std::string_view v) {
   }
 }
 
-std::string log_level_text(const Config& c) {
-  switch (c.log_level) {
-    case log::Level::kDebug:
-      return "debug";
-    case log::Level::kInfo:
-      return "info";
-    case log::Level::kWarn:
-      return "warn";
-    case log::Level::kError:
-      return "error";
-  }
-  return "info";
-}
+std::string log_level_text(const Config& c) { return std::string(log::level_name(c.log_level)); }
 
 const std::array<FlagSpec, 15> kFlags{{
     {"web.listen-address", false, "address",
