@@ -110,4 +110,36 @@ std::uint32_t sinfo_idle_cpus(std::uint32_t state, std::uint32_t alloc_cpus, std
   return cpus > alloc_cpus ? cpus - alloc_cpus : 0;
 }
 
+std::string_view primary_state(std::uint32_t state, std::uint32_t alloc_cpus, std::uint32_t cpus) {
+  // sinfo's StateComplete already names a partly allocated node MIXED (whatever its base) where
+  // libslurm keeps the raw base: applying the same rule first makes both encodings agree.
+  const std::uint32_t s = with_mixed(state, alloc_cpus, cpus);
+  const std::uint32_t base = s & ns::kBaseMask;
+  const bool busy =
+      base == ns::kAllocated || base == ns::kMixed || alloc_cpus != 0 || (s & ns::kCompleting) != 0;
+  if ((s & (ns::kInvalidReg | ns::kNoRespond)) || base == ns::kDown || base == ns::kError) {
+    return "down";
+  }
+  if (s & ns::kFail) return "fail";
+  if (s & ns::kDrain) return busy ? "draining" : "drained";
+  if (s & ns::kMaint) return "maint";
+  if (s & (ns::kRebootRequested | ns::kRebootIssued)) return "reboot";
+  if (s & ns::kRes) return "reserved";
+  if (s & (ns::kPoweredDown | ns::kPoweringUp | ns::kPoweringDown)) return "powered_down";
+  if (s & ns::kCompleting) return "completing";
+  if (s & ns::kPlanned) return "planned";
+  switch (base) {
+    case ns::kMixed:
+      return "mixed";
+    case ns::kAllocated:
+      return "allocated";
+    case ns::kIdle:
+      return "idle";
+    case ns::kFuture:
+      return "future";
+    default:
+      return "unknown";
+  }
+}
+
 }  // namespace slurm_exporter::slurm

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace slurm_exporter::slurm {
 
@@ -55,5 +57,60 @@ std::string sinfo_state_name(std::uint32_t state, std::uint32_t alloc_cpus, std:
 
 /// sinfo's idle CPUs for a node: 0 when drained/draining or down, else cpus - alloc.
 std::uint32_t sinfo_idle_cpus(std::uint32_t state, std::uint32_t alloc_cpus, std::uint32_t cpus);
+
+/// The primary states of slurm_nodes{state}, in precedence order: every node is in exactly one,
+/// the first whose condition holds. First, as sinfo does, a node with some but not all CPUs
+/// allocated gets base MIXED whatever its raw base (with_mixed); flags are Node::state bits;
+/// "busy" means base ALLOCATED or MIXED, some CPUs allocated, or COMPLETING.
+///   down          INVALID_REG, NOT_RESPONDING, base DOWN or base ERROR
+///   fail          FAIL (sinfo: fail / failing)
+///   drained       DRAIN and not busy
+///   draining      DRAIN and busy
+///   maint         MAINT
+///   reboot        REBOOT_REQUESTED or REBOOT_ISSUED
+///   reserved      RESERVED (in an active reservation)
+///   powered_down  POWERED_DOWN, POWERING_UP or POWERING_DOWN
+///   completing    COMPLETING
+///   planned       PLANNED
+///   mixed         base MIXED (after with_mixed)
+///   allocated     base ALLOCATED
+///   idle          base IDLE
+///   future        base FUTURE
+///   unknown       anything else (base UNKNOWN)
+/// Base ALLOCATED and MIXED are treated alike and mixed is decided by alloc_cpus/cpus, so the
+/// libslurm encoding (ALLOCATED) and sinfo's StateComplete (mixed) give the same answer.
+inline constexpr std::array<std::string_view, 15> kPrimaryStates{
+    "down",       "fail",    "drained", "draining",  "maint", "reboot", "reserved", "powered_down",
+    "completing", "planned", "mixed",   "allocated", "idle",  "future", "unknown"};
+
+/// The node's primary state, one of kPrimaryStates (see there for the precedence). Pure.
+std::string_view primary_state(std::uint32_t state, std::uint32_t alloc_cpus, std::uint32_t cpus);
+
+/// A flag of slurm_nodes_flagged{flag}: its label and the state bits any of which set it.
+struct ReportedFlag {
+  std::string_view name;
+  std::uint32_t bits;
+};
+
+/// Every flag slurm_nodes_flagged reports, in output order (dynamic = DYNAMIC_FUTURE or
+/// DYNAMIC_NORM).
+inline constexpr std::array<ReportedFlag, 16> kReportedFlags{{
+    {"drain", node_state::kDrain},
+    {"not_responding", node_state::kNoRespond},
+    {"powered_down", node_state::kPoweredDown},
+    {"powering_up", node_state::kPoweringUp},
+    {"powering_down", node_state::kPoweringDown},
+    {"power_down", node_state::kPowerDown},
+    {"fail", node_state::kFail},
+    {"maint", node_state::kMaint},
+    {"reserved", node_state::kRes},
+    {"completing", node_state::kCompleting},
+    {"planned", node_state::kPlanned},
+    {"reboot_requested", node_state::kRebootRequested},
+    {"reboot_issued", node_state::kRebootIssued},
+    {"invalid_reg", node_state::kInvalidReg},
+    {"cloud", node_state::kCloud},
+    {"dynamic", node_state::kDynamicFuture | node_state::kDynamicNorm},
+}};
 
 }  // namespace slurm_exporter::slurm
