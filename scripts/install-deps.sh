@@ -6,10 +6,12 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake make pkg-config git libslurm-dev libboost-dev libfmt-dev catch2
+  libssl-dev libyaml-cpp-dev libcrypt-dev
   # a local Slurm cluster
   munge slurmctld slurmd slurm-client
   # tests
   prometheus python3 python3-pytest python3-prometheus-client curl ca-certificates
+  openssl apache2-utils
 )
 
 missing=()

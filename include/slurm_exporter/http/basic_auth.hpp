@@ -1,0 +1,47 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace slurm_exporter::http {
+
+/// user name → bcrypt hash, as in WebConfig::basic_auth_users.
+using BasicAuthUsers = std::map<std::string, std::string, std::less<>>;
+
+/// The realm sent in `WWW-Authenticate: Basic realm="…"` with every 401.
+inline constexpr std::string_view kBasicAuthRealm = "prometheus-slurm-exporter";
+
+/// Whether an `Authorization` header value ("Basic base64(user:password)") names a user of
+/// `users` with the right password. Checks the password with libcrypt's bcrypt (crypt_r) and
+/// compares the result in constant time; unknown users cost one bcrypt run too, so timing does
+/// not reveal which users exist. An empty or malformed value is false. Thread-safe; takes one
+/// bcrypt run (tens of milliseconds at cost 10). Never logs.
+bool check_basic_auth(std::string_view authorization, const BasicAuthUsers& users);
+
+/// check_basic_auth with a short-lived cache of successful checks (keyed by a SHA-256 digest of
+/// user, password and hash, never the password itself), so that a scraper sending the same
+/// credentials every few seconds pays for bcrypt once a minute. Thread-safe.
+class BasicAuthenticator {
+ public:
+  explicit BasicAuthenticator(BasicAuthUsers users,
+                              std::chrono::seconds cache_ttl = std::chrono::seconds(60));
+  ~BasicAuthenticator();
+  BasicAuthenticator(const BasicAuthenticator&) = delete;
+  BasicAuthenticator& operator=(const BasicAuthenticator&) = delete;
+
+  /// False when no users are configured (every request is allowed).
+  bool enabled() const { return !users_.empty(); }
+
+  /// True when authentication is disabled or `authorization` is valid.
+  bool allowed(std::string_view authorization);
+
+ private:
+  struct Cache;
+  BasicAuthUsers users_;
+  std::unique_ptr<Cache> cache_;
+};
+
+}  // namespace slurm_exporter::http
