@@ -1,6 +1,9 @@
 #include "slurm_exporter/http/server.hpp"
 
 #include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -25,6 +28,8 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -34,8 +39,11 @@
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #pragma GCC diagnostic pop
 
+#include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/http/basic_auth.hpp"
 #include "slurm_exporter/http/router.hpp"
 #include "slurm_exporter/log.hpp"
 
@@ -50,6 +58,9 @@ using tcp = net::ip::tcp;
 using ResponseBody = bhttp::span_body<const char>;
 using Response = bhttp::response<ResponseBody>;
 using RequestParser = bhttp::request_parser<bhttp::string_body>;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using SslContext = std::shared_ptr<net::ssl::context>;
 
 constexpr std::size_t kReadChunk = 4096;
 // After a response with Connection: close, keep reading (and discarding) this long so the
@@ -57,6 +68,8 @@ constexpr std::size_t kReadChunk = 4096;
 constexpr std::chrono::milliseconds kLingerTime{500};
 constexpr std::size_t kLingerMaxBytes = 64 * 1024;
 constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+// Certificate files are looked at on a new connection at most this often.
+constexpr std::chrono::seconds kCertCheckInterval{1};
 
 std::string endpoint_string(const tcp::endpoint& ep) {
   const std::string host = ep.address().to_string();
@@ -177,6 +190,179 @@ void bind_acceptor(tcp::acceptor& acceptor, net::io_context& ioc, std::string_vi
   cannot_listen(address, ec);
 }
 
+std::string openssl_errors() {
+  std::string out;
+  while (const unsigned long code = ERR_get_error()) {
+    std::array<char, 256> text{};
+    ERR_error_string_n(code, text.data(), text.size());
+    if (!out.empty()) out += "; ";
+    out += text.data();
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+[[noreturn]] void tls_error(std::string_view what) {
+  throw ConfigError(std::string(what) + ": " + openssl_errors());
+}
+
+int openssl_version(TlsVersion v) {
+  switch (v) {
+    case TlsVersion::kTls10:
+      return TLS1_VERSION;
+    case TlsVersion::kTls11:
+      return TLS1_1_VERSION;
+    case TlsVersion::kTls12:
+      return TLS1_2_VERSION;
+    case TlsVersion::kTls13:
+      return TLS1_3_VERSION;
+  }
+  return TLS1_2_VERSION;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ':';
+    out += item;
+  }
+  return out;
+}
+
+// Go's RequestClientCert and RequireAnyClientCert take any certificate, verified or not.
+int accept_any_certificate(int, X509_STORE_CTX*) { return 1; }
+
+// A fresh context from the files on disk. Throws ConfigError naming the file and OpenSSL's reason.
+SslContext build_ssl_context(const TlsServerConfig& c) {
+  ERR_clear_error();
+  auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  SSL_CTX* native = ctx->native_handle();
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                   net::ssl::context::no_sslv3 | net::ssl::context::single_dh_use |
+                   net::ssl::context::no_compression);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
+  if (c.prefer_server_cipher_suites) SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_min_proto_version(native, openssl_version(c.min_version)) != 1) {
+    tls_error("tls_server_config: min_version");
+  }
+  if (c.max_version &&
+      SSL_CTX_set_max_proto_version(native, openssl_version(*c.max_version)) != 1) {
+    tls_error("tls_server_config: max_version");
+  }
+  if (!c.cipher_suites.empty() &&
+      SSL_CTX_set_cipher_list(native, join(c.cipher_suites).c_str()) != 1) {
+    tls_error("tls_server_config: cipher_suites");
+  }
+  if (!c.curve_preferences.empty() &&
+      SSL_CTX_set1_groups_list(native, join(c.curve_preferences).c_str()) != 1) {
+    tls_error("tls_server_config: curve_preferences");
+  }
+  if (SSL_CTX_use_certificate_chain_file(native, c.cert_file.c_str()) != 1) {
+    tls_error("cannot load cert_file " + c.cert_file);
+  }
+  if (SSL_CTX_use_PrivateKey_file(native, c.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    tls_error("cannot load key_file " + c.key_file);
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    tls_error("key_file " + c.key_file + " does not match cert_file " + c.cert_file);
+  }
+  if (!c.client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(native, c.client_ca_file.c_str(), nullptr) != 1) {
+      tls_error("cannot load client_ca_file " + c.client_ca_file);
+    }
+    // The CA names sent in the CertificateRequest, so clients pick the right certificate.
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(c.client_ca_file.c_str());
+    if (names == nullptr) tls_error("cannot load client_ca_file " + c.client_ca_file);
+    SSL_CTX_set_client_CA_list(native, names);
+  }
+  switch (c.client_auth) {
+    case ClientAuth::kNoClientCert:
+      SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
+      break;
+    case ClientAuth::kRequestClientCert:
+      SSL_CTX_set_verify(native, SSL_VERIFY_PEER, accept_any_certificate);
+      break;
+    case ClientAuth::kRequireAnyClientCert:
+      SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                         accept_any_certificate);
+      break;
+    case ClientAuth::kVerifyClientCertIfGiven:
+      SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
+      break;
+    case ClientAuth::kRequireAndVerifyClientCert:
+      SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      break;
+  }
+  // Without a session id context OpenSSL fails resumed handshakes once client certificates
+  // are requested.
+  static constexpr std::string_view kSessionContext = "prometheus-slurm-exporter";
+  SSL_CTX_set_session_id_context(native,
+                                 reinterpret_cast<const unsigned char*>(kSessionContext.data()),
+                                 static_cast<unsigned>(kSessionContext.size()));
+  return ctx;
+}
+
+struct FileStamp {
+  bool exists = false;
+  std::int64_t mtime_ns = 0;
+  std::int64_t size = 0;
+  std::uint64_t inode = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp stamp_of(const std::string& path) {
+  FileStamp s;
+  if (path.empty()) return s;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return s;
+  s.exists = true;
+  s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  s.size = static_cast<std::int64_t>(st.st_size);
+  s.inode = static_cast<std::uint64_t>(st.st_ino);
+  return s;
+}
+
+// The current SSL context, rebuilt when the certificate, key or CA files change on disk
+// (short-lived certificates renewed by a timer). Sessions hold a shared_ptr to the context
+// they started with, so in-flight connections keep theirs. Used on the server's thread only.
+class TlsContextStore {
+ public:
+  explicit TlsContextStore(TlsServerConfig config)
+      : config_(std::move(config)), stamps_(stamps()), current_(build_ssl_context(config_)) {
+    last_check_ = std::chrono::steady_clock::now();
+  }
+
+  SslContext get() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_check_ < kCertCheckInterval) return current_;
+    last_check_ = now;
+    const auto seen = stamps();
+    if (seen == stamps_ || (failed_ && seen == *failed_)) return current_;
+    try {
+      current_ = build_ssl_context(config_);
+      stamps_ = seen;
+      failed_.reset();
+      log::info("reloaded TLS certificate", {{"cert_file", config_.cert_file}});
+    } catch (const std::exception& e) {
+      // Logged once per broken state of the files; a later change is tried again.
+      failed_ = seen;
+      log::error("cannot reload TLS certificate, keeping the previous one", {{"err", e.what()}});
+    }
+    return current_;
+  }
+
+ private:
+  std::array<FileStamp, 3> stamps() const {
+    return {stamp_of(config_.cert_file), stamp_of(config_.key_file),
+            stamp_of(config_.client_ca_file)};
+  }
+
+  TlsServerConfig config_;
+  std::array<FileStamp, 3> stamps_;
+  SslContext current_;
+  std::optional<std::array<FileStamp, 3>> failed_;
+  std::chrono::steady_clock::time_point last_check_;
+};
+
 // Lets provider callbacks, which may run on any thread at any time, post to the io_context
 // only while it exists.
 class Gate {
@@ -205,18 +391,36 @@ struct Context {
   MetricsProvider provider;
   std::shared_ptr<Gate> gate;
   std::atomic<std::size_t> connections{0};
+  std::unique_ptr<TlsContextStore> tls;  // null: plain HTTP
+  std::unique_ptr<BasicAuthenticator> auth;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+template <class Stream>
+Stream make_stream(tcp::socket&& socket, const SslContext& tls) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    return Stream(std::move(socket), *tls);
+  } else {
+    return Stream(std::move(socket));
+  }
+}
+
+// One connection, plain (PlainStream) or TLS (TlsStream).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  using std::enable_shared_from_this<Session<Stream>>::weak_from_this;
+
  public:
-  Session(tcp::socket&& socket, Context& ctx)
-      : stream_(std::move(socket)),
+  Session(tcp::socket&& socket, Context& ctx, SslContext tls)
+      : tls_(std::move(tls)),
+        stream_(make_stream<Stream>(std::move(socket), tls_)),
         buffer_(ctx.options.max_header_bytes + ctx.options.max_body_bytes + kReadChunk),
         ctx_(ctx),
         provider_timer_(stream_.get_executor()) {
     ++ctx_.connections;
     beast::error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
+    const auto remote = lowest().socket().remote_endpoint(ec);
     if (!ec) peer_ = endpoint_string(remote);
   }
 
@@ -225,7 +429,17 @@ class Session : public std::enable_shared_from_this<Session> {
   Session& operator=(const Session&) = delete;
 
   void start() {
-    guarded([&] { read_request(); });
+    guarded([&] {
+      if constexpr (kTls) {
+        lowest().expires_after(ctx_.options.read_timeout);
+        stream_.async_handshake(net::ssl::stream_base::server,
+                                [self = shared_from_this()](beast::error_code ec) {
+                                  self->guarded([&] { self->on_handshake(ec); });
+                                });
+      } else {
+        read_request();
+      }
+    });
   }
 
  private:
@@ -243,10 +457,22 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
   void close_now() noexcept {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().socket().close(ignored);
+  }
+
+  // Plain HTTP, an old protocol version or a missing client certificate all end here.
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      log::debug("tls handshake failed", {{"peer", peer_}, {"error", ec.message()}});
+      close_now();
+      return;
+    }
+    read_request();
   }
 
   // Keep-alive: the next request may already be buffered (pipelining); otherwise wait for
@@ -256,7 +482,7 @@ class Session : public std::enable_shared_from_this<Session> {
       read_request();
       return;
     }
-    stream_.expires_after(ctx_.options.idle_timeout);
+    lowest().expires_after(ctx_.options.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                               self->guarded([&] { self->on_first_bytes(ec, n); });
@@ -280,7 +506,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
         ctx_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(static_cast<std::uint64_t>(ctx_.options.max_body_bytes));
-    stream_.expires_after(ctx_.options.read_timeout);
+    lowest().expires_after(ctx_.options.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         self->guarded([&] { self->on_read(ec); });
@@ -305,6 +531,15 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& req = parser_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
+    if (ctx_.auth && !ctx_.auth->allowed(req[bhttp::field::authorization])) {
+      // Never log the header: it carries the password.
+      log::debug("http unauthorized", {{"peer", peer_}});
+      static_body_ = "401 Unauthorized\n";
+      write_response(401, kTextPlain,
+                     {{"WWW-Authenticate", "Basic realm=\"" + std::string(kBasicAuthRealm) + "\""}},
+                     static_body_, req.method() == bhttp::verb::head);
+      return;
+    }
     RouteResult r = route(req.method_string(), req.target(), ctx_.options.telemetry_path);
     if (r.route == Route::kMetrics) {
       request_metrics(std::move(r));
@@ -388,11 +623,12 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.result(static_cast<unsigned>(status));
     res_.set(bhttp::field::content_type, content_type);
     for (const auto& [name, value] : headers) res_.set(name, value);
+    for (const auto& [name, value] : ctx_.options.web.headers) res_.set(name, value);
     res_.keep_alive(keep_alive_);
     // HEAD announces the GET length but sends no body, so no prepare_payload().
     res_.content_length(body.size());
     if (!head_only) res_.body() = ResponseBody::value_type(body.data(), body.size());
-    stream_.expires_after(ctx_.options.write_timeout);
+    lowest().expires_after(ctx_.options.write_timeout);
     bhttp::async_write(stream_, res_,
                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
                          self->guarded([&] { self->on_write(ec); });
@@ -416,9 +652,17 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void graceful_close() {
+    if constexpr (kTls) {
+      // close_notify, then wait briefly for the peer's; either way the socket closes after.
+      lowest().expires_after(kLingerTime);
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+        self->guarded([&] { self->close_now(); });
+      });
+      return;
+    }
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTime);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(kLingerTime);
     linger_bytes_ = 0;
     drain();
   }
@@ -437,7 +681,8 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
-  beast::tcp_stream stream_;
+  SslContext tls_;  // before stream_: the stream uses it until destroyed
+  Stream stream_;
   beast::flat_buffer buffer_;
   Context& ctx_;
   net::steady_timer provider_timer_;
@@ -474,6 +719,10 @@ struct Server::Impl {
     ctx.options = std::move(options);
     ctx.provider = std::move(provider);
     ctx.gate = std::make_shared<Gate>(ioc);
+    if (ctx.options.web.tls) ctx.tls = std::make_unique<TlsContextStore>(*ctx.options.web.tls);
+    if (!ctx.options.web.basic_auth_users.empty()) {
+      ctx.auth = std::make_unique<BasicAuthenticator>(ctx.options.web.basic_auth_users);
+    }
   }
 
   ~Impl() { ctx.gate->close(); }
@@ -506,7 +755,11 @@ struct Server::Impl {
                    {{"peer", ignored ? "unknown" : endpoint_string(remote)}});
         socket.close(ignored);
       } else {
-        std::make_shared<Session>(std::move(socket), ctx)->start();
+        if (ctx.tls) {
+          std::make_shared<Session<TlsStream>>(std::move(socket), ctx, ctx.tls->get())->start();
+        } else {
+          std::make_shared<Session<PlainStream>>(std::move(socket), ctx, nullptr)->start();
+        }
       }
     } catch (const std::exception& e) {
       log::debug("http accept failed", {{"error", e.what()}});
@@ -548,7 +801,7 @@ int Server::run(bool handle_signals) {
     im.accepting = true;
     im.do_accept();
   }
-  log::info("listening", {{"address", im.bound_address}});
+  log::info("listening", {{"address", im.bound_address}, {"tls", im.ctx.tls ? "true" : "false"}});
   im.ioc.run();
   return im.stop_signal.load();
 }

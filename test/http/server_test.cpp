@@ -591,7 +591,7 @@ TEST_CASE("run() logs the bound address as msg=listening address=host:port", "[s
   std::fclose(capture);
   CHECK(served);
   CHECK_THAT(text, Catch::Contains(" level=info msg=listening address=127.0.0.1:" +
-                                   std::to_string(port) + "\n"));
+                                   std::to_string(port) + " tls=false\n"));
 }
 
 TEST_CASE("stop() makes run() return 0", "[server]") {
@@ -687,4 +687,42 @@ TEST_CASE("\":port\" listens on all interfaces", "[server]") {
   RunningServer s(options);
   CHECK(s.port() != 0);
   CHECK(serves_metrics(s.port()));  // reachable over IPv4 loopback, dual-stack or not
+}
+
+TEST_CASE("basic auth: 401 with WWW-Authenticate unless the credentials are right", "[server]") {
+  ServerOptions o = test_options();
+  // bob:pw
+  o.web.basic_auth_users = {
+      {"bob", "$2b$04$abcdefghijklmnopqrstuuyvPXIbu7xe6/CED2DzX8z6Si09MlzlW"}};
+  o.web.headers = {{"X-Frame-Options", "deny"}};
+  RunningServer s(std::move(o));
+  for (const std::string target : {"/metrics", "/", "/nope"}) {
+    for (const std::string auth : {"", "Authorization: Basic Ym9iOnB4\r\n"}) {
+      Client c(s.port());
+      REQUIRE(c.send(get(target, auth)));
+      const auto r = c.read_response();
+      REQUIRE(r);
+      CHECK(r->status == 401);
+      CHECK(r->header("WWW-Authenticate") == "Basic realm=\"prometheus-slurm-exporter\"");
+      CHECK(r->header("X-Frame-Options") == "deny");
+      CHECK(r->body.find("metrics") == std::string::npos);
+    }
+  }
+  Client c(s.port());
+  REQUIRE(c.send(get("/metrics", "Authorization: Basic Ym9iOnB3\r\n")));
+  const auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == kMetricsText);
+  CHECK(r->header("X-Frame-Options") == "deny");
+  CHECK(r->header("WWW-Authenticate") == "<absent>");
+}
+
+TEST_CASE("a TLS config with a missing certificate throws ConfigError naming it", "[server]") {
+  ServerOptions o = test_options();
+  o.web.tls.emplace();
+  o.web.tls->cert_file = "/nonexistent/server.crt";
+  o.web.tls->key_file = "/nonexistent/server.key";
+  CHECK_THROWS_WITH(Server(o, fixed_provider(metrics_body())),
+                    Catch::StartsWith("cannot load cert_file /nonexistent/server.crt: "));
 }

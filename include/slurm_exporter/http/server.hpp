@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "slurm_exporter/http/web_config.hpp"
+
 namespace slurm_exporter::http {
 
 /// The exposition text of one snapshot, shared by every scrape that serves it.
@@ -39,6 +41,10 @@ struct ServerOptions {
   std::size_t max_body_bytes = 4 * 1024;
   /// Connections served at once; more are accepted and closed at once.
   std::size_t max_connections = 512;
+  /// --web.config.file: TLS (the listener then serves TLS only; certificate files are re-read
+  /// when they change, checked at most once a second on a new connection), basic auth on every
+  /// path (401 with WWW-Authenticate otherwise) and extra response headers.
+  WebConfig web;
 };
 
 /// The listen address could not be parsed, resolved or bound.
@@ -48,7 +54,8 @@ class ListenError : public std::runtime_error {
 };
 
 /// The HTTP side: a Boost.Beast server on its own io_context. Construction binds and listens
-/// (throws ListenError with the address and the system's reason); run() serves until stop() or
+/// (throws ListenError with the address and the system's reason, ConfigError when the TLS
+/// certificate or key cannot be loaded); run() serves until stop() or
 /// SIGINT/SIGTERM. Beast and Asio stay inside this class's implementation.
 class Server {
  public:
