@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <string_view>
 #include <utility>
@@ -149,7 +150,17 @@ NodeData CliBackend::load_nodes() {
   const std::string nodes = run(sinfo_path_, node_args, " -N");
   const std::string part_args[] = {"-h", "-a", "-o", std::string(cli::kSinfoPartitionFormat)};
   const std::string partitions = run(sinfo_path_, part_args, " -o %R");
-  return cli::parse_sinfo_nodes(nodes, partitions);
+  NodeData data = cli::parse_sinfo_nodes(nodes, partitions);
+  // The parser leaves the reason's uid as a number; name it as the libslurm backend does.
+  for (Node& n : data.nodes) {
+    if (n.reason_user.empty()) continue;
+    std::uint32_t uid = 0;
+    const char* end = n.reason_user.data() + n.reason_user.size();
+    if (std::from_chars(n.reason_user.data(), end, uid).ptr == end) {
+      n.reason_user = user_names_.name(uid);
+    }
+  }
+  return data;
 }
 
 std::vector<Job> CliBackend::load_jobs() {

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <ctime>
 #include <limits>
 #include <optional>
 #include <unordered_map>
@@ -212,6 +213,61 @@ bool valid_name(std::string_view name) {
   });
 }
 
+// sinfo's placeholders for a string it has no value for.
+std::string optional_text(std::string_view text) {
+  if (text == "(null)" || text == "N/A" || text == "none" || text == "Unknown") return {};
+  return std::string(text);
+}
+
+// TimeStamp with SLURM_TIME_FORMAT=standard: "2026-11-25T18:00:00" in the local timezone
+// (Slurm prints local time); "Unknown" (no time) and "N/A" → 0.
+std::int64_t parse_timestamp(std::string_view text) {
+  if (text == "Unknown" || text == "N/A" || text == "None" || text.empty()) return 0;
+  const auto bad = [&] {
+    return BadField{fmt::format("TimeStamp {} is not YYYY-MM-DDTHH:MM:SS", quote(text))};
+  };
+  if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':') {
+    throw bad();
+  }
+  const auto num = [&](std::size_t pos, std::size_t len) {
+    int v = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (text[i] < '0' || text[i] > '9') throw bad();
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  std::tm tm{};
+  tm.tm_year = num(0, 4) - 1900;
+  tm.tm_mon = num(5, 2) - 1;
+  tm.tm_mday = num(8, 2);
+  tm.tm_hour = num(11, 2);
+  tm.tm_min = num(14, 2);
+  tm.tm_sec = num(17, 2);
+  tm.tm_isdst = -1;  // let the timezone rules decide, as Slurm's localtime_r output implies
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60) {
+    throw bad();
+  }
+  const std::time_t t = std::mktime(&tm);
+  if (t == static_cast<std::time_t>(-1)) throw bad();
+  return static_cast<std::int64_t>(t);
+}
+
+// UserLong "name(uid)" → the uid as text; "" for anything else (e.g. "Unknown").
+std::string reason_uid_text(std::string_view text) {
+  if (text.size() < 3 || text.back() != ')') return {};
+  const auto open = text.rfind('(');
+  if (open == std::string_view::npos) return {};
+  const std::string_view uid = text.substr(open + 1, text.size() - open - 2);
+  if (uid.empty() ||
+      !std::all_of(uid.begin(), uid.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return {};
+  }
+  return std::string(uid);
+}
+
 // The source names used in error messages.
 constexpr std::string_view kSinfoNodesSource = "sinfo -N";
 constexpr std::string_view kSinfoPartitionsSource = "sinfo -o %R";
@@ -267,7 +323,8 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
   });
 
   struct NodeLines {
-    std::string_view fields;              // StateLong … AllocMem as printed on the first line
+    std::string_view fields;              // StateLong … UserLong as printed on the first line
+    std::string_view reason;              // and Reason
     std::size_t first_line = 0;           // where those came from
     std::vector<std::size_t> partitions;  // indices into data.partitions
   };
@@ -275,20 +332,37 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
   std::unordered_map<std::string, std::size_t> node_index;
 
   for_each_line(nodes_text, kSinfoNodesSource, [&](std::string_view line, std::size_t number) {
+    // The first fields can't hold '|'; Reason, last, is the rest of the line.
     std::array<std::string_view, kSinfoNodeFieldCount> f{};
-    if (!split_fields(line, f)) {
-      throw BadField{fmt::format("expected {} fields each ending in '|'", kSinfoNodeFieldCount)};
+    {
+      const auto shape = [] {
+        return BadField{fmt::format("expected {} fields each ending in '|'", kSinfoNodeFieldCount)};
+      };
+      if (line.empty() || line.back() != '|') throw shape();
+      std::string_view rest = line.substr(0, line.size() - 1);
+      for (std::size_t i = 0; i + 1 < kSinfoNodeFieldCount; ++i) {
+        const auto bar = rest.find('|');
+        if (bar == std::string_view::npos) throw shape();
+        f[i] = rest.substr(0, bar);
+        rest.remove_prefix(bar + 1);
+      }
+      f[kSinfoNodeFieldCount - 1] = rest;
     }
+    constexpr std::size_t kPartition = kSinfoNodeFieldCount - 2;
+    constexpr std::size_t kReason = kSinfoNodeFieldCount - 1;
     const std::string_view name = f[0];
     if (!valid_name(name) || name.find_first_of(",[") != std::string_view::npos) {
       throw BadField{fmt::format("NodeList {} is not one node name", quote(name))};
     }
-    std::string_view part = f[9];
+    std::string_view part = f[kPartition];
     if (!part.empty() && part.back() == '*') part.remove_suffix(1);  // the default partition
-    if (!valid_name(part)) throw BadField{fmt::format("Partition {} is not a name", quote(f[9]))};
-    // The per-node fields run contiguously from StateLong to AllocMem.
+    if (!valid_name(part)) {
+      throw BadField{fmt::format("Partition {} is not a name", quote(f[kPartition]))};
+    }
+    // The per-node fields run contiguously from StateLong to UserLong, then Reason.
     const std::string_view fields(
-        f[1].data(), static_cast<std::size_t>(f[8].data() + f[8].size() - f[1].data()));
+        f[1].data(), static_cast<std::size_t>(f[kPartition - 1].data() + f[kPartition - 1].size() -
+                                              f[1].data()));
 
     std::size_t p = 0;
     if (auto it = part_index.find(std::string(part)); it != part_index.end()) {
@@ -302,7 +376,7 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
 
     if (auto it = node_index.find(std::string(name)); it != node_index.end()) {
       NodeLines& prev = seen[it->second];
-      if (fields != prev.fields) {
+      if (fields != prev.fields || f[kReason] != prev.reason) {
         throw BadField{fmt::format("node {} differs from its line {} in another partition",
                                    quote(name), prev.first_line)};
       }
@@ -332,9 +406,15 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
     node.cpu_load = parse_load(f[6]);
     node.weight = parse_uint<std::uint32_t>(f[7], "Weight");
     node.alloc_memory_bytes = mib_to_bytes(f[8], "AllocMem");
+    node.features = optional_text(f[9]);
+    node.reason = optional_text(f[kReason]);
+    if (!node.reason.empty()) {
+      node.reason_time = parse_timestamp(f[10]);
+      node.reason_user = reason_uid_text(f[11]);
+    }
 
     node_index.emplace(node.name, data.nodes.size());
-    seen.push_back(NodeLines{fields, number, {p}});
+    seen.push_back(NodeLines{fields, f[kReason], number, {p}});
     data.nodes.push_back(std::move(node));
   });
 

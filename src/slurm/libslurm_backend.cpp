@@ -18,6 +18,7 @@
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/slurm/job_fields.hpp"
 #include "slurm_exporter/slurm/node_state.hpp"
+#include "slurm_exporter/slurm/user_names.hpp"
 
 // libslurm exports these (squeue and sinfo link them) but 22.05's slurm.h does not declare them.
 extern "C" {
@@ -131,21 +132,9 @@ struct LibslurmBackend::Impl {
   JobMsg jobs;
   NodeData node_data;         // converted from `nodes` + `partitions`; reused while both unchanged
   std::vector<Job> job_data;  // converted from `jobs`; reused while unchanged
-  std::unordered_map<uid_t, std::string> user_names;
+  UserNames user_names;
 
-  const std::string& user_name(uid_t uid) {
-    auto it = user_names.find(uid);
-    if (it != user_names.end()) return it->second;
-    // squeue prints the numeric uid when the name cannot be resolved.
-    std::string name = std::to_string(uid);
-    std::vector<char> buf(16384);
-    passwd pw{};
-    passwd* result = nullptr;
-    if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &result) == 0 && result) {
-      name = result->pw_name;
-    }
-    return user_names.emplace(uid, std::move(name)).first->second;
-  }
+  const std::string& user_name(uid_t uid) { return user_names.name(uid); }
 
   void convert_nodes() {
     NodeData data;
@@ -173,6 +162,16 @@ struct LibslurmBackend::Impl {
       node.alloc_memory_bytes = alloc_mem * kMiB;
       node.free_memory_bytes = n.free_mem == NO_VAL64 ? 0 : n.free_mem * kMiB;
       node.weight = n.weight;
+      // What sinfo's Reason, TimeStamp, UserLong, Features and Arch print, with sinfo's
+      // placeholders for unset values ("none", "Unknown", "(null)") as empty / 0.
+      if (n.reason && *n.reason) {
+        node.reason = n.reason;
+        node.reason_time = static_cast<std::int64_t>(n.reason_time);
+        if (n.reason_uid != NO_VAL) node.reason_user = user_name(n.reason_uid);
+      }
+      node.features = n.features ? n.features : "";
+      if (node.features == "(null)") node.features.clear();
+      node.arch = n.arch ? n.arch : "";
       index.emplace(node.name, data.nodes.size());
       data.nodes.push_back(std::move(node));
     }

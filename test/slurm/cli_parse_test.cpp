@@ -82,10 +82,10 @@ std::size_t error_line(F parse, std::string* what = nullptr) {
   return 0;
 }
 
-// A well-formed sinfo -N line with one field replaced (index 0..9).
+// A well-formed sinfo -N line with one field replaced (index 0..13).
 std::string node_line(std::size_t field, const std::string& value) {
-  std::vector<std::string> f{"n1",   "idle", "idle", "0/4/0/4", "8000",
-                             "7000", "0.50", "1",    "0",       "p1*"};
+  std::vector<std::string> f{"n1", "idle", "idle",   "0/4/0/4", "8000",    "7000", "0.50",
+                             "1",  "0",    "(null)", "Unknown", "Unknown", "p1*",  "none"};
   f[field] = value;
   std::string line;
   for (const auto& v : f) line += v + "|";
@@ -358,8 +358,9 @@ TEST_CASE("sinfo: empty output is an empty cluster") {
 }
 
 TEST_CASE("sinfo: N/A is allowed in FreeMem and CPUsLoad only") {
-  const NodeData d =
-      parse_sinfo_nodes(node_line(5, "N/A") + "n2|idle|idle|0/4/0/4|8000|1|N/A|1|0|p1|\n", "p1\n");
+  const NodeData d = parse_sinfo_nodes(
+      node_line(5, "N/A") + "n2|idle|idle|0/4/0/4|8000|1|N/A|1|0|(null)|Unknown|Unknown|p1|none|\n",
+      "p1\n");
   CHECK(d.nodes[0].free_memory_bytes == 0);
   CHECK(d.nodes[1].cpu_load == 0.0);
   CHECK(d.nodes[1].free_memory_bytes == kMiB);
@@ -420,10 +421,12 @@ TEST_CASE("sinfo: wrong field counts, truncation and garbage are errors with the
   CHECK(error_line([&] { parse_sinfo_nodes(full + "this is not sinfo output\n", parts); }, &what) ==
         9);
   CHECK(what.find("this is not sinfo output") != std::string::npos);
-  // One field too many, one too few, no trailing '|'.
-  CHECK(error_line([&] {
-          parse_sinfo_nodes(good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|0|p1|x|\n", "p1");
-        }) == 2);
+  // An extra field ends up in Reason (free text, last); one too few, no trailing '|'.
+  CHECK(parse_sinfo_nodes(good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|0|(null)|Unknown|Unknown|"
+                                 "p1|none|x|\n",
+                          "p1")
+            .nodes[1]
+            .reason == "none|x");
   CHECK(error_line([&] {
           parse_sinfo_nodes(good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|p1|\n", "p1");
         }) == 2);
@@ -437,15 +440,16 @@ TEST_CASE("sinfo: wrong field counts, truncation and garbage are errors with the
   CHECK(error_line([&] { parse_sinfo_nodes(node_line(0, ""), "p1"); }) == 1);
   CHECK(error_line([&] { parse_sinfo_nodes(node_line(1, ""), "p1"); }) == 1);
   CHECK(error_line([&] { parse_sinfo_nodes(node_line(2, "idle+sle-epy"), "p1"); }) == 1);
-  CHECK(error_line([&] { parse_sinfo_nodes(node_line(9, "*"), "p1"); }) == 1);
+  CHECK(error_line([&] { parse_sinfo_nodes(node_line(12, "*"), "p1"); }) == 1);
   // Garbage in the partition list.
   CHECK(error_line([&] { parse_sinfo_nodes(good, "p1\nthis is not sinfo output\n"); }, &what) == 2);
   CHECK(what.find("sinfo -o %R") != std::string::npos);
 }
 
 TEST_CASE("sinfo: a node's lines must agree apart from the partition") {
-  const std::string a = "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|p1*|\n";
-  const std::string b = "n1|idle|idle|0/4/0/4|8000|6999|0.50|1|0|p2|\n";
+  const std::string a =
+      "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|p1*|none|\n";
+  const std::string b = "n1|idle|idle|0/4/0/4|8000|6999|0.50|1|0|(null)|Unknown|Unknown|p2|none|\n";
   std::string what;
   CHECK(error_line([&] { parse_sinfo_nodes(a + b, "p1\np2\n"); }, &what) == 2);
   CHECK(what.find("line 1") != std::string::npos);  // names the line it disagrees with
@@ -453,14 +457,14 @@ TEST_CASE("sinfo: a node's lines must agree apart from the partition") {
   // The same node twice in one partition.
   CHECK(error_line([&] { parse_sinfo_nodes(a + a, "p1\n"); }) == 2);
   // Agreeing lines merge.
-  const NodeData d =
-      parse_sinfo_nodes(a + "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|p2|\n", "p2\np1\n");
+  const NodeData d = parse_sinfo_nodes(
+      a + "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|p2|none|\n", "p2\np1\n");
   REQUIRE(d.nodes.size() == 1);
   CHECK(d.nodes[0].partitions == Strings{"p2", "p1"});
 }
 
 TEST_CASE("sinfo: partitions only on node lines are appended, duplicate names collapse") {
-  const NodeData d = parse_sinfo_nodes(node_line(9, "late") + node_line(0, "n2"), "p1\np1\n");
+  const NodeData d = parse_sinfo_nodes(node_line(12, "late") + node_line(0, "n2"), "p1\np1\n");
   Strings names;
   for (const Partition& p : d.partitions) names.push_back(p.name);
   CHECK(names == Strings{"p1", "late"});
@@ -472,7 +476,8 @@ TEST_CASE("sinfo: 250-character node names and partition names pass through") {
   const std::string name = std::string(246, 'a') + "0001";
   const std::string part = std::string(100, 'p');
   const NodeData d = parse_sinfo_nodes(
-      name + "|idle|idle|0/4/0/4|8000|7000|0.50|1|0|" + part + "*|\n", part + "\n");
+      name + "|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|" + part + "*|none|\n",
+      part + "\n");
   REQUIRE(d.nodes.size() == 1);
   CHECK(d.nodes[0].name.size() == 250);
   CHECK(d.nodes[0].name == name);
@@ -649,4 +654,37 @@ TEST_CASE("sinfo --version") {
     INFO(bad);
     CHECK_THROWS_AS(parse_version(bad), ParseError);
   }
+}
+
+TEST_CASE("sinfo: reason, its time and uid, features; placeholders are empty") {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  const NodeData d = parse_sinfo_nodes(
+      "n1|drained|idle+drain|0/0/4/4|8000|7000|0.50|1|0|gpu,fast|2026-11-25T18:20:52|root(0)|"
+      "p1*|disk | broken, see ticket|\n"
+      "n2|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|p1*|none|\n"
+      "n3|down*|down+not_responding|0/0/4/4|8000|N/A|N/A|1|0|(null)|Unknown|nobody(4242)|p1*|"
+      "Not responding|\n",
+      "p1\n");
+  REQUIRE(d.nodes.size() == 3);
+  CHECK(d.nodes[0].reason == "disk | broken, see ticket");
+  CHECK(d.nodes[0].reason_time == 1795630852);
+  CHECK(d.nodes[0].reason_user == "0");  // the backend names it
+  CHECK(d.nodes[0].features == "gpu,fast");
+  CHECK(d.nodes[1].reason.empty());
+  CHECK(d.nodes[1].reason_time == 0);
+  CHECK(d.nodes[1].reason_user.empty());
+  CHECK(d.nodes[1].features.empty());
+  CHECK(d.nodes[2].reason == "Not responding");
+  CHECK(d.nodes[2].reason_time == 0);
+  CHECK(d.nodes[2].reason_user == "4242");
+  const auto with_reason = [](const std::string& time) {
+    std::string line = node_line(10, time);
+    return line.replace(line.rfind("none|"), 4, "why");
+  };
+  CHECK(parse_sinfo_nodes(with_reason("1970-01-01T00:00:10"), "p1").nodes[0].reason_time == 10);
+  CHECK(error_line([&] { parse_sinfo_nodes(with_reason("2026-13-01T00:00:00"), "p1"); }) == 1);
+  CHECK(error_line([&] { parse_sinfo_nodes(with_reason("yesterday"), "p1"); }) == 1);
+  // A timestamp without a reason is ignored (sinfo prints one only with a reason).
+  CHECK(parse_sinfo_nodes(node_line(10, "junk"), "p1").nodes[0].reason_time == 0);
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "slurm_exporter/slurm/backend.hpp"
+#include "slurm_exporter/slurm/user_names.hpp"
 
 namespace slurm_exporter::slurm {
 
@@ -82,6 +83,7 @@ class CliBackend final : public Backend {
   std::vector<std::string> env_;
   std::string version_;
   std::set<std::string> warned_;  ///< describe() texts of stderr already logged
+  UserNames user_names_;          ///< names the uid of a node's reason
 };
 
 }  // namespace slurm_exporter::slurm

@@ -16,12 +16,13 @@
 namespace slurm_exporter::slurm::cli {
 
 /// `sinfo -N -h -a -O <this>`: one line per node and partition. A field with no width prints
-/// its whole value, and every field ends with '|', so a line is exactly kSinfoNodeFieldCount
-/// values each followed by '|'.
+/// its whole value, and every field ends with '|', so a line is kSinfoNodeFieldCount values
+/// each followed by '|'. Reason is free text (it may hold '|'), so it comes last and is
+/// everything after the Partition field.
 inline constexpr std::string_view kSinfoNodeFields =
     "NodeList:|,StateLong:|,StateComplete:|,CPUsState:|,Memory:|,FreeMem:|,CPUsLoad:|,Weight:|,"
-    "AllocMem:|,Partition:|";
-inline constexpr std::size_t kSinfoNodeFieldCount = 10;
+    "AllocMem:|,Features:|,TimeStamp:|,UserLong:|,Partition:|,Reason:|";
+inline constexpr std::size_t kSinfoNodeFieldCount = 14;
 
 /// `sinfo -h -a -o <this>`: one partition name per line, partitions without nodes included.
 inline constexpr std::string_view kSinfoPartitionFormat = "%R";
@@ -46,6 +47,13 @@ inline constexpr std::size_t kSqueueFieldCount = 8;
 /// CPUsState "A/I/O/T" → alloc_cpus, idle_cpus, cpus; Memory, FreeMem, AllocMem are MiB →
 /// bytes; CPUsLoad → cpu_load; Weight → weight. FreeMem and CPUsLoad may be "N/A" (→ 0);
 /// numbers are plain decimal, no sign, no junk, no overflow (else ParseError).
+/// Features → features ("(null)", "N/A", "none", "Unknown" → empty); arch stays empty (22.05's
+/// sinfo has no Arch field);
+/// Reason → reason ("none" → empty: a reason that is literally "none" is lost); when there is
+/// a reason, TimeStamp "YYYY-MM-DDTHH:MM:SS" (local time, SLURM_TIME_FORMAT=standard) →
+/// reason_time (unix seconds via mktime; "Unknown"/"N/A" → 0), and UserLong "name(uid)" →
+/// reason_user holding the decimal uid (the backend turns it into a name with UserNames, as
+/// libslurm's backend does; anything else → empty).
 /// An empty `nodes_text` is a valid empty cluster.
 NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partitions_text);
 

@@ -22,6 +22,15 @@ struct Node {
   std::uint64_t free_memory_bytes = 0;   ///< free memory (sinfo %e), bytes; 0 when N/A
   std::uint32_t weight = 0;              ///< scheduling weight (sinfo %w)
   std::vector<std::string> partitions;   ///< partitions containing the node
+  /// Why the node is unavailable, as `scontrol show node` Reason= (without " [user@time]");
+  /// empty when none (sinfo prints "none").
+  std::string reason;
+  std::int64_t reason_time = 0;  ///< when the reason was set, unix seconds; 0 when none
+  /// Who set the reason: the user name, or the numeric uid when it has none; empty when the
+  /// node has no reason.
+  std::string reason_user;
+  std::string features;  ///< available features (sinfo %f); empty for none ("(null)")
+  std::string arch;      ///< architecture (sinfo Arch); empty when unknown (no slurmd yet)
 };
 
 /// One partition (slurm_load_partitions / sinfo).
