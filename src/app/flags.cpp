@@ -102,7 +102,7 @@ void set_log_level(Config& c, std::string_view flag, std::string_view v) {
 
 std::string log_level_text(const Config& c) { return std::string(log::level_name(c.log_level)); }
 
-const std::array<FlagSpec, 15> kFlags{{
+const std::array<FlagSpec, 16> kFlags{{
     {"web.listen-address", false, "address",
      "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
      "\"[v6]:port\"",
@@ -122,6 +122,14 @@ const std::array<FlagSpec, 15> kFlags{{
          }
        }
        c.telemetry_path = v;
+     }},
+    {"web.config.file", false, "file",
+     "Path of a Prometheus exporter-toolkit web config (YAML) enabling TLS, basic auth and "
+     "extra headers; empty means plain HTTP without auth",
+     [](const Config& c) { return fmt::format("\"{}\"", c.web_config_file); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       require_non_empty(f, v);
+       c.web_config_file = v;
      }},
     {"web.log-level", false, "level", "Lowest level to log: debug, info, warn or error",
      log_level_text, set_log_level},

@@ -12,6 +12,7 @@
 #include "slurm_exporter/build_info.hpp"
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/http/server.hpp"
+#include "slurm_exporter/http/web_config.hpp"
 #include "slurm_exporter/log.hpp"
 #include "slurm_exporter/scrape/poller.hpp"
 #include "slurm_exporter/slurm/cli_backend.hpp"
@@ -40,6 +41,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   se::log::set_level(config.log_level);
+  se::http::WebConfig web;
+  if (!config.web_config_file.empty()) {
+    try {
+      web = se::http::load_web_config(config.web_config_file);
+    } catch (const se::ConfigError& e) {
+      std::fprintf(stderr, "prometheus-slurm-exporter: %s\n", e.what());
+      return 2;
+    }
+  }
 
   try {
     se::scrape::Poller poller(
@@ -59,6 +69,7 @@ int main(int argc, char** argv) {
     se::http::ServerOptions options;
     options.listen_address = config.listen_address;
     options.telemetry_path = config.telemetry_path;
+    options.web = std::move(web);
     se::http::Server server(options, [&poller](auto done) { poller.get(std::move(done)); });
     se::log::info("starting", {{"version", se::build_info::kVersion},
                                {"backend", config.backend},
@@ -66,6 +77,10 @@ int main(int argc, char** argv) {
                                {"poll_limit_ms", std::to_string(config.poll_limit.count())}});
     const int sig = server.run();
     se::log::info("shutting down", {{"signal", std::to_string(sig)}});
+  } catch (const se::ConfigError& e) {
+    // A certificate or key from the web config that OpenSSL cannot load.
+    se::log::error("fatal", {{"err", e.what()}});
+    return 2;
   } catch (const std::exception& e) {
     se::log::error("fatal", {{"err", e.what()}});
     return 1;

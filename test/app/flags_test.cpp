@@ -264,3 +264,10 @@ TEST_CASE("usage lists every flag with its default", "[flags]") {
   CHECK_THAT(text, Catch::Contains("(default \"libslurm\")"));
   CHECK_THAT(text, Catch::Contains("(default false)"));
 }
+
+TEST_CASE("web.config.file takes a non-empty path", "[flags]") {
+  CHECK(parse({}).web_config_file.empty());
+  CHECK(parse({"--web.config.file=/etc/web.yml"}).web_config_file == "/etc/web.yml");
+  CHECK(error_of({"--web.config.file="}) ==
+        "invalid value \"\" for flag -web.config.file: must not be empty");
+}

@@ -11,8 +11,9 @@ namespace slurm_exporter::app {
 
 /// Everything the command line sets. Defaults are the documented defaults.
 struct Config {
-  std::string listen_address = ":9092";      ///< web.listen-address
-  std::string telemetry_path = "/metrics";   ///< web.telemetry-path
+  std::string listen_address = ":9092";     ///< web.listen-address
+  std::string telemetry_path = "/metrics";  ///< web.telemetry-path
+  std::string web_config_file;  ///< web.config.file: exporter-toolkit YAML; empty = plain HTTP
   log::Level log_level = log::Level::kInfo;  ///< web.log-level / log.level
   /// slurm.poll-limit, given in seconds (may be fractional, >= 0)
   std::chrono::milliseconds poll_limit{10'000};
