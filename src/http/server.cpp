@@ -4,12 +4,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -231,8 +234,21 @@ std::string join(const std::vector<std::string>& items) {
 // Go's RequestClientCert and RequireAnyClientCert take any certificate, verified or not.
 int accept_any_certificate(int, X509_STORE_CTX*) { return 1; }
 
+// OpenSSL's own message for a missing file is a chain of three "system lib" errors.
+void require_readable(const std::string& path, std::string_view what) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw ConfigError("cannot read " + std::string(what) + " " + path + ": " +
+                      std::strerror(errno));
+  }
+  ::close(fd);
+}
+
 // A fresh context from the files on disk. Throws ConfigError naming the file and OpenSSL's reason.
 SslContext build_ssl_context(const TlsServerConfig& c) {
+  require_readable(c.cert_file, "cert_file");
+  require_readable(c.key_file, "key_file");
+  if (!c.client_ca_file.empty()) require_readable(c.client_ca_file, "client_ca_file");
   ERR_clear_error();
   auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
