@@ -207,6 +207,28 @@ const FlagSpec* find_flag(std::string_view name) {
   return nullptr;
 }
 
+// -collector.<name>[=bool] and -no-collector.<name>[=bool] (node_exporter's switches): true
+// when `name` is one of them.
+bool apply_collector_flag(Config& c, std::string_view name, std::string_view value) {
+  bool negate = false;
+  std::string_view collector;
+  if (name.starts_with("collector.")) {
+    collector = name.substr(10);
+  } else if (name.starts_with("no-collector.")) {
+    collector = name.substr(13);
+    negate = true;
+  } else {
+    return false;
+  }
+  bool* on = c.collectors.find(collector);
+  if (on == nullptr) {
+    throw ConfigError(fmt::format("unknown collector \"{}\" in flag -{}; known collectors: {}",
+                                  collector, name, collectors::collector_names()));
+  }
+  *on = parse_bool(name, value) != negate;
+  return true;
+}
+
 }  // namespace
 
 Config parse_flags(std::span<const std::string_view> args) {
@@ -230,6 +252,9 @@ Config parse_flags(std::span<const std::string_view> args) {
     }
     const auto eq = body.find('=');
     const std::string_view name = body.substr(0, eq);
+    const std::string_view inline_value =
+        eq == std::string_view::npos ? std::string_view("true") : body.substr(eq + 1);
+    if (apply_collector_flag(config, name, inline_value)) continue;
     const FlagSpec* spec = find_flag(name);
     if (spec == nullptr) throw ConfigError(fmt::format("unknown flag: -{}", name));
 
@@ -262,6 +287,11 @@ std::string usage() {
     text += fmt::format("  -{}", spec.name);
     if (!spec.is_bool) text += fmt::format(" {}", spec.value_name);
     text += fmt::format("\n        {} (default {})\n", spec.help, spec.default_text(defaults));
+  }
+  text += "\nCollectors (enable with -collector.<name>, disable with -no-collector.<name>):\n";
+  for (const auto& c : collectors::kCollectors) {
+    text += fmt::format("  {}\n        {} (default {})\n", c.name, c.help,
+                        c.default_on ? "enabled" : "disabled");
   }
   return text;
 }

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
           }
           return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);
         },
-        config.poll_limit);
+        config.poll_limit, config.collectors);
     se::http::ServerOptions options;
     options.listen_address = config.listen_address;
     options.telemetry_path = config.telemetry_path;

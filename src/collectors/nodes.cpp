@@ -1,6 +1,7 @@
 #include "slurm_exporter/collectors/nodes.hpp"
 
 #include "slurm_exporter/collectors/detail/sample_map.hpp"
+#include "slurm_exporter/slurm/node_state.hpp"
 
 namespace slurm_exporter::collectors {
 using detail::gauge;
@@ -15,6 +16,10 @@ std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
     cpus_per_state[{s}] = 0;
     nodes_per_state[{s}] = 0;
   }
+
+  SampleMap primary, flagged;
+  for (const auto s : slurm::kPrimaryStates) primary[{std::string(s)}] = 0;
+  for (const auto& f : slurm::kReportedFlags) flagged[{std::string(f.name)}] = 0;
 
   SampleMap p_total, p_idle, p_real, p_free, p_load, p_weight;
   SampleMap p_alloc_cpus, p_alloc_mem, p_nodes;
@@ -48,6 +53,10 @@ std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
     mem_free += free;
     cpus_per_state[{n.state_name}] += cpus;
     nodes_per_state[{n.state_name}] += 1;
+    primary[{std::string(slurm::primary_state(n.state, n.alloc_cpus, n.cpus))}] += 1;
+    for (const auto& f : slurm::kReportedFlags) {
+      if (n.state & f.bits) flagged[{std::string(f.name)}] += 1;
+    }
     for (const auto& p : n.partitions) {
       add_partition(p);
       p_total[{p}] += cpus;
@@ -63,7 +72,7 @@ std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
   }
 
   std::vector<metrics::Family> out;
-  out.reserve(17);
+  out.reserve(19);
   out.push_back(legacy_untyped(
       gauge("slurm_cpus_total", "Total CPUs of all nodes (slurm_load_node cpus; sinfo %C total)",
             cpus_total)));
@@ -118,6 +127,15 @@ std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
   out.push_back(gauge("slurm_partition_weight",
                       "Sum of the scheduling weights of the partition's nodes (sinfo %w)",
                       {"partition"}, p_weight));
+  out.push_back(gauge("slurm_nodes",
+                      "Nodes in each primary state: every node counted once, by the precedence "
+                      "documented in the README (slurm_load_node node_state and allocated CPUs; "
+                      "sinfo -N %T, StateComplete)",
+                      {"state"}, primary));
+  out.push_back(gauge("slurm_nodes_flagged",
+                      "Nodes carrying each state flag, a node counted under every flag it has "
+                      "(slurm_load_node node_state flags; sinfo StateComplete)",
+                      {"flag"}, flagged));
   return out;
 }
 

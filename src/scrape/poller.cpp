@@ -5,6 +5,7 @@
 
 #include "slurm_exporter/collectors/exporter.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
+#include "slurm_exporter/collectors/node.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/log.hpp"
@@ -73,21 +74,70 @@ void FailureLog::succeeded(const std::string& collector) {
   log::info("collector recovered", {{"collector", collector}});
 }
 
-PollResult poll_once(slurm::Backend& backend, FailureLog& failures) {
+PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
+                     const collectors::EnabledCollectors& enabled) {
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
   status.slurm_version = backend.slurm_version();
   std::vector<metrics::Family> families;
   std::string unreachable;
 
-  status.collectors.push_back(run_collector(
-      "node", [&] { return backend.load_nodes(); },
-      [](const slurm::NodeData& d) { return collectors::collect_nodes(d); }, families,
-      status.node_load_ms, failures, unreachable));
-  status.collectors.push_back(run_collector(
-      "job", [&] { return backend.load_jobs(); },
-      [](const std::vector<slurm::Job>& j) { return collectors::collect_jobs(j); }, families,
-      status.job_load_ms, failures, unreachable));
+  // The node-based collectors share one load per poll; a failed load fails each of them.
+  using NodeCollect = std::vector<metrics::Family> (*)(const slurm::NodeData&);
+  struct NodeCollector {
+    const char* name;
+    bool on;
+    NodeCollect collect;
+  };
+  const NodeCollector node_collectors[] = {
+      {"nodes", enabled.nodes, &collectors::collect_nodes},
+      {"node", enabled.node, &collectors::collect_node},
+      {"node_reason", enabled.node_reason, &collectors::collect_node_reasons},
+  };
+  std::vector<const NodeCollector*> on;
+  for (const auto& c : node_collectors) {
+    if (c.on) on.push_back(&c);
+  }
+  if (!on.empty()) {
+    const auto start = Clock::now();
+    std::string error;
+    slurm::NodeData data;
+    try {
+      data = backend.load_nodes();
+    } catch (const BackendError& e) {
+      if (e.unreachable()) unreachable = e.what();
+      error = e.what();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    const double load_seconds = seconds_since(start);
+    status.node_load_ms = load_seconds * 1000.0;
+    for (std::size_t i = 0; i < on.size(); ++i) {
+      collectors::CollectorStatus c{on[i]->name, false, load_seconds};
+      if (!error.empty()) {
+        // One error line per failed load, not one per collector.
+        failures.failed(c.name, error, /*quiet=*/i > 0);
+      } else {
+        const auto collect_start = Clock::now();
+        try {
+          auto fams = on[i]->collect(data);
+          std::move(fams.begin(), fams.end(), std::back_inserter(families));
+          c.success = true;
+          failures.succeeded(c.name);
+        } catch (const std::exception& e) {
+          failures.failed(c.name, e.what());
+        }
+        c.duration_seconds += seconds_since(collect_start);
+      }
+      status.collectors.push_back(std::move(c));
+    }
+  }
+  if (enabled.jobs) {
+    status.collectors.push_back(run_collector(
+        "jobs", [&] { return backend.load_jobs(); },
+        [](const std::vector<slurm::Job>& j) { return collectors::collect_jobs(j); }, families,
+        status.job_load_ms, failures, unreachable));
+  }
 
   status.slurm_up = std::any_of(status.collectors.begin(), status.collectors.end(),
                                 [](const auto& c) { return c.success; });
@@ -101,8 +151,9 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures) {
   return result;
 }
 
-Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit)
-    : poll_limit_(poll_limit) {
+Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
+               collectors::EnabledCollectors enabled)
+    : poll_limit_(poll_limit), enabled_(enabled) {
   std::exception_ptr init_error;
   bool init_done = false;
   thread_ = std::thread([this, f = std::move(factory), &init_error, &init_done]() mutable {
@@ -175,7 +226,7 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       if (stopping_) break;
     }
     const auto started = Clock::now();
-    PollResult result = poll_once(*backend_, failures);
+    PollResult result = poll_once(*backend_, failures, enabled_);
     auto text = std::make_shared<const std::string>(std::move(result.text));
     std::vector<std::function<void(Text)>> waiters;
     {

@@ -90,12 +90,22 @@ std::string unreachable_line(std::string_view err) {
   return out;
 }
 
+// scontrol from the directory sinfo is in, empty when there is none there: 22.05's sinfo has
+// no Arch field, so the node's architecture comes from `scontrol -o show node`.
+std::string scontrol_next_to(const std::string& sinfo_path) {
+  const auto slash = sinfo_path.rfind('/');
+  if (slash == std::string::npos) return {};
+  std::string candidate = sinfo_path.substr(0, slash + 1) + "scontrol";
+  return is_executable_file(candidate) ? candidate : std::string{};
+}
+
 }  // namespace
 
 CliBackend::CliBackend(CliOptions options)
     : options_(std::move(options)),
       sinfo_path_(resolve(options_.sinfo, options_.bin_dir)),
       squeue_path_(resolve(options_.squeue, options_.bin_dir)),
+      scontrol_path_(scontrol_next_to(sinfo_path_)),
       env_(command_env(options_.slurm_conf)) {
   // An explicit path is not searched, but a missing one should still stop the start.
   for (const std::string* path : {&sinfo_path_, &squeue_path_}) {
@@ -151,6 +161,13 @@ NodeData CliBackend::load_nodes() {
   const std::string part_args[] = {"-h", "-a", "-o", std::string(cli::kSinfoPartitionFormat)};
   const std::string partitions = run(sinfo_path_, part_args, " -o %R");
   NodeData data = cli::parse_sinfo_nodes(nodes, partitions);
+  if (!scontrol_path_.empty()) {
+    const std::string show_args[] = {"-o", "show", "node"};
+    const auto arch = cli::parse_scontrol_arch(run(scontrol_path_, show_args, " -o show node"));
+    for (Node& n : data.nodes) {
+      if (auto it = arch.find(n.name); it != arch.end()) n.arch = it->second;
+    }
+  }
   // The parser leaves the reason's uid as a number; name it as the libslurm backend does.
   for (Node& n : data.nodes) {
     if (n.reason_user.empty()) continue;

@@ -277,6 +277,34 @@ constexpr std::string_view kSqueueSource = "squeue";
 
 std::span<const StateFlagName> state_flag_names() { return kFlagNames; }
 
+std::map<std::string, std::string> parse_scontrol_arch(std::string_view text) {
+  std::map<std::string, std::string> out;
+  const auto value_of = [](std::string_view line, std::string_view key) -> std::string_view {
+    std::size_t at = 0;
+    while ((at = line.find(key, at)) != std::string_view::npos) {
+      if (at == 0 || line[at - 1] == ' ') {
+        const auto start = at + key.size();
+        const auto end = line.find(' ', start);
+        return line.substr(start, end == std::string_view::npos ? end : end - start);
+      }
+      at += key.size();
+    }
+    return {};
+  };
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const std::string_view name = value_of(line, "NodeName=");
+    if (name.empty()) continue;
+    std::string_view arch = value_of(line, "Arch=");
+    if (arch == "(null)") arch = {};
+    out[std::string(name)] = std::string(arch);
+  }
+  return out;
+}
+
 std::uint32_t parse_state_complete(std::string_view text) {
   if (text.empty()) throw ParseError("empty node state");
   std::uint32_t state = 0;

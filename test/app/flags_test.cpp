@@ -217,7 +217,7 @@ TEST_CASE("a bad boolean value names the flag", "[flags]") {
 TEST_CASE("an unknown flag is an error", "[flags]") {
   CHECK(error_of({"-foo"}) == "unknown flag: -foo");
   CHECK(error_of({"--foo=1"}) == "unknown flag: -foo");
-  CHECK(error_of({"-collector.nodes"}) == "unknown flag: -collector.nodes");
+  CHECK(error_of({"-collectors.nodes"}) == "unknown flag: -collectors.nodes");
   CHECK(error_of({"-Version"}) == "unknown flag: -Version");
 }
 
@@ -270,4 +270,31 @@ TEST_CASE("web.config.file takes a non-empty path", "[flags]") {
   CHECK(parse({"--web.config.file=/etc/web.yml"}).web_config_file == "/etc/web.yml");
   CHECK(error_of({"--web.config.file="}) ==
         "invalid value \"\" for flag -web.config.file: must not be empty");
+}
+
+TEST_CASE("collector switches: --collector.X / --no-collector.X, with or without =bool",
+          "[flags]") {
+  const Config d = parse({});
+  CHECK(d.collectors.nodes);
+  CHECK_FALSE(d.collectors.node);
+  CHECK(d.collectors.node_reason);
+  CHECK(d.collectors.jobs);
+  const Config c = parse({"--collector.node", "--no-collector.jobs",
+                          "-no-collector.node_reason=false", "-collector.nodes=false"});
+  CHECK(c.collectors.node);
+  CHECK_FALSE(c.collectors.jobs);
+  CHECK(c.collectors.node_reason);
+  CHECK_FALSE(c.collectors.nodes);
+  // A switch never takes the next argument as its value.
+  CHECK_THROWS_AS(parse({"--collector.node", "true"}), ConfigError);
+  CHECK(parse({"--no-collector.node=0", "--collector.jobs=f"}).collectors.node);
+  CHECK_FALSE(parse({"--collector.jobs=f"}).collectors.jobs);
+}
+
+TEST_CASE("an unknown collector exits with the known ones listed", "[flags]") {
+  CHECK(error_of({"--collector.gpus"}) ==
+        "unknown collector \"gpus\" in flag -collector.gpus; known collectors: nodes, node, "
+        "node_reason, jobs");
+  CHECK(error_of({"--no-collector.node=maybe"}).find("no-collector.node") != std::string::npos);
+  CHECK(usage().find("node_reason") != std::string::npos);
 }

@@ -6,6 +6,7 @@
 #include "fixtures.hpp"
 #include "slurm_exporter/collectors/exporter.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
+#include "slurm_exporter/collectors/node.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
 #include "slurm_exporter/metrics/exposition.hpp"
 
@@ -69,6 +70,48 @@ TEST_CASE("cluster totals count a node once, partitions count it in each") {
   CHECK(value(f, "slurm_partition_weight", {"debug"}) == 3);
 }
 
+TEST_CASE("slurm_nodes counts each node once in its primary state, zeros for the rest") {
+  const auto f = collectors::collect_nodes(fixtures::cluster());
+  CHECK(value(f, "slurm_nodes", {"idle"}) == 1);
+  CHECK(value(f, "slurm_nodes", {"mixed"}) == 1);
+  CHECK(value(f, "slurm_nodes", {"drained"}) == 1);
+  CHECK(value(f, "slurm_nodes", {"down"}) == 1);
+  CHECK(value(f, "slurm_nodes", {"planned"}) == 0);
+  double sum = 0;
+  std::size_t states = 0;
+  for (const auto& fam : f) {
+    if (fam.name != "slurm_nodes") continue;
+    for (const auto& s : fam.samples) sum += s.value, ++states;
+  }
+  CHECK(sum == 4);
+  CHECK(states == slurm::kPrimaryStates.size());
+  CHECK(value(f, "slurm_nodes_flagged", {"drain"}) == 1);
+  CHECK(value(f, "slurm_nodes_flagged", {"not_responding"}) == 1);
+  CHECK(value(f, "slurm_nodes_flagged", {"dynamic"}) == 0);
+}
+
+TEST_CASE("per-node families match the golden file") {
+  const auto f = collectors::collect_node(fixtures::cluster());
+  check_golden("node.prom", render(f));
+  CHECK(value(f, "slurm_node_state", {"node2", "mixed"}) == 1);
+  CHECK(value(f, "slurm_node_cpus_allocated", {"node2"}) == 2);
+  CHECK(value(f, "slurm_node_memory_free_bytes", {"node4"}) == 0);
+  CHECK(value(f, "slurm_node_info", {"node2", "mixed", "debug,batch", "fast,ssd", "x86_64"}) == 1);
+  for (const auto& fam : f) {
+    if (fam.name == "slurm_node_state") CHECK(fam.samples.size() == 4);  // one per node
+  }
+}
+
+TEST_CASE("reason families: only nodes with a reason, timestamp only when known") {
+  const auto f = collectors::collect_node_reasons(fixtures::cluster());
+  check_golden("node_reason.prom", render(f));
+  CHECK(value(f, "slurm_node_reason_info", {"node4", "Not responding", "slurm"}) == 1);
+  CHECK(value(f, "slurm_node_reason_timestamp_seconds", {"node3"}) == 1700000000);
+  for (const auto& fam : f) {
+    CHECK(fam.samples.size() == (fam.name == "slurm_node_reason_info" ? 2u : 1u));
+  }
+}
+
 TEST_CASE("job families match the golden file") {
   check_golden("jobs.prom", render(collectors::collect_jobs(fixtures::jobs())));
 }
@@ -98,13 +141,13 @@ TEST_CASE("exporter families") {
   st.slurm_up = false;
   st.backend = "libslurm";
   st.slurm_version = "22.05.8";
-  st.collectors = {{"node", false, 0.5}, {"job", true, 0.25}};
+  st.collectors = {{"nodes", false, 0.5}, {"jobs", true, 0.25}};
   st.node_load_ms = 12.5;
   const auto f = collectors::collect_exporter(st);
   CHECK(value(f, "slurm_up") == 0);
-  CHECK(value(f, "slurm_exporter_collector_success", {"node"}) == 0);
-  CHECK(value(f, "slurm_exporter_collector_success", {"job"}) == 1);
-  CHECK(value(f, "slurm_exporter_collector_duration_seconds", {"node"}) == 0.5);
+  CHECK(value(f, "slurm_exporter_collector_success", {"nodes"}) == 0);
+  CHECK(value(f, "slurm_exporter_collector_success", {"jobs"}) == 1);
+  CHECK(value(f, "slurm_exporter_collector_duration_seconds", {"nodes"}) == 0.5);
   CHECK(value(f, "slurm_node_scrape_duration") == 12.5);
   const std::string text = render(f);
   CHECK(text.find("slurm_exporter_build_info{version=\"") != std::string::npos);

@@ -43,6 +43,14 @@ inline se::NodeData cluster() {
   d.nodes.push_back(node("node4", ns::kDown | ns::kNoRespond, 4, 0, 8000, 0, 0, 0, {"batch"}));
   d.partitions = {
       {"debug", {"node1", "node2", "node3"}}, {"batch", {"node2", "node4"}}, {"empty", {}}};
+  for (auto& n : d.nodes) n.arch = "x86_64";
+  d.nodes[1].features = "fast,ssd";
+  d.nodes[2].reason = "disk \"sda\" failing\\again";  // quotes and a backslash to escape
+  d.nodes[2].reason_time = 1700000000;
+  d.nodes[2].reason_user = "root";
+  d.nodes[3].reason = "Not responding";
+  d.nodes[3].reason_user = "slurm";
+  d.nodes[3].arch.clear();  // never registered
   return d;
 }
 

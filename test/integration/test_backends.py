@@ -40,8 +40,9 @@ def start(cluster, *extra: str) -> Exporter:
 
 @pytest.fixture(scope="module")
 def both(cluster, workload):
-    native = start(cluster)
-    cli = start(cluster, "--backend=cli")
+    # The per-node collector is opt-in: turn it on so its families are compared too.
+    native = start(cluster, "--collector.node")
+    cli = start(cluster, "--backend=cli", "--collector.node")
     try:
         yield native, cli
     finally:
@@ -118,9 +119,9 @@ wait
     e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}", "--slurm.cli-timeout=1")
     try:
         s = e.scrape(timeout=30)
-        assert s.value("slurm_exporter_collector_success", collector="node") == 0
+        assert s.value("slurm_exporter_collector_success", collector="nodes") == 0
         # squeue still works: the job collector and slurm_up are unaffected.
-        assert s.value("slurm_exporter_collector_success", collector="job") == 1
+        assert s.value("slurm_exporter_collector_success", collector="jobs") == 1
         assert s.value("slurm_up") == 1
         assert s.get("slurm_cpus_total") is None, "no node families from a failed poll"
         assert s.value("slurm_jobs_running") and s.value("slurm_jobs_running") > 0
@@ -134,7 +135,7 @@ wait
         # Still serving, and still timing out rather than piling up children.
         time.sleep(POLL_LIMIT + 0.2)
         s2 = e.scrape(timeout=30)
-        assert s2.value("slurm_exporter_collector_success", collector="node") == 0
+        assert s2.value("slurm_exporter_collector_success", collector="nodes") == 0
         time.sleep(0.5)
         assert not any(alive(int(p)) for p in pids.read_text().split())
         assert e.proc.poll() is None
@@ -148,15 +149,15 @@ def test_garbage_from_sinfo_fails_the_node_collector_with_the_line(cluster, work
 if [ "$1" = "--version" ]; then exec /usr/bin/sinfo --version; fi
 case "$*" in
   *%R*) echo debug ;;
-  *) printf 'node1|idle|idle|0/4/0/4|8000|100|0.01|1|0|debug*|\\nthis is not sinfo output\\n' ;;
+  *) printf 'node1|idle|idle|0/4/0/4|8000|100|0.01|1|0|(null)|Unknown|Unknown|debug*|none|\\nthis is not sinfo output\\n' ;;
 esac
 """)
     e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}")
     try:
         s = e.scrape(timeout=30)
-        assert s.value("slurm_exporter_collector_success", collector="node") == 0
+        assert s.value("slurm_exporter_collector_success", collector="nodes") == 0
         assert s.get("slurm_cpus_total") is None, "no partial node totals from a bad output"
-        assert s.value("slurm_exporter_collector_success", collector="job") == 1
+        assert s.value("slurm_exporter_collector_success", collector="jobs") == 1
         wait_for(lambda: any("level=error" in l and "line 2" in l for l in e.log()), 10,
                  "an error naming line 2")
         assert e.proc.poll() is None

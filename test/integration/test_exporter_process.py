@@ -82,7 +82,7 @@ def _outage(cluster, e, label: str) -> None:
         assert up in (0.0, 1.0), f"{label}: slurm_up = {up}"
         if up == 0:
             downs += 1
-            for collector in ("node", "job"):
+            for collector in ("nodes", "node_reason", "jobs"):
                 ok = s.value("slurm_exporter_collector_success", collector=collector)
                 assert ok in (None, 0.0), (f"{label}: collector_success{{collector=\"{collector}\"}}"
                                            f" = {ok} while slurmctld is down")

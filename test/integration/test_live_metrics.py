@@ -124,7 +124,7 @@ def test_health_families(live):
 
     ok = s.get("slurm_exporter_collector_success") or {}
     collectors = {dict(k)["collector"] for k in ok}
-    assert {"node", "job"} <= collectors, f"collectors: {sorted(collectors)}"
+    assert {"nodes", "node_reason", "jobs"} <= collectors, f"collectors: {sorted(collectors)}"
     failed = {dict(k)["collector"]: v for k, v in ok.items() if v != 1}
     assert not failed, f"collectors not successful on a healthy cluster: {failed}"
 

@@ -67,8 +67,9 @@ TEST_CASE("poll_once renders Slurm and exporter families") {
   const std::string text = scrape::poll_once(b, log).text;
   CHECK(text.find("slurm_cpus_total 4\n") != std::string::npos);
   CHECK(text.find("slurm_up 1\n") != std::string::npos);
-  CHECK(text.find("slurm_exporter_collector_success{collector=\"node\"} 1\n") != std::string::npos);
-  CHECK(text.find("slurm_exporter_collector_success{collector=\"job\"} 1\n") != std::string::npos);
+  CHECK(text.find("slurm_exporter_collector_success{collector=\"nodes\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("slurm_exporter_collector_success{collector=\"jobs\"} 1\n") != std::string::npos);
   CHECK(text.find("backend=\"fake\"} 1\n") != std::string::npos);
 }
 
@@ -80,7 +81,7 @@ TEST_CASE("a failed load drops that collector's families, keeps the others") {
   CHECK(text.find("slurm_up 1\n") != std::string::npos);
   CHECK(text.find("slurm_cpus_total 4\n") != std::string::npos);
   CHECK(text.find("slurm_jobs_pending") == std::string::npos);
-  CHECK(text.find("slurm_exporter_collector_success{collector=\"job\"} 0\n") != std::string::npos);
+  CHECK(text.find("slurm_exporter_collector_success{collector=\"jobs\"} 0\n") != std::string::npos);
 }
 
 TEST_CASE("all loads failing gives slurm_up 0 and no Slurm families") {
@@ -103,7 +104,7 @@ TEST_CASE("an unreachable slurmctld is contacted once per poll, not once per col
   CHECK(b.node_loads == 1);
   CHECK(b.job_loads == 0);
   CHECK(text.find("slurm_up 0\n") != std::string::npos);
-  CHECK(text.find("slurm_exporter_collector_success{collector=\"job\"} 0\n") != std::string::npos);
+  CHECK(text.find("slurm_exporter_collector_success{collector=\"jobs\"} 0\n") != std::string::npos);
   // A failure that is not about reaching slurmctld does not skip the other loads.
   FakeBackend c;
   c.fail_nodes = true;
@@ -232,4 +233,43 @@ TEST_CASE("recovery: slurm_up returns to 1 with the first poll after slurmctld i
   for (int i = 0; i < 200 && p.polls() == polls_while_down; ++i) std::this_thread::sleep_for(10ms);
   CHECK(p.polls() == polls_while_down + 1);
   CHECK(contains(get_sync(p), "slurm_up 1\n"));
+}
+
+TEST_CASE("node-based collectors share one node load; disabled collectors have no series") {
+  FakeBackend b;
+  scrape::FailureLog log;
+  collectors::EnabledCollectors all;
+  all.node = true;
+  const std::string text = scrape::poll_once(b, log, all).text;
+  CHECK(b.node_loads == 1);
+  CHECK(b.job_loads == 1);
+  for (const char* c : {"nodes", "node", "node_reason", "jobs"}) {
+    INFO(c);
+    CHECK(text.find(std::string("slurm_exporter_collector_success{collector=\"") + c + "\"} 1\n") !=
+          std::string::npos);
+  }
+  CHECK(text.find("slurm_node_cpus{") != std::string::npos);
+
+  FakeBackend d;
+  collectors::EnabledCollectors jobs_only;
+  jobs_only.nodes = false;
+  jobs_only.node_reason = false;
+  const std::string only = scrape::poll_once(d, log, jobs_only).text;
+  CHECK(d.node_loads == 0);
+  CHECK(only.find("collector=\"nodes\"") == std::string::npos);
+  CHECK(only.find("collector=\"node\"") == std::string::npos);
+  CHECK(only.find("collector=\"node_reason\"") == std::string::npos);
+  CHECK(only.find("slurm_cpus_total") == std::string::npos);
+  CHECK(only.find("slurm_exporter_collector_success{collector=\"jobs\"} 1\n") != std::string::npos);
+
+  // A failed node load fails every node-based collector, once.
+  FakeBackend f;
+  f.fail_nodes = true;
+  const std::string failed = scrape::poll_once(f, log, all).text;
+  CHECK(f.node_loads == 1);
+  for (const char* c : {"nodes", "node", "node_reason"}) {
+    INFO(c);
+    CHECK(failed.find(std::string("slurm_exporter_collector_success{collector=\"") + c +
+                      "\"} 0\n") != std::string::npos);
+  }
 }

@@ -688,3 +688,15 @@ TEST_CASE("sinfo: reason, its time and uid, features; placeholders are empty") {
   // A timestamp without a reason is ignored (sinfo prints one only with a reason).
   CHECK(parse_sinfo_nodes(node_line(10, "junk"), "p1").nodes[0].reason_time == 0);
 }
+
+TEST_CASE("scontrol -o show node: Arch per node, (null) and missing are empty") {
+  const auto arch = slurm_exporter::slurm::cli::parse_scontrol_arch(
+      "NodeName=node1 Arch=x86_64 CoresPerSocket=1 OS=Linux 6.1 #1 Reason=a Arch=b\n"
+      "NodeName=node2 Arch=(null) CoresPerSocket=1\r\n"
+      "NodeName=node3 CoresPerSocket=1 PrevArch=z\n"
+      "garbage\n");
+  REQUIRE(arch.size() == 3);
+  CHECK(arch.at("node1") == "x86_64");
+  CHECK(arch.at("node2").empty());
+  CHECK(arch.at("node3").empty());
+}

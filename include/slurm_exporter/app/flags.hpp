@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "slurm_exporter/collectors/registry.hpp"
 #include "slurm_exporter/log.hpp"
 
 namespace slurm_exporter::app {
@@ -23,12 +24,14 @@ struct Config {
   std::string squeue_cli = "squeue";  ///< slurm.squeue-cli: path or bare name (cli backend)
   std::string bin_dir;                ///< slurm.bin-dir: where bare names are; empty = PATH
   std::chrono::milliseconds cli_timeout{10'000};  ///< slurm.cli-timeout, per command
+  collectors::EnabledCollectors collectors;       ///< collector.<name> / no-collector.<name>
   bool show_version = false;                      ///< version
   bool show_help = false;                         ///< help / h
 };
 
 /// Parses argv[1..]. Accepts `-name=value`, `--name=value`, `-name value`, `--name value`;
-/// boolean flags (`version`, `help`) take no value or `=true|false`.
+/// boolean flags (`version`, `help`, `collector.<name>`, `no-collector.<name>`) take no value
+/// or `=true|false`.
 /// Throws ConfigError with one clear line naming the flag on an unknown flag, a missing or bad
 /// value, or an unknown backend.
 Config parse_flags(std::span<const std::string_view> args);

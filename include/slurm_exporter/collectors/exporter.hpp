@@ -9,7 +9,7 @@ namespace slurm_exporter::collectors {
 
 /// How one collector fared in the latest poll.
 struct CollectorStatus {
-  std::string name;  ///< "node", "job"
+  std::string name;  ///< "nodes", "node", "node_reason", "jobs"
   bool success = false;
   double duration_seconds = 0.0;  ///< Slurm load plus turning it into families
 };

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "slurm_exporter/collectors/registry.hpp"
 #include "slurm_exporter/slurm/backend.hpp"
 
 namespace slurm_exporter::scrape {
@@ -35,11 +36,14 @@ struct PollResult {
   bool slurm_up = false;  ///< slurmctld answered at least one load
 };
 
-/// Runs one poll: loads nodes and jobs from `backend`, turns them into families, appends the
-/// exporter's own families and renders text format 0.0.4. Never throws for Slurm errors: a
-/// failed load gives collector_success 0 for that collector and, if every load failed,
-/// slurm_up 0. Once slurmctld is found unreachable, the remaining loads are skipped.
-PollResult poll_once(slurm::Backend& backend, FailureLog& failures);
+/// Runs one poll of the `enabled` collectors: loads nodes (once, if any of nodes, node,
+/// node_reason is on) and jobs (if jobs is on) from `backend`, turns them into families,
+/// appends the exporter's own families and renders text format 0.0.4. A disabled collector
+/// doesn't run and has no collector_success series. Never throws for Slurm errors: a failed
+/// load gives collector_success 0 for every collector that needed it and, if every load
+/// failed, slurm_up 0. Once slurmctld is found unreachable, the remaining loads are skipped.
+PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
+                     const collectors::EnabledCollectors& enabled = {});
 
 /// Owns the backend on its own thread (every Slurm call happens there) and caches the rendered
 /// text. A request gets the cached text while it is younger than `poll_limit`; otherwise one
@@ -53,7 +57,9 @@ class Poller {
   using BackendFactory = std::function<std::unique_ptr<slurm::Backend>()>;
 
   /// Starts the thread and creates the backend there; rethrows the factory's exception.
-  Poller(BackendFactory factory, std::chrono::milliseconds poll_limit);
+  /// Every poll runs the `enabled` collectors.
+  Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
+         collectors::EnabledCollectors enabled = {});
   /// Stops the thread after the poll in flight, if any. Pending requests are dropped.
   ~Poller();
   Poller(const Poller&) = delete;
@@ -70,6 +76,7 @@ class Poller {
   void run(BackendFactory factory, std::exception_ptr& init_error, bool& init_done);
 
   const std::chrono::milliseconds poll_limit_;
+  const collectors::EnabledCollectors enabled_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   Text cached_;

@@ -30,9 +30,10 @@ inline constexpr const char* kCliSearchPath = "/usr/sbin:/usr/bin:/sbin:/bin";
 /// the same snapshot the libslurm backend produces, for hosts whose libslurm doesn't match.
 ///
 /// Commands: load_nodes() runs `sinfo -N -h -a -O <fields>` and `sinfo -h -a -o %R` (the
-/// second lists partitions without nodes too); load_jobs() runs `squeue -h -r -a -O <fields>`.
-/// Each runs through run_command(): no shell, stdin /dev/null, `timeout` per command (the
-/// whole process group is killed), and this environment only: LC_ALL=C,
+/// second lists partitions without nodes too), and `scontrol -o show node` for the nodes' Arch
+/// (22.05's sinfo has no such field) when a scontrol sits in sinfo's directory; load_jobs() runs
+/// `squeue -h -r -a -O <fields>`. Each runs through run_command(): no shell, stdin /dev/null,
+/// `timeout` per command (the whole process group is killed), and this environment only: LC_ALL=C,
 /// SLURM_TIME_FORMAT=standard, PATH=kCliSearchPath, SLURM_CONF (options.slurm_conf, else the
 /// exporter's SLURM_CONF when set) and HOME when set. Nothing else is inherited, so a user's
 /// SQUEUE_FORMAT, SINFO_SORT, SLURM_CLUSTERS… can't change the output.
@@ -80,6 +81,7 @@ class CliBackend final : public Backend {
   CliOptions options_;
   std::string sinfo_path_;
   std::string squeue_path_;
+  std::string scontrol_path_;  ///< next to sinfo; empty (no arch) when there is none
   std::vector<std::string> env_;
   std::string version_;
   std::set<std::string> warned_;  ///< describe() texts of stderr already logged

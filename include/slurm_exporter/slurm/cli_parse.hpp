@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,6 +75,10 @@ std::vector<Job> parse_squeue_jobs(std::string_view text);
 /// flag name this build does not know (a newer Slurm's). Throws ParseError (no line) on an
 /// unknown base state, an empty name or a flag that is not a word.
 std::uint32_t parse_state_complete(std::string_view text);
+
+/// Node name → Arch from `scontrol -o show node` (one "NodeName=… Arch=… …" line per node;
+/// "(null)" and a missing Arch → ""). Lines without NodeName= are skipped. Pure.
+std::map<std::string, std::string> parse_scontrol_arch(std::string_view text);
 
 /// The flag names parse_state_complete() knows, lower case, with their bits (22.05 order).
 struct StateFlagName {

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace slurm_exporter::collectors {
+
+/// A collector that --collector.<name> / --no-collector.<name> switch.
+struct CollectorInfo {
+  std::string_view name;
+  bool default_on;
+  std::string_view help;
+};
+
+/// Every collector, in the order they run. The node-based ones (nodes, node, node_reason)
+/// share one node load per poll.
+inline constexpr std::array<CollectorInfo, 4> kCollectors{{
+    {"nodes", true, "cluster and partition families from the node load, slurm_nodes{state}"},
+    {"node", false, "per-node families slurm_node_* (one series per node: opt-in)"},
+    {"node_reason", true, "slurm_node_reason_info / _timestamp_seconds of nodes with a reason"},
+    {"jobs", true, "job families from the job load"},
+}};
+
+/// Which collectors run. Defaults are kCollectors' default_on.
+struct EnabledCollectors {
+  bool nodes = true;
+  bool node = false;
+  bool node_reason = true;
+  bool jobs = true;
+
+  /// The switch of collector `name`; nullptr for an unknown name.
+  bool* find(std::string_view name);
+  /// Whether collector `name` runs (false for an unknown name).
+  bool enabled(std::string_view name) const;
+};
+
+/// "nodes, node, node_reason, jobs": the known names, for error messages and usage.
+std::string collector_names();
+
+}  // namespace slurm_exporter::collectors
