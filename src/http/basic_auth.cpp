@@ -129,6 +129,22 @@ BasicAuthenticator::BasicAuthenticator(BasicAuthUsers users, std::chrono::second
 
 BasicAuthenticator::~BasicAuthenticator() = default;
 
+std::optional<bool> BasicAuthenticator::decided_without_bcrypt(std::string_view authorization) {
+  if (users_.empty()) return true;
+  auto creds = parse_header(authorization);
+  if (!creds) return false;
+  std::optional<bool> out;
+  const auto it = users_.find(creds->user);
+  if (it != users_.end()) {
+    const Digest key = cache_key(*creds, it->second);
+    const std::lock_guard lock(cache_->mutex);
+    const auto hit = cache_->until.find(key);
+    if (hit != cache_->until.end() && hit->second > std::chrono::steady_clock::now()) out = true;
+  }
+  OPENSSL_cleanse(creds->password.data(), creds->password.size());
+  return out;
+}
+
 bool BasicAuthenticator::allowed(std::string_view authorization) {
   if (users_.empty()) return true;
   auto creds = parse_header(authorization);

@@ -34,6 +34,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -407,8 +408,9 @@ struct Context {
   MetricsProvider provider;
   std::shared_ptr<Gate> gate;
   std::atomic<std::size_t> connections{0};
-  std::unique_ptr<TlsContextStore> tls;  // null: plain HTTP
-  std::unique_ptr<BasicAuthenticator> auth;
+  std::unique_ptr<TlsContextStore> tls;      // null: plain HTTP
+  std::unique_ptr<BasicAuthenticator> auth;  // null: no basic auth
+  net::thread_pool* auth_pool = nullptr;     // runs bcrypt; set with auth
 };
 
 template <class Stream>
@@ -547,15 +549,40 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const auto& req = parser_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
-    if (ctx_.auth && !ctx_.auth->allowed(req[bhttp::field::authorization])) {
-      // Never log the header: it carries the password.
-      log::debug("http unauthorized", {{"peer", peer_}});
-      static_body_ = "401 Unauthorized\n";
-      write_response(401, kTextPlain,
-                     {{"WWW-Authenticate", "Basic realm=\"" + std::string(kBasicAuthRealm) + "\""}},
-                     static_body_, req.method() == bhttp::verb::head);
+    if (ctx_.auth) {
+      std::string authorization(req[bhttp::field::authorization]);
+      if (const auto known = ctx_.auth->decided_without_bcrypt(authorization)) {
+        on_authenticated(*known);
+        return;
+      }
+      // bcrypt takes tens of milliseconds: run it on the auth pool so that this thread goes on
+      // serving other connections; the session stays alive in the task.
+      net::post(*ctx_.auth_pool, [self = shared_from_this(), gate = ctx_.gate,
+                                  authorization = std::move(authorization)]() mutable {
+        const bool ok = self->ctx_.auth->allowed(authorization);
+        gate->post(
+            [self = std::move(self), ok] { self->guarded([&] { self->on_authenticated(ok); }); });
+      });
       return;
     }
+    dispatch();
+  }
+
+  void on_authenticated(bool ok) {
+    if (ok) {
+      dispatch();
+      return;
+    }
+    // Never log the header: it carries the password.
+    log::debug("http unauthorized", {{"peer", peer_}});
+    static_body_ = "401 Unauthorized\n";
+    write_response(401, kTextPlain,
+                   {{"WWW-Authenticate", "Basic realm=\"" + std::string(kBasicAuthRealm) + "\""}},
+                   static_body_, parser_->get().method() == bhttp::verb::head);
+  }
+
+  void dispatch() {
+    const auto& req = parser_->get();
     RouteResult r = route(req.method_string(), req.target(), ctx_.options.telemetry_path);
     if (r.route == Route::kMetrics) {
       request_metrics(std::move(r));
@@ -730,6 +757,8 @@ struct Server::Impl {
   std::atomic<bool> stop_requested{false};
   std::atomic<int> stop_signal{0};
   bool accepting = false;
+  // After ioc: destroyed (joined) first, so its tasks never outlive the io_context.
+  std::unique_ptr<net::thread_pool> auth_pool;
 
   Impl(ServerOptions options, MetricsProvider provider) {
     ctx.options = std::move(options);
@@ -738,6 +767,8 @@ struct Server::Impl {
     if (ctx.options.web.tls) ctx.tls = std::make_unique<TlsContextStore>(*ctx.options.web.tls);
     if (!ctx.options.web.basic_auth_users.empty()) {
       ctx.auth = std::make_unique<BasicAuthenticator>(ctx.options.web.basic_auth_users);
+      auth_pool = std::make_unique<net::thread_pool>(2);
+      ctx.auth_pool = auth_pool.get();
     }
   }
 

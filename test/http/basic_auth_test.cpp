@@ -43,11 +43,17 @@ TEST_CASE("basic auth: the password may contain colons") {
 TEST_CASE("basic auth: the authenticator caches successes, never failures") {
   se::http::BasicAuthenticator auth(kUsers);
   CHECK(auth.enabled());
+  CHECK(auth.decided_without_bcrypt("Basic Ym9iOnB3") == std::nullopt);
+  CHECK(auth.decided_without_bcrypt("Basic Ym9i") == false);
+  CHECK(auth.decided_without_bcrypt("") == false);
   CHECK(auth.allowed("Basic Ym9iOnB3"));
+  CHECK(auth.decided_without_bcrypt("Basic Ym9iOnB3") == true);
+  CHECK(auth.decided_without_bcrypt("Basic Ym9iOnB4") == std::nullopt);
   CHECK(auth.allowed("Basic Ym9iOnB3"));  // from the cache
   CHECK_FALSE(auth.allowed("Basic Ym9iOnB4"));
   CHECK_FALSE(auth.allowed(""));
   se::http::BasicAuthenticator open({});
   CHECK_FALSE(open.enabled());
   CHECK(open.allowed(""));
+  CHECK(open.decided_without_bcrypt("") == true);
 }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,8 +36,12 @@ class BasicAuthenticator {
   /// False when no users are configured (every request is allowed).
   bool enabled() const { return !users_.empty(); }
 
-  /// True when authentication is disabled or `authorization` is valid.
+  /// True when authentication is disabled or `authorization` is valid. May run bcrypt.
   bool allowed(std::string_view authorization);
+
+  /// The answer of allowed() when it needs no bcrypt run (disabled, malformed header, cached
+  /// success), else nullopt. Cheap; lets the caller run the slow path on another thread.
+  std::optional<bool> decided_without_bcrypt(std::string_view authorization);
 
  private:
   struct Cache;
