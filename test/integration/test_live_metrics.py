@@ -12,8 +12,8 @@ import time
 import pytest
 
 from harness import (CONTRACT_FAMILIES, LOAD_FAMILIES, POLL_LIMIT, USUAL_NODE_STATES, Exporter,
-                     L, Scrape, SlurmView, compare_family, expected_metrics, exporter_args,
-                     exporter_binary, fmt_labels, wait_for)
+                     L, MIB, Scrape, SlurmView, compare_family, expected_metrics, exporter_args,
+                     exporter_binary, fmt_labels, parse_kv_line, wait_for)
 
 
 class Live:
@@ -169,3 +169,114 @@ def test_metrics_content_type_is_text_format_0_0_4(live):
     ctype = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
     assert status == 200
     assert ctype.startswith("text/plain") and "version=0.0.4" in ctype, ctype
+
+
+# The primary-state precedence of the README, written independently of the C++ code: the
+# first rule that holds wins. scontrol prints State=BASE+FLAG+… (lower-cased here); a partly
+# allocated node is mixed whatever its base, as sinfo shows it.
+def primary_state(base: str, flags: set[str], alloc: int, total: int) -> str:
+    if 0 < alloc < total:
+        base = "mixed"
+    busy = base in ("allocated", "mixed") or alloc > 0 or "completing" in flags
+    rules = [
+        (bool(flags & {"invalid_reg", "not_responding"}) or base in ("down", "error"), "down"),
+        ("fail" in flags, "fail"),
+        ("drain" in flags and not busy, "drained"),
+        ("drain" in flags, "draining"),
+        ("maintenance" in flags, "maint"),
+        (bool(flags & {"reboot_requested", "reboot_issued"}), "reboot"),
+        ("reserved" in flags, "reserved"),
+        (bool(flags & {"powered_down", "powering_up", "powering_down"}), "powered_down"),
+        ("completing" in flags, "completing"),
+        ("planned" in flags, "planned"),
+    ]
+    for cond, state in rules:
+        if cond:
+            return state
+    return base if base in ("mixed", "allocated", "idle", "future") else "unknown"
+
+
+PRIMARY_STATES = ("down", "fail", "drained", "draining", "maint", "reboot", "reserved",
+                  "powered_down", "completing", "planned", "mixed", "allocated", "idle", "future",
+                  "unknown")
+FLAGS = {"drain": "drain", "not_responding": "not_responding", "powered_down": "powered_down",
+         "powering_up": "powering_up", "powering_down": "powering_down",
+         "power_down": "power_down", "fail": "fail", "maintenance": "maint",
+         "reserved": "reserved", "completing": "completing", "planned": "planned",
+         "reboot_requested": "reboot_requested", "reboot_issued": "reboot_issued",
+         "invalid_reg": "invalid_reg", "cloud": "cloud", "dynamic_future": "dynamic",
+         "dynamic_norm": "dynamic"}
+REASON = re.compile(r" Reason=(.*) \[([^@\]]*)@([^\]]*)\]\s*$")
+
+
+@pytest.fixture(scope="module")
+def live_node(cluster, workload):
+    """An exporter with the per-node collector, scraped between two equal views of Slurm, with
+    `scontrol -o show node` taken right after."""
+    e = Exporter(exporter_binary(), exporter_args(cluster, extra=("--collector.node",)),
+                 cluster.env)
+    try:
+        e.wait_listening(timeout=20)
+        wait_for(lambda: e.scrape().value("slurm_up") == 1, 30, "slurm_up 1")
+        view, scrape, _ = settled_scrape(cluster, e)
+        lines = [l for l in cluster.run(["scontrol", "-o", "show", "node"]).splitlines() if l.strip()]
+        yield view, scrape, lines
+    finally:
+        e.stop()
+
+
+def test_node_state_and_per_node_families_match_scontrol(live_node):
+    view, scrape, lines = live_node
+    sinfo = {r.name: r for r in view.nodes}
+    exp: dict[str, dict] = {f: {} for f in (
+        "slurm_nodes", "slurm_nodes_flagged", "slurm_node_cpus", "slurm_node_cpus_allocated",
+        "slurm_node_memory_bytes", "slurm_node_memory_allocated_bytes", "slurm_node_state",
+        "slurm_node_info", "slurm_node_reason_info", "slurm_node_reason_timestamp_seconds",
+        "slurm_node_cpu_load", "slurm_node_memory_free_bytes")}
+    for s in PRIMARY_STATES:
+        exp["slurm_nodes"][L(state=s)] = 0
+    for f in set(FLAGS.values()):
+        exp["slurm_nodes_flagged"][L(flag=f)] = 0
+    tz_epoch = lambda t: time.mktime(time.strptime(t, "%Y-%m-%dT%H:%M:%S"))
+    for line in lines:
+        rec = parse_kv_line(line)
+        name = rec["NodeName"]
+        parts = rec["State"].lower().split("+")
+        base = parts[0].rstrip("*~#!%$@^-")
+        flags = set(parts[1:])
+        if parts[0].endswith("*"):
+            flags.add("not_responding")
+        alloc, total = int(rec["CPUAlloc"]), int(rec["CPUTot"])
+        state = primary_state(base, flags, alloc, total)
+        exp["slurm_nodes"][L(state=state)] += 1
+        for f in {FLAGS[f] for f in flags if f in FLAGS}:
+            exp["slurm_nodes_flagged"][L(flag=f)] += 1
+        exp["slurm_node_cpus"][L(node=name)] = total
+        exp["slurm_node_cpus_allocated"][L(node=name)] = alloc
+        exp["slurm_node_memory_bytes"][L(node=name)] = int(rec["RealMemory"]) * MIB
+        exp["slurm_node_memory_allocated_bytes"][L(node=name)] = int(rec["AllocMem"]) * MIB
+        exp["slurm_node_state"][L(node=name, state=state)] = 1
+        exp["slurm_node_cpu_load"][L(node=name)] = sinfo[name].cpu_load
+        exp["slurm_node_memory_free_bytes"][L(node=name)] = sinfo[name].free_mem_mib * MIB
+        features = rec.get("AvailableFeatures", "(null)")
+        arch = rec.get("Arch", "(null)")
+        exp["slurm_node_info"][L(node=name, state=sinfo[name].state,
+                                 partitions=rec.get("Partitions", ""),
+                                 features="" if features == "(null)" else features,
+                                 arch="" if arch == "(null)" else arch)] = 1
+        m = REASON.search(line)
+        if m:
+            exp["slurm_node_reason_info"][L(node=name, reason=m.group(1), user=m.group(2))] = 1
+            if m.group(3) not in ("Unknown", "None", ""):
+                exp["slurm_node_reason_timestamp_seconds"][L(node=name)] = tz_epoch(m.group(3))
+    problems = []
+    for family, expected in exp.items():
+        tol = 0.01 if family == "slurm_node_cpu_load" else 0.0
+        problems += compare_family(family, expected, scrape.get(family), tol)
+    assert not problems, "\n".join(problems) + "\n\nscontrol:\n" + "\n".join(lines)
+    # The scenario has what these comparisons need.
+    assert sum(exp["slurm_nodes"].values()) == len(lines)
+    assert exp["slurm_nodes"][L(state="drained")] >= 1
+    assert exp["slurm_nodes"][L(state="down")] >= 1
+    assert exp["slurm_nodes"][L(state="mixed")] >= 1
+    assert exp["slurm_node_reason_info"], "no node with a reason"
