@@ -154,6 +154,30 @@ def test_mtls_requires_a_client_certificate_from_the_ca(pki, exporter):
     assert e.proc.poll() is None
 
 
+@pytest.mark.parametrize("mode, none_ok, stranger_ok", [
+    ("RequestClientCert", True, True),
+    ("RequireAnyClientCert", False, True),
+    ("VerifyClientCertIfGiven", True, False),
+])
+def test_the_other_client_auth_types(pki, exporter, mode, none_ok, stranger_ok):
+    pki.issue("server", "serverAuth")
+    client = pki.issue("client", "clientAuth")
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-nodes", "-keyout", "other.key", "-out", "other.crt", "-days", "2", "-subj", "/CN=other",
+        cwd=pki.dir)
+    stranger = pki.issue("stranger", "clientAuth", ca="other")
+    e, port = start_tls_exporter(exporter, pki.dir, tls_yaml(
+        f"  client_auth_type: {mode}\n  client_ca_file: ca.crt\n"))
+    assert https_get(port, client_context(pki, cert=client[:2]))[0] == 200
+    for cert, ok in ((None, none_ok), (stranger[:2], stranger_ok)):
+        if ok:
+            assert https_get(port, client_context(pki, cert=cert))[0] == 200, (mode, cert)
+        else:
+            with pytest.raises((ssl.SSLError, ConnectionError, http.client.HTTPException)):
+                https_get(port, client_context(pki, cert=cert))
+    assert e.proc.poll() is None
+
+
 def test_basic_auth_and_custom_headers(pki, exporter):
     pki.issue("server", "serverAuth")
     yaml = tls_yaml() + (f"basic_auth_users:\n  prom: {bcrypt_hash('prom', 'pa:ss word')}\n"
