@@ -509,7 +509,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
     if (ec) {
-      if (ec != net::error::eof && ec != beast::error::timeout) {
+      // A TLS client that closes without close_notify is as ordinary as EOF here.
+      if (ec != net::error::eof && ec != beast::error::timeout &&
+          ec != net::ssl::error::stream_truncated) {
         log::debug("http read failed", {{"peer", peer_}, {"error", ec.message()}});
       }
       close_now();

@@ -26,33 +26,28 @@ struct Named {
   std::string_view openssl;  // empty: accepted, nothing to configure (TLS 1.3 suites)
 };
 
-// Go's crypto/tls names (tls.CipherSuites() and tls.InsecureCipherSuites()) → OpenSSL names.
-constexpr std::array<Named, 25> kCipherSuites{{
+// Go's crypto/tls names → OpenSSL names: what exporter-toolkit accepts (tls.CipherSuites()),
+// plus the TLS_RSA AES suites older toolkit releases accepted, so existing files keep working.
+// Go's insecure suites (3DES, RC4, CBC-SHA256) are unknown names here as there.
+constexpr std::array<Named, 17> kCipherSuites{{
     {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256"},
     {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256"},
     {"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384"},
     {"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384"},
     {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"},
     {"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305"},
-    {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305", "ECDHE-ECDSA-CHACHA20-POLY1305"},
-    {"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305", "ECDHE-RSA-CHACHA20-POLY1305"},
     {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "ECDHE-ECDSA-AES128-SHA"},
     {"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE-RSA-AES128-SHA"},
     {"TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", "ECDHE-ECDSA-AES256-SHA"},
     {"TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "ECDHE-RSA-AES256-SHA"},
-    {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "ECDHE-ECDSA-AES128-SHA256"},
-    {"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "ECDHE-RSA-AES128-SHA256"},
     {"TLS_RSA_WITH_AES_128_GCM_SHA256", "AES128-GCM-SHA256"},
     {"TLS_RSA_WITH_AES_256_GCM_SHA384", "AES256-GCM-SHA384"},
     {"TLS_RSA_WITH_AES_128_CBC_SHA", "AES128-SHA"},
     {"TLS_RSA_WITH_AES_256_CBC_SHA", "AES256-SHA"},
-    {"TLS_RSA_WITH_AES_128_CBC_SHA256", "AES128-SHA256"},
-    {"TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "ECDHE-RSA-DES-CBC3-SHA"},
-    {"TLS_RSA_WITH_3DES_EDE_CBC_SHA", "DES-CBC3-SHA"},
+    // TLS 1.3 suites are not configurable in Go either; accepted and ignored.
     {"TLS_AES_128_GCM_SHA256", ""},
     {"TLS_AES_256_GCM_SHA384", ""},
     {"TLS_CHACHA20_POLY1305_SHA256", ""},
-    {"TLS_FALLBACK_SCSV", ""},
 }};
 
 constexpr std::array<Named, 4> kCurves{{
@@ -74,6 +69,22 @@ constexpr std::array<AllowedHeader, 5> kAllowedHeaders{{
     {"X-XSS-Protection", {}},
     {"Content-Security-Policy", {}},
 }};
+
+// "$2a$", "$2b$" or "$2y$", a two-digit cost 4…31, "$", then 53 characters of bcrypt's base64
+// (22 of salt, 31 of hash): the check exporter-toolkit does with bcrypt.Cost at start.
+bool is_bcrypt(std::string_view h) {
+  if (h.size() != 60 || h[0] != '$' || h[1] != '2' || h[3] != '$' || h[6] != '$') return false;
+  if (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') return false;
+  if (h[4] < '0' || h[4] > '9' || h[5] < '0' || h[5] > '9') return false;
+  const int cost = (h[4] - '0') * 10 + (h[5] - '0');
+  if (cost < 4 || cost > 31) return false;
+  for (const char c : h.substr(7)) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 class Parser {
  public:
@@ -106,6 +117,8 @@ class Parser {
         out.tls = tls(kv.second);
       } else if (key == "basic_auth_users") {
         users(kv.second, out);
+      } else if (key == "rate_limit") {
+        fail(kv.first, "rate_limit is not supported by this exporter");
       } else if (key == "http_server_config") {
         http_server(kv.second, out);
       } else {
@@ -152,7 +165,9 @@ class Parser {
     const std::string v = scalar(node, "client_auth_type");
     if (v.empty() || v == "NoClientCert") return ClientAuth::kNoClientCert;
     if (v == "RequestClientCert") return ClientAuth::kRequestClientCert;
-    if (v == "RequireAnyClientCert") return ClientAuth::kRequireAnyClientCert;
+    // "RequireClientCert" is the toolkit's backwards-compatible spelling.
+    if (v == "RequireAnyClientCert" || v == "RequireClientCert")
+      return ClientAuth::kRequireAnyClientCert;
     if (v == "VerifyClientCertIfGiven") return ClientAuth::kVerifyClientCertIfGiven;
     if (v == "RequireAndVerifyClientCert") return ClientAuth::kRequireAndVerifyClientCert;
     fail(node, fmt::format("unknown client_auth_type \"{}\"", v));
@@ -182,6 +197,7 @@ class Parser {
     if (node.IsNull()) return std::nullopt;
     require_map(node, "tls_server_config");
     TlsServerConfig c;
+    bool auth_given = false;
     for (const auto& kv : node) {
       const std::string key = scalar(kv.first, "key");
       const YAML::Node& v = kv.second;
@@ -193,6 +209,7 @@ class Parser {
         c.client_ca_file = path(v, key);
       } else if (key == "client_auth_type") {
         c.client_auth = client_auth(v);
+        auth_given = !scalar(v, key).empty();
       } else if (key == "min_version") {
         c.min_version = version(v, key);
       } else if (key == "max_version") {
@@ -203,12 +220,18 @@ class Parser {
         c.curve_preferences = named_list(v, key, kCurves);
       } else if (key == "prefer_server_cipher_suites") {
         c.prefer_server_cipher_suites = boolean(v, key);
+      } else if (key == "cert" || key == "key" || key == "client_ca" ||
+                 key == "client_allowed_sans") {
+        fail(kv.first, fmt::format("tls_server_config: {} is not supported by this exporter{}", key,
+                                   key == "client_allowed_sans" ? "" : " (use the *_file keys)"));
       } else {
         fail(kv.first, fmt::format("unknown key \"{}\" in tls_server_config", key));
       }
     }
     // As in exporter-toolkit: no key pair at all means plain HTTP; half a pair is an error.
-    if (c.cert_file.empty() && c.key_file.empty() && c.client_ca_file.empty()) return std::nullopt;
+    if (c.cert_file.empty() && c.key_file.empty() && c.client_ca_file.empty() && !auth_given) {
+      return std::nullopt;
+    }
     if (c.cert_file.empty()) fail(node, "tls_server_config: missing cert_file");
     if (c.key_file.empty()) fail(node, "tls_server_config: missing key_file");
     const bool verifies = c.client_auth == ClientAuth::kVerifyClientCertIfGiven ||
@@ -235,7 +258,7 @@ class Parser {
       if (user.find(':') != std::string::npos) {
         fail(kv.first, "basic_auth_users: a user name must not contain ':'");
       }
-      if (hash.size() < 4 || hash[0] != '$' || hash[1] != '2') {
+      if (!is_bcrypt(hash)) {
         fail(kv.second, fmt::format("basic_auth_users: the hash of \"{}\" is not a bcrypt hash "
                                     "($2y$/$2b$/$2a$)",
                                     user));

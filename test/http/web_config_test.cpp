@@ -80,6 +80,10 @@ TEST_CASE("web config: defaults and relative paths") {
             .tls->cert_file == "/a.crt");
   // No key pair at all: plain HTTP, as exporter-toolkit does.
   CHECK_FALSE(parse_web_config("tls_server_config:\n  min_version: TLS12\n", "/w.yml").tls);
+  CHECK(parse_web_config("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+                         "  client_auth_type: RequireClientCert\n",
+                         "/w.yml")
+            .tls->client_auth == ClientAuth::kRequireAnyClientCert);
 }
 
 TEST_CASE("web config: errors name the file and line") {
@@ -106,6 +110,18 @@ TEST_CASE("web config: errors name the file and line") {
   CHECK(error_of("basic_auth_users:\n  bob: plaintext\n") ==
         "/etc/web.yml:2: basic_auth_users: the hash of \"bob\" is not a bcrypt hash "
         "($2y$/$2b$/$2a$)");
+  CHECK(error_of("basic_auth_users:\n  bob: $2y$10$short\n").find("not a bcrypt hash") !=
+        std::string::npos);
+  CHECK(error_of("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+                 "  cipher_suites: [TLS_RSA_WITH_3DES_EDE_CBC_SHA]\n") ==
+        "/etc/web.yml:4: unknown cipher_suites entry \"TLS_RSA_WITH_3DES_EDE_CBC_SHA\"");
+  CHECK(error_of("tls_server_config:\n  client_auth_type: RequireAnyClientCert\n") ==
+        "/etc/web.yml:2: tls_server_config: missing cert_file");
+  CHECK(error_of("tls_server_config:\n  cert: inline\n") ==
+        "/etc/web.yml:2: tls_server_config: cert is not supported by this exporter (use the "
+        "*_file keys)");
+  CHECK(error_of("rate_limit:\n  burst: 1\n") ==
+        "/etc/web.yml:1: rate_limit is not supported by this exporter");
   CHECK(error_of("tls_server_config: [1, 2]\n").find("must be a mapping") != std::string::npos);
   CHECK(error_of("a: [\n").starts_with("/etc/web.yml:"));
   CHECK(error_of("a: [\n").find("invalid YAML") != std::string::npos);
