@@ -134,6 +134,23 @@ def test_plain_http_to_the_tls_port_fails_cleanly(pki, exporter):
     assert e.proc.poll() is None
 
 
+def test_a_silent_client_is_closed_after_the_handshake_timeout(pki, exporter):
+    pki.issue("server", "serverAuth")
+    e, port = start_tls_exporter(exporter, pki.dir, tls_yaml())
+    with socket.create_connection((HOST, port), timeout=30) as silent:
+        # Others are served while the silent connection waits in its handshake.
+        assert https_get(port, client_context(pki))[0] == 200
+        start = time.monotonic()
+        try:
+            data = silent.recv(4096)
+        except ConnectionResetError:
+            data = b""
+        waited = time.monotonic() - start
+    assert data == b"", f"unexpected bytes {data[:100]!r}"
+    assert waited < 25, f"the silent connection stayed open {waited:.1f}s (read timeout is 10s)"
+    assert any("tls handshake failed" in l for l in e.log())
+
+
 def test_mtls_requires_a_client_certificate_from_the_ca(pki, exporter):
     pki.issue("server", "serverAuth")
     client = pki.issue("client", "clientAuth")
