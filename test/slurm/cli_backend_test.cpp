@@ -430,7 +430,8 @@ TEST_CASE("cli backend: output that doesn't parse is a ParseError with the line"
   write_script(dir, "sinfo",
                "case \"$1\" in\n"
                "  --version) echo 'slurm 22.05.8' ;;\n"
-               "  -N) printf 'node1|idle|idle|0/4/0/4|8000|100|0.01|1|0|(null)|Unknown|Unknown|debug*|none|\\n"
+               "  -N) printf "
+               "'node1|idle|idle|0/4/0/4|8000|100|0.01|1|0|(null)|Unknown|Unknown|debug*|none|\\n"
                "this is not sinfo output\\n' ;;\n"
                "  -h) echo debug ;;\n"
                "esac");
