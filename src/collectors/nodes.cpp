@@ -1,5 +1,7 @@
 #include "slurm_exporter/collectors/nodes.hpp"
 
+#include <limits>
+
 #include "slurm_exporter/collectors/detail/sample_map.hpp"
 #include "slurm_exporter/slurm/node_state.hpp"
 
@@ -136,6 +138,34 @@ std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
                       "Nodes carrying each state flag, a node counted under every flag it has "
                       "(slurm_load_node node_state flags; sinfo StateComplete)",
                       {"flag"}, flagged));
+
+  // Partition settings; a partition whose settings the backend could not read (empty state)
+  // has none of these series.
+  SampleMap p_info, p_nodes_total, p_cpus_total, p_max_time;
+  for (const auto& p : data.partitions) {
+    if (p.state.empty()) continue;
+    p_info[{p.name, p.state}] = 1;
+    p_nodes_total[{p.name}] = static_cast<double>(p.total_nodes);
+    p_cpus_total[{p.name}] = static_cast<double>(p.total_cpus);
+    p_max_time[{p.name}] = p.max_time_seconds ? static_cast<double>(*p.max_time_seconds)
+                                              : std::numeric_limits<double>::infinity();
+  }
+  out.push_back(gauge("slurm_partition_info",
+                      "Partition state, 1 per partition (slurm_load_partitions state_up; "
+                      "scontrol show partition State, lower case)",
+                      {"partition", "state"}, p_info));
+  out.push_back(gauge("slurm_partition_nodes",
+                      "Nodes in the partition (slurm_load_partitions total_nodes; scontrol "
+                      "TotalNodes)",
+                      {"partition"}, p_nodes_total));
+  out.push_back(gauge("slurm_partition_cpus",
+                      "CPUs in the partition (slurm_load_partitions total_cpus; scontrol "
+                      "TotalCPUs)",
+                      {"partition"}, p_cpus_total));
+  out.push_back(gauge("slurm_partition_max_time_seconds",
+                      "Maximum job run time in the partition in seconds, +Inf when UNLIMITED "
+                      "(slurm_load_partitions max_time; scontrol MaxTime)",
+                      {"partition"}, p_max_time));
   return out;
 }
 

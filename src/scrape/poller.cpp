@@ -135,8 +135,14 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
   if (enabled.jobs) {
     status.collectors.push_back(run_collector(
         "jobs", [&] { return backend.load_jobs(); },
-        [](const std::vector<slurm::Job>& j) { return collectors::collect_jobs(j); }, families,
-        status.job_load_ms, failures, unreachable));
+        [](const std::vector<slurm::Job>& j) {
+          // "now" for the job ages: once per poll, right after the load.
+          const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+          return collectors::collect_jobs(j, static_cast<std::int64_t>(now));
+        },
+        families, status.job_load_ms, failures, unreachable));
   }
 
   status.slurm_up = std::any_of(status.collectors.begin(), status.collectors.end(),

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <map>
 #include <string_view>
 #include <utility>
 
@@ -166,6 +167,23 @@ NodeData CliBackend::load_nodes() {
     const auto arch = cli::parse_scontrol_arch(run(scontrol_path_, show_args, " -o show node"));
     for (Node& n : data.nodes) {
       if (auto it = arch.find(n.name); it != arch.end()) n.arch = it->second;
+    }
+    // -a: hidden partitions too, as sinfo -a and libslurm's SHOW_ALL list them.
+    const std::string part_show_args[] = {"-a", "-o", "show", "partition"};
+    std::map<std::string, Partition> settings;
+    try {
+      settings = cli::parse_scontrol_partitions(
+          run(scontrol_path_, part_show_args, " -a -o show partition"));
+    } catch (const ParseError& e) {
+      throw BackendError(fmt::format("{} -a -o show partition: {}", scontrol_path_, e.what()));
+    }
+    for (Partition& p : data.partitions) {
+      auto it = settings.find(p.name);
+      if (it == settings.end()) continue;
+      p.state = std::move(it->second.state);
+      p.total_nodes = it->second.total_nodes;
+      p.total_cpus = it->second.total_cpus;
+      p.max_time_seconds = it->second.max_time_seconds;
     }
   }
   // The parser leaves the reason's uid as a number; name it as the libslurm backend does.

@@ -277,31 +277,107 @@ constexpr std::string_view kSqueueSource = "squeue";
 
 std::span<const StateFlagName> state_flag_names() { return kFlagNames; }
 
-std::map<std::string, std::string> parse_scontrol_arch(std::string_view text) {
-  std::map<std::string, std::string> out;
-  const auto value_of = [](std::string_view line, std::string_view key) -> std::string_view {
-    std::size_t at = 0;
-    while ((at = line.find(key, at)) != std::string_view::npos) {
-      if (at == 0 || line[at - 1] == ' ') {
-        const auto start = at + key.size();
-        const auto end = line.find(' ', start);
-        return line.substr(start, end == std::string_view::npos ? end : end - start);
-      }
-      at += key.size();
+namespace {
+
+// The value of `key` ("Name=") in a `scontrol -o show …` line: up to the next space.
+std::string_view scontrol_value(std::string_view line, std::string_view key) {
+  std::size_t at = 0;
+  while ((at = line.find(key, at)) != std::string_view::npos) {
+    if (at == 0 || line[at - 1] == ' ') {
+      const auto start = at + key.size();
+      const auto end = line.find(' ', start);
+      return line.substr(start, end == std::string_view::npos ? end : end - start);
     }
-    return {};
-  };
+    at += key.size();
+  }
+  return {};
+}
+
+// Calls f(line) for each line of `text` without its "\r\n" / "\n".
+template <typename F>
+void for_each_raw_line(std::string_view text, F&& f) {
   while (!text.empty()) {
     const auto nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const std::string_view name = value_of(line, "NodeName=");
-    if (name.empty()) continue;
-    std::string_view arch = value_of(line, "Arch=");
+    f(line);
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_scontrol_arch(std::string_view text) {
+  std::map<std::string, std::string> out;
+  for_each_raw_line(text, [&](std::string_view line) {
+    const std::string_view name = scontrol_value(line, "NodeName=");
+    if (name.empty()) return;
+    std::string_view arch = scontrol_value(line, "Arch=");
     if (arch == "(null)") arch = {};
     out[std::string(name)] = std::string(arch);
+  });
+  return out;
+}
+
+std::optional<std::uint64_t> parse_time_limit(std::string_view text) {
+  if (text == "UNLIMITED" || text == "INFINITE") return std::nullopt;
+  const auto bad = [&] {
+    return ParseError(
+        fmt::format("time limit {} is not UNLIMITED or [days-]hh:mm:ss", quote(text)));
+  };
+  std::uint64_t days = 0;
+  std::string_view rest = text;
+  if (const auto dash = rest.find('-'); dash != std::string_view::npos) {
+    try {
+      days = parse_uint<std::uint64_t>(rest.substr(0, dash), "days");
+    } catch (const BadField&) {
+      throw bad();
+    }
+    rest.remove_prefix(dash + 1);
   }
+  std::array<std::uint64_t, 3> hms{};
+  for (std::size_t i = 0; i < hms.size(); ++i) {
+    const auto colon = rest.find(':');
+    if ((i < 2) == (colon == std::string_view::npos)) throw bad();
+    const std::string_view part = rest.substr(0, colon);
+    if (part.empty() || part.size() > 9 ||
+        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      throw bad();
+    }
+    hms[i] = std::stoull(std::string(part));
+    rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+  }
+  if (days > 1'000'000'000) throw bad();
+  return ((days * 24 + hms[0]) * 60 + hms[1]) * 60 + hms[2];
+}
+
+std::map<std::string, Partition> parse_scontrol_partitions(std::string_view text) {
+  std::map<std::string, Partition> out;
+  for_each_raw_line(text, [&](std::string_view line) {
+    const std::string_view name = scontrol_value(line, "PartitionName=");
+    if (name.empty()) return;
+    Partition p;
+    p.name = std::string(name);
+    const std::string_view state = scontrol_value(line, "State=");
+    for (const std::string_view known : {"UP", "DOWN", "DRAIN", "INACTIVE"}) {
+      if (state == known) {
+        p.state.reserve(state.size());
+        for (char c : state) p.state.push_back(static_cast<char>(c - 'A' + 'a'));
+      }
+    }
+    if (p.state.empty()) {
+      throw ParseError(fmt::format("partition {}: State {} is not UP, DOWN, DRAIN or INACTIVE",
+                                   quote(name), quote(state)));
+    }
+    try {
+      p.total_nodes = parse_uint<std::uint64_t>(scontrol_value(line, "TotalNodes="), "TotalNodes");
+      p.total_cpus = parse_uint<std::uint64_t>(scontrol_value(line, "TotalCPUs="), "TotalCPUs");
+    } catch (const BadField& e) {
+      throw ParseError(fmt::format("partition {}: {}", quote(name), e.problem));
+    }
+    p.max_time_seconds = parse_time_limit(scontrol_value(line, "MaxTime="));
+    out[p.name] = std::move(p);
+  });
   return out;
 }
 
@@ -346,7 +422,7 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
     const std::string_view name = trim(line);
     if (!valid_name(name)) throw BadField{"not a partition name"};
     if (part_index.emplace(name, data.partitions.size()).second) {
-      data.partitions.push_back(Partition{std::string(name), {}});
+      data.partitions.emplace_back().name = std::string(name);
     }
   });
 
@@ -399,7 +475,7 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
       // Created between the two sinfo runs: keep it rather than lose the node's membership.
       p = data.partitions.size();
       part_index.emplace(part, p);
-      data.partitions.push_back(Partition{std::string(part), {}});
+      data.partitions.emplace_back().name = std::string(part);
     }
 
     if (auto it = node_index.find(std::string(name)); it != node_index.end()) {
@@ -464,7 +540,7 @@ std::vector<Job> parse_squeue_jobs(std::string_view text) {
   std::vector<Job> jobs;
   jobs.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   for_each_line(text, kSqueueSource, [&](std::string_view line, std::size_t) {
-    // JobID|UserName|Account|Partition|State|Reason…|NumCPUs|tres-alloc|
+    // JobID|UserName|Account|Partition|State|Reason…|NumCPUs|tres-alloc|SubmitTime|
     const auto shape_error = [] {
       return BadField{fmt::format("expected {} fields each ending in '|'", kSqueueFieldCount)};
     };
@@ -477,6 +553,10 @@ std::vector<Job> parse_squeue_jobs(std::string_view text) {
       field = rest.substr(0, bar);
       rest.remove_prefix(bar + 1);
     }
+    const auto submit_bar = rest.rfind('|');
+    if (submit_bar == std::string_view::npos || submit_bar == 0) throw shape_error();
+    const std::string_view submit = rest.substr(submit_bar + 1);
+    rest = rest.substr(0, submit_bar);
     const auto last = rest.rfind('|');
     if (last == std::string_view::npos || last == 0) throw shape_error();
     const std::string_view tres = rest.substr(last + 1);
@@ -507,6 +587,7 @@ std::vector<Job> parse_squeue_jobs(std::string_view text) {
       }
     }
     job.task_count = 1;
+    job.submit_time = parse_timestamp(submit);
     jobs.push_back(std::move(job));
   });
   return jobs;

@@ -106,6 +106,22 @@ bool reload(const char* call, Msg& msg, Load load) {
   return true;
 }
 
+// What scontrol show partition prints as State=, in lower case.
+std::string partition_state_name(std::uint16_t state_up) {
+  switch (state_up) {
+    case PARTITION_UP:
+      return "up";
+    case PARTITION_DOWN:
+      return "down";
+    case PARTITION_DRAIN:
+      return "drain";
+    case PARTITION_INACTIVE:
+      return "inactive";
+    default:
+      return "unknown";
+  }
+}
+
 std::vector<std::string> expand_hostlist(const char* expr) {
   std::vector<std::string> out;
   if (!expr || !*expr) return out;
@@ -179,7 +195,16 @@ struct LibslurmBackend::Impl {
     for (std::uint32_t i = 0; i < partitions->record_count; ++i) {
       const partition_info_t& p = partitions->partition_array[i];
       if (!p.name) continue;
-      Partition part{p.name, expand_hostlist(p.nodes)};
+      Partition part;
+      part.name = p.name;
+      part.nodes = expand_hostlist(p.nodes);
+      part.state = partition_state_name(p.state_up);
+      part.total_nodes = p.total_nodes;
+      part.total_cpus = p.total_cpus;
+      // scontrol prints INFINITE as UNLIMITED; NO_VAL (never set) the same way.
+      if (p.max_time != INFINITE && p.max_time != NO_VAL) {
+        part.max_time_seconds = std::uint64_t{p.max_time} * 60;
+      }
       for (const auto& host : part.nodes) {
         if (auto it = index.find(host); it != index.end()) {
           data.nodes[it->second].partitions.push_back(part.name);
@@ -207,6 +232,7 @@ struct LibslurmBackend::Impl {
           j.state_desc ? j.state_desc
                        : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
       job.cpus = j.num_cpus;
+      job.submit_time = static_cast<std::int64_t>(j.submit_time);
       const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
       const char* tres = pending ? j.tres_req_str : j.tres_alloc_str;
       if (!tres) tres = j.tres_req_str;

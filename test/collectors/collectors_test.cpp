@@ -113,27 +113,43 @@ TEST_CASE("reason families: only nodes with a reason, timestamp only when known"
 }
 
 TEST_CASE("job families match the golden file") {
-  check_golden("jobs.prom", render(collectors::collect_jobs(fixtures::jobs())));
+  check_golden("jobs.prom", render(collectors::collect_jobs(fixtures::jobs(), fixtures::kNow)));
 }
 
 TEST_CASE("array tasks count individually; usual states are zero-filled") {
-  const auto f = collectors::collect_jobs(fixtures::jobs());
-  CHECK(value(f, "slurm_jobs_pending") == 1 + 5 + 1);
+  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  CHECK(value(f, "slurm_jobs_pending") == 1 + 5 + 1 + 1);
   CHECK(value(f, "slurm_jobs_running") == 1);
-  CHECK(value(f, "slurm_user_state_total", {"bob", "PENDING"}) == 6);
-  CHECK(value(f, "slurm_user_cpu_alloc", {"bob", "PENDING"}) == 5 + 2);
-  CHECK(value(f, "slurm_user_mem_alloc", {"bob", "PENDING"}) == (2500.0 + 200) * 1048576);
+  CHECK(value(f, "slurm_user_state_total", {"bob", "PENDING"}) == 7);
+  CHECK(value(f, "slurm_user_cpu_alloc", {"bob", "PENDING"}) == 5 + 2 + 1);
+  CHECK(value(f, "slurm_user_mem_alloc", {"bob", "PENDING"}) == (2500.0 + 200 + 1) * 1048576);
   CHECK(value(f, "slurm_user_state_total", {"bob", "RUNNING"}) == 0);
   CHECK(value(f, "slurm_account_job_state_total", {"(null)", "COMPLETING"}) == 1);
   CHECK(value(f, "slurm_partition_job_state_total", {"debug,batch", "PENDING"}) == 5);
-  CHECK(value(f, "slurm_pending_reason_total", {"Priority"}) == 5);
+  CHECK(value(f, "slurm_pending_reason_total", {"Priority"}) == 6);
   CHECK(value(f, "slurm_pending_reason_total", {"JobHeldUser"}) == 1);
 }
 
+TEST_CASE("slurm_jobs and per-partition queue pressure") {
+  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  CHECK(value(f, "slurm_jobs", {"PENDING"}) == 8);
+  CHECK(value(f, "slurm_jobs", {"COMPLETING"}) == 1);
+  CHECK(value(f, "slurm_jobs", {"OUT_OF_MEMORY"}) == 0);
+  CHECK(value(f, "slurm_partition_jobs", {"batch", "RUNNING"}) == 0);
+  CHECK(value(f, "slurm_partition_jobs", {"debug,batch", "PENDING"}) == 5);
+  CHECK(value(f, "slurm_partition_pending_jobs", {"debug"}) == 2);
+  CHECK(value(f, "slurm_partition_pending_cpus", {"debug,batch"}) == 5);
+  CHECK(value(f, "slurm_partition_pending_memory_bytes", {"batch"}) == 200.0 * 1048576);
+  CHECK(value(f, "slurm_partition_oldest_pending_job_seconds", {"debug"}) == 600);
+  CHECK(value(f, "slurm_partition_oldest_pending_job_seconds", {"debug,batch"}) == 7200);
+  CHECK(value(f, "slurm_partition_oldest_pending_job_seconds", {"batch"}) == 30);
+}
+
 TEST_CASE("no jobs: the cluster-wide counts are still there") {
-  const auto f = collectors::collect_jobs({});
+  const auto f = collectors::collect_jobs({}, fixtures::kNow);
   CHECK(value(f, "slurm_jobs_pending") == 0);
   CHECK(value(f, "slurm_jobs_running") == 0);
+  CHECK(value(f, "slurm_jobs", {"RUNNING"}) == 0);
 }
 
 TEST_CASE("exporter families") {

@@ -41,8 +41,20 @@ inline se::NodeData cluster() {
       node("node2", ns::kAllocated, 8, 2, 16000, 1400, 12000, 1.5, {"debug", "batch"}));
   d.nodes.push_back(node("node3", ns::kIdle | ns::kDrain, 4, 0, 8000, 0, 7500, 0, {"debug"}));
   d.nodes.push_back(node("node4", ns::kDown | ns::kNoRespond, 4, 0, 8000, 0, 0, 0, {"batch"}));
-  d.partitions = {
-      {"debug", {"node1", "node2", "node3"}}, {"batch", {"node2", "node4"}}, {"empty", {}}};
+  d.partitions.resize(3);
+  d.partitions[0].name = "debug";
+  d.partitions[0].nodes = {"node1", "node2", "node3"};
+  d.partitions[1].name = "batch";
+  d.partitions[1].nodes = {"node2", "node4"};
+  d.partitions[2].name = "empty";
+  d.partitions[0].state = "up";
+  d.partitions[0].total_nodes = 3;
+  d.partitions[0].total_cpus = 16;
+  d.partitions[0].max_time_seconds = 90061;  // 1-01:01:01
+  d.partitions[1].state = "drain";
+  d.partitions[1].total_nodes = 2;
+  d.partitions[1].total_cpus = 12;  // max_time UNLIMITED
+  d.partitions[2].state = "inactive";
   for (auto& n : d.nodes) n.arch = "x86_64";
   d.nodes[1].features = "fast,ssd";
   d.nodes[2].reason = "disk \"sda\" failing\\again";  // quotes and a backslash to escape
@@ -56,7 +68,7 @@ inline se::NodeData cluster() {
 
 inline se::Job job(std::string user, std::string account, std::string partition, std::string state,
                    std::string reason, std::uint32_t cpus, std::uint64_t mem_mib,
-                   std::uint32_t tasks = 1) {
+                   std::uint32_t tasks = 1, std::int64_t submit_time = 0) {
   se::Job j;
   j.user = std::move(user);
   j.account = std::move(account);
@@ -66,16 +78,23 @@ inline se::Job job(std::string user, std::string account, std::string partition,
   j.cpus = cpus;
   j.memory_bytes = mem_mib * kMiB;
   j.task_count = tasks;
+  j.submit_time = submit_time;
   return j;
 }
 
+/// The "now" the job fixtures are aged against (unix seconds).
+inline constexpr std::int64_t kNow = 1700010000;
+
 inline std::vector<se::Job> jobs() {
   return {
-      job("alice", "physics", "debug", "RUNNING", "None", 2, 1400),
-      job("alice", "physics", "debug", "PENDING", "Resources", 4, 1000),
-      job("bob", "chem", "debug,batch", "PENDING", "Priority", 1, 500, 5),  // array, 5 tasks
-      job("root", "(null)", "batch", "COMPLETING", "None", 1, 100),
-      job("bob", "chem", "batch", "PENDING", "JobHeldUser", 2, 200),
+      job("alice", "physics", "debug", "RUNNING", "None", 2, 1400, 1, kNow - 5000),
+      job("alice", "physics", "debug", "PENDING", "Resources", 4, 1000, 1, kNow - 600),
+      // array, 5 tasks
+      job("bob", "chem", "debug,batch", "PENDING", "Priority", 1, 500, 5, kNow - 7200),
+      job("root", "(null)", "batch", "COMPLETING", "None", 1, 100, 1, kNow - 9000),
+      job("bob", "chem", "batch", "PENDING", "JobHeldUser", 2, 200, 1, kNow - 30),
+      // submitted "after now" (clock skew): no wait
+      job("bob", "chem", "debug", "PENDING", "Priority", 1, 1, 1, kNow + 10),
   };
 }
 

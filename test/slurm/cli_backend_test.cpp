@@ -435,7 +435,7 @@ TEST_CASE("cli backend: output that doesn't parse is a ParseError with the line"
                "this is not sinfo output\\n' ;;\n"
                "  -h) echo debug ;;\n"
                "esac");
-  write_script(dir, "squeue", "printf '1|root|(null)|debug|RUNNING|None|2|cpu=2|\\n7_1|x\\n'");
+  write_script(dir, "squeue", "printf '1|root|(null)|debug|RUNNING|None|2|cpu=2|N/A|\\n7_1|x\\n'");
   CliBackend backend(options_for(dir));
   try {
     backend.load_nodes();

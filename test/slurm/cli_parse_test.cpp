@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -94,8 +95,15 @@ std::string node_line(std::size_t field, const std::string& value) {
 
 // A well-formed squeue line with one field replaced (index 0..7).
 std::string job_line(std::size_t field, const std::string& value) {
-  std::vector<std::string> f{"42",      "alice",    "chem", "debug",
-                             "PENDING", "Priority", "2",    "cpu=2,mem=100M,node=1"};
+  std::vector<std::string> f{"42",
+                             "alice",
+                             "chem",
+                             "debug",
+                             "PENDING",
+                             "Priority",
+                             "2",
+                             "cpu=2,mem=100M,node=1",
+                             "2024-03-01T10:00:00"};
   f[field] = value;
   std::string line;
   for (const auto& v : f) line += v + "|";
@@ -582,6 +590,7 @@ TEST_CASE("squeue: bad fields are errors naming the line") {
       {6, "N/A"},        {6, "12x"},
       {6, "-2"},         {6, "4294967296"},
       {6, ""},           {7, "cpu=1,mem=abcM"},
+      {8, "yesterday"},  {8, "2024-13-01T00:00:00"},
   };
   for (const auto& [field, value] : bad) {
     INFO("field " << field << " = \"" << value << "\"");
@@ -598,8 +607,9 @@ TEST_CASE("squeue: wrong shapes, truncation and garbage are errors with the line
   CHECK(error_line([&] { parse_squeue_jobs(full + "garbage\n"); }) == 17);
   CHECK(error_line([&] { parse_squeue_jobs(full + "1|2|3|4|5|6|7|\n"); }) == 17);
   // An extra field makes NumCPUs the TRES: caught.
-  CHECK(error_line([&] { parse_squeue_jobs("1|u|a|p|RUNNING|None|2|cpu=2,mem=1M|extra|\n"); }) ==
-        1);
+  CHECK(error_line([&] {
+          parse_squeue_jobs("1|u|a|p|RUNNING|None|2|cpu=2,mem=1M|2024-03-01T10:00:00|extra|\n");
+        }) == 1);
   CHECK(error_line([&] { parse_squeue_jobs("1|u|a|p|RUNNING|None|2|cpu=2\n"); }) == 1);
   CHECK(error_line([&] { parse_squeue_jobs("|\n"); }) == 1);
 }
@@ -626,7 +636,7 @@ TEST_CASE("squeue: 100,000 lines") {
     want_cpus += cpus;
     text += std::to_string(i) + "|user" + std::to_string(i % 50) + "|acct|debug|" +
             (i % 3 ? "PENDING|Priority|" : "RUNNING|None|") + std::to_string(cpus) +
-            "|cpu=" + std::to_string(cpus) + ",mem=" + std::to_string(i % 1000) + "M,node=1|\n";
+            "|cpu=" + std::to_string(cpus) + ",mem=" + std::to_string(i % 1000) + "M,node=1|2024-03-01T10:00:00|\n";
   }
   const std::vector<Job> jobs = parse_squeue_jobs(text);
   REQUIRE(jobs.size() == 100'000);
@@ -699,4 +709,59 @@ TEST_CASE("scontrol -o show node: Arch per node, (null) and missing are empty") 
   CHECK(arch.at("node1") == "x86_64");
   CHECK(arch.at("node2").empty());
   CHECK(arch.at("node3").empty());
+}
+
+TEST_CASE("squeue: SubmitTime is local time as unix seconds, N/A is 0") {
+  std::tm tm{};
+  tm.tm_year = 2024 - 1900;
+  tm.tm_mon = 2;
+  tm.tm_mday = 1;
+  tm.tm_hour = 10;
+  tm.tm_isdst = -1;
+  const auto expected = static_cast<std::int64_t>(std::mktime(&tm));
+  CHECK(parse_squeue_jobs(job_line(0, "1"))[0].submit_time == expected);
+  for (const Job& j : parse_squeue_jobs(fixture("live_squeue.txt"))) {
+    CHECK(j.submit_time == expected);
+  }
+  CHECK(parse_squeue_jobs(job_line(8, "N/A"))[0].submit_time == 0);
+}
+
+TEST_CASE("scontrol -a -o show partition: state, totals and MaxTime") {
+  const auto parts = parse_scontrol_partitions(
+      "PartitionName=debug AllowGroups=ALL Default=YES MaxTime=UNLIMITED Nodes=node[1-3] "
+      "State=UP TotalCPUs=16 TotalNodes=3 SelectTypeParameters=NONE\n"
+      "PartitionName=batch MaxTime=1-02:03:04 State=DRAIN TotalCPUs=4294967296 TotalNodes=2\r\n"
+      "PartitionName=off MaxTime=00:30:00 State=INACTIVE TotalCPUs=0 TotalNodes=0\n"
+      "PartitionName=dn MaxTime=00:00:01 State=DOWN TotalCPUs=0 TotalNodes=0\n"
+      "\n");
+  REQUIRE(parts.size() == 4);
+  CHECK(parts.at("debug").state == "up");
+  CHECK(parts.at("debug").total_cpus == 16);
+  CHECK(parts.at("debug").total_nodes == 3);
+  CHECK_FALSE(parts.at("debug").max_time_seconds.has_value());
+  CHECK(parts.at("batch").state == "drain");
+  CHECK(parts.at("batch").total_cpus == 4294967296ULL);  // no 32-bit wrap
+  CHECK(parts.at("batch").max_time_seconds == ((24 + 2) * 60 + 3) * 60 + 4);
+  CHECK(parts.at("off").state == "inactive");
+  CHECK(parts.at("off").max_time_seconds == 1800);
+  CHECK(parts.at("dn").state == "down");
+  CHECK_THROWS_AS(parse_scontrol_partitions("PartitionName=x State=WEIRD TotalCPUs=1 "
+                                            "TotalNodes=1 MaxTime=UNLIMITED\n"),
+                  ParseError);
+  CHECK_THROWS_AS(parse_scontrol_partitions("PartitionName=x State=UP TotalCPUs=a "
+                                            "TotalNodes=1 MaxTime=UNLIMITED\n"),
+                  ParseError);
+}
+
+TEST_CASE("time limits: UNLIMITED, [days-]hh:mm:ss, junk") {
+  CHECK_FALSE(parse_time_limit("UNLIMITED").has_value());
+  CHECK_FALSE(parse_time_limit("INFINITE").has_value());
+  CHECK(parse_time_limit("00:00:00") == 0u);
+  CHECK(parse_time_limit("12:34:56") == 45296u);
+  CHECK(parse_time_limit("365-00:00:00") == 365u * 86400);
+  for (const char* bad :
+       {"", "1:2", "1-2", "a:b:c", "1:2:3:4", "-1:00:00", "1-:00:00:00", "NONE"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(parse_time_limit(bad), ParseError);
+  }
 }

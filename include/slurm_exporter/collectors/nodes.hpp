@@ -15,7 +15,10 @@ inline constexpr const char* kUsualNodeStates[] = {"idle",    "mixed",    "alloc
 /// slurm_cpus_*, slurm_cpu_load, slurm_node_count_per_state, slurm_mem_* and slurm_partition_*;
 /// then slurm_nodes{state} (each node once, in its primary state; every state of
 /// slurm::kPrimaryStates present, 0 when empty) and slurm_nodes_flagged{flag} (every flag of
-/// slurm::kReportedFlags, 0 when none).
+/// slurm::kReportedFlags, 0 when none); then, for every partition whose settings are known
+/// (Partition::state not empty), slurm_partition_info{partition,state} (1),
+/// slurm_partition_nodes, slurm_partition_cpus and slurm_partition_max_time_seconds (+Inf
+/// when UNLIMITED).
 /// Memory in bytes. Cluster totals count each node once; partition families count a node in
 /// every partition it belongs to. Pure and deterministic (samples sorted by labels).
 std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,8 +32,9 @@ inline constexpr std::string_view kSinfoPartitionFormat = "%R";
 /// `squeue -h -r -a -O <this>`: one line per job or array task. JobID is the numeric job id
 /// (what slurm_load_jobs calls job_id: an array task split from its array has its own).
 inline constexpr std::string_view kSqueueFields =
-    "JobID:|,UserName:|,Account:|,Partition:|,State:|,Reason:|,NumCPUs:|,tres-alloc:|";
-inline constexpr std::size_t kSqueueFieldCount = 8;
+    "JobID:|,UserName:|,Account:|,Partition:|,State:|,Reason:|,NumCPUs:|,tres-alloc:|,"
+    "SubmitTime:|";
+inline constexpr std::size_t kSqueueFieldCount = 9;
 
 /// Nodes and partitions from `sinfo -N … -O kSinfoNodeFields` (`nodes_text`) and
 /// `sinfo … -o %R` (`partitions_text`).
@@ -61,10 +63,12 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
 /// Jobs from `squeue -h -r -a -O kSqueueFields`, one Job per line (task_count 1: -r prints
 /// every array task). user, account ("(null)" when unset), partition ("a,b" while pending in
 /// two) and state are verbatim; reason is reason_code(Reason); cpus is NumCPUs; memory_bytes
-/// is the `mem=` of tres-alloc, 0 when it has none or is "N/A" or empty.
+/// is the `mem=` of tres-alloc, 0 when it has none or is "N/A" or empty; submit_time is
+/// SubmitTime "YYYY-MM-DDTHH:MM:SS" (local time, SLURM_TIME_FORMAT=standard) as unix seconds
+/// via mktime (tm_isdst=-1), the same instant libslurm's submit_time holds ("N/A" → 0).
 ///
 /// Reason is Slurm-generated free text, so it is taken positionally: the first five fields and
-/// the last two can't contain '|', and Reason is everything between them.
+/// the last three can't contain '|', and Reason is everything between them.
 std::vector<Job> parse_squeue_jobs(std::string_view text);
 
 /// Raw node state bits (node_state.hpp) from sinfo's StateComplete, e.g. "idle+drain",
@@ -79,6 +83,17 @@ std::uint32_t parse_state_complete(std::string_view text);
 /// Node name → Arch from `scontrol -o show node` (one "NodeName=… Arch=… …" line per node;
 /// "(null)" and a missing Arch → ""). Lines without NodeName= are skipped. Pure.
 std::map<std::string, std::string> parse_scontrol_arch(std::string_view text);
+
+/// Partition settings from `scontrol -a -o show partition` (one "PartitionName=… State=… …"
+/// line per partition), by name: state (State= UP/DOWN/DRAIN/INACTIVE in lower case),
+/// total_nodes (TotalNodes=), total_cpus (TotalCPUs=) and max_time_seconds (MaxTime=,
+/// parse_time_limit). `nodes` stays empty. Lines without PartitionName= are skipped. Throws
+/// ParseError on another State or a bad number.
+std::map<std::string, Partition> parse_scontrol_partitions(std::string_view text);
+
+/// A Slurm time limit as scontrol prints it: "UNLIMITED" (or "INFINITE") → nullopt, else
+/// "[days-]hh:mm:ss" → seconds. Throws ParseError otherwise.
+std::optional<std::uint64_t> parse_time_limit(std::string_view text);
 
 /// The flag names parse_state_complete() knows, lower case, with their bits (22.05 order).
 struct StateFlagName {

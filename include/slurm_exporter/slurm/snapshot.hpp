@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,13 @@ struct Node {
 struct Partition {
   std::string name;
   std::vector<std::string> nodes;  ///< member node names, expanded
+  /// "up", "down", "drain" or "inactive" (scontrol's State= in lower case); empty when the
+  /// backend could not read the partition's settings (CLI backend without scontrol).
+  std::string state;
+  std::uint64_t total_nodes = 0;  ///< TotalNodes
+  std::uint64_t total_cpus = 0;   ///< TotalCPUs
+  /// MaxTime in seconds; nullopt when UNLIMITED.
+  std::optional<std::uint64_t> max_time_seconds;
 };
 
 /// Nodes and partitions from one poll.
@@ -57,6 +65,8 @@ struct Job {
   std::uint32_t cpus = 0;          ///< squeue %C
   std::uint64_t memory_bytes = 0;  ///< allocated (or, pending, requested) memory, bytes
   std::uint32_t task_count = 1;    ///< squeue -r lines this record stands for
+  /// When the job was submitted, unix seconds (squeue SubmitTime); 0 when unknown.
+  std::int64_t submit_time = 0;
 };
 
 }  // namespace slurm_exporter::slurm
