@@ -15,6 +15,7 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -402,8 +403,29 @@ class Gate {
   net::io_context* ioc_;
 };
 
+// A session that is waiting for a request (TLS handshake, first byte, headers, or idle between
+// keep-alive requests): it can be closed to make room for a new connection.
+class Waiting {
+ public:
+  virtual void evict() noexcept = 0;
+
+ protected:
+  ~Waiting() = default;
+};
+
 // What sessions share with the server; outlives every session (see Server::Impl).
 struct Context {
+  // Waiting sessions, oldest first. Touched on the I/O thread only.
+  std::list<Waiting*> waiting;
+  // At max_connections a new connection closes the session that has waited longest for a
+  // request, so idle, never-speaking or slowloris connections cannot lock out a scraper.
+  bool evict_oldest_waiting() noexcept {
+    if (waiting.empty()) return false;
+    Waiting* oldest = waiting.front();
+    oldest->evict();  // leaves the list itself
+    return true;
+  }
+
   ServerOptions options;
   MetricsProvider provider;
   std::shared_ptr<Gate> gate;
@@ -424,7 +446,7 @@ Stream make_stream(tcp::socket&& socket, const SslContext& tls) {
 
 // One connection, plain (PlainStream) or TLS (TlsStream).
 template <class Stream>
-class Session : public std::enable_shared_from_this<Session<Stream>> {
+class Session final : public std::enable_shared_from_this<Session<Stream>>, public Waiting {
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
   using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
   using std::enable_shared_from_this<Session<Stream>>::weak_from_this;
@@ -442,11 +464,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (!ec) peer_ = endpoint_string(remote);
   }
 
-  ~Session() { --ctx_.connections; }
+  ~Session() {
+    unlist();
+    --ctx_.connections;
+  }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   void start() {
+    enlist();
     guarded([&] {
       if constexpr (kTls) {
         lowest().expires_after(ctx_.options.read_timeout);
@@ -477,7 +503,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
+  void evict() noexcept override {
+    log::debug("too many connections, closing one waiting for a request", {{"peer", peer_}});
+    close_now();
+  }
+
+  void enlist() {
+    if (!waiting_slot_) waiting_slot_ = ctx_.waiting.insert(ctx_.waiting.end(), this);
+  }
+
+  void unlist() noexcept {
+    if (waiting_slot_) {
+      ctx_.waiting.erase(*waiting_slot_);
+      waiting_slot_.reset();
+    }
+  }
+
   void close_now() noexcept {
+    unlist();
     beast::error_code ignored;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
     lowest().socket().close(ignored);
@@ -496,6 +539,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Keep-alive: the next request may already be buffered (pipelining); otherwise wait for
   // its first byte under the idle timeout, and only then give it the read timeout.
   void next_request() {
+    enlist();
     if (buffer_.size() > 0) {
       read_request();
       return;
@@ -522,6 +566,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void read_request() {
+    enlist();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
         ctx_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
@@ -534,6 +579,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void on_read(beast::error_code ec) {
+    unlist();  // a whole request (or an error): no longer only waiting
     if (ec == bhttp::error::end_of_stream) {
       graceful_close();
       return;
@@ -743,6 +789,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool keep_alive_ = false;
   std::size_t linger_bytes_ = 0;
   std::array<char, 1024> drain_buffer_{};
+  std::optional<std::list<Waiting*>::iterator> waiting_slot_;
 };
 
 }  // namespace
@@ -797,7 +844,7 @@ struct Server::Impl {
         return;
       }
       set_cloexec(socket.native_handle());
-      if (ctx.connections.load() >= ctx.options.max_connections) {
+      if (ctx.connections.load() >= ctx.options.max_connections && !ctx.evict_oldest_waiting()) {
         beast::error_code ignored;
         const auto remote = socket.remote_endpoint(ignored);
         log::debug("too many connections, closing new one",

@@ -553,19 +553,34 @@ TEST_CASE("an idle keep-alive connection is closed after idle_timeout", "[server
   CHECK(c.closed_within(3s));
 }
 
-TEST_CASE("connections above max_connections are closed at once", "[server]") {
+TEST_CASE("at max_connections a new connection closes the longest-waiting idle one", "[server]") {
+  auto options = test_options();
+  options.max_connections = 2;
+  RunningServer s(options);
+  Client served(s.port());
+  REQUIRE(served.send(get("/metrics")));
+  REQUIRE(served.read_response());  // open and idle between keep-alive requests
+  Client silent(s.port());          // never sends a byte
+  std::this_thread::sleep_for(100ms);
+
+  // The scraper gets through; the connection that has waited longest is closed for it.
+  CHECK(serves_metrics(s.port()));
+  CHECK(served.closed_within(3s));
+  CHECK(serves_metrics(s.port()));
+  CHECK(silent.closed_within(3s));
+}
+
+TEST_CASE("at max_connections with every connection busy a new one is closed at once", "[server]") {
   auto options = test_options();
   options.max_connections = 1;
-  RunningServer s(options);
-  auto first = std::make_unique<Client>(s.port());
-  REQUIRE(first->send(get("/metrics")));
-  REQUIRE(first->read_response());  // the first connection's session is now open and idle
-
+  options.write_timeout = 10s;
+  // A provider that never answers: the first connection stays busy awaiting it.
+  RunningServer s(options, [](std::function<void(MetricsBody)>) {});
+  Client busy(s.port());
+  REQUIRE(busy.send(get("/metrics")));
+  std::this_thread::sleep_for(200ms);
   Client second(s.port());
   CHECK(second.closed_within(3s));
-
-  first.reset();  // frees the slot once the server notices the close
-  CHECK(serves_metrics(s.port()));
 }
 
 TEST_CASE("run() logs the bound address as msg=listening address=host:port", "[server]") {

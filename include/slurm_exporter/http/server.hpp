@@ -39,7 +39,9 @@ struct ServerOptions {
   std::size_t max_header_bytes = 8 * 1024;
   /// Limit on a request body, bytes (GET/HEAD carry none); larger bodies get 413.
   std::size_t max_body_bytes = 4 * 1024;
-  /// Connections served at once; more are accepted and closed at once.
+  /// Connections served at once. A new connection beyond it closes the connection that has
+  /// waited longest for a request (handshake, headers or keep-alive idle); when every
+  /// connection is busy answering, the new one is closed at once.
   std::size_t max_connections = 512;
   /// --web.config.file: TLS (the listener then serves TLS only; certificate files are re-read
   /// when they change, checked at most once a second on a new connection), basic auth on every
