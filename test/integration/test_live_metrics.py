@@ -280,3 +280,69 @@ def test_node_state_and_per_node_families_match_scontrol(live_node):
     assert exp["slurm_nodes"][L(state="down")] >= 1
     assert exp["slurm_nodes"][L(state="mixed")] >= 1
     assert exp["slurm_node_reason_info"], "no node with a reason"
+
+
+def test_partition_and_job_state_families_match_scontrol_and_squeue(live, cluster):
+    """slurm_partition_info/_nodes/_cpus/_max_time_seconds against `scontrol -a -o show
+    partition`; slurm_jobs, slurm_partition_jobs and the pending pressure against squeue -r."""
+    view, scrape = live.view, live.scrape
+    parts = [parse_kv_line(l) for l in
+             cluster.run(["scontrol", "-a", "-o", "show", "partition"]).splitlines() if l.strip()]
+    assert parts, "the cluster has partitions"
+
+    def limit(text: str) -> float:
+        if text == "UNLIMITED":
+            return math.inf
+        days, _, hms = text.rpartition("-")
+        h, m, s = (int(x) for x in hms.split(":"))
+        return ((int(days or 0) * 24 + h) * 60 + m) * 60 + s
+
+    exp: dict[str, dict] = {f: {} for f in (
+        "slurm_partition_info", "slurm_partition_nodes", "slurm_partition_cpus",
+        "slurm_partition_max_time_seconds", "slurm_jobs", "slurm_partition_jobs",
+        "slurm_partition_pending_jobs", "slurm_partition_pending_cpus",
+        "slurm_partition_pending_memory_bytes")}
+    for p in parts:
+        name = p["PartitionName"]
+        exp["slurm_partition_info"][L(partition=name, state=p["State"].lower())] = 1
+        exp["slurm_partition_nodes"][L(partition=name)] = float(p["TotalNodes"])
+        exp["slurm_partition_cpus"][L(partition=name)] = float(p["TotalCPUs"])
+        exp["slurm_partition_max_time_seconds"][L(partition=name)] = limit(p["MaxTime"])
+    for s in ("PENDING", "RUNNING", "SUSPENDED", "COMPLETING", "CONFIGURING", "COMPLETED",
+              "CANCELLED", "FAILED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE",
+              "OUT_OF_MEMORY"):
+        exp["slurm_jobs"][L(state=s)] = 0
+    mem = dict(view.job_mem_bytes)
+    for j in view.jobs:
+        exp["slurm_jobs"][L(state=j.state)] = exp["slurm_jobs"].get(L(state=j.state), 0) + 1
+        pj = exp["slurm_partition_jobs"]
+        for s in ("PENDING", "RUNNING"):
+            pj.setdefault(L(partition=j.partition, state=s), 0)
+        key = L(partition=j.partition, state=j.state)
+        pj[key] = pj.get(key, 0) + 1
+        for fam, add in (("slurm_partition_pending_jobs", 1),
+                         ("slurm_partition_pending_cpus", j.cpus),
+                         ("slurm_partition_pending_memory_bytes", mem[j.job_id])):
+            k = L(partition=j.partition)
+            exp[fam][k] = exp[fam].get(k, 0) + (add if j.state == "PENDING" else 0)
+    assert any(v for v in exp["slurm_partition_pending_jobs"].values()), "some job is pending"
+    for fam, want in exp.items():
+        assert scrape.get(fam) == want, f"{fam}:\n{scrape.get(fam)}\nwant\n{want}"
+
+    # Oldest pending job: now − squeue's SubmitTime (local time), within the poll's age.
+    rows = cluster.run(["env", "SLURM_TIME_FORMAT=standard", "squeue", "-h", "-r", "-t",
+                        "PENDING", "-o", "%P|%V"]).splitlines()
+    oldest: dict = {L(partition=p): 0 for p in {j.partition for j in view.jobs}}
+    now = time.time()
+    for r in rows:
+        part, submitted = r.split("|")
+        age = now - time.mktime(time.strptime(submitted, "%Y-%m-%dT%H:%M:%S"))
+        oldest[L(partition=part)] = max(oldest[L(partition=part)], age)
+    got = scrape.get("slurm_partition_oldest_pending_job_seconds")
+    assert got is not None and set(got) == set(oldest)
+    for k, age in oldest.items():
+        if age == 0:
+            assert got[k] == 0, k
+        else:
+            # The scrape is older than `now` by the settle time plus at most POLL_LIMIT.
+            assert age - 120 <= got[k] <= age + 1, (k, got[k], age)
