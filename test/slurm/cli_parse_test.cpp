@@ -636,7 +636,8 @@ TEST_CASE("squeue: 100,000 lines") {
     want_cpus += cpus;
     text += std::to_string(i) + "|user" + std::to_string(i % 50) + "|acct|debug|" +
             (i % 3 ? "PENDING|Priority|" : "RUNNING|None|") + std::to_string(cpus) +
-            "|cpu=" + std::to_string(cpus) + ",mem=" + std::to_string(i % 1000) + "M,node=1|2024-03-01T10:00:00|\n";
+            "|cpu=" + std::to_string(cpus) + ",mem=" + std::to_string(i % 1000) +
+            "M,node=1|2024-03-01T10:00:00|\n";
   }
   const std::vector<Job> jobs = parse_squeue_jobs(text);
   REQUIRE(jobs.size() == 100'000);
