@@ -1,0 +1,275 @@
+"""Hostile HTTP traffic against the real exporter while a well-behaved client keeps scraping:
+malformed request lines, huge headers, 1,000 concurrent idle connections (twice the server's
+max_connections), abrupt disconnects mid-request, random bytes, slowloris headers, and TLS garbage
+on a TLS port. The good client must never fail, memory must stay bounded and the connections must
+be closed afterwards. Everything targets 127.0.0.1; every loop is bounded in count and time."""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import socket
+import struct
+import sys
+import threading
+import time
+
+import pytest
+
+from harness import Exporter, http_get, wait_for
+from test_tls import Pki, client_context, https_get, start_tls_exporter, tls_yaml
+
+HOST = "127.0.0.1"
+GOOD_TIMEOUT = 5.0
+IDLE_CONNECTIONS = 1000
+MIB = 1024 * 1024
+
+
+def rss_bytes(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def fd_count(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+@pytest.fixture(autouse=True)
+def enough_fds():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, 4096)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def connect(port: int) -> socket.socket:
+    s = socket.create_connection((HOST, port), timeout=5)
+    return s
+
+
+def send_and_close(port: int, data: bytes, read: bool = True, reset: bool = False) -> None:
+    try:
+        with connect(port) as s:
+            s.sendall(data)
+            if reset:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return
+            if read:
+                s.settimeout(3)
+                try:
+                    s.recv(4096)
+                except OSError:
+                    pass
+    except OSError:
+        pass  # the server may close hostile connections at once: that is allowed
+
+
+class Storm:
+    """Runs hostile workers in threads and counts what they tried."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.tried = 0
+        self.lock = threading.Lock()
+        self.threads: list[threading.Thread] = []
+        self.stop = threading.Event()
+
+    def count(self, n: int = 1) -> None:
+        with self.lock:
+            self.tried += n
+
+    def spawn(self, target, *args) -> None:
+        t = threading.Thread(target=target, args=args, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def malformed(self) -> None:
+        lines = [b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
+                 b"GET /metrics HTTP/1.1\r\nHost\r\n\r\n", b"\r\n\r\n\r\n",
+                 b"POST /metrics HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+                 b"GET /metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                 b"GET " + b"/a" * 5000 + b" HTTP/1.1\r\n\r\n", b"GET /\x00\xff HTTP/1.1\r\n\r\n"]
+        for i in range(300):
+            if self.stop.is_set():
+                return
+            send_and_close(self.port, lines[i % len(lines)])
+            self.count()
+
+    def huge_headers(self) -> None:
+        for i in range(60):
+            if self.stop.is_set():
+                return
+            big = b"X-Big: " + b"a" * (16 * 1024) + b"\r\n"
+            send_and_close(self.port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + big + b"\r\n")
+            many = b"".join(b"X-H%d: %s\r\n" % (j, b"b" * 100) for j in range(200))
+            send_and_close(self.port, b"GET /metrics HTTP/1.1\r\n" + many + b"\r\n")
+            self.count(2)
+
+    def abrupt(self) -> None:
+        for i in range(300):
+            if self.stop.is_set():
+                return
+            send_and_close(self.port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nUser-Ag", read=False,
+                           reset=i % 2 == 0)
+            self.count()
+
+    def random_bytes(self) -> None:
+        rnd = random.Random(7)
+        for _ in range(200):
+            if self.stop.is_set():
+                return
+            send_and_close(self.port, rnd.randbytes(rnd.randint(1, 8192)), reset=rnd.random() < .3)
+            self.count()
+
+    def slowloris(self, seconds: float) -> None:
+        try:
+            s = connect(self.port)
+        except OSError:
+            return
+        self.count()
+        request = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"s" * 100
+        end = time.monotonic() + seconds
+        try:
+            for b in request:
+                if time.monotonic() > end or self.stop.is_set():
+                    break
+                s.sendall(bytes([b]))
+                time.sleep(1)
+        except OSError:
+            pass  # closed by the server (read timeout or eviction): expected
+        finally:
+            s.close()
+
+    def idle_flood(self, hold: float) -> None:
+        socks = []
+        for _ in range(IDLE_CONNECTIONS):
+            try:
+                socks.append(connect(self.port))
+            except OSError:
+                pass
+            self.count()
+        end = time.monotonic() + hold
+        while time.monotonic() < end and not self.stop.is_set():
+            time.sleep(0.2)
+        for s in socks:
+            s.close()
+
+    def join(self, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        for t in self.threads:
+            t.join(max(0.1, end - time.monotonic()))
+        self.stop.set()
+        for t in self.threads:
+            t.join(5)
+
+
+def good_client(url_get, stop: threading.Event, results: list, errors: list) -> None:
+    while not stop.is_set() and len(results) < 2000:
+        start = time.monotonic()
+        try:
+            status, body = url_get()
+            ok = status == 200 and "slurm_up" in body
+            (results if ok else errors).append(f"status {status} after "
+                                               f"{time.monotonic() - start:.2f}s")
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            errors.append(f"{exc!r} after {time.monotonic() - start:.2f}s")
+        time.sleep(0.1)
+
+
+def run_storm(pid: int, port: int, url_get, workers: list, duration: float,
+              storm_class: type = Storm) -> dict:
+    rss_before = rss_bytes(pid)
+    fds_before = fd_count(pid)
+    stop = threading.Event()
+    results: list[str] = []
+    errors: list[str] = []
+    g = threading.Thread(target=good_client, args=(url_get, stop, results, errors), daemon=True)
+    g.start()
+    storm = storm_class(port)
+    peak_rss = rss_before
+    peak_fds = fds_before
+    for name, args in workers:
+        storm.spawn(getattr(storm, name), *args)
+    end = time.monotonic() + duration
+    while any(t.is_alive() for t in storm.threads) and time.monotonic() < end:
+        peak_rss = max(peak_rss, rss_bytes(pid))
+        peak_fds = max(peak_fds, fd_count(pid))
+        time.sleep(0.2)
+    storm.join(5)
+    stop.set()
+    g.join(GOOD_TIMEOUT + 5)
+    figures = dict(tried=storm.tried, good_ok=len(results), good_failed=len(errors),
+                   rss_before_mib=rss_before / MIB, peak_rss_mib=peak_rss / MIB,
+                   rss_after_mib=rss_bytes(pid) / MIB, fds_before=fds_before, peak_fds=peak_fds)
+    sys.stderr.write(f"hostile-traffic figures: {figures}\n")
+    assert not errors, f"{len(errors)} good scrapes failed (of {len(results) + len(errors)}): " \
+                       f"{errors[:10]}\n{figures}"
+    assert len(results) >= 10, f"too few good scrapes ran: {figures}"
+    assert rss_bytes(pid) < rss_before + 50 * MIB, f"memory grew: {figures}"
+    # Every hostile connection is closed: the server's fds return to (near) the baseline.
+    wait_for(lambda: fd_count(pid) <= fds_before + 3, 30,
+             f"the exporter's fds back to {fds_before} (now {fd_count(pid)}): {figures}")
+    return figures
+
+
+def test_hostile_traffic_never_fails_the_good_scraper(cluster, exporter):
+    e: Exporter = exporter()
+    port = int(e.address.rsplit(":", 1)[1])
+    assert e.scrape().value("slurm_up") == 1
+
+    def get():
+        status, body, _ = http_get(e.base_url + "/metrics", timeout=GOOD_TIMEOUT)
+        return status, body
+
+    workers = [("idle_flood", (8.0,)), ("malformed", ()), ("huge_headers", ()), ("abrupt", ()),
+               ("random_bytes", ())] + [("slowloris", (12.0,))] * 20
+    figures = run_storm(e.proc.pid, port, get, workers, duration=60)
+    assert figures["tried"] >= IDLE_CONNECTIONS + 900
+    assert e.proc.poll() is None, f"exporter exited:\n{e.log_text()}"
+    # Still correct afterwards.
+    assert e.scrape().value("slurm_up") == 1
+
+
+def test_tls_garbage_on_the_tls_port(cluster, exporter, tmp_path):
+    pki = Pki(tmp_path)
+    pki.issue("server", "serverAuth")
+    e, port = start_tls_exporter(exporter, pki.dir, tls_yaml())
+    ctx = client_context(pki)
+
+    def get():
+        status, _, body, _ = https_get(port, ctx)
+        return status, body
+
+    # A truncated ClientHello header, then garbage records, plaintext HTTP, and idle handshakes.
+    hello = bytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03])
+    garbage = [hello, hello + os.urandom(500), bytes([0x17, 0x03, 0x03, 0xff, 0xff]) + os.urandom(64),
+               b"GET /metrics HTTP/1.1\r\n\r\n", os.urandom(3000)]
+
+    class TlsStorm(Storm):
+        def tls_garbage(self) -> None:
+            for i in range(300):
+                if self.stop.is_set():
+                    return
+                send_and_close(self.port, garbage[i % len(garbage)], reset=i % 3 == 0)
+                self.count()
+
+        def idle_handshakes(self) -> None:
+            socks = []
+            for _ in range(600):
+                try:
+                    socks.append(connect(self.port))
+                except OSError:
+                    pass
+                self.count()
+            time.sleep(4)
+            for s in socks:
+                s.close()
+
+    run_storm(e.proc.pid, port, get, [("tls_garbage", ()), ("idle_handshakes", ())],
+              duration=40, storm_class=TlsStorm)
+    assert https_get(port, ctx)[0] == 200
