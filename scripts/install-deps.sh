@@ -13,6 +13,10 @@ packages=(
   prometheus python3 python3-pytest python3-prometheus-client curl ca-certificates
   openssl apache2-utils
 )
+# The libFuzzer targets (scripts/fuzz.sh, or scripts/test.sh with SLURM_EXPORTER_FUZZ=1).
+if [[ ${SLURM_EXPORTER_FUZZ:-0} == 1 ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

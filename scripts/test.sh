@@ -18,5 +18,15 @@ fi
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLURM_EXPORTER_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
+
+# SLURM_EXPORTER_FUZZ=1: also a short libFuzzer run (a second, clang+ASan build; ~3 min more).
+if [[ ${SLURM_EXPORTER_FUZZ:-0} == 1 ]]; then
+  fuzz_build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
+  cmake -S "$root" -B "$fuzz_build" -DCMAKE_CXX_COMPILER=clang++ -DSLURM_EXPORTER_FUZZ=ON \
+    -DSLURM_EXPORTER_TESTS=OFF >/dev/null
+  cmake --build "$fuzz_build" -j"$(nproc)"
+  ctest --test-dir "$fuzz_build" -L fuzz --output-on-failure
+fi
+
 cd "$build"
 exec ctest --output-on-failure "$@"
