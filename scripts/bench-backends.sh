@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Prints how long one poll takes with each backend against a running cluster: the median of the
-# exporter's own collector_duration_seconds over N polls (poll limit 0: every scrape polls).
+# Prints how long one poll takes with each backend against a running cluster: the median over N
+# polls (poll limit 0: every scrape polls) of the exporter's own node + job load times
+# (slurm_node_scrape_duration + slurm_job_scrape_duration, ms). Collector durations are not summed:
+# the node-based collectors share one load and each reports it.
 # Usage: SLURM_CONF=… scripts/bench-backends.sh [polls]     (needs a built build/ and curl)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +19,7 @@ measure() {
   for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/metrics" >/dev/null && break; sleep 0.1; done
   for _ in $(seq "$polls"); do
     curl -sf "http://127.0.0.1:$port/metrics" |
-      awk '/^slurm_exporter_collector_duration_seconds/ {s += $2} END {printf "%.6f\n", s}'
+      awk '/^slurm_(node|job)_scrape_duration / {s += $2} END {printf "%.6f\n", s / 1000}'
   done | sort -n | awk -v b="$backend" '{v[NR]=$1} END {
       printf "%-9s polls=%d median=%.2f ms min=%.2f ms max=%.2f ms\n", b, NR, v[int((NR+1)/2)]*1000, v[1]*1000, v[NR]*1000}'
 }
