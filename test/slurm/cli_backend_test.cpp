@@ -1,4 +1,5 @@
 #include "slurm_exporter/slurm/cli_backend.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -39,26 +40,9 @@ std::string read_file(const fs::path& path) {
   return s.str();
 }
 
-// A fresh directory for fake commands and their records, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "se_cli_backend_XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  std::string str() const { return path_.string(); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+// A fresh directory for fake commands, pid files and scratch programs, removed afterwards.
+struct TempDir : test_support::TempDir {
+  TempDir() : test_support::TempDir("se_cli_backend") {}
 };
 
 // Writes an executable /bin/sh script. Every call appends its arguments, each in brackets,

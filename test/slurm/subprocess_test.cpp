@@ -1,4 +1,5 @@
 #include "slurm_exporter/slurm/subprocess.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -45,24 +46,9 @@ CommandResult sh(const std::string& script, const CommandOptions& o = base_optio
   return run({"/bin/sh", "-c", script}, o);
 }
 
-// A fresh directory for pid files and scratch programs, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "se_subprocess_XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
+// A fresh directory for fake commands, pid files and scratch programs, removed afterwards.
+struct TempDir : test_support::TempDir {
+  TempDir() : test_support::TempDir("se_subprocess") {}
 };
 
 std::vector<pid_t> read_pids(const fs::path& file) {
