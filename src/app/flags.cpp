@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <regex>
 #include <string>
 #include <string_view>
 
@@ -102,7 +103,7 @@ void set_log_level(Config& c, std::string_view flag, std::string_view v) {
 
 std::string log_level_text(const Config& c) { return std::string(log::level_name(c.log_level)); }
 
-const std::array<FlagSpec, 16> kFlags{{
+const std::array<FlagSpec, 17> kFlags{{
     {"web.listen-address", false, "address",
      "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
      "\"[v6]:port\"",
@@ -188,6 +189,18 @@ const std::array<FlagSpec, 16> kFlags{{
      [](Config& c, std::string_view f, std::string_view v) {
        require_non_empty(f, v);
        c.slurm_conf = v;
+     }},
+    {"metrics.exclude", false, "regex",
+     "Drop every metric family whose name matches this regular expression (ECMAScript syntax, "
+     "matched anywhere in the name, e.g. \"^slurm_node_|_mem_\")",
+     [](const Config& c) { return fmt::format("\"{}\"", c.metrics_exclude); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       try {
+         std::regex re{std::string(v)};
+       } catch (const std::regex_error& e) {
+         bad_value(f, v, e.what());
+       }
+       c.metrics_exclude = v;
      }},
     {"version", true, "", "Print the version and exit",
      [](const Config& c) { return std::string(c.show_version ? "true" : "false"); },

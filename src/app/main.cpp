@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,17 @@
 #include "slurm_exporter/slurm/libslurm_backend.hpp"
 
 namespace se = slurm_exporter;
+
+namespace {
+
+// -metrics.exclude as a family filter; the pattern was validated by parse_flags.
+se::scrape::FamilyFilter exclude_filter(const std::string& pattern) {
+  if (pattern.empty()) return {};
+  return
+      [re = std::regex(pattern)](const std::string& name) { return std::regex_search(name, re); };
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
@@ -65,7 +77,7 @@ int main(int argc, char** argv) {
           }
           return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);
         },
-        config.poll_limit, config.collectors);
+        config.poll_limit, config.collectors, exclude_filter(config.metrics_exclude));
     se::http::ServerOptions options;
     options.listen_address = config.listen_address;
     options.telemetry_path = config.telemetry_path;

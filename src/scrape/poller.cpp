@@ -75,7 +75,7 @@ void FailureLog::succeeded(const std::string& collector) {
 }
 
 PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
-                     const collectors::EnabledCollectors& enabled) {
+                     const collectors::EnabledCollectors& enabled, const FamilyFilter& drop) {
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
   status.slurm_version = backend.slurm_version();
@@ -149,6 +149,9 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
                                 [](const auto& c) { return c.success; });
   auto own = collectors::collect_exporter(status);
   std::move(own.begin(), own.end(), std::back_inserter(families));
+  if (drop) {
+    std::erase_if(families, [&](const metrics::Family& f) { return drop(f.name); });
+  }
 
   PollResult result;
   result.slurm_up = status.slurm_up;
@@ -158,8 +161,8 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
 }
 
 Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
-               collectors::EnabledCollectors enabled)
-    : poll_limit_(poll_limit), enabled_(enabled) {
+               collectors::EnabledCollectors enabled, FamilyFilter drop)
+    : poll_limit_(poll_limit), enabled_(enabled), drop_(std::move(drop)) {
   std::exception_ptr init_error;
   bool init_done = false;
   thread_ = std::thread([this, f = std::move(factory), &init_error, &init_done]() mutable {
@@ -232,7 +235,7 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       if (stopping_) break;
     }
     const auto started = Clock::now();
-    PollResult result = poll_once(*backend_, failures, enabled_);
+    PollResult result = poll_once(*backend_, failures, enabled_, drop_);
     auto text = std::make_shared<const std::string>(std::move(result.text));
     std::vector<std::function<void(Text)>> waiters;
     {

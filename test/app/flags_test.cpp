@@ -298,3 +298,10 @@ TEST_CASE("an unknown collector exits with the known ones listed", "[flags]") {
   CHECK(error_of({"--no-collector.node=maybe"}).find("no-collector.node") != std::string::npos);
   CHECK(usage().find("node_reason") != std::string::npos);
 }
+
+TEST_CASE("metrics.exclude takes a valid regular expression", "[flags]") {
+  CHECK(parse({}).metrics_exclude.empty());
+  CHECK(parse({"-metrics.exclude=^slurm_node_|_mem_"}).metrics_exclude == "^slurm_node_|_mem_");
+  CHECK_THAT(error_of({"-metrics.exclude=slurm_(node"}),
+             Catch::StartsWith("invalid value \"slurm_(node\" for flag -metrics.exclude: "));
+}

@@ -138,3 +138,16 @@ def test_controller_outage_and_return(cluster, exporter):
     # A new failure streak is logged again (once).
     _outage(cluster, e, "second outage")
     assert e.proc.poll() is None, f"exporter exited during the outages:\n{e.log_text()}"
+
+
+def test_metrics_exclude_drops_the_matching_families(cluster, exporter):
+    e = exporter(extra_args=("--metrics.exclude=^slurm_partition_|_mem_",))
+    wait_for(lambda: e.scrape().value("slurm_up") == 1, 30, "slurm_up 1")
+    s = e.scrape()
+    names = set(s.series)
+    dropped = [n for n in names if re.search(r"^slurm_partition_|_mem_", n)]
+    assert not dropped, f"excluded families still served: {sorted(dropped)}"
+    # Everything else is still there.
+    assert s.value("slurm_cpus_total") and s.value("slurm_cpus_total") > 0
+    assert s.get("slurm_node_count_per_state")
+    assert s.get("slurm_exporter_collector_success")

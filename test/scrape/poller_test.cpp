@@ -73,6 +73,17 @@ TEST_CASE("poll_once renders Slurm and exporter families") {
   CHECK(text.find("backend=\"fake\"} 1\n") != std::string::npos);
 }
 
+TEST_CASE("families the filter names are left out, the others stay") {
+  FakeBackend b;
+  scrape::FailureLog log;
+  const auto drop = [](const std::string& name) { return name.rfind("slurm_cpus", 0) == 0; };
+  const std::string text = scrape::poll_once(b, log, {}, drop).text;
+  CHECK(text.find("slurm_cpus_total") == std::string::npos);
+  CHECK(text.find("slurm_cpus_idle") == std::string::npos);
+  CHECK(text.find("slurm_up 1\n") != std::string::npos);
+  CHECK(text.find("slurm_mem_real") != std::string::npos);
+}
+
 TEST_CASE("a failed load drops that collector's families, keeps the others") {
   FakeBackend b;
   b.fail_jobs = true;

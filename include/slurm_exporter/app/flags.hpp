@@ -25,8 +25,11 @@ struct Config {
   std::string bin_dir;                ///< slurm.bin-dir: where bare names are; empty = PATH
   std::chrono::milliseconds cli_timeout{10'000};  ///< slurm.cli-timeout, per command
   collectors::EnabledCollectors collectors;       ///< collector.<name> / no-collector.<name>
-  bool show_version = false;                      ///< version
-  bool show_help = false;                         ///< help / h
+  /// metrics.exclude: drop every family whose name the regex matches (a search, as Go's
+  /// MatchString in the rivosinc exporter); empty = keep all. Validated by parse_flags.
+  std::string metrics_exclude;
+  bool show_version = false;  ///< version
+  bool show_help = false;     ///< help / h
 };
 
 /// Parses argv[1..]. Accepts `-name=value`, `--name=value`, `-name value`, `--name value`;

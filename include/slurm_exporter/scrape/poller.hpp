@@ -36,14 +36,19 @@ struct PollResult {
   bool slurm_up = false;  ///< slurmctld answered at least one load
 };
 
+/// Says whether a family is dropped from the output (-metrics.exclude); empty drops nothing.
+using FamilyFilter = std::function<bool(const std::string& family_name)>;
+
 /// Runs one poll of the `enabled` collectors: loads nodes (once, if any of nodes, node,
 /// node_reason is on) and jobs (if jobs is on) from `backend`, turns them into families,
 /// appends the exporter's own families and renders text format 0.0.4. A disabled collector
 /// doesn't run and has no collector_success series. Never throws for Slurm errors: a failed
 /// load gives collector_success 0 for every collector that needed it and, if every load
 /// failed, slurm_up 0. Once slurmctld is found unreachable, the remaining loads are skipped.
+/// Families for which `drop` returns true are left out of the text.
 PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
-                     const collectors::EnabledCollectors& enabled = {});
+                     const collectors::EnabledCollectors& enabled = {},
+                     const FamilyFilter& drop = {});
 
 /// Owns the backend on its own thread (every Slurm call happens there) and caches the rendered
 /// text. A request gets the cached text while it is younger than `poll_limit`; otherwise one
@@ -57,9 +62,9 @@ class Poller {
   using BackendFactory = std::function<std::unique_ptr<slurm::Backend>()>;
 
   /// Starts the thread and creates the backend there; rethrows the factory's exception.
-  /// Every poll runs the `enabled` collectors.
+  /// Every poll runs the `enabled` collectors and leaves out the families `drop` names.
   Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
-         collectors::EnabledCollectors enabled = {});
+         collectors::EnabledCollectors enabled = {}, FamilyFilter drop = {});
   /// Stops the thread after the poll in flight, if any. Pending requests are dropped.
   ~Poller();
   Poller(const Poller&) = delete;
@@ -77,6 +82,7 @@ class Poller {
 
   const std::chrono::milliseconds poll_limit_;
   const collectors::EnabledCollectors enabled_;
+  const FamilyFilter drop_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   Text cached_;
