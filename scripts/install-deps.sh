@@ -10,7 +10,7 @@ packages=(
   # a local Slurm cluster
   munge slurmctld slurmd slurm-client
   # tests
-  prometheus python3 python3-pytest python3-prometheus-client curl ca-certificates
+  prometheus locales python3 python3-pytest python3-prometheus-client curl ca-certificates
   openssl apache2-utils
 )
 # The libFuzzer targets (scripts/fuzz.sh, or scripts/test.sh with SLURM_EXPORTER_FUZZ=1).
@@ -37,3 +37,12 @@ if ((${#missing[@]})); then
 fi
 # Debian's postinst scripts may start services where systemd runs; the scripts and tests start
 # their own daemons in temp dirs and only need munged, which slurm-cluster.sh starts.
+
+# The exposition tests prove number formatting ignores a locale that writes 2,5.
+if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: the de_DE.UTF-8 locale is missing; run as root" >&2
+    exit 1
+  fi
+  localedef -i de_DE -f UTF-8 de_DE.UTF-8
+fi
