@@ -75,7 +75,10 @@ void FailureLog::succeeded(const std::string& collector) {
 }
 
 PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
-                     const collectors::EnabledCollectors& enabled, const FamilyFilter& drop) {
+                     const collectors::EnabledCollectors& enabled, const FamilyFilter& drop,
+                     collectors::StartedJobWaits* waits) {
+  collectors::StartedJobWaits this_poll_only;
+  if (!waits) waits = &this_poll_only;
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
   status.slurm_version = backend.slurm_version();
@@ -135,12 +138,15 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
   if (enabled.jobs) {
     status.collectors.push_back(run_collector(
         "jobs", [&] { return backend.load_jobs(); },
-        [](const std::vector<slurm::Job>& j) {
+        [waits](const std::vector<slurm::Job>& j) {
           // "now" for the job ages: once per poll, right after the load.
           const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
-          return collectors::collect_jobs(j, static_cast<std::int64_t>(now));
+          auto fams = collectors::collect_jobs(j, static_cast<std::int64_t>(now));
+          waits->update(j);
+          fams.push_back(waits->family());
+          return fams;
         },
         families, status.job_load_ms, failures, unreachable));
   }
@@ -235,7 +241,7 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       if (stopping_) break;
     }
     const auto started = Clock::now();
-    PollResult result = poll_once(*backend_, failures, enabled_, drop_);
+    PollResult result = poll_once(*backend_, failures, enabled_, drop_, &waits_);
     auto text = std::make_shared<const std::string>(std::move(result.text));
     std::vector<std::function<void(Text)>> waiters;
     {
