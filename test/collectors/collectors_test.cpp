@@ -256,3 +256,30 @@ TEST_CASE("started-job wait counter histogram: each job once, again after a requ
   CHECK(hist(f, n, "_sum", {"debug"}) == 1100);
   CHECK(hist(f, n, "_bucket", {"debug"}, "300") == 1);
 }
+
+TEST_CASE("sums past 2^32 don't wrap: CPUs, memory, GPUs, array tasks") {
+  slurm::NodeData d;
+  for (int i = 0; i < 3; ++i) {
+    slurm::Node n;
+    n.name = "n" + std::to_string(i);
+    n.state = slurm::node_state::kIdle;
+    n.cpus = n.idle_cpus = 4294967295u;
+    n.real_memory_bytes = 1ULL << 62;
+    n.gres = {{"gpu", "", 4294967296ULL}};
+    n.partitions = {"p"};
+    d.nodes.push_back(n);
+  }
+  d.partitions.resize(1);
+  d.partitions[0].name = "p";
+  const auto f = collectors::collect_nodes(d);
+  CHECK(value(f, "slurm_cpus_total") == 3.0 * 4294967295.0);
+  CHECK(value(f, "slurm_partition_total_cpus", {"p"}) == 3.0 * 4294967295.0);
+  CHECK(value(f, "slurm_mem_real") == 3.0 * 4611686018427387904.0);
+  CHECK(value(f, "slurm_gpus", {""}) == 3.0 * 4294967296.0);
+
+  std::vector<slurm::Job> jobs(2, fixtures::job("u", "a", "p", "PENDING", "Priority", 4294967295u,
+                                                1, 4294967295u, fixtures::kNow));
+  const auto j = collectors::collect_jobs(jobs, fixtures::kNow);
+  CHECK(value(j, "slurm_jobs_pending") == 2.0 * 4294967295.0);
+  CHECK(value(j, "slurm_partition_pending_cpus", {"p"}) == 2.0 * 4294967295.0 * 4294967295.0);
+}
