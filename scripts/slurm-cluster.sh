@@ -18,6 +18,9 @@
 # Shape: ClusterName=testcluster; node1..node5 (NodeHostname=localhost NodeAddr=127.0.0.1, own port);
 # node4 has 8 CPUs and 16000 MiB, the others 4 CPUs and 8000 MiB; Weight=N for nodeN; partitions
 # debug (Default, node[1-5]) and batch (node[3-4]), so node3 and node4 are in two partitions.
+# Controller side: licenses matlab:10, fluent:4, spare:2 (Licenses=); a second SlurmctldHost
+# <host>-backup at 127.0.0.2 that never runs: with CommunicationParameters=NoCtldInAddrAny slurmctld
+# listens on 127.0.0.1 only, so nothing answers there and `scontrol ping` reports it DOWN at once.
 # Ports: slurmctld on $SLURM_TEST_PORT_BASE (default 26817), nodeN's slurmd on base+N; the base is
 # saved in DIR/cluster.env at start, so later commands on DIR use the same ports.
 # Timings: SlurmdTimeout=30 (slurmctld pings nodes every ~10 s, which is also how often a node's
@@ -122,6 +125,8 @@ write_conf() {
 # Written by scripts/slurm-cluster.sh: a throwaway test cluster, everything inside $dir.
 ClusterName=testcluster
 SlurmctldHost=$ctld_host(127.0.0.1)
+SlurmctldHost=$ctld_host-backup(127.0.0.2)
+CommunicationParameters=NoCtldInAddrAny
 SlurmctldPort=$PORT_BASE
 SlurmdPort=$((PORT_BASE + 1))
 SlurmUser=root
@@ -153,6 +158,7 @@ InactiveLimit=0
 KillWait=2
 MinJobAge=300
 MaxJobCount=20000
+Licenses=matlab:10,fluent:4,spare:2
 EOF
     for n in "${ALL_NODES[@]}"; do
       local cpus mem weight
