@@ -184,7 +184,10 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
     const auto start = Clock::now();
     std::string error;
     slurm::NodeData data;
+    // Skipped when the controllers collector found no slurmctld answering (already logged).
+    const bool skipped = !unreachable.empty();
     try {
+      if (skipped) throw BackendError("skipped: " + unreachable, true);
       data = backend.load_nodes();
     } catch (const BackendError& e) {
       if (e.unreachable()) unreachable = e.what();
@@ -199,7 +202,7 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
       collectors::CollectorStatus c{on[i]->name, false, load_seconds};
       if (!error.empty()) {
         // One error line per failed load, not one per collector.
-        failures.failed(c.name, error, /*quiet=*/i > 0);
+        failures.failed(c.name, error, /*quiet=*/i > 0 || skipped);
       } else {
         const auto collect_start = Clock::now();
         try {

@@ -267,16 +267,23 @@ std::vector<Reservation> CliBackend::load_reservations() {
 
 ControllerStatus CliBackend::ping_controllers() {
   const std::string& scontrol = controller_command("scontrol");
-  const std::string args[] = {"ping"};
+  // Not run(): scontrol ping exits 1 when a controller is down, and that answer is the news.
+  CommandOptions opts;
+  opts.timeout = options_.timeout;
+  opts.env = env_;
   const auto start = std::chrono::steady_clock::now();
-  const std::string out = run(scontrol, args, " ping");
+  const std::string argv[] = {scontrol, "ping"};
+  const CommandResult r = run_command(argv, opts);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (r.term_signal != 0 || (r.exit_code != 0 && r.exit_code != 1)) {
+    throw BackendError(fmt::format("{} ping failed: {}", scontrol, describe(r)));
+  }
   ControllerStatus status;
   try {
-    status.controllers = cli::parse_scontrol_ping(out);
+    status.controllers = cli::parse_scontrol_ping(r.out);
   } catch (const ParseError& e) {
-    throw BackendError(fmt::format("{} ping: {}", scontrol, e.what()));
+    throw BackendError(fmt::format("{} ping: {} ({})", scontrol, e.what(), describe(r)));
   }
   for (Controller& c : status.controllers) c.ping_seconds = seconds;
   char host[256] = {};
