@@ -20,6 +20,9 @@
 # debug (Default, node[1-5]) and batch (node[3-4]), so node3 and node4 are in two partitions.
 # GPUs (fake device files DIR/dev/nvidia*, see SLURM_NOTES.md): node1 gpu:a100:4, node2
 # gpu:a100:2 + gpu:v100:2, node4 gpu:4 (no type) + shard:8; node3 and node5 have none.
+# Controller side: licenses matlab:10, fluent:4, spare:2 (Licenses=); a second SlurmctldHost
+# <host>-backup at 127.0.0.2 that never runs: with CommunicationParameters=NoCtldInAddrAny slurmctld
+# listens on 127.0.0.1 only, so nothing answers there and `scontrol ping` reports it DOWN at once.
 # Ports: slurmctld on $SLURM_TEST_PORT_BASE (default 26817), nodeN's slurmd on base+N; the base is
 # saved in DIR/cluster.env at start, so later commands on DIR use the same ports.
 # Timings: SlurmdTimeout=30 (slurmctld pings nodes every ~10 s, which is also how often a node's
@@ -152,6 +155,8 @@ write_conf() {
 # Written by scripts/slurm-cluster.sh: a throwaway test cluster, everything inside $dir.
 ClusterName=testcluster
 SlurmctldHost=$ctld_host(127.0.0.1)
+SlurmctldHost=$ctld_host-backup(127.0.0.2)
+CommunicationParameters=NoCtldInAddrAny
 SlurmctldPort=$PORT_BASE
 SlurmdPort=$((PORT_BASE + 1))
 SlurmUser=root
@@ -184,6 +189,7 @@ KillWait=2
 MinJobAge=300
 MaxJobCount=20000
 GresTypes=gpu,shard
+Licenses=matlab:10,fluent:4,spare:2
 EOF
     for n in "${ALL_NODES[@]}"; do
       local cpus mem weight gres

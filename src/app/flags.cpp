@@ -103,7 +103,7 @@ void set_log_level(Config& c, std::string_view flag, std::string_view v) {
 
 std::string log_level_text(const Config& c) { return std::string(log::level_name(c.log_level)); }
 
-const std::array<FlagSpec, 17> kFlags{{
+const std::array<FlagSpec, 20> kFlags{{
     {"web.listen-address", false, "address",
      "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
      "\"[v6]:port\"",
@@ -201,6 +201,31 @@ const std::array<FlagSpec, 17> kFlags{{
          bad_value(f, v, e.what());
        }
        c.metrics_exclude = v;
+     }},
+    {"slurm.collect-diags", true, "",
+     "Alias of -collector.scheduler=<value> (the rivosinc exporter's flag)",
+     [](const Config& c) { return std::string(c.collectors.scheduler ? "true" : "false"); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.collectors.scheduler = parse_bool(f, v);
+     }},
+    {"slurm.collect-licenses", true, "",
+     "Alias of -collector.licenses=<value> (the rivosinc exporter's flag)",
+     [](const Config& c) { return std::string(c.collectors.licenses ? "true" : "false"); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.collectors.licenses = parse_bool(f, v);
+     }},
+    {"slurm.collect-limits", true, "",
+     "Accepted for the rivosinc exporter's unit files; account limits need slurmdbd (sacctmgr) "
+     "and are not available in this exporter",
+     [](const Config&) { return std::string("false"); },
+     [](Config&, std::string_view f, std::string_view v) {
+       if (parse_bool(f, v)) {
+         log::warn("flag accepted but not available",
+                   {{"flag", "-slurm.collect-limits"},
+                    {"why",
+                     "account limits need slurmdbd (sacctmgr); this exporter does not "
+                     "export them, the other collectors run as usual"}});
+       }
      }},
     {"version", true, "", "Print the version and exit",
      [](const Config& c) { return std::string(c.show_version ? "true" : "false"); },

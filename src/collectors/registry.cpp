@@ -7,6 +7,10 @@ bool* EnabledCollectors::find(std::string_view name) {
   if (name == "node") return &node;
   if (name == "node_reason") return &node_reason;
   if (name == "jobs") return &jobs;
+  if (name == "controllers") return &controllers;
+  if (name == "scheduler") return &scheduler;
+  if (name == "licenses") return &licenses;
+  if (name == "reservations") return &reservations;
   return nullptr;
 }
 

@@ -2,11 +2,17 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
+#include <utility>
 
+#include "slurm_exporter/collectors/controllers.hpp"
 #include "slurm_exporter/collectors/exporter.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
+#include "slurm_exporter/collectors/licenses.hpp"
 #include "slurm_exporter/collectors/node.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
+#include "slurm_exporter/collectors/reservations.hpp"
+#include "slurm_exporter/collectors/scheduler.hpp"
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/log.hpp"
 #include "slurm_exporter/metrics/exposition.hpp"
@@ -53,6 +59,75 @@ collectors::CollectorStatus run_collector(const std::string& name, Load load, Co
   return status;
 }
 
+// The controllers collector: pings every SlurmctldHost. It succeeds when one answered; its
+// families are served either way (a controller that doesn't answer is the news). When none
+// answered, the loads after it are skipped like after an unreachable load.
+collectors::CollectorStatus run_controllers(slurm::Backend& backend,
+                                            std::vector<metrics::Family>& out, FailureLog& failures,
+                                            std::string& unreachable) {
+  collectors::CollectorStatus status{"controllers", false, 0.0};
+  const auto start = Clock::now();
+  try {
+    const slurm::ControllerStatus ctl = backend.ping_controllers();
+    auto families = collectors::collect_controllers(ctl);
+    std::move(families.begin(), families.end(), std::back_inserter(out));
+    status.success = std::any_of(ctl.controllers.begin(), ctl.controllers.end(),
+                                 [](const slurm::Controller& c) { return c.up; });
+    if (status.success) {
+      failures.succeeded(status.name);
+    } else {
+      unreachable = "no SlurmctldHost answered a ping";
+      failures.failed(status.name, unreachable);
+    }
+  } catch (const BackendError& e) {
+    if (e.unreachable()) unreachable = e.what();
+    failures.failed(status.name, e.what());
+  } catch (const std::exception& e) {
+    failures.failed(status.name, e.what());
+  }
+  status.duration_seconds = seconds_since(start);
+  return status;
+}
+
+// The scheduler, licenses and reservations collectors, each with its own RPC or command.
+void run_controller_side(slurm::Backend& backend, const collectors::EnabledCollectors& enabled,
+                         const std::optional<std::vector<slurm::Node>>& reservation_nodes,
+                         std::vector<metrics::Family>& families, collectors::ExporterStatus& status,
+                         FailureLog& failures, std::string& unreachable) {
+  double ignored_ms = 0;
+  if (enabled.scheduler) {
+    status.collectors.push_back(run_collector(
+        "scheduler", [&] { return backend.load_scheduler_stats(); },
+        [](const slurm::SchedulerStats& s) { return collectors::collect_scheduler(s); }, families,
+        ignored_ms, failures, unreachable));
+  }
+  if (enabled.licenses) {
+    status.collectors.push_back(run_collector(
+        "licenses", [&] { return backend.load_licenses(); },
+        [](const std::vector<slurm::License>& l) { return collectors::collect_licenses(l); },
+        families, ignored_ms, failures, unreachable));
+  }
+  if (enabled.reservations) {
+    status.collectors.push_back(run_collector(
+        "reservations",
+        [&] {
+          // The reserved nodes' states: from this poll's node load, else a load of our own.
+          std::pair<std::vector<slurm::Reservation>, std::vector<slurm::Node>> data;
+          data.first = backend.load_reservations();
+          data.second = reservation_nodes ? *reservation_nodes : backend.load_nodes().nodes;
+          return data;
+        },
+        [](const auto& data) {
+          const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+          return collectors::collect_reservations(data.first, data.second,
+                                                  static_cast<std::int64_t>(now));
+        },
+        families, ignored_ms, failures, unreachable));
+  }
+}
+
 }  // namespace
 
 void FailureLog::failed(const std::string& collector, const std::string& error, bool quiet) {
@@ -85,6 +160,13 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
   std::vector<metrics::Family> families;
   std::string unreachable;
 
+  if (enabled.controllers) {
+    // First, so that when no controller answers the loads below are skipped at once.
+    status.collectors.push_back(run_controllers(backend, families, failures, unreachable));
+  }
+  // The reserved nodes' states come from this poll's node load.
+  std::optional<std::vector<slurm::Node>> reservation_nodes;
+
   // The node-based collectors share one load per poll; a failed load fails each of them.
   using NodeCollect = std::vector<metrics::Family> (*)(const slurm::NodeData&);
   struct NodeCollector {
@@ -105,7 +187,10 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
     const auto start = Clock::now();
     std::string error;
     slurm::NodeData data;
+    // Skipped when the controllers collector found no slurmctld answering (already logged).
+    const bool skipped = !unreachable.empty();
     try {
+      if (skipped) throw BackendError("skipped: " + unreachable, true);
       data = backend.load_nodes();
     } catch (const BackendError& e) {
       if (e.unreachable()) unreachable = e.what();
@@ -115,11 +200,12 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
     }
     const double load_seconds = seconds_since(start);
     status.node_load_ms = load_seconds * 1000.0;
+    if (error.empty() && enabled.reservations) reservation_nodes = data.nodes;
     for (std::size_t i = 0; i < on.size(); ++i) {
       collectors::CollectorStatus c{on[i]->name, false, load_seconds};
       if (!error.empty()) {
         // One error line per failed load, not one per collector.
-        failures.failed(c.name, error, /*quiet=*/i > 0);
+        failures.failed(c.name, error, /*quiet=*/i > 0 || skipped);
       } else {
         const auto collect_start = Clock::now();
         try {
@@ -150,6 +236,8 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
         },
         families, status.job_load_ms, failures, unreachable));
   }
+
+  run_controller_side(backend, enabled, reservation_nodes, families, status, failures, unreachable);
 
   status.slurm_up = std::any_of(status.collectors.begin(), status.collectors.end(),
                                 [](const auto& c) { return c.success; });

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <string_view>
@@ -15,6 +16,8 @@
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/log.hpp"
 #include "slurm_exporter/slurm/cli_parse.hpp"
+#include "slurm_exporter/slurm/controller_parse.hpp"
+#include "slurm_exporter/slurm/sdiag_parse.hpp"
 #include "slurm_exporter/slurm/subprocess.hpp"
 
 namespace slurm_exporter::slurm {
@@ -220,6 +223,91 @@ std::vector<Job> CliBackend::load_jobs() {
     }
   }
   return jobs;
+}
+
+}  // namespace slurm_exporter::slurm
+
+// ---------------------------------------------------------------------------------------------
+// Controller-side collectors: sdiag and scontrol, from sinfo's directory.
+
+namespace slurm_exporter::slurm {
+
+const std::string& CliBackend::controller_command(std::string_view name) {
+  if (name == "sdiag" && sdiag_path_.empty()) {
+    const auto slash = sinfo_path_.rfind('/');
+    std::string candidate =
+        (slash == std::string::npos ? std::string{} : sinfo_path_.substr(0, slash + 1)) + "sdiag";
+    if (slash != std::string::npos && is_executable_file(candidate)) sdiag_path_ = candidate;
+  }
+  const std::string& path = name == "sdiag" ? sdiag_path_ : scontrol_path_;
+  if (path.empty()) {
+    throw BackendError(fmt::format("no executable {} next to {}", name, sinfo_path_));
+  }
+  return path;
+}
+
+SchedulerStats CliBackend::load_scheduler_stats() {
+  const std::string& sdiag = controller_command("sdiag");
+  const std::vector<std::string> none;
+  SchedulerStats stats;
+  try {
+    stats = cli::parse_sdiag(run(sdiag, none, ""));
+  } catch (const ParseError& e) {
+    throw BackendError(fmt::format("{}: {}", sdiag, e.what()));
+  }
+  // sdiag prints "name (uid)"; name the uid as the libslurm backend does.
+  for (RpcStat& u : stats.rpc_users) {
+    std::uint32_t uid = 0;
+    const char* end = u.name.data() + u.name.size();
+    if (std::from_chars(u.name.data(), end, uid).ptr == end) u.name = user_names_.name(uid);
+  }
+  return stats;
+}
+
+std::vector<License> CliBackend::load_licenses() {
+  const std::string& scontrol = controller_command("scontrol");
+  const std::string args[] = {"show", "licenses", "-o"};
+  try {
+    return cli::parse_scontrol_licenses(run(scontrol, args, " show licenses -o"));
+  } catch (const ParseError& e) {
+    throw BackendError(fmt::format("{} show licenses -o: {}", scontrol, e.what()));
+  }
+}
+
+std::vector<Reservation> CliBackend::load_reservations() {
+  const std::string& scontrol = controller_command("scontrol");
+  const std::string args[] = {"show", "reservation", "-o"};
+  try {
+    return cli::parse_scontrol_reservations(run(scontrol, args, " show reservation -o"));
+  } catch (const ParseError& e) {
+    throw BackendError(fmt::format("{} show reservation -o: {}", scontrol, e.what()));
+  }
+}
+
+ControllerStatus CliBackend::ping_controllers() {
+  const std::string& scontrol = controller_command("scontrol");
+  // Not run(): scontrol ping exits 1 when a controller is down, and that answer is the news.
+  CommandOptions opts;
+  opts.timeout = options_.timeout;
+  opts.env = env_;
+  const auto start = std::chrono::steady_clock::now();
+  const std::string argv[] = {scontrol, "ping"};
+  const CommandResult r = run_command(argv, opts);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (r.term_signal != 0 || (r.exit_code != 0 && r.exit_code != 1)) {
+    throw BackendError(fmt::format("{} ping failed: {}", scontrol, describe(r)));
+  }
+  ControllerStatus status;
+  try {
+    status.controllers = cli::parse_scontrol_ping(r.out);
+  } catch (const ParseError& e) {
+    throw BackendError(fmt::format("{} ping: {} ({})", scontrol, e.what(), describe(r)));
+  }
+  for (Controller& c : status.controllers) c.ping_seconds = seconds;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) status.local_host = host;
+  return status;
 }
 
 }  // namespace slurm_exporter::slurm

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -322,6 +323,158 @@ std::vector<Job> LibslurmBackend::load_jobs() {
     }
   }
   return impl_->job_data;
+}
+
+}  // namespace slurm_exporter::slurm
+
+// ---------------------------------------------------------------------------------------------
+// Controller-side collectors: scheduler statistics, licenses, reservations, controller pings.
+
+extern "C" {
+// Exported by libslurm (sdiag and scontrol use them) but not declared by 22.05's slurm.h.
+void slurm_free_stats_response_msg(stats_info_response_msg_t* msg);
+char* slurm_reservation_flags_string(reserve_info_t* resv_ptr);
+void slurm_xfree_ptr(void* ptr);
+slurm_conf_t* slurm_conf_lock(void);
+void slurm_conf_unlock(void);
+}
+
+namespace slurm_exporter::slurm {
+namespace {
+
+struct StatsMsgFree {
+  void operator()(stats_info_response_msg_t* m) const { slurm_free_stats_response_msg(m); }
+};
+struct LicenseMsgFree {
+  void operator()(license_info_msg_t* m) const { slurm_free_license_info_msg(m); }
+};
+struct ResvMsgFree {
+  void operator()(reserve_info_msg_t* m) const { slurm_free_reservation_info_msg(m); }
+};
+struct XFree {
+  void operator()(char* p) const { slurm_xfree_ptr(p); }
+};
+
+// sum / count as sdiag prints it (integer division), 0 before the first cycle.
+std::uint64_t mean(std::uint64_t sum, std::uint64_t count) { return count ? sum / count : 0; }
+
+}  // namespace
+
+SchedulerStats LibslurmBackend::load_scheduler_stats() {
+  stats_info_request_msg_t req{};
+  req.command_id = STAT_COMMAND_GET;  // never STAT_COMMAND_RESET
+  stats_info_response_msg_t* raw = nullptr;
+  if (slurm_get_statistics(&raw, &req) != SLURM_SUCCESS) throw_slurm_error("slurm_get_statistics");
+  const std::unique_ptr<stats_info_response_msg_t, StatsMsgFree> msg(raw);
+  SchedulerStats s;
+  s.req_time = static_cast<std::int64_t>(msg->req_time);
+  s.req_time_start = static_cast<std::int64_t>(msg->req_time_start);
+  s.server_thread_count = msg->server_thread_count;
+  s.agent_queue_size = msg->agent_queue_size;
+  s.agent_count = msg->agent_count;
+  s.agent_thread_count = msg->agent_thread_count;
+  s.dbd_agent_queue_size = msg->dbd_agent_queue_size;
+  s.jobs_submitted = msg->jobs_submitted;
+  s.jobs_started = msg->jobs_started;
+  s.jobs_completed = msg->jobs_completed;
+  s.jobs_canceled = msg->jobs_canceled;
+  s.jobs_failed = msg->jobs_failed;
+  s.schedule_cycle_last_us = msg->schedule_cycle_last;
+  s.schedule_cycle_max_us = msg->schedule_cycle_max;
+  s.schedule_cycle_counter = msg->schedule_cycle_counter;
+  s.schedule_cycle_mean_us = mean(msg->schedule_cycle_sum, msg->schedule_cycle_counter);
+  s.schedule_cycle_mean_depth = mean(msg->schedule_cycle_depth, msg->schedule_cycle_counter);
+  s.schedule_queue_len = msg->schedule_queue_len;
+  s.bf_active = msg->bf_active != 0;
+  s.bf_backfilled_jobs = msg->bf_backfilled_jobs;
+  s.bf_backfilled_het_jobs = msg->bf_backfilled_het_jobs;
+  s.bf_cycle_counter = msg->bf_cycle_counter;
+  s.bf_when_last_cycle = static_cast<std::int64_t>(msg->bf_when_last_cycle);
+  s.bf_cycle_last_us = msg->bf_cycle_last;
+  s.bf_cycle_max_us = msg->bf_cycle_max;
+  s.bf_cycle_mean_us = mean(msg->bf_cycle_sum, msg->bf_cycle_counter);
+  s.bf_last_depth = msg->bf_last_depth;
+  s.bf_last_depth_try = msg->bf_last_depth_try;
+  s.bf_depth_mean = mean(msg->bf_depth_sum, msg->bf_cycle_counter);
+  s.bf_queue_len = msg->bf_queue_len;
+  s.bf_table_size = msg->bf_table_size;
+  s.rpc_types.reserve(msg->rpc_type_size);
+  for (std::uint32_t i = 0; i < msg->rpc_type_size; ++i) {
+    s.rpc_types.push_back(
+        {rpc_type_name(msg->rpc_type_id[i]), msg->rpc_type_cnt[i], msg->rpc_type_time[i]});
+  }
+  s.rpc_users.reserve(msg->rpc_user_size);
+  for (std::uint32_t i = 0; i < msg->rpc_user_size; ++i) {
+    s.rpc_users.push_back(
+        {impl_->user_name(msg->rpc_user_id[i]), msg->rpc_user_cnt[i], msg->rpc_user_time[i]});
+  }
+  return s;
+}
+
+std::vector<License> LibslurmBackend::load_licenses() {
+  license_info_msg_t* raw = nullptr;
+  if (slurm_load_licenses(0, &raw, SHOW_ALL) != SLURM_SUCCESS) {
+    throw_slurm_error("slurm_load_licenses");
+  }
+  const std::unique_ptr<license_info_msg_t, LicenseMsgFree> msg(raw);
+  std::vector<License> out;
+  out.reserve(msg->num_lic);
+  for (std::uint32_t i = 0; i < msg->num_lic; ++i) {
+    const slurm_license_info_t& l = msg->lic_array[i];
+    if (!l.name) continue;
+    out.push_back({l.name, l.total, l.in_use, l.available, l.reserved, l.remote != 0});
+  }
+  return out;
+}
+
+std::vector<Reservation> LibslurmBackend::load_reservations() {
+  reserve_info_msg_t* raw = nullptr;
+  if (slurm_load_reservations(0, &raw) != SLURM_SUCCESS) {
+    throw_slurm_error("slurm_load_reservations");
+  }
+  const std::unique_ptr<reserve_info_msg_t, ResvMsgFree> msg(raw);
+  std::vector<Reservation> out;
+  out.reserve(msg->record_count);
+  for (std::uint32_t i = 0; i < msg->record_count; ++i) {
+    reserve_info_t& r = msg->reservation_array[i];
+    if (!r.name) continue;
+    Reservation res;
+    res.name = r.name;
+    res.partition = r.partition ? r.partition : "";
+    // The string scontrol prints as Flags=.
+    const std::unique_ptr<char, XFree> flags(slurm_reservation_flags_string(&r));
+    res.flags = flags ? flags.get() : "";
+    res.start_time = static_cast<std::int64_t>(r.start_time);
+    res.end_time = static_cast<std::int64_t>(r.end_time);
+    res.node_count = r.node_cnt;
+    res.core_count = r.core_cnt;
+    res.nodes = expand_hostlist(r.node_list);
+    out.push_back(std::move(res));
+  }
+  return out;
+}
+
+ControllerStatus LibslurmBackend::ping_controllers() {
+  ControllerStatus status;
+  std::vector<std::string> names;
+  {
+    const slurm_conf_t* conf = slurm_conf_lock();
+    for (std::uint32_t i = 0; conf && i < conf->control_cnt; ++i) {
+      names.emplace_back(conf->control_machine[i] ? conf->control_machine[i] : "");
+    }
+    slurm_conf_unlock();
+  }
+  if (names.empty()) throw BackendError("no SlurmctldHost in the Slurm configuration");
+  for (std::uint32_t i = 0; i < names.size(); ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const bool up = slurm_ping(static_cast<int>(i)) == SLURM_SUCCESS;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    status.controllers.push_back({names[i], i, up, seconds});
+  }
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) status.local_host = host;
+  return status;
 }
 
 }  // namespace slurm_exporter::slurm

@@ -294,7 +294,7 @@ TEST_CASE("collector switches: --collector.X / --no-collector.X, with or without
 TEST_CASE("an unknown collector exits with the known ones listed", "[flags]") {
   CHECK(error_of({"--collector.gpus"}) ==
         "unknown collector \"gpus\" in flag -collector.gpus; known collectors: nodes, node, "
-        "node_reason, jobs");
+        "node_reason, jobs, controllers, scheduler, licenses, reservations");
   CHECK(error_of({"--no-collector.node=maybe"}).find("no-collector.node") != std::string::npos);
   CHECK(usage().find("node_reason") != std::string::npos);
 }
@@ -304,4 +304,21 @@ TEST_CASE("metrics.exclude takes a valid regular expression", "[flags]") {
   CHECK(parse({"-metrics.exclude=^slurm_node_|_mem_"}).metrics_exclude == "^slurm_node_|_mem_");
   CHECK_THAT(error_of({"-metrics.exclude=slurm_(node"}),
              Catch::StartsWith("invalid value \"slurm_(node\" for flag -metrics.exclude: "));
+}
+
+TEST_CASE("the rivosinc collect flags switch the controller-side collectors", "[flags]") {
+  CHECK(parse({}).collectors.scheduler);
+  CHECK(parse({}).collectors.licenses);
+  CHECK_FALSE(parse({"-slurm.collect-diags=false"}).collectors.scheduler);
+  CHECK_FALSE(parse({"-slurm.collect-licenses=false"}).collectors.licenses);
+  CHECK(parse({"-no-collector.scheduler", "-slurm.collect-diags"}).collectors.scheduler);
+  CHECK(parse({"--no-collector.licenses", "--slurm.collect-licenses"}).collectors.licenses);
+  // Accepted (it logs that limits need slurmdbd) and changes no collector.
+  const auto limits = parse({"-slurm.collect-limits"});
+  CHECK(limits.collectors.scheduler);
+  CHECK(limits.collectors.reservations);
+  CHECK_FALSE(parse({"--no-collector.reservations"}).collectors.reservations);
+  CHECK_FALSE(parse({"--collector.controllers=false"}).collectors.controllers);
+  CHECK_THAT(error_of({"-slurm.collect-diags=maybe"}),
+             Catch::StartsWith("invalid value \"maybe\" for flag -slurm.collect-diags"));
 }

@@ -89,7 +89,8 @@ class Workload:
 EXPECTED_NODE_STATES = {
     "node1": {"allocated"},  # two jobs use its 4 CPUs
     "node2": {"draining"},  # GPU jobs run on it, then it is drained
-    "node3": {"drained"},  # idle, then drained; in debug and batch
+    # idle, then drained; in debug and batch; in the active maintenance reservation ($)
+    "node3": {"drained$"},
     "node4": {"mixed"},  # 7 of 8 CPUs; in debug and batch
     "node5": {"down*"},  # slurmd stopped, then set down
     "node6": {"unknown*", "down*"},  # never had a slurmd: free memory and load N/A
@@ -105,10 +106,11 @@ def workload(cluster):
     w = Workload()
     j = w.jobs
     # node1 full: 2 CPUs/1000M + 2 CPUs at 700M per CPU (TRES mem=1400M).
-    j["plain"] = c.sbatch("-w", "node1", "-c", "2", "--mem=1000")
+    j["plain"] = c.sbatch("-w", "node1", "-c", "2", "--mem=1000", "-L", "matlab:3")
     j["mem_per_cpu"] = c.sbatch("-w", "node1", "-c", "2", "--mem-per-cpu=700")
     # node4 (8 CPUs) mixed: accounts, a second partition, another user.
-    j["physics"] = c.sbatch("-w", "node4", "-c", "1", "--mem=500", "--account=physics")
+    j["physics"] = c.sbatch("-w", "node4", "-c", "1", "--mem=500", "--account=physics",
+                            "-L", "fluent:1,matlab:1")
     j["chem_batch"] = c.sbatch("-w", "node4", "-p", "batch", "-c", "2", "--mem=2000",
                                "--account=chem")
     j["two_partitions"] = c.sbatch("-w", "node4", "-p", "debug,batch", "-c", "1", "--mem=1G")
@@ -150,6 +152,18 @@ def workload(cluster):
     c.run(["scontrol", "update", "nodename=node3", "state=drain", "reason=maint test"])
     # node2 still runs GPU jobs: draining, not drained.
     c.run(["scontrol", "update", "nodename=node2", "state=drain", "reason=gpu swap"])
+    # Reservations: a maintenance one active now on the drained node (sinfo prints `drained$`;
+    # its primary state stays drained), holding a license, and a future one on node2.
+    c.run(["scontrol", "create", "reservation", "reservationname=maint_now", "starttime=now",
+           "duration=1-00:00:00", "nodes=node3", "flags=maint,ignore_jobs", "users=root",
+           "licenses=spare:1"])
+    # ignore_jobs: node2's jobs have no time limit, so they would overlap it.
+    c.run(["scontrol", "create", "reservation", "reservationname=future", "starttime=now+1day",
+           "duration=60", "nodes=node2", "users=root", "partition=debug", "flags=ignore_jobs"])
+    # An ordinary reservation active now on node1, which runs jobs: StateComplete
+    # allocated+reserved, primary state reserved.
+    c.run(["scontrol", "create", "reservation", "reservationname=reserved_now", "starttime=now",
+           "duration=1-00:00:00", "nodes=node1", "users=root", "flags=ignore_jobs"])
     c.stop_slurmd("node5")
     c.run(["scontrol", "update", "nodename=node5", "state=down", "reason=slurmd stopped by test"])
 

@@ -463,6 +463,52 @@ def compare_family(name: str, expected: dict[Labels, float], got: dict[Labels, f
     return problems
 
 
+# The primary-state precedence of the README, written independently of the C++ code: the
+# first rule that holds wins. scontrol prints State=BASE+FLAG+… (lower-cased here); a partly
+# allocated node is mixed whatever its base, as sinfo shows it.
+def primary_state(base: str, flags: set[str], alloc: int, total: int) -> str:
+    if 0 < alloc < total:
+        base = "mixed"
+    busy = base in ("allocated", "mixed") or alloc > 0 or "completing" in flags
+    rules = [
+        (bool(flags & {"invalid_reg", "not_responding"}) or base in ("down", "error"), "down"),
+        ("fail" in flags, "fail"),
+        ("drain" in flags and not busy, "drained"),
+        ("drain" in flags, "draining"),
+        ("maintenance" in flags, "maint"),
+        (bool(flags & {"reboot_requested", "reboot_issued"}), "reboot"),
+        ("reserved" in flags, "reserved"),
+        (bool(flags & {"powered_down", "powering_up", "powering_down"}), "powered_down"),
+        ("completing" in flags, "completing"),
+        ("planned" in flags, "planned"),
+    ]
+    for cond, state in rules:
+        if cond:
+            return state
+    return base if base in ("mixed", "allocated", "idle", "future") else "unknown"
+
+
+PRIMARY_STATES = ("down", "fail", "drained", "draining", "maint", "reboot", "reserved",
+                  "powered_down", "completing", "planned", "mixed", "allocated", "idle", "future",
+                  "unknown")
+FLAGS = {"drain": "drain", "not_responding": "not_responding", "powered_down": "powered_down",
+         "powering_up": "powering_up", "powering_down": "powering_down",
+         "power_down": "power_down", "fail": "fail", "maintenance": "maint",
+         "reserved": "reserved", "completing": "completing", "planned": "planned",
+         "reboot_requested": "reboot_requested", "reboot_issued": "reboot_issued",
+         "invalid_reg": "invalid_reg", "cloud": "cloud", "dynamic_future": "dynamic",
+         "dynamic_norm": "dynamic"}
+
+def scontrol_primary_state(rec: dict[str, str]) -> str:
+    """primary_state of a `scontrol -o show node` record (State=BASE+FLAG+…, CPUAlloc, CPUTot)."""
+    parts = rec["State"].lower().split("+")
+    flags = set(parts[1:])
+    if parts[0].endswith("*"):
+        flags.add("not_responding")
+    return primary_state(parts[0].rstrip("*~#!%$@^-"), flags, int(rec["CPUAlloc"]),
+                         int(rec["CPUTot"]))
+
+
 # ------------------------------------------------------------------------------------- /metrics
 
 

@@ -4,6 +4,8 @@
 #include <string_view>
 #include <vector>
 
+#include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/slurm/controller.hpp"
 #include "slurm_exporter/slurm/snapshot.hpp"
 
 namespace slurm_exporter::slurm {
@@ -25,6 +27,26 @@ class Backend {
 
   /// Every job and array task slurmctld knows (squeue -r). Throws BackendError.
   virtual std::vector<Job> load_jobs() = 0;
+
+  // Controller-side data (scheduler, licenses, reservations, controllers). The defaults throw
+  // BackendError, for backends (and test fakes) that don't provide them.
+
+  /// slurmctld's scheduler and RPC statistics (sdiag); never resets them. Throws BackendError.
+  virtual SchedulerStats load_scheduler_stats() { throw BackendError(unsupported("sdiag")); }
+  /// Every license slurmctld knows. Throws BackendError.
+  virtual std::vector<License> load_licenses() { throw BackendError(unsupported("licenses")); }
+  /// Every reservation, active or future. Throws BackendError.
+  virtual std::vector<Reservation> load_reservations() {
+    throw BackendError(unsupported("reservations"));
+  }
+  /// Pings every configured SlurmctldHost (primary first). A controller that doesn't answer is
+  /// reported down, not thrown; throws BackendError only when the list can't be read.
+  virtual ControllerStatus ping_controllers() { throw BackendError(unsupported("ping")); }
+
+ private:
+  std::string unsupported(std::string_view what) const {
+    return std::string(name()) + " backend: " + std::string(what) + " is not supported";
+  }
 };
 
 }  // namespace slurm_exporter::slurm

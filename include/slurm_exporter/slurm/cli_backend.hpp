@@ -71,6 +71,14 @@ class CliBackend final : public Backend {
   NodeData load_nodes() override;
   /// As load_nodes().
   std::vector<Job> load_jobs() override;
+  /// `sdiag` (next to sinfo; read only, never `sdiag --reset`), parsed by cli::parse_sdiag.
+  SchedulerStats load_scheduler_stats() override;
+  /// `scontrol show licenses -o` (scontrol next to sinfo).
+  std::vector<License> load_licenses() override;
+  /// `scontrol show reservation -o`.
+  std::vector<Reservation> load_reservations() override;
+  /// `scontrol ping`; every controller's ping_seconds is the whole command's run time.
+  ControllerStatus ping_controllers() override;
 
  private:
   /// Runs `command` with `args`; returns stdout. `label` follows the path in messages
@@ -82,6 +90,10 @@ class CliBackend final : public Backend {
   std::string sinfo_path_;
   std::string squeue_path_;
   std::string scontrol_path_;  ///< next to sinfo; empty (no arch) when there is none
+  /// The scontrol / sdiag next to sinfo for the controller-side collectors; throws
+  /// BackendError naming the missing command.
+  const std::string& controller_command(std::string_view name);
+  std::string sdiag_path_;  ///< next to sinfo; empty when there is none
   std::vector<std::string> env_;
   std::string version_;
   std::set<std::string> warned_;  ///< describe() texts of stderr already logged

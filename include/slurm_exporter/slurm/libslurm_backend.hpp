@@ -23,6 +23,14 @@ class LibslurmBackend final : public Backend {
   std::string slurm_version() const override;
   NodeData load_nodes() override;
   std::vector<Job> load_jobs() override;
+  /// slurm_get_statistics (STAT_COMMAND_GET only: never resets Slurm's statistics).
+  SchedulerStats load_scheduler_stats() override;
+  /// slurm_load_licenses.
+  std::vector<License> load_licenses() override;
+  /// slurm_load_reservations; flags as scontrol prints them.
+  std::vector<Reservation> load_reservations() override;
+  /// slurm_ping for every SlurmctldHost of the configuration libslurm read.
+  ControllerStatus ping_controllers() override;
 
  private:
   struct Impl;
