@@ -12,6 +12,8 @@ packages=(
   # tests
   prometheus locales python3 python3-pytest python3-prometheus-client curl ca-certificates
   openssl apache2-utils
+  # the Debian package (scripts/build-deb.sh) and its test
+  debhelper fakeroot lintian man-db python3-yaml
 )
 # The libFuzzer targets (scripts/fuzz.sh, or scripts/test.sh with SLURM_EXPORTER_FUZZ=1).
 if [[ ${SLURM_EXPORTER_FUZZ:-0} == 1 ]]; then
