@@ -77,6 +77,7 @@ collectors::CollectorStatus run_controllers(slurm::Backend& backend,
       failures.succeeded(status.name);
     } else {
       unreachable = "no SlurmctldHost answered a ping";
+      if (!ctl.error.empty()) unreachable += " (" + ctl.error + ")";
       failures.failed(status.name, unreachable);
     }
   } catch (const BackendError& e) {

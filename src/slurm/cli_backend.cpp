@@ -305,6 +305,14 @@ ControllerStatus CliBackend::ping_controllers() {
     throw BackendError(fmt::format("{} ping: {} ({})", scontrol, e.what(), describe(r)));
   }
   for (Controller& c : status.controllers) c.ping_seconds = seconds;
+  // scontrol ping prints only UP/DOWN on stdout; why (e.g. munge) goes to stderr.
+  const auto first = r.err.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos) {
+    const auto end = r.err.find('\n', first);
+    status.error = r.err.substr(
+        first,
+        std::min<std::size_t>(end == std::string::npos ? r.err.size() - first : end - first, 200));
+  }
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) status.local_host = host;
   return status;

@@ -470,6 +470,11 @@ ControllerStatus LibslurmBackend::ping_controllers() {
     const bool up = slurm_ping(static_cast<int>(i)) == SLURM_SUCCESS;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!up) {
+      // A dead controller and a broken munge look alike in the up/down answer; the log says which.
+      if (!status.error.empty()) status.error += "; ";
+      status.error += fmt::format("{}: {}", names[i], slurm_strerror(slurm_get_errno()));
+    }
     status.controllers.push_back({names[i], i, up, seconds});
   }
   char host[256] = {};

@@ -96,6 +96,9 @@ struct ControllerStatus {
   std::vector<Controller> controllers;
   /// This host's short name (gethostname up to the first '.'), compared with the controllers'.
   std::string local_host;
+  /// Why pings failed, for the log when none answered: libslurm's error per controller
+  /// ("host: Protocol authentication error"), or scontrol ping's first stderr line; may be empty.
+  std::string error;
 };
 
 /// sdiag's name of message type `id` (Slurm 22.05's rpc_num2string); the decimal number when
