@@ -1,6 +1,7 @@
 #include "slurm_exporter/collectors/jobs.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "slurm_exporter/collectors/detail/histogram.hpp"
 #include "slurm_exporter/collectors/detail/sample_map.hpp"
@@ -27,7 +28,6 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
   SampleMap acct_count, acct_cpus, acct_mem;
   SampleMap part_count, reasons;
   SampleMap user_gpus, acct_gpus, part_pending_gpus;
-  Histograms pending_wait(kWaitBuckets);
 
   auto zero_fill = [](SampleMap& m, const std::string& key) {
     for (const char* s : kUsualJobStates) m.try_emplace({key, s}, 0);
@@ -62,7 +62,6 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
     part_pending_mem.try_emplace({j.partition}, 0);
     part_oldest.try_emplace({j.partition}, 0);
     part_pending_gpus.try_emplace({j.partition}, 0);
-    pending_wait.touch({j.partition});
     if (holds_gpus(j)) {
       for (const auto& g : j.gres_alloc) {
         if (g.name != "gpu" || g.count == 0) continue;
@@ -72,10 +71,6 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
     }
     if (j.state == "PENDING") {
       part_pending_gpus[{j.partition}] += tasks * static_cast<double>(j.gpus_requested);
-      // Waiting since it became eligible; held, dependent and --begin jobs are not waiting.
-      if (j.eligible_time > 0 && j.eligible_time <= now) {
-        pending_wait.observe({j.partition}, static_cast<double>(now - j.eligible_time), tasks);
-      }
       part_pending_jobs[{j.partition}] += tasks;
       part_pending_cpus[{j.partition}] += cpus;
       part_pending_mem[{j.partition}] += mem;
@@ -156,14 +151,39 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
                       "GPUs held by started jobs per account and GPU type; only accounts holding "
                       "GPUs (slurm_load_jobs gres_total; scontrol -d show job JOB_GRES)",
                       {"account", "type"}, acct_gpus));
-  out.push_back(pending_wait.family(
-      "slurm_pending_job_wait_seconds",
-      "Gauge histogram of how long the pending jobs have been eligible to run, per partition: "
-      "recomputed from the queue each poll, so buckets go down as jobs start; held jobs and "
-      "jobs waiting on --begin or a dependency are not counted (now - slurm_load_jobs "
-      "eligible_time; squeue EligibleTime)",
-      {"partition"}));
+  out.push_back(PendingWaits(jobs).family(now));
   return out;
+}
+
+PendingWaits::PendingWaits(std::span<const slurm::Job> jobs) {
+  std::map<std::string_view, std::uint32_t> index;
+  for (const auto& j : jobs) {
+    auto [it, added] = index.try_emplace(j.partition, 0);
+    if (added) {
+      it->second = static_cast<std::uint32_t>(partitions_.size());
+      partitions_.push_back(j.partition);
+    }
+    // Waiting since it became eligible; held and dependent jobs (0) are not waiting.
+    if (j.state == "PENDING" && j.eligible_time > 0) {
+      waits_.push_back({it->second, j.eligible_time, static_cast<double>(j.task_count)});
+    }
+  }
+}
+
+metrics::Family PendingWaits::family(std::int64_t now) const {
+  Histograms h(kWaitBuckets);
+  for (const auto& p : partitions_) h.touch({p});
+  for (const auto& w : waits_) {
+    // A --begin in the future: not waiting yet.
+    if (w.eligible_time > now) continue;
+    h.observe({partitions_[w.partition]}, static_cast<double>(now - w.eligible_time), w.tasks);
+  }
+  return h.family(std::string(kPendingWaitFamily),
+                  "Gauge histogram of how long the pending jobs have been eligible to run, per "
+                  "partition: recomputed from the queue each poll, so buckets go down as jobs "
+                  "start; held jobs and jobs waiting on --begin or a dependency are not counted "
+                  "(now - slurm_load_jobs eligible_time; squeue EligibleTime)",
+                  {"partition"});
 }
 
 void StartedJobWaits::update(std::span<const slurm::Job> jobs) {

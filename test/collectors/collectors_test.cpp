@@ -283,3 +283,22 @@ TEST_CASE("sums past 2^32 don't wrap: CPUs, memory, GPUs, array tasks") {
   CHECK(value(j, "slurm_jobs_pending") == 2.0 * 4294967295.0);
   CHECK(value(j, "slurm_partition_pending_cpus", {"p"}) == 2.0 * 4294967295.0 * 4294967295.0);
 }
+
+TEST_CASE("pending waits recomputed at a later now without the jobs") {
+  const auto jobs = fixtures::jobs();
+  const collectors::PendingWaits waits(jobs);
+  auto f = std::vector<metrics::Family>{waits.family(fixtures::kNow)};
+  const std::string n = "slurm_pending_job_wait_seconds";
+  CHECK(hist(f, n, "_bucket", {"debug"}, "900") == 1);
+  CHECK(hist(f, n, "_count", {"debug"}) == 1);
+  // An hour later: the 600 s job is at 4200 s, and the job eligible at now+10 waits 3590 s.
+  f = {waits.family(fixtures::kNow + 3600)};
+  CHECK(hist(f, n, "_bucket", {"debug"}, "900") == 0);
+  CHECK(hist(f, n, "_bucket", {"debug"}, "3600") == 1);
+  CHECK(hist(f, n, "_bucket", {"debug"}, "7200") == 2);
+  CHECK(hist(f, n, "_count", {"debug"}) == 2);
+  CHECK(hist(f, n, "_sum", {"debug"}) == 4200 + 3590);
+  // The same as collect_jobs gives at that time.
+  const auto direct = collectors::collect_jobs(jobs, fixtures::kNow + 3600);
+  CHECK(hist(direct, n, "_sum", {"debug"}) == 4200 + 3590);
+}

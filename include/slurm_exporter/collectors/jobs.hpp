@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <set>
 #include <span>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,6 +43,27 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
 /// Upper bounds (seconds) of the wait-time histograms: 1 min … 1 week.
 inline constexpr double kWaitBuckets[] = {60,    300,   900,   1800,   3600,  7200,
                                           14400, 28800, 86400, 172800, 604800};
+
+inline constexpr std::string_view kPendingWaitFamily = "slurm_pending_job_wait_seconds";
+
+/// What slurm_pending_job_wait_seconds needs from a job list, kept small (a partition index,
+/// the eligible time and the task count per eligible pending job) so that a poll whose jobs
+/// did not change can recompute the histogram at a new "now" without the jobs.
+class PendingWaits {
+ public:
+  explicit PendingWaits(std::span<const slurm::Job> jobs);
+  /// The gauge histogram at `now`: every partition with a job has a series.
+  metrics::Family family(std::int64_t now) const;
+
+ private:
+  struct Wait {
+    std::uint32_t partition;
+    std::int64_t eligible_time;
+    double tasks;
+  };
+  std::vector<std::string> partitions_;
+  std::vector<Wait> waits_;
+};
 
 /// The counter histogram slurm_job_wait_seconds{partition}: start_time − eligible_time of each
 /// started job, observed once (per job id and start time) in the first poll that sees it
