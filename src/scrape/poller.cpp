@@ -61,10 +61,12 @@ collectors::CollectorStatus run_collector(const std::string& name, Load load, Co
 
 // The controllers collector: pings every SlurmctldHost. It succeeds when one answered; its
 // families are served either way (a controller that doesn't answer is the news). When none
-// answered, the loads after it are skipped like after an unreachable load.
+// answered and the backend says they are unreachable (connection refused, timeout), the loads
+// after it are skipped; otherwise (e.g. munge down, which a ping can't tell apart) they run and
+// their errors say why, so this failure is logged at error only when not `quiet`.
 collectors::CollectorStatus run_controllers(slurm::Backend& backend,
                                             std::vector<metrics::Family>& out, FailureLog& failures,
-                                            std::string& unreachable) {
+                                            std::string& unreachable, bool quiet) {
   collectors::CollectorStatus status{"controllers", false, 0.0};
   const auto start = Clock::now();
   try {
@@ -76,9 +78,15 @@ collectors::CollectorStatus run_controllers(slurm::Backend& backend,
     if (status.success) {
       failures.succeeded(status.name);
     } else {
-      unreachable = "no SlurmctldHost answered a ping";
-      if (!ctl.error.empty()) unreachable += " (" + ctl.error + ")";
-      failures.failed(status.name, unreachable);
+      std::string error = "no SlurmctldHost answered a ping";
+      if (!ctl.error.empty()) error += " (" + ctl.error + ")";
+      if (ctl.unreachable) {
+        // A dead or frozen controller: skip the loads below, which would wait for it too.
+        unreachable = error;
+        failures.failed(status.name, error);
+      } else {
+        failures.failed(status.name, error, quiet);
+      }
     }
   } catch (const BackendError& e) {
     if (e.unreachable()) unreachable = e.what();
@@ -162,8 +170,11 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
   std::string unreachable;
 
   if (enabled.controllers) {
-    // First, so that when no controller answers the loads below are skipped at once.
-    status.collectors.push_back(run_controllers(backend, families, failures, unreachable));
+    // First: a controller outage is reported even when a load below hangs.
+    const bool others = enabled.nodes || enabled.node || enabled.node_reason || enabled.jobs ||
+                        enabled.scheduler || enabled.licenses || enabled.reservations;
+    status.collectors.push_back(
+        run_controllers(backend, families, failures, unreachable, /*quiet=*/others));
   }
   // The reserved nodes' states come from this poll's node load.
   std::optional<std::vector<slurm::Node>> reservation_nodes;
@@ -188,7 +199,7 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
     const auto start = Clock::now();
     std::string error;
     slurm::NodeData data;
-    // Skipped when the controllers collector found no slurmctld answering (already logged).
+    // Skipped when an earlier collector found slurmctld unreachable (already logged).
     const bool skipped = !unreachable.empty();
     try {
       if (skipped) throw BackendError("skipped: " + unreachable, true);

@@ -313,6 +313,11 @@ ControllerStatus CliBackend::ping_controllers() {
         first,
         std::min<std::size_t>(end == std::string::npos ? r.err.size() - first : end - first, 200));
   }
+  // Every controller down and nothing on stderr (scontrol names munge/authentication errors
+  // there): connection failures or timeouts, which the other commands would wait for too.
+  status.unreachable = first == std::string::npos &&
+                       std::none_of(status.controllers.begin(), status.controllers.end(),
+                                    [](const Controller& c) { return c.up; });
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) status.local_host = host;
   return status;

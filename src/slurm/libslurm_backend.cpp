@@ -7,6 +7,7 @@
 #include <slurm/slurm_version.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -465,20 +466,29 @@ ControllerStatus LibslurmBackend::ping_controllers() {
     slurm_conf_unlock();
   }
   if (names.empty()) throw BackendError("no SlurmctldHost in the Slurm configuration");
+  int primary_errno = 0;
   for (std::uint32_t i = 0; i < names.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
     const bool up = slurm_ping(static_cast<int>(i)) == SLURM_SUCCESS;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!up) {
+      const int err = slurm_get_errno();
+      if (i == 0) primary_errno = err;
       // A dead controller and a broken munge look alike in the up/down answer; the log says which.
       if (!status.error.empty()) status.error += "; ";
-      status.error += fmt::format("{}: {}", names[i], slurm_strerror(slurm_get_errno()));
+      status.error += fmt::format("{}: {}", names[i], slurm_strerror(err));
     }
     status.controllers.push_back({names[i], i, up, seconds});
   }
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) status.local_host = host;
+  // A munge failure shows up as a send error (1801), so only these count as unreachable.
+  status.unreachable = std::none_of(status.controllers.begin(), status.controllers.end(),
+                                    [](const Controller& c) { return c.up; }) &&
+                       (primary_errno == SLURM_COMMUNICATIONS_CONNECTION_ERROR ||
+                        primary_errno == SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR ||
+                        primary_errno == SLURM_PROTOCOL_SOCKET_IMPL_TIMEOUT);
   return status;
 }
 

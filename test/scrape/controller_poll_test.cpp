@@ -13,6 +13,7 @@ namespace {
 struct ControllerFake final : slurm::Backend {
   int node_loads = 0, job_loads = 0, stats = 0, licenses = 0, reservations = 0, pings = 0;
   bool primary_up = true;
+  bool unreachable = false;
 
   std::string_view name() const override { return "fake"; }
   std::string slurm_version() const override { return "22.05.8"; }
@@ -50,7 +51,9 @@ struct ControllerFake final : slurm::Backend {
     ++pings;
     slurm::ControllerStatus s;
     s.controllers = {{"ctl1", 0, primary_up, 0.001}, {"ctl2", 1, false, 0.001}};
+    if (!primary_up) s.error = "ctl1: Connection refused; ctl2: Connection refused";
     s.local_host = "ctl1";
+    s.unreachable = unreachable;
     return s;
   }
 };
@@ -97,18 +100,31 @@ TEST_CASE("controller-side collectors run with their own calls only when enabled
       has(resv.text, "slurm_reservation_nodes_by_state{reservation=\"maint\",state=\"idle\"} 1\n"));
 }
 
-TEST_CASE("when no controller answers, the controllers report 0 and the loads are skipped") {
+TEST_CASE("when no controller answers, the controllers report 0 and the loads still run") {
   ControllerFake b;
   b.primary_up = false;
   scrape::FailureLog log;
   const auto r = scrape::poll_once(b, log, {});
   CHECK(b.pings == 1);
-  CHECK(b.node_loads + b.job_loads + b.stats + b.licenses + b.reservations == 0);
-  CHECK_FALSE(r.slurm_up);
-  CHECK(has(r.text, "slurm_up 0\n"));
+  // The loads say why (an authentication error looks like a dead controller to a ping).
+  CHECK(b.node_loads == 1);
+  CHECK(b.job_loads == 1);
   CHECK(has(r.text, "slurm_controller_up{controller=\"ctl1\",index=\"0\"} 0\n"));
   CHECK(has(r.text, "slurm_exporter_on_active_controller 0\n"));
   CHECK(has(r.text, "slurm_exporter_collector_success{collector=\"controllers\"} 0\n"));
+  CHECK(has(r.text, "slurm_exporter_collector_success{collector=\"nodes\"} 1\n"));
+}
+
+TEST_CASE("when no controller is reachable, the loads are skipped") {
+  ControllerFake b;
+  b.primary_up = false;
+  b.unreachable = true;
+  scrape::FailureLog log;
+  const auto r = scrape::poll_once(b, log, {});
+  CHECK(b.pings == 1);
+  CHECK(b.node_loads + b.job_loads + b.stats + b.licenses + b.reservations == 0);
+  CHECK_FALSE(r.slurm_up);
+  CHECK(has(r.text, "slurm_controller_up{controller=\"ctl1\",index=\"0\"} 0\n"));
   CHECK(has(r.text, "slurm_exporter_collector_success{collector=\"nodes\"} 0\n"));
 }
 

@@ -99,6 +99,9 @@ struct ControllerStatus {
   /// Why pings failed, for the log when none answered: libslurm's error per controller
   /// ("host: Protocol authentication error"), or scontrol ping's first stderr line; may be empty.
   std::string error;
+  /// No controller answered and the primary's failure is a connection failure or timeout (not
+  /// e.g. an authentication error): further calls in the same poll would only wait for it too.
+  bool unreachable = false;
 };
 
 /// sdiag's name of message type `id` (Slurm 22.05's rpc_num2string); the decimal number when
