@@ -12,9 +12,11 @@ packages=(
   # tests
   prometheus locales python3 python3-pytest python3-prometheus-client curl ca-certificates
   openssl apache2-utils
+  # the failover test's backup slurmctld (ip netns, veth)
+  iproute2
 )
-# The libFuzzer targets (scripts/fuzz.sh, or scripts/test.sh with SLURM_EXPORTER_FUZZ=1).
-if [[ ${SLURM_EXPORTER_FUZZ:-0} == 1 ]]; then
+# The libFuzzer targets (scripts/fuzz.sh, and scripts/test.sh unless SLURM_EXPORTER_FUZZ=0).
+if [[ ${SLURM_EXPORTER_FUZZ:-1} == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi
 
