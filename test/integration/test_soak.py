@@ -16,7 +16,7 @@ soak_script = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(soak_script)
 
 # Polls per backend: the cli backend runs five Slurm commands per poll, hence fewer.
-POLLS = {"libslurm": 400, "cli": 100}
+POLLS = {"libslurm": 200, "cli": 40}
 # Growth allowed between poll 10 and the end: the heap settling and, when sanitized, ASan's
 # 16 MiB quarantine of freed blocks filling up (harness.SANITIZER_ENV). The leak check proper is
 # LeakSanitizer's at exit; this bound catches gross growth in a plain build too.
