@@ -506,7 +506,8 @@ SANITIZER_ENV = {
     "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
 }
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                     "SUMMARY: AddressSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
+                     "SUMMARY: AddressSanitizer", "SUMMARY: UndefinedBehaviorSanitizer",
+                     "Sanitizer has encountered a fatal error")  # e.g. LSan unable to run
 
 
 def sanitizer_env() -> dict[str, str]:
