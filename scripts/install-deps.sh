@@ -14,9 +14,11 @@ packages=(
   openssl apache2-utils
   # the Debian package (scripts/build-deb.sh) and its test
   debhelper fakeroot lintian man-db python3-yaml
+  # the failover test's backup slurmctld (ip netns, veth)
+  iproute2
 )
-# The libFuzzer targets (scripts/fuzz.sh, or scripts/test.sh with SLURM_EXPORTER_FUZZ=1).
-if [[ ${SLURM_EXPORTER_FUZZ:-0} == 1 ]]; then
+# The libFuzzer targets (scripts/fuzz.sh, and scripts/test.sh unless SLURM_EXPORTER_FUZZ=0).
+if [[ ${SLURM_EXPORTER_FUZZ:-1} == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi
 

@@ -12,9 +12,17 @@
 #   scripts/slurm-cluster.sh stop-slurmd DIR NODE   stop one node's slurmd (its node stops responding)
 #   scripts/slurm-cluster.sh start-slurmd DIR NODE  start one node's slurmd again
 #   scripts/slurm-cluster.sh ensure-user NAME   create the unix user NAME (no home) if it is missing
+#   scripts/slurm-cluster.sh stop-backup DIR    stop only the backup slurmctld (SLURM_TEST_BACKUP_CTLD=1)
+#   scripts/slurm-cluster.sh start-backup DIR   start the backup slurmctld again
 #
 # SLURM_TEST_DEAD_NODES=N (at start, default 0) adds N more debug nodes (node6, …; 2 CPUs, 4000 MiB)
 # whose slurmd is never started: they stay unknown*/down* with N/A free memory and CPU load.
+# SLURM_TEST_BACKUP_CTLD=1 (at start) adds a backup slurmctld (BackupController, index 1) for real
+# failover tests. slurmctld is the backup when its hostname is the second SlurmctldHost, and both
+# listen on SlurmctldPort on every address, so the backup runs in its own network namespace (iproute2,
+# a veth pair 10.213.X.1 <-> 10.213.X.2, X from the port base) and UTS namespace (hostname
+# ctld-backup), with DIR/backup/{run,log} bind-mounted over DIR/{run,log} for its pid and log files.
+# In this mode the primary's and the nodes' address is 10.213.X.1 (reachable from both namespaces).
 # Shape: ClusterName=testcluster; node1..node5 (NodeHostname=localhost NodeAddr=127.0.0.1, own port);
 # node4 has 8 CPUs and 16000 MiB, the others 4 CPUs and 8000 MiB; Weight=N for nodeN; partitions
 # debug (Default, node[1-5]) and batch (node[3-4]), so node3 and node4 are in two partitions.
@@ -22,7 +30,8 @@
 # gpu:a100:2 + gpu:v100:2, node4 gpu:4 (no type) + shard:8; node3 and node5 have none.
 # Controller side: licenses matlab:10, fluent:4, spare:2 (Licenses=); a second SlurmctldHost
 # <host>-backup at 127.0.0.2 that never runs: with CommunicationParameters=NoCtldInAddrAny slurmctld
-# listens on 127.0.0.1 only, so nothing answers there and `scontrol ping` reports it DOWN at once.
+# listens on 127.0.0.1 only, so nothing answers there and `scontrol ping` reports it DOWN at once
+# (with SLURM_TEST_BACKUP_CTLD=1 the second SlurmctldHost is the real backup instead).
 # Ports: slurmctld on $SLURM_TEST_PORT_BASE (default 26817), nodeN's slurmd on base+N; the base is
 # saved in DIR/cluster.env at start, so later commands on DIR use the same ports.
 # Timings: SlurmdTimeout=30 (slurmctld pings nodes every ~10 s, which is also how often a node's
@@ -98,7 +107,11 @@ load_env() {
   else
     PORT_BASE=${SLURM_TEST_PORT_BASE:-26817}
     DEAD_NODES=${SLURM_TEST_DEAD_NODES:-0}
+    BACKUP_CTLD=${SLURM_TEST_BACKUP_CTLD:-0}
   fi
+  BACKUP_CTLD=${BACKUP_CTLD:-0}
+  [[ "$BACKUP_CTLD" =~ ^[01]$ ]] || die "SLURM_TEST_BACKUP_CTLD must be 0 or 1, got '$BACKUP_CTLD'"
+  backup_net_names
   [[ "$DEAD_NODES" =~ ^[0-9]$ ]] || die "SLURM_TEST_DEAD_NODES must be 0..9, got '$DEAD_NODES'"
   ALL_NODES=("${NODES[@]}")
   local i
@@ -150,13 +163,13 @@ write_conf() {
   # Jobs of other users run their script from the spool dir: every parent must be traversable.
   chmod 0755 "$dir" "$dir/spool" "$dir"/spool/*
   printf 'PORT_BASE=%s\nDEAD_NODES=%s\n' "$PORT_BASE" "$DEAD_NODES" >"$dir/cluster.env"
+  echo "BACKUP_CTLD=$BACKUP_CTLD" >>"$dir/cluster.env"
   {
     cat <<EOF
 # Written by scripts/slurm-cluster.sh: a throwaway test cluster, everything inside $dir.
 ClusterName=testcluster
-SlurmctldHost=$ctld_host(127.0.0.1)
-SlurmctldHost=$ctld_host-backup(127.0.0.2)
-CommunicationParameters=NoCtldInAddrAny
+SlurmctldHost=$ctld_host($NODE_ADDR)
+$(backup_ctld_line "$ctld_host")
 SlurmctldPort=$PORT_BASE
 SlurmdPort=$((PORT_BASE + 1))
 SlurmUser=root
@@ -195,7 +208,7 @@ EOF
       local cpus mem weight gres
       read -r cpus mem weight <<<"$(node_spec "$n")"
       gres=$(node_gres "$n")
-      echo "NodeName=$n NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((PORT_BASE + ${n#node})) CPUs=$cpus RealMemory=$mem Weight=$weight${gres:+ Gres=$gres} State=UNKNOWN"
+      echo "NodeName=$n NodeHostname=localhost NodeAddr=$NODE_ADDR Port=$((PORT_BASE + ${n#node})) CPUs=$cpus RealMemory=$mem Weight=$weight${gres:+ Gres=$gres} State=UNKNOWN"
     done
     echo "PartitionName=debug Nodes=node[1-${#ALL_NODES[@]}] Default=YES MaxTime=INFINITE State=UP"
     echo "PartitionName=batch Nodes=node[3-4] MaxTime=INFINITE State=UP"
@@ -342,6 +355,108 @@ start_slurmd_process() {
 # node_states -> "name|state" once per node
 node_states() { timeout 15 sinfo -h -N -o '%N|%T' 2>/dev/null | sort -u; }
 
+# ---------------------------------------------------------------- backup slurmctld
+# Names of the backup's namespace and addresses (SLURM_TEST_BACKUP_CTLD=1); without a backup the
+# nodes and the controller use 127.0.0.1 as before.
+backup_net_names() {
+  local x=$(((PORT_BASE / 100) % 256))
+  NETNS=se-bk-$PORT_BASE
+  VETH_HOST=sebk${PORT_BASE}h
+  VETH_BACKUP=sebk${PORT_BASE}b
+  BACKUP_HOST=ctld-backup
+  BACKUP_ADDR=10.213.$x.2
+  if ((BACKUP_CTLD)); then NODE_ADDR=10.213.$x.1; else NODE_ADDR=127.0.0.1; fi
+}
+
+backup_ctld_line() {
+  if ((BACKUP_CTLD)); then
+    echo "SlurmctldHost=$BACKUP_HOST($BACKUP_ADDR)"
+  else
+    # A backup that never runs (slurm_controller_up 0). NoCtldInAddrAny keeps the primary on
+    # 127.0.0.1 only, so nothing answers at 127.0.0.2 and a ping to it fails at once.
+    echo "SlurmctldHost=$1-backup(127.0.0.2)"
+    echo "CommunicationParameters=NoCtldInAddrAny"
+  fi
+  return 0
+}
+
+ensure_backup_netns() {
+  command -v ip >/dev/null || die "ip not found (apt-get install iproute2)"
+  if ! ip netns list | grep -qw -- "$NETNS"; then
+    ip netns add "$NETNS" || die "ip netns add $NETNS failed"
+  fi
+  if ! ip link show "$VETH_HOST" >/dev/null 2>&1; then
+    ip link add "$VETH_HOST" type veth peer name "$VETH_BACKUP" netns "$NETNS" ||
+      die "could not create the veth pair $VETH_HOST/$VETH_BACKUP"
+    ip addr add "$NODE_ADDR/30" dev "$VETH_HOST"
+    ip link set "$VETH_HOST" up
+    ip -n "$NETNS" addr add "$BACKUP_ADDR/30" dev "$VETH_BACKUP"
+    ip -n "$NETNS" link set "$VETH_BACKUP" up
+    ip -n "$NETNS" link set lo up
+  fi
+}
+
+remove_backup_netns() {
+  ip link del "$VETH_HOST" 2>/dev/null || true
+  ip netns del "$NETNS" 2>/dev/null || true
+}
+
+# The backup is tagged SLURM_CLUSTER_SH_DIR=DIR/backup, so the primary's commands never see it.
+backup_pids() { tagged_pids "$1/backup" slurmctld; }
+
+# backup_state -> the backup's line of `scontrol ping` (e.g. "... at ctld-backup is UP").
+backup_state() { timeout 10 scontrol ping 2>/dev/null | grep -F "$BACKUP_HOST" || true; }
+
+start_backup_process() {
+  local dir=$1
+  ((BACKUP_CTLD)) || die "$dir was started without SLURM_TEST_BACKUP_CTLD=1: there is no backup"
+  if [[ -n "$(backup_pids "$dir")" ]]; then
+    note "the backup slurmctld for $dir is already running"
+    return 0
+  fi
+  ensure_backup_netns
+  mkdir -p "$dir/backup/run" "$dir/backup/log"
+  # Own mount namespace: the backup writes its pid and log files under DIR/backup.
+  env SLURM_CLUSTER_SH_DIR="$dir/backup" ip netns exec "$NETNS" \
+    unshare --uts --mount --propagation private sh -c \
+    'hostname "$1" && mount --bind "$2/backup/run" "$2/run" && mount --bind "$2/backup/log" "$2/log" &&
+     exec slurmctld -f "$3" -i' sh "$BACKUP_HOST" "$dir" "$CONF" ||
+    { tail -n 25 "$dir/backup/log/slurmctld.log" >&2 || true; die "the backup slurmctld failed to start"; }
+  local i
+  for ((i = 0; i < START_TIMEOUT * 2; i++)); do
+    [[ "$(backup_state)" == *"is UP"* ]] && return 0
+    [[ -n "$(backup_pids "$dir")" ]] ||
+      { tail -n 25 "$dir/backup/log/slurmctld.log" >&2 || true; die "the backup slurmctld exited right after start"; }
+    sleep 0.5
+  done
+  tail -n 25 "$dir/backup/log/slurmctld.log" >&2 || true
+  die "the backup slurmctld did not answer 'scontrol ping' within ${START_TIMEOUT}s"
+}
+
+stop_backup_process() {
+  local dir=$1
+  local -a pids
+  mapfile -t pids < <(backup_pids "$dir")
+  terminate "backup slurmctld" "${pids[@]}"
+}
+
+cmd_start_backup() {
+  local dir
+  [[ -f "${1:-}/slurm.conf" ]] || die "no cluster in ${1:-} (missing slurm.conf; use start first)"
+  dir=$(abs_dir "$1")
+  load_env "$dir"
+  ensure_munge
+  start_backup_process "$dir"
+}
+
+cmd_stop_backup() {
+  local dir
+  [[ -d "${1:-}" ]] || die "no such cluster directory: ${1:-}"
+  dir=$(abs_dir "$1")
+  load_env "$dir"
+  stop_backup_process "$dir"
+}
+
 # ---------------------------------------------------------------- commands
 cmd_start() {
   local dir
@@ -356,10 +471,12 @@ cmd_start() {
     die "a cluster is already running in $dir (run: $0 stop $dir)"
   fi
   ensure_munge
+  if ((BACKUP_CTLD)); then ensure_backup_netns; fi
   write_conf "$dir"
   start_ctld_process "$dir" clean
   local n
   for n in "${NODES[@]}"; do start_slurmd_process "$dir" "$n"; done
+  if ((BACKUP_CTLD)); then start_backup_process "$dir"; fi
 
   local i states live bad
   for ((i = 0; i < START_TIMEOUT * 2; i++)); do
@@ -390,6 +507,7 @@ cmd_stop() {
   local -a steps jobs ds ctld
   mapfile -t ctld < <(ctld_pids "$dir")
   terminate "slurmctld" "${ctld[@]}"
+  if ((BACKUP_CTLD)); then stop_backup_process "$dir"; fi
   mapfile -t ds < <(slurmd_pids "$dir")
   terminate "slurmd" "${ds[@]}"
   mapfile -t steps < <(tagged_pids "$dir" slurmstepd)
@@ -409,6 +527,7 @@ cmd_stop() {
   # Last resort for daemons started without the tag: anything whose command line names DIR's config.
   pkill -TERM -f -- "-f $CONF( |$)" 2>/dev/null || true
   rm -f "$dir"/run/*.pid
+  if ((BACKUP_CTLD)); then remove_backup_netns; fi
   if ((purge)); then
     rm -rf -- "$dir"
   fi
@@ -493,6 +612,8 @@ main() {
     stop-slurmd) cmd_stop_slurmd "$@" ;;
     start-slurmd) cmd_start_slurmd "$@" ;;
     ensure-user) cmd_ensure_user "$@" ;;
+    start-backup) cmd_start_backup "$@" ;;
+    stop-backup) cmd_stop_backup "$@" ;;
     "" | -h | --help | help) usage ;;
     *) echo "$PROG: unknown command '${cmd}'" >&2; usage ;;
   esac

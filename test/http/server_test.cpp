@@ -65,11 +65,12 @@ struct Reply {
 
 class Client {
  public:
-  explicit Client(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  explicit Client(std::uint16_t port, std::chrono::seconds receive_timeout = 5s)
+      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
     if (fd_ < 0) throw std::runtime_error("socket() failed");
-    // No test may hang on a broken server: every blocking read gives up after 5 s.
+    // No test may hang on a broken server: every blocking read gives up after 5 s by default.
     timeval tv{};
-    tv.tv_sec = 5;
+    tv.tv_sec = static_cast<time_t>(receive_timeout.count());
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -748,7 +749,9 @@ TEST_CASE("a slow bcrypt check does not hold up other connections", "[server]") 
   o.web.basic_auth_users = {
       {"slow", "$2y$13$1KtKktcVkG/eRSxN2F0T9uzHe8GTQb01G6/qLM2txHg3TDJK0ezNu"}};
   RunningServer s(std::move(o));
-  Client slow(s.port());
+  // bcrypt at cost 13 takes ~0.5 s alone, but several seconds on a loaded 2-core machine running
+  // the sanitized suite: this client waits longer than the default 5 s.
+  Client slow(s.port(), 60s);
   REQUIRE(slow.send(get("/metrics", "Authorization: Basic c2xvdzpwdw==\r\n")));  // slow:pw
   std::this_thread::sleep_for(20ms);  // let the server start the check
   Client quick(s.port());

@@ -543,6 +543,37 @@ def http_get(url: str, timeout: float = 60) -> tuple[int, str, dict[str, str]]:
         return e.code, e.read().decode("utf-8", "replace"), dict(e.headers)
 
 
+# Runtime options for an exporter built with -DSLURM_EXPORTER_SANITIZE=ON (a plain build ignores
+# them; the caller's environment wins). LeakSanitizer checks the heap when the exporter exits; a
+# 16 MiB quarantine (default 256) keeps its RSS near a plain build's, so memory bounds stay
+# meaningful. Any report fails the test through Exporter.stop().
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:quarantine_size_mb=16:malloc_context_size=20",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "SUMMARY: AddressSanitizer", "SUMMARY: UndefinedBehaviorSanitizer",
+                     "Sanitizer has encountered a fatal error")  # e.g. LSan unable to run
+
+
+def sanitizer_env() -> dict[str, str]:
+    return {k: os.environ.get(k, v) for k, v in SANITIZER_ENV.items()}
+
+
+def sanitizer_report(lines: list[str]) -> str:
+    """The sanitizer report in an exporter's output, from its first line on ('' if none)."""
+    for i, line in enumerate(lines):
+        if any(m in line for m in SANITIZER_MARKERS):
+            return "\n".join(lines[max(0, i - 2):i + 80])
+    return ""
+
+
+def binary_sanitized(binary: str) -> bool:
+    """True if `binary` is linked with AddressSanitizer (-DSLURM_EXPORTER_SANITIZE=ON)."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    return "libasan" in out
+
+
 LISTENING_RE = re.compile(r'\bmsg="?listening"?(?:\s|$).*?\baddress="?([^"\s]+)"?')
 
 
@@ -551,6 +582,7 @@ class Exporter:
 
     def __init__(self, binary: str, args: list[str], env: dict[str, str]):
         self.args = [binary, *args]
+        env = {**sanitizer_env(), **env}
         self.proc = subprocess.Popen(self.args, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      errors="replace")
@@ -618,6 +650,10 @@ class Exporter:
                 self.proc.wait(timeout=10)
         for t in self._threads:
             t.join(timeout=5)
+        report = sanitizer_report(self.log())
+        if report:
+            raise AssertionError(f"sanitizer report from the exporter ({' '.join(self.args)}):\n"
+                                 f"{report}")
 
 
 def exporter_args(cluster: Cluster, listen: str = "127.0.0.1:0",
