@@ -1,7 +1,12 @@
 #include "slurm_exporter/scrape/poller.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <exception>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
 
 #include "slurm_exporter/collectors/exporter.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
@@ -20,37 +25,39 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Runs one collector: the load and the conversion to families. A failure is reported in its
-// status and the families it would have produced are left out, never stale ones.
-// `unreachable` carries a failure to contact slurmctld from one collector to the next, so a
-// dead controller costs one connection timeout per poll, not one per collector.
-template <typename Load, typename Collect>
-collectors::CollectorStatus run_collector(const std::string& name, Load load, Collect collect,
-                                          std::vector<metrics::Family>& out, double& load_ms,
-                                          FailureLog& failures, std::string& unreachable) {
-  collectors::CollectorStatus status{name, false, 0.0};
-  if (!unreachable.empty()) {
-    failures.failed(name, "skipped: " + unreachable, /*quiet=*/true);
-    return status;
+constexpr std::string_view kOldestPendingFamily = "slurm_partition_oldest_pending_job_seconds";
+
+// Per partition, the pending job the oldest-pending age comes from (the earliest known submit
+// time), so an unchanged poll can let collect_jobs compute the ages at a new "now".
+std::vector<slurm::Job> oldest_pending_per_partition(const std::vector<slurm::Job>& jobs) {
+  std::unordered_map<std::string, const slurm::Job*> oldest;
+  for (const auto& j : jobs) {
+    if (j.state != "PENDING" || j.submit_time <= 0) continue;
+    auto [it, inserted] = oldest.try_emplace(j.partition, &j);
+    if (!inserted && j.submit_time < it->second->submit_time) it->second = &j;
   }
-  const auto start = Clock::now();
-  try {
-    auto data = load();
-    load_ms = seconds_since(start) * 1000.0;
-    auto families = collect(data);
-    std::move(families.begin(), families.end(), std::back_inserter(out));
-    status.success = true;
-    failures.succeeded(name);
-  } catch (const BackendError& e) {
-    load_ms = seconds_since(start) * 1000.0;
-    if (e.unreachable()) unreachable = e.what();
-    failures.failed(name, e.what());
-  } catch (const std::exception& e) {
-    load_ms = seconds_since(start) * 1000.0;
-    failures.failed(name, e.what());
+  std::vector<slurm::Job> out;
+  out.reserve(oldest.size());
+  for (const auto& [partition, job] : oldest) out.push_back(*job);
+  return out;
+}
+
+// Sets the oldest-pending ages in `families` to what collect_jobs gives at `now`; partitions
+// without a pending job with a submit time keep their 0.
+void refresh_pending_ages(std::vector<metrics::Family>& families,
+                          const std::vector<slurm::Job>& oldest, std::int64_t now) {
+  auto cached = std::find_if(families.begin(), families.end(),
+                             [](const auto& f) { return f.name == kOldestPendingFamily; });
+  if (cached == families.end() || oldest.empty()) return;
+  const auto fresh_families = collectors::collect_jobs(oldest, now);
+  const auto fresh = std::find_if(fresh_families.begin(), fresh_families.end(),
+                                  [](const auto& f) { return f.name == kOldestPendingFamily; });
+  if (fresh == fresh_families.end()) return;
+  for (auto& sample : cached->samples) {
+    for (const auto& f : fresh->samples) {
+      if (f.label_values == sample.label_values) sample.value = f.value;
+    }
   }
-  status.duration_seconds = seconds_since(start);
-  return status;
 }
 
 }  // namespace
@@ -75,12 +82,22 @@ void FailureLog::succeeded(const std::string& collector) {
 }
 
 PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
-                     const collectors::EnabledCollectors& enabled, const FamilyFilter& drop) {
+                     const collectors::EnabledCollectors& enabled, const FamilyFilter& drop,
+                     PollCache* cache) {
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
   status.slurm_version = backend.slurm_version();
-  std::vector<metrics::Family> families;
   std::string unreachable;
+  PollResult result;
+  const auto drop_filtered = [&](std::vector<metrics::Family>& families) {
+    if (drop) {
+      std::erase_if(families, [&](const metrics::Family& f) { return drop(f.name); });
+    }
+  };
+  // Rendered per load, in the order node collectors, jobs, the exporter's own families.
+  std::string node_text;
+  bool node_from_cache = false;  // unchanged nodes: cache->nodes_text instead of node_text
+  std::string job_text;
 
   // The node-based collectors share one load per poll; a failed load fails each of them.
   using NodeCollect = std::vector<metrics::Family> (*)(const slurm::NodeData&);
@@ -101,9 +118,15 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
   if (!on.empty()) {
     const auto start = Clock::now();
     std::string error;
-    slurm::NodeData data;
+    std::optional<slurm::NodeData> data;
+    const bool reuse = cache && cache->nodes_valid;
+    if (cache) cache->nodes_valid = false;
     try {
-      data = backend.load_nodes();
+      if (reuse) {
+        data = backend.load_nodes_if_changed();
+      } else {
+        data = backend.load_nodes();
+      }
     } catch (const BackendError& e) {
       if (e.unreachable()) unreachable = e.what();
       error = e.what();
@@ -112,15 +135,20 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
     }
     const double load_seconds = seconds_since(start);
     status.node_load_ms = load_seconds * 1000.0;
+    std::vector<metrics::Family> families;
+    bool all_ok = true;
     for (std::size_t i = 0; i < on.size(); ++i) {
       collectors::CollectorStatus c{on[i]->name, false, load_seconds};
       if (!error.empty()) {
         // One error line per failed load, not one per collector.
         failures.failed(c.name, error, /*quiet=*/i > 0);
+      } else if (!data) {
+        c.success = true;  // unchanged: the cached text of the previous, successful poll
+        failures.succeeded(c.name);
       } else {
         const auto collect_start = Clock::now();
         try {
-          auto fams = on[i]->collect(data);
+          auto fams = on[i]->collect(*data);
           std::move(fams.begin(), fams.end(), std::back_inserter(families));
           c.success = true;
           failures.succeeded(c.name);
@@ -129,34 +157,85 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
         }
         c.duration_seconds += seconds_since(collect_start);
       }
+      all_ok = all_ok && c.success;
       status.collectors.push_back(std::move(c));
+    }
+    if (error.empty() && !data) {
+      node_from_cache = true;
+      cache->nodes_valid = true;
+    } else {
+      result.reloaded = result.reloaded || error.empty();
+      drop_filtered(families);
+      metrics::write_text(families, node_text);
+      if (cache && error.empty() && all_ok) {
+        cache->nodes_text = node_text;
+        cache->nodes_valid = true;
+      }
     }
   }
   if (enabled.jobs) {
-    status.collectors.push_back(run_collector(
-        "jobs", [&] { return backend.load_jobs(); },
-        [](const std::vector<slurm::Job>& j) {
-          // "now" for the job ages: once per poll, right after the load.
-          const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-          return collectors::collect_jobs(j, static_cast<std::int64_t>(now));
-        },
-        families, status.job_load_ms, failures, unreachable));
+    collectors::CollectorStatus c{"jobs", false, 0.0};
+    const bool reuse = cache && cache->jobs_valid;
+    if (cache) cache->jobs_valid = false;
+    const auto start = Clock::now();
+    if (!unreachable.empty()) {
+      failures.failed(c.name, "skipped: " + unreachable, /*quiet=*/true);
+    } else {
+      try {
+        std::optional<std::vector<slurm::Job>> jobs;
+        if (reuse) {
+          jobs = backend.load_jobs_if_changed();
+        } else {
+          jobs = backend.load_jobs();
+        }
+        status.job_load_ms = seconds_since(start) * 1000.0;
+        // "now" for the job ages: once per poll, right after the load.
+        const auto now =
+            static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+        std::vector<metrics::Family> families;
+        if (!jobs) {
+          // Unchanged: the previous families, with the pending ages computed anew by the
+          // collector itself from each partition's oldest pending job.
+          families = cache->job_families;
+          refresh_pending_ages(families, cache->oldest_pending, now);
+        } else {
+          result.reloaded = true;
+          families = collectors::collect_jobs(*jobs, now);
+          drop_filtered(families);
+          if (cache) {
+            cache->job_families = families;
+            cache->oldest_pending = oldest_pending_per_partition(*jobs);
+          }
+        }
+        metrics::write_text(families, job_text);
+        c.success = true;
+        if (cache) cache->jobs_valid = true;
+        failures.succeeded(c.name);
+      } catch (const BackendError& e) {
+        status.job_load_ms = seconds_since(start) * 1000.0;
+        if (e.unreachable()) unreachable = e.what();
+        failures.failed(c.name, e.what());
+      } catch (const std::exception& e) {
+        status.job_load_ms = seconds_since(start) * 1000.0;
+        failures.failed(c.name, e.what());
+      }
+    }
+    c.duration_seconds = seconds_since(start);
+    status.collectors.push_back(std::move(c));
   }
 
   status.slurm_up = std::any_of(status.collectors.begin(), status.collectors.end(),
                                 [](const auto& c) { return c.success; });
   auto own = collectors::collect_exporter(status);
-  std::move(own.begin(), own.end(), std::back_inserter(families));
-  if (drop) {
-    std::erase_if(families, [&](const metrics::Family& f) { return drop(f.name); });
-  }
+  drop_filtered(own);
 
-  PollResult result;
   result.slurm_up = status.slurm_up;
-  result.text.reserve(16 * 1024);
-  metrics::write_text(families, result.text);
+  const std::string& nodes_part = node_from_cache ? cache->nodes_text : node_text;
+  result.text.reserve(nodes_part.size() + job_text.size() + 4 * 1024);
+  result.text.append(nodes_part).append(job_text);
+  metrics::write_text(own, result.text);
   return result;
 }
 
@@ -235,7 +314,10 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       if (stopping_) break;
     }
     const auto started = Clock::now();
-    PollResult result = poll_once(*backend_, failures, enabled_, drop_);
+    PollResult result = poll_once(*backend_, failures, enabled_, drop_, &cache_);
+    // A big answer (50,000 jobs: ~100 MB of libslurm message and conversion) leaves freed
+    // heap behind; give it back to the system instead of keeping the peak as RSS.
+    if (result.reloaded) malloc_trim(0);
     auto text = std::make_shared<const std::string>(std::move(result.text));
     std::vector<std::function<void(Text)>> waiters;
     {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "slurm_exporter/collectors/registry.hpp"
+#include "slurm_exporter/metrics/family.hpp"
 #include "slurm_exporter/slurm/backend.hpp"
 
 namespace slurm_exporter::scrape {
@@ -34,6 +35,19 @@ class FailureLog {
 struct PollResult {
   std::string text;       ///< text format 0.0.4
   bool slurm_up = false;  ///< slurmctld answered at least one load
+  bool reloaded = false;  ///< some load brought new data (not a SLURM_NO_CHANGE_IN_DATA poll)
+};
+
+/// What poll_once keeps between polls so that data slurmctld reports unchanged is neither
+/// converted, collected nor rendered again: the rendered text of the node-based collectors and
+/// the job families (whose pending ages are brought up to date from the oldest pending job of
+/// each partition). Owned by one poller thread.
+struct PollCache {
+  bool nodes_valid = false;  ///< nodes_text is what the node load last produced
+  std::string nodes_text;
+  bool jobs_valid = false;  ///< job_families, oldest_pending are what the job load produced
+  std::vector<metrics::Family> job_families;  ///< after the family filter
+  std::vector<slurm::Job> oldest_pending;     ///< per partition, its oldest pending job
 };
 
 /// Says whether a family is dropped from the output (-metrics.exclude); empty drops nothing.
@@ -45,10 +59,12 @@ using FamilyFilter = std::function<bool(const std::string& family_name)>;
 /// doesn't run and has no collector_success series. Never throws for Slurm errors: a failed
 /// load gives collector_success 0 for every collector that needed it and, if every load
 /// failed, slurm_up 0. Once slurmctld is found unreachable, the remaining loads are skipped.
-/// Families for which `drop` returns true are left out of the text.
+/// Families for which `drop` returns true are left out of the text. With a `cache` (kept by
+/// the caller across polls with the same backend, `enabled` and `drop`), a load that the
+/// backend reports unchanged reuses the previous poll's work: the text is the same as without.
 PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
                      const collectors::EnabledCollectors& enabled = {},
-                     const FamilyFilter& drop = {});
+                     const FamilyFilter& drop = {}, PollCache* cache = nullptr);
 
 /// Owns the backend on its own thread (every Slurm call happens there) and caches the rendered
 /// text. A request gets the cached text while it is younger than `poll_limit`; otherwise one
@@ -93,6 +109,7 @@ class Poller {
   bool stopping_ = false;
   std::size_t polls_ = 0;
   std::unique_ptr<slurm::Backend> backend_;
+  PollCache cache_;  // the poller thread's only
   std::thread thread_;
 };
 
