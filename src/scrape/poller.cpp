@@ -183,8 +183,11 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
     } else {
       try {
         std::optional<std::vector<slurm::Job>> jobs;
-        if (reuse) {
+        if (cache) {
+          // Also without a valid cache: the backend then keeps no copy of the jobs between
+          // polls. "Unchanged" is no use without the previous families: load them all.
           jobs = backend.load_jobs_if_changed();
+          if (!jobs && !reuse) jobs = backend.load_jobs();
         } else {
           jobs = backend.load_jobs();
         }
