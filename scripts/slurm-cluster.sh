@@ -18,6 +18,8 @@
 # Shape: ClusterName=testcluster; node1..node5 (NodeHostname=localhost NodeAddr=127.0.0.1, own port);
 # node4 has 8 CPUs and 16000 MiB, the others 4 CPUs and 8000 MiB; Weight=N for nodeN; partitions
 # debug (Default, node[1-5]) and batch (node[3-4]), so node3 and node4 are in two partitions.
+# GPUs (fake device files DIR/dev/nvidia*, see SLURM_NOTES.md): node1 gpu:a100:4, node2
+# gpu:a100:2 + gpu:v100:2, node4 gpu:4 (no type) + shard:8; node3 and node5 have none.
 # Ports: slurmctld on $SLURM_TEST_PORT_BASE (default 26817), nodeN's slurmd on base+N; the base is
 # saved in DIR/cluster.env at start, so later commands on DIR use the same ports.
 # Timings: SlurmdTimeout=30 (slurmctld pings nodes every ~10 s, which is also how often a node's
@@ -48,6 +50,34 @@ node_spec() {
     node[1-5]) echo "4 8000 ${1#node}" ;;
     node*) echo "2 4000 ${1#node}" ;;
   esac
+}
+
+# node_gres NAME -> the node line's Gres= value (empty: none)
+node_gres() {
+  case "$1" in
+    node1) echo "gpu:a100:4" ;;
+    node2) echo "gpu:a100:2,gpu:v100:2" ;;
+    node4) echo "gpu:4,shard:8" ;;
+  esac
+}
+
+# gres.conf for the nodes above. slurmd drops a GPU without File= (the node then goes INVAL), so
+# every GPU is a fake device: a character device node with /dev/null's numbers.
+write_gres_conf() {
+  local dir=$1 i
+  mkdir -p "$dir/dev"
+  for ((i = 0; i < 4; i++)); do
+    [[ -c "$dir/dev/nvidia$i" ]] || mknod "$dir/dev/nvidia$i" c 1 3
+  done
+  cat >"$dir/gres.conf" <<EOF
+# Written by scripts/slurm-cluster.sh: fake GPUs (device files are /dev/null's twins).
+AutoDetect=off
+NodeName=node1 Name=gpu Type=a100 File=$dir/dev/nvidia[0-3]
+NodeName=node2 Name=gpu Type=a100 File=$dir/dev/nvidia[0-1]
+NodeName=node2 Name=gpu Type=v100 File=$dir/dev/nvidia[2-3]
+NodeName=node4 Name=gpu File=$dir/dev/nvidia[0-3]
+NodeName=node4 Name=shard Count=8
+EOF
 }
 
 # Absolute path of DIR (created if missing).
@@ -153,15 +183,18 @@ InactiveLimit=0
 KillWait=2
 MinJobAge=300
 MaxJobCount=20000
+GresTypes=gpu,shard
 EOF
     for n in "${ALL_NODES[@]}"; do
-      local cpus mem weight
+      local cpus mem weight gres
       read -r cpus mem weight <<<"$(node_spec "$n")"
-      echo "NodeName=$n NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((PORT_BASE + ${n#node})) CPUs=$cpus RealMemory=$mem Weight=$weight State=UNKNOWN"
+      gres=$(node_gres "$n")
+      echo "NodeName=$n NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((PORT_BASE + ${n#node})) CPUs=$cpus RealMemory=$mem Weight=$weight${gres:+ Gres=$gres} State=UNKNOWN"
     done
     echo "PartitionName=debug Nodes=node[1-${#ALL_NODES[@]}] Default=YES MaxTime=INFINITE State=UP"
     echo "PartitionName=batch Nodes=node[3-4] MaxTime=INFINITE State=UP"
   } >"$CONF"
+  write_gres_conf "$dir"
 }
 
 # ---------------------------------------------------------------- processes

@@ -10,7 +10,7 @@ using detail::gauge;
 using detail::SampleMap;
 
 std::vector<metrics::Family> collect_node(const slurm::NodeData& data) {
-  SampleMap cpus, alloc_cpus, mem, alloc_mem, free_mem, load, state, info;
+  SampleMap cpus, alloc_cpus, mem, alloc_mem, free_mem, load, state, info, gpus, gpus_alloc;
   for (const auto& n : data.nodes) {
     cpus[{n.name}] = n.cpus;
     alloc_cpus[{n.name}] = n.alloc_cpus;
@@ -25,6 +25,14 @@ std::vector<metrics::Family> collect_node(const slurm::NodeData& data) {
       partitions += p;
     }
     info[{n.name, n.state_name, partitions, n.features, n.arch}] = 1;
+    for (const auto& g : n.gres) {
+      if (g.name != "gpu") continue;
+      gpus[{n.name, g.type}] += static_cast<double>(g.count);
+      gpus_alloc.try_emplace({n.name, g.type}, 0);
+    }
+    for (const auto& g : n.gres_used) {
+      if (g.name == "gpu" && g.count) gpus_alloc[{n.name, g.type}] += static_cast<double>(g.count);
+    }
   }
   std::vector<metrics::Family> out;
   out.reserve(8);
@@ -55,6 +63,14 @@ std::vector<metrics::Family> collect_node(const slurm::NodeData& data) {
                       "Node information, always 1: state as sinfo -N %T prints it, partitions "
                       "comma-joined in Slurm's order, features (sinfo %f) and arch (scontrol Arch)",
                       {"node", "state", "partitions", "features", "arch"}, info));
+  out.push_back(gauge("slurm_node_gpus",
+                      "Configured GPUs of the node per GPU type; only nodes with GPUs "
+                      "(slurm_load_node gres; scontrol show node Gres)",
+                      {"node", "type"}, gpus));
+  out.push_back(gauge("slurm_node_gpus_allocated",
+                      "GPUs of the node allocated to jobs per GPU type; only nodes with GPUs "
+                      "(slurm_load_node gres_used; sinfo GresUsed)",
+                      {"node", "type"}, gpus_alloc));
   return out;
 }
 

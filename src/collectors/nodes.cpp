@@ -166,6 +166,42 @@ std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
                       "Maximum job run time in the partition in seconds, +Inf when UNLIMITED "
                       "(slurm_load_partitions max_time; scontrol MaxTime)",
                       {"partition"}, p_max_time));
+
+  // GPUs per type ("" for GPUs configured without a type). Every configured type gets an
+  // allocated series, 0 when none is in use; a cluster without GPUs has no samples.
+  SampleMap gpus, gpus_alloc, p_gpus, p_gpus_alloc;
+  for (const auto& n : data.nodes) {
+    for (const auto& g : n.gres) {
+      if (g.name != "gpu") continue;
+      gpus[{g.type}] += static_cast<double>(g.count);
+      gpus_alloc.try_emplace({g.type}, 0);
+      for (const auto& p : n.partitions) {
+        p_gpus[{p, g.type}] += static_cast<double>(g.count);
+        p_gpus_alloc.try_emplace({p, g.type}, 0);
+      }
+    }
+    for (const auto& g : n.gres_used) {
+      if (g.name != "gpu" || g.count == 0) continue;
+      gpus_alloc[{g.type}] += static_cast<double>(g.count);
+      for (const auto& p : n.partitions) p_gpus_alloc[{p, g.type}] += static_cast<double>(g.count);
+    }
+  }
+  out.push_back(gauge("slurm_gpus",
+                      "Configured GPUs per GPU type, type empty when untyped (slurm_load_node "
+                      "gres; sinfo Gres, scontrol show node Gres=gpu:TYPE:COUNT)",
+                      {"type"}, gpus));
+  out.push_back(gauge("slurm_gpus_allocated",
+                      "GPUs allocated to jobs per GPU type (slurm_load_node gres_used; sinfo "
+                      "GresUsed)",
+                      {"type"}, gpus_alloc));
+  out.push_back(gauge("slurm_partition_gpus",
+                      "Configured GPUs of the partition's nodes per GPU type (slurm_load_node "
+                      "gres; sinfo Gres)",
+                      {"partition", "type"}, p_gpus));
+  out.push_back(gauge("slurm_partition_gpus_allocated",
+                      "GPUs of the partition's nodes allocated to jobs, per GPU type "
+                      "(slurm_load_node gres_used; sinfo GresUsed)",
+                      {"partition", "type"}, p_gpus_alloc));
   return out;
 }
 

@@ -53,6 +53,8 @@ std::string_view type_name(Type t) {
       return "counter";
     case Type::kUntyped:
       return "untyped";
+    case Type::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -80,14 +82,18 @@ void write_text(std::span<const Family> families, std::string& out) {
     out.append("\n# TYPE ").append(f.name).push_back(' ');
     out.append(type_name(f.type)).push_back('\n');
     for (const Sample& s : f.samples) {
-      out.append(f.name);
-      if (!f.label_names.empty()) {
+      out.append(f.name).append(s.suffix);
+      if (!f.label_names.empty() || !s.le.empty()) {
         out.push_back('{');
         for (std::size_t i = 0; i < f.label_names.size(); ++i) {
           if (i) out.push_back(',');
           out.append(f.label_names[i]).append("=\"");
           if (i < s.label_values.size()) append_escaped<true>(out, s.label_values[i]);
           out.push_back('"');
+        }
+        if (!s.le.empty()) {
+          if (!f.label_names.empty()) out.push_back(',');
+          out.append("le=\"").append(s.le).push_back('"');
         }
         out.push_back('}');
       }

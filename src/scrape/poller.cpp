@@ -83,7 +83,9 @@ void FailureLog::succeeded(const std::string& collector) {
 
 PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
                      const collectors::EnabledCollectors& enabled, const FamilyFilter& drop,
-                     PollCache* cache) {
+                     collectors::StartedJobWaits* waits, PollCache* cache) {
+  collectors::StartedJobWaits this_poll_only;
+  if (!waits) waits = &this_poll_only;
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
   status.slurm_version = backend.slurm_version();
@@ -206,12 +208,16 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
         } else {
           result.reloaded = true;
           families = collectors::collect_jobs(*jobs, now);
+          waits->update(*jobs);
           drop_filtered(families);
           if (cache) {
             cache->job_families = families;
             cache->oldest_pending = oldest_pending_per_partition(*jobs);
           }
         }
+        // The wait histogram changes only with the jobs; it is never cached with them.
+        families.push_back(waits->family());
+        drop_filtered(families);
         metrics::write_text(families, job_text);
         c.success = true;
         if (cache) cache->jobs_valid = true;
@@ -317,7 +323,7 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       if (stopping_) break;
     }
     const auto started = Clock::now();
-    PollResult result = poll_once(*backend_, failures, enabled_, drop_, &cache_);
+    PollResult result = poll_once(*backend_, failures, enabled_, drop_, &waits_, &cache_);
     // A big answer (50,000 jobs: ~100 MB of libslurm message and conversion) leaves freed
     // heap behind; give it back to the system instead of keeping the peak as RSS.
     if (result.reloaded) malloc_trim(0);

@@ -200,7 +200,26 @@ NodeData CliBackend::load_nodes() {
 
 std::vector<Job> CliBackend::load_jobs() {
   const std::string args[] = {"-h", "-r", "-a", "-O", std::string(cli::kSqueueFields)};
-  return cli::parse_squeue_jobs(run(squeue_path_, args, ""));
+  std::vector<Job> jobs = cli::parse_squeue_jobs(run(squeue_path_, args, ""));
+  // Which GPUs (of which type) a running job holds is only in scontrol -d's JOB_GRES: asked
+  // for only when some started job wants GPUs, as that prints every job in full.
+  const bool gpus_in_use = std::any_of(jobs.begin(), jobs.end(), [](const Job& j) {
+    return j.gpus_requested > 0 && j.state != "PENDING";
+  });
+  if (gpus_in_use && !scontrol_path_.empty()) {
+    const std::string show_args[] = {"-d", "-o", "show", "job"};
+    std::map<std::uint32_t, std::vector<GresCount>> gres;
+    try {
+      gres = cli::parse_scontrol_job_gres(run(scontrol_path_, show_args, " -d -o show job"));
+    } catch (const ParseError& e) {
+      throw BackendError(fmt::format("{} -d -o show job: {}", scontrol_path_, e.what()));
+    }
+    for (Job& j : jobs) {
+      if (j.state == "PENDING") continue;
+      if (auto it = gres.find(j.job_id); it != gres.end()) j.gres_alloc = std::move(it->second);
+    }
+  }
+  return jobs;
 }
 
 }  // namespace slurm_exporter::slurm

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/slurm/gres.hpp"
 #include "slurm_exporter/slurm/job_fields.hpp"
 #include "slurm_exporter/slurm/node_state.hpp"
 
@@ -319,6 +320,22 @@ std::map<std::string, std::string> parse_scontrol_arch(std::string_view text) {
   return out;
 }
 
+std::map<std::uint32_t, std::vector<GresCount>> parse_scontrol_job_gres(std::string_view text) {
+  std::map<std::uint32_t, std::vector<GresCount>> out;
+  for_each_raw_line(text, [&](std::string_view line) {
+    const std::string_view id = scontrol_value(line, "JobId=");
+    if (id.empty()) return;
+    std::uint32_t job_id = 0;
+    try {
+      job_id = parse_uint<std::uint32_t>(id, "JobId");
+    } catch (const BadField& e) {
+      throw ParseError(fmt::format("scontrol show job: {}", e.problem));
+    }
+    out[job_id] = parse_gres_list(scontrol_value(line, "JOB_GRES="));
+  });
+  return out;
+}
+
 std::optional<std::uint64_t> parse_time_limit(std::string_view text) {
   if (text == "UNLIMITED" || text == "INFINITE") return std::nullopt;
   const auto bad = [&] {
@@ -511,6 +528,12 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
     node.weight = parse_uint<std::uint32_t>(f[7], "Weight");
     node.alloc_memory_bytes = mib_to_bytes(f[8], "AllocMem");
     node.features = optional_text(f[9]);
+    try {
+      node.gres = parse_gres_list(f[12]);
+      node.gres_used = parse_gres_list(f[13]);
+    } catch (const ParseError& e) {
+      throw BadField{fmt::format("Gres/GresUsed: {}", e.what())};
+    }
     node.reason = optional_text(f[kReason]);
     if (!node.reason.empty()) {
       node.reason_time = parse_timestamp(f[10]);
@@ -541,6 +564,8 @@ std::vector<Job> parse_squeue_jobs(std::string_view text) {
   jobs.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   for_each_line(text, kSqueueSource, [&](std::string_view line, std::size_t) {
     // JobID|UserName|Account|Partition|State|Reason…|NumCPUs|tres-alloc|SubmitTime|
+    // EligibleTime|StartTime|tres-per-job|tres-per-node|tres-per-socket|tres-per-task|
+    // NumNodes|NumTasks|  (Reason is free text: the fields after it are taken from the end)
     const auto shape_error = [] {
       return BadField{fmt::format("expected {} fields each ending in '|'", kSqueueFieldCount)};
     };
@@ -553,10 +578,15 @@ std::vector<Job> parse_squeue_jobs(std::string_view text) {
       field = rest.substr(0, bar);
       rest.remove_prefix(bar + 1);
     }
-    const auto submit_bar = rest.rfind('|');
-    if (submit_bar == std::string_view::npos || submit_bar == 0) throw shape_error();
-    const std::string_view submit = rest.substr(submit_bar + 1);
-    rest = rest.substr(0, submit_bar);
+    constexpr std::size_t kTail = kSqueueFieldCount - 8;  // SubmitTime … NumTasks
+    std::array<std::string_view, kTail> tail{};
+    for (std::size_t i = kTail; i-- > 0;) {
+      const auto bar = rest.rfind('|');
+      if (bar == std::string_view::npos || bar == 0) throw shape_error();
+      tail[i] = rest.substr(bar + 1);
+      rest = rest.substr(0, bar);
+    }
+    const std::string_view submit = tail[0];
     const auto last = rest.rfind('|');
     if (last == std::string_view::npos || last == 0) throw shape_error();
     const std::string_view tres = rest.substr(last + 1);
@@ -588,6 +618,15 @@ std::vector<Job> parse_squeue_jobs(std::string_view text) {
     }
     job.task_count = 1;
     job.submit_time = parse_timestamp(submit);
+    job.eligible_time = parse_timestamp(tail[1]);
+    job.start_time = parse_timestamp(tail[2]);
+    try {
+      job.gpus_requested = requested_gpus(
+          tail[3], tail[4], tail[5], tail[6], parse_uint<std::uint64_t>(tail[7], "NumNodes"),
+          tail[8] == "N/A" ? 1 : parse_uint<std::uint64_t>(tail[8], "NumTasks"));
+    } catch (const ParseError& e) {
+      throw BadField{fmt::format("tres-per-*: {}", e.what())};
+    }
     jobs.push_back(std::move(job));
   });
   return jobs;

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/slurm/gres.hpp"
 #include "slurm_exporter/slurm/job_fields.hpp"
 #include "slurm_exporter/slurm/node_state.hpp"
 #include "slurm_exporter/slurm/user_names.hpp"
@@ -188,6 +189,9 @@ struct LibslurmBackend::Impl {
       node.features = n.features ? n.features : "";
       if (node.features == "(null)") node.features.clear();
       node.arch = n.arch ? n.arch : "";
+      // What sinfo's Gres and GresUsed print.
+      node.gres = parse_gres_list(n.gres ? n.gres : "");
+      node.gres_used = parse_gres_list(n.gres_used ? n.gres_used : "");
       index.emplace(node.name, data.nodes.size());
       data.nodes.push_back(std::move(node));
     }
@@ -257,6 +261,16 @@ struct LibslurmBackend::Impl {
       job.cpus = j.num_cpus;
       job.submit_time = static_cast<std::int64_t>(j.submit_time);
       const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
+      job.eligible_time = static_cast<std::int64_t>(j.eligible_time);
+      job.start_time = static_cast<std::int64_t>(j.start_time);
+      const auto text = [](const char* s) { return std::string_view(s ? s : ""); };
+      // scontrol -d's JOB_GRES: filled for started jobs without SHOW_DETAIL.
+      if (!pending) job.gres_alloc = parse_gres_list(text(j.gres_total));
+      // squeue's NumNodes/NumTasks: requested minimum while pending, allocated once started.
+      job.gpus_requested =
+          requested_gpus(text(j.tres_per_job), text(j.tres_per_node), text(j.tres_per_socket),
+                         text(j.tres_per_task), j.num_nodes,
+                         j.num_tasks == NO_VAL || j.num_tasks == 0 ? 1 : j.num_tasks);
       const char* tres = pending ? j.tres_req_str : j.tres_alloc_str;
       if (!tres) tres = j.tres_req_str;
       // The TRES string squeue's tres-alloc prints; no mem= (memory not tracked) means 0.
@@ -301,8 +315,21 @@ NodeData LibslurmBackend::load_nodes() {
                                     });
   const bool nodes_changed = reload(
       "slurm_load_node", impl_->nodes,
-      [](time_t since, node_info_msg_t** out) { return slurm_load_node(since, out, SHOW_ALL); });
-  if (parts_changed || nodes_changed) impl_->convert_nodes();
+      // SHOW_DETAIL: without it slurmctld leaves gres_used out (sinfo GresUsed asks for it too).
+      [](time_t since, node_info_msg_t** out) {
+        return slurm_load_node(since, out, SHOW_ALL | SHOW_DETAIL);
+      });
+  if (parts_changed || nodes_changed) {
+    try {
+      impl_->convert_nodes();
+    } catch (...) {
+      // Unchanged data would otherwise skip the conversion next time and serve the previous
+      // poll's nodes: forget the messages so the next poll loads and converts them afresh.
+      impl_->nodes.reset();
+      impl_->partitions.reset();
+      throw;
+    }
+  }
   return impl_->node_data;
 }
 
@@ -310,6 +337,9 @@ std::vector<Job> LibslurmBackend::load_jobs() {
   // Without kept job_data (load_jobs_if_changed() handed it out) only a full load will do.
   const time_t since = impl_->job_data_valid ? impl_->jobs_last_update : 0;
   if (impl_->fetch_jobs(since, impl_->jobs)) {
+    // Invalid until converted: a failed conversion must never leave the previous poll's jobs
+    // to be served as unchanged.
+    impl_->job_data_valid = false;
     impl_->convert_jobs();
     impl_->job_data_valid = true;
   }
@@ -327,17 +357,24 @@ std::optional<std::vector<Job>> LibslurmBackend::load_jobs_if_changed() {
 }
 
 std::optional<NodeData> LibslurmBackend::load_nodes_if_changed() {
-  const bool had = static_cast<bool>(impl_->nodes) && static_cast<bool>(impl_->partitions);
-  const NodeData* before = had ? &impl_->node_data : nullptr;
+  const bool had = impl_->nodes && impl_->partitions;
   const bool parts_changed = reload("slurm_load_partitions", impl_->partitions,
                                     [](time_t since, partition_info_msg_t** out) {
                                       return slurm_load_partitions(since, out, SHOW_ALL);
                                     });
-  const bool nodes_changed = reload(
-      "slurm_load_node", impl_->nodes,
-      [](time_t since, node_info_msg_t** out) { return slurm_load_node(since, out, SHOW_ALL); });
-  if (before && !parts_changed && !nodes_changed) return std::nullopt;
-  impl_->convert_nodes();
+  // SHOW_DETAIL as in load_nodes (gres_used).
+  const bool nodes_changed =
+      reload("slurm_load_node", impl_->nodes, [](time_t since, node_info_msg_t** out) {
+        return slurm_load_node(since, out, SHOW_ALL | SHOW_DETAIL);
+      });
+  if (had && !parts_changed && !nodes_changed) return std::nullopt;
+  try {
+    impl_->convert_nodes();
+  } catch (...) {
+    impl_->nodes.reset();  // as in load_nodes: the next load converts afresh
+    impl_->partitions.reset();
+    throw;
+  }
   return impl_->node_data;
 }
 

@@ -264,7 +264,8 @@ int cmd_floor(const Args& a) {
     const double tp = ms_since(t);
     t = Clock::now();
     node_info_msg_t* n = nullptr;
-    if (slurm_load_node(0, &n, SHOW_ALL) != SLURM_SUCCESS) slurm_fail("load_node");
+    // The exporter's node load asks SHOW_DETAIL too (gres_used).
+    if (slurm_load_node(0, &n, SHOW_ALL | SHOW_DETAIL) != SLURM_SUCCESS) slurm_fail("load_node");
     const double tn = ms_since(t);
     t = Clock::now();
     job_info_msg_t* j = nullptr;
@@ -353,7 +354,8 @@ int cmd_poll(const Args& a) {
     throw std::runtime_error("--backend is libslurm or cli");
   }
   se::scrape::FailureLog failures;
-  se::scrape::PollCache cache;  // as the exporter's Poller keeps it
+  se::scrape::PollCache cache;  // as the exporter's Poller keeps them
+  se::collectors::StartedJobWaits waits;
   const se::collectors::EnabledCollectors enabled;
   std::vector<double> wall, cpu, unchanged_wall, unchanged_cpu, rss_after;
   std::size_t text_bytes = 0;
@@ -365,7 +367,7 @@ int cmd_poll(const Args& a) {
     touch_cluster(job_id, node, r);
     const double c0 = cpu_ms() + children_cpu_ms();
     const auto t = Clock::now();
-    auto result = se::scrape::poll_once(*backend, failures, enabled, {}, &cache);
+    auto result = se::scrape::poll_once(*backend, failures, enabled, {}, &waits, &cache);
     wall.push_back(ms_since(t));
     cpu.push_back(cpu_ms() + children_cpu_ms() - c0);
     text_bytes = result.text.size();
@@ -374,7 +376,7 @@ int cmd_poll(const Args& a) {
     for (long u = 0; u < (r == runs - 1 ? unchanged_runs : 0); ++u) {
       const double uc0 = cpu_ms() + children_cpu_ms();
       const auto ut = Clock::now();
-      auto again = se::scrape::poll_once(*backend, failures, enabled, {}, &cache);
+      auto again = se::scrape::poll_once(*backend, failures, enabled, {}, &waits, &cache);
       unchanged_wall.push_back(ms_since(ut));
       unchanged_cpu.push_back(cpu_ms() + children_cpu_ms() - uc0);
       up = up && again.slurm_up;

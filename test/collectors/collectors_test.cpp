@@ -169,3 +169,117 @@ TEST_CASE("exporter families") {
   CHECK(text.find("slurm_exporter_build_info{version=\"") != std::string::npos);
   CHECK(text.find("slurm_version=\"22.05.8\",backend=\"libslurm\"} 1\n") != std::string::npos);
 }
+
+TEST_CASE("GPU families per type: configured, allocated, per partition, per node") {
+  const auto f = collectors::collect_nodes(fixtures::cluster());
+  CHECK(value(f, "slurm_gpus", {"a100"}) == 6);
+  CHECK(value(f, "slurm_gpus", {""}) == 2);
+  CHECK(value(f, "slurm_gpus", {"v100"}) == 1);
+  CHECK(value(f, "slurm_gpus_allocated", {"a100"}) == 1);
+  CHECK(value(f, "slurm_gpus_allocated", {""}) == 1);
+  CHECK(value(f, "slurm_gpus_allocated", {"v100"}) == 0);  // zero-filled
+  CHECK(value(f, "slurm_partition_gpus", {"debug", "a100"}) == 6);
+  CHECK(value(f, "slurm_partition_gpus", {"batch", "a100"}) == 2);
+  CHECK(value(f, "slurm_partition_gpus", {"batch", "v100"}) == 1);
+  CHECK(value(f, "slurm_partition_gpus_allocated", {"batch", ""}) == 1);
+  CHECK(value(f, "slurm_partition_gpus_allocated", {"debug", "a100"}) == 1);
+  const auto n = collectors::collect_node(fixtures::cluster());
+  CHECK(value(n, "slurm_node_gpus", {"node2", ""}) == 2);
+  CHECK(value(n, "slurm_node_gpus_allocated", {"node1", "a100"}) == 0);
+  CHECK(value(n, "slurm_node_gpus_allocated", {"node2", "a100"}) == 1);
+}
+
+TEST_CASE("GPUs held per user and account, requested per partition") {
+  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  CHECK(value(f, "slurm_user_gpus_allocated", {"alice", "a100"}) == 1);
+  CHECK(value(f, "slurm_user_gpus_allocated", {"alice", ""}) == 1);
+  CHECK(value(f, "slurm_user_gpus_allocated", {"root", "v100"}) == 1);
+  CHECK(value(f, "slurm_account_gpus_allocated", {"physics", "a100"}) == 1);
+  // pending: alice's 2 in debug, bob's array 5 tasks × 1 in debug,batch
+  CHECK(value(f, "slurm_partition_pending_gpus", {"debug"}) == 2);
+  CHECK(value(f, "slurm_partition_pending_gpus", {"debug,batch"}) == 5);
+  CHECK(value(f, "slurm_partition_pending_gpus", {"batch"}) == 0);
+}
+
+namespace {
+// The value of histogram series `name` + suffix with `labels` (+ le for buckets).
+double hist(const std::vector<metrics::Family>& f, const std::string& name, std::string_view suffix,
+            const std::vector<std::string>& labels, const std::string& le = {}) {
+  for (const auto& fam : f) {
+    if (fam.name != name) continue;
+    CHECK(fam.type == metrics::Type::kHistogram);
+    for (const auto& s : fam.samples) {
+      if (s.suffix == suffix && s.label_values == labels && s.le == le) return s.value;
+    }
+  }
+  FAIL("no sample " << name << suffix);
+  return -1;
+}
+}  // namespace
+
+TEST_CASE("pending wait gauge histogram: eligible pending jobs, cumulative buckets") {
+  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  const std::string n = "slurm_pending_job_wait_seconds";
+  CHECK(hist(f, n, "_bucket", {"debug"}, "300") == 0);
+  CHECK(hist(f, n, "_bucket", {"debug"}, "900") == 1);  // 600 s
+  CHECK(hist(f, n, "_bucket", {"debug"}, "+Inf") == 1);
+  CHECK(hist(f, n, "_count", {"debug"}) == 1);  // the future-eligible job is not waiting
+  CHECK(hist(f, n, "_sum", {"debug"}) == 600);
+  CHECK(hist(f, n, "_bucket", {"debug,batch"}, "3600") == 0);
+  CHECK(hist(f, n, "_bucket", {"debug,batch"}, "7200") == 5);  // le is inclusive
+  CHECK(hist(f, n, "_sum", {"debug,batch"}) == 5 * 7200);
+  CHECK(hist(f, n, "_count", {"batch"}) == 0);  // the held job; series still there
+}
+
+TEST_CASE("started-job wait counter histogram: each job once, again after a requeue") {
+  collectors::StartedJobWaits waits;
+  auto jobs = fixtures::jobs();
+  waits.update(jobs);
+  waits.update(jobs);  // the same jobs again: not observed twice
+  auto f = std::vector<metrics::Family>{waits.family()};
+  const std::string n = "slurm_job_wait_seconds";
+  CHECK(hist(f, n, "_count", {"debug"}) == 1);
+  CHECK(hist(f, n, "_sum", {"debug"}) == 1000);
+  CHECK(hist(f, n, "_bucket", {"debug"}, "900") == 0);
+  CHECK(hist(f, n, "_bucket", {"debug"}, "1800") == 1);
+  CHECK(hist(f, n, "_bucket", {"batch"}, "60") == 1);  // the COMPLETING job: 10 s
+  // alice's job is requeued (pending), then starts again later: a second observation.
+  jobs[0].state = "PENDING";
+  jobs[0].start_time = 0;
+  waits.update(jobs);
+  jobs[0].state = "RUNNING";
+  jobs[0].eligible_time = fixtures::kNow - 100;
+  jobs[0].start_time = fixtures::kNow;
+  waits.update(jobs);
+  f = {waits.family()};
+  CHECK(hist(f, n, "_count", {"debug"}) == 2);
+  CHECK(hist(f, n, "_sum", {"debug"}) == 1100);
+  CHECK(hist(f, n, "_bucket", {"debug"}, "300") == 1);
+}
+
+TEST_CASE("sums past 2^32 don't wrap: CPUs, memory, GPUs, array tasks") {
+  slurm::NodeData d;
+  for (int i = 0; i < 3; ++i) {
+    slurm::Node n;
+    n.name = "n" + std::to_string(i);
+    n.state = slurm::node_state::kIdle;
+    n.cpus = n.idle_cpus = 4294967295u;
+    n.real_memory_bytes = 1ULL << 62;
+    n.gres = {{"gpu", "", 4294967296ULL}};
+    n.partitions = {"p"};
+    d.nodes.push_back(n);
+  }
+  d.partitions.resize(1);
+  d.partitions[0].name = "p";
+  const auto f = collectors::collect_nodes(d);
+  CHECK(value(f, "slurm_cpus_total") == 3.0 * 4294967295.0);
+  CHECK(value(f, "slurm_partition_total_cpus", {"p"}) == 3.0 * 4294967295.0);
+  CHECK(value(f, "slurm_mem_real") == 3.0 * 4611686018427387904.0);
+  CHECK(value(f, "slurm_gpus", {""}) == 3.0 * 4294967296.0);
+
+  std::vector<slurm::Job> jobs(2, fixtures::job("u", "a", "p", "PENDING", "Priority", 4294967295u,
+                                                1, 4294967295u, fixtures::kNow));
+  const auto j = collectors::collect_jobs(jobs, fixtures::kNow);
+  CHECK(value(j, "slurm_jobs_pending") == 2.0 * 4294967295.0);
+  CHECK(value(j, "slurm_partition_pending_cpus", {"p"}) == 2.0 * 4294967295.0 * 4294967295.0);
+}

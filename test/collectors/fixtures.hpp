@@ -63,6 +63,13 @@ inline se::NodeData cluster() {
   d.nodes[3].reason = "Not responding";
   d.nodes[3].reason_user = "slurm";
   d.nodes[3].arch.clear();  // never registered
+  // GPUs: node1 four a100 (none in use), node2 two a100 + two untyped (one of each in use),
+  // node4 (down) one v100; shards are not GPUs.
+  d.nodes[0].gres = {{"gpu", "a100", 4}, {"shard", "", 8}};
+  d.nodes[0].gres_used = {{"gpu", "a100", 0}, {"shard", "", 3}};
+  d.nodes[1].gres = {{"gpu", "a100", 2}, {"gpu", "", 2}};
+  d.nodes[1].gres_used = {{"gpu", "a100", 1}, {"gpu", "", 1}};
+  d.nodes[3].gres = {{"gpu", "v100", 1}};
   return d;
 }
 
@@ -85,8 +92,10 @@ inline se::Job job(std::string user, std::string account, std::string partition,
 /// The "now" the job fixtures are aged against (unix seconds).
 inline constexpr std::int64_t kNow = 1700010000;
 
+/// Six jobs; alice's running job holds one a100 and one untyped GPU, her pending one asks for
+/// two GPUs, bob's pending array one per task.
 inline std::vector<se::Job> jobs() {
-  return {
+  std::vector<se::Job> j{
       job("alice", "physics", "debug", "RUNNING", "None", 2, 1400, 1, kNow - 5000),
       job("alice", "physics", "debug", "PENDING", "Resources", 4, 1000, 1, kNow - 600),
       // array, 5 tasks
@@ -96,6 +105,25 @@ inline std::vector<se::Job> jobs() {
       // submitted "after now" (clock skew): no wait
       job("bob", "chem", "debug", "PENDING", "Priority", 1, 1, 1, kNow + 10),
   };
+  j[0].job_id = 1;
+  j[0].eligible_time = kNow - 5000;
+  j[0].start_time = kNow - 4000;  // waited 1000 s
+  j[0].gres_alloc = {{"gpu", "a100", 1}, {"gpu", "", 1}, {"shard", "", 2}};
+  j[0].gpus_requested = 2;
+  j[1].job_id = 2;
+  j[1].eligible_time = kNow - 600;  // pending 600 s: bucket 900
+  j[1].gpus_requested = 2;
+  j[2].job_id = 3;
+  j[2].eligible_time = kNow - 7200;  // five tasks pending 7200 s: bucket 7200
+  j[2].gpus_requested = 1;
+  j[3].job_id = 4;
+  j[3].eligible_time = kNow - 9000;
+  j[3].start_time = kNow - 8990;  // waited 10 s
+  j[3].gres_alloc = {{"gpu", "v100", 1}};
+  j[4].job_id = 5;  // held: not eligible, not in the pending wait histogram
+  j[5].job_id = 6;
+  j[5].eligible_time = kNow + 10;  // eligible in the future: not waiting yet
+  return j;
 }
 
 inline std::string read_file(const std::string& path) {

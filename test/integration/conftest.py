@@ -88,9 +88,9 @@ class Workload:
 
 EXPECTED_NODE_STATES = {
     "node1": {"allocated"},  # two jobs use its 4 CPUs
-    "node2": {"idle"},
+    "node2": {"draining"},  # GPU jobs run on it, then it is drained
     "node3": {"drained"},  # idle, then drained; in debug and batch
-    "node4": {"mixed"},  # 5 of 8 CPUs; in debug and batch
+    "node4": {"mixed"},  # 7 of 8 CPUs; in debug and batch
     "node5": {"down*"},  # slurmd stopped, then set down
     "node6": {"unknown*", "down*"},  # never had a slurmd: free memory and load N/A
 }
@@ -127,8 +127,18 @@ def workload(cluster):
     # Runs on node2, then is requeued and held: pending with a state description
     # ("job requeued in held state") that squeue prints instead of the reason code.
     j["requeued"] = c.sbatch("-w", "node2", "-c", "1", "--mem=100")
+    # GPUs asked for each of the three ways (node2: a100:2 + v100:2, node4: 4 untyped):
+    # --gpus per job (untyped: Slurm picks types), --gpus-per-node on two nodes, --gres.
+    j["gpu_gpus"] = c.sbatch("-w", "node2", "--gpus=3", "-c", "1", "--mem=100")
+    j["gpu_per_node"] = c.sbatch("-N", "2", "-w", "node2,node4", "--gpus-per-node=1", "-c", "1",
+                                 "--mem=100", "--account=physics")
+    j["gpu_gres"] = c.sbatch("-w", "node4", "--gres=gpu:2", "-c", "1", "--mem=100",
+                             user=SECOND_USER)
+    # Pending GPU requests: per task (node2's GPUs are all in use) and a held typed one.
+    j["gpu_pending"] = c.sbatch("-w", "node2", "-n", "2", "--gpus-per-task=1", "--mem=100")
+    j["gpu_held"] = c.sbatch("--hold", "--gpus=a100:1", "-c", "1", "--mem=100")
     running = {"plain", "mem_per_cpu", "physics", "chem_batch", "two_partitions", "other_user",
-               "requeued"}
+               "requeued", "gpu_gpus", "gpu_per_node", "gpu_gres"}
 
     def jobs_started():
         states = {r.job_id: r.state for r in c.squeue()}
@@ -138,6 +148,8 @@ def workload(cluster):
     c.run(["scontrol", "requeuehold", j["requeued"]])
 
     c.run(["scontrol", "update", "nodename=node3", "state=drain", "reason=maint test"])
+    # node2 still runs GPU jobs: draining, not drained.
+    c.run(["scontrol", "update", "nodename=node2", "state=drain", "reason=gpu swap"])
     c.stop_slurmd("node5")
     c.run(["scontrol", "update", "nodename=node5", "state=down", "reason=slurmd stopped by test"])
 

@@ -19,6 +19,9 @@ EXCLUDED = ("slurm_exporter_build_info", "slurm_exporter_collector_duration_seco
             "slurm_node_scrape_duration", "slurm_job_scrape_duration")
 # Ages measured from each exporter's own poll time: compared separately, within a few seconds.
 AGES = ("slurm_partition_oldest_pending_job_seconds",)
+# The pending-wait gauge histogram's sum and buckets move with each exporter's poll time too (a
+# job may cross a bucket bound between the two polls); its _count must be equal.
+WAITS = ("slurm_pending_job_wait_seconds_sum", "slurm_pending_job_wait_seconds_bucket")
 
 
 def slurm_lines(text: str) -> list[str]:
@@ -29,7 +32,7 @@ def slurm_lines(text: str) -> list[str]:
             name = line.split(" ", 3)[2]
         else:
             name = line.split("{", 1)[0].split(" ", 1)[0]
-        if name not in EXCLUDED and (name not in AGES or line.startswith("#")):
+        if name not in EXCLUDED and (name not in AGES + WAITS or line.startswith("#")):
             out.append(line)
     return out
 
@@ -84,6 +87,15 @@ def test_cli_and_libslurm_backends_give_identical_families(cluster, both):
         assert any(v > 0 for v in ages_a.values()), ages_a
         for k, v in ages_a.items():
             assert abs(v - ages_b[k]) <= POLL_LIMIT + 2, (fam, k, v, ages_b[k])
+    counts = sa.get("slurm_pending_job_wait_seconds_count")
+    assert counts and any(counts.values()), counts
+    sums_a, sums_b = sa.get(WAITS[0]), sb.get(WAITS[0])
+    for k, n in counts.items():
+        assert abs(sums_a[k] - sums_b[k]) <= n * (POLL_LIMIT + 2), (k, sums_a[k], sums_b[k])
+    inf_a = {k: v for k, v in sa.get(WAITS[1]).items() if ("le", "+Inf") in k}
+    assert inf_a == {k: v for k, v in sb.get(WAITS[1]).items() if ("le", "+Inf") in k}
+    # Every way of asking for GPUs was counted the same by both backends (exact, above).
+    assert any(l.startswith("slurm_user_gpus_allocated{") and not l.endswith(" 0") for l in la)
     # The partition settings came from both backends (the CLI's from scontrol).
     assert any(l.startswith("slurm_partition_info{") for l in la)
     # The comparison covered the real thing: Slurm families with non-zero values, both backends up.
@@ -161,7 +173,7 @@ def test_garbage_from_sinfo_fails_the_node_collector_with_the_line(cluster, work
 if [ "$1" = "--version" ]; then exec /usr/bin/sinfo --version; fi
 case "$*" in
   *%R*) echo debug ;;
-  *) printf 'node1|idle|idle|0/4/0/4|8000|100|0.01|1|0|(null)|Unknown|Unknown|debug*|none|\\nthis is not sinfo output\\n' ;;
+  *) printf 'node1|idle|idle|0/4/0/4|8000|100|0.01|1|0|(null)|Unknown|Unknown|(null)|(null)|debug*|none|\\nthis is not sinfo output\\n' ;;
 esac
 """)
     e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}")

@@ -79,3 +79,27 @@ TEST_CASE("write_text appends") {
   write_text(fams, out);
   CHECK(out == "x\n# HELP m h\n# TYPE m gauge\nm NaN\n");
 }
+
+TEST_CASE("histograms: _bucket with le as the last label, then _sum and _count") {
+  Family f{"wait_seconds", "h", Type::kHistogram, {"partition"}, {}};
+  f.samples.push_back({{"a\"b"}, 1, "_bucket", "60"});
+  f.samples.push_back({{"a\"b"}, 3, "_bucket", "+Inf"});
+  f.samples.push_back({{"a\"b"}, 250.5, "_sum"});
+  f.samples.push_back({{"a\"b"}, 3, "_count"});
+  Family bare{"x_seconds", "no labels", Type::kHistogram, {}, {}};
+  bare.samples.push_back({{}, 0, "_bucket", "+Inf"});
+  bare.samples.push_back({{}, 0, "_count"});
+  std::string out;
+  write_text(std::vector<Family>{f, bare}, out);
+  CHECK(out ==
+        "# HELP wait_seconds h\n"
+        "# TYPE wait_seconds histogram\n"
+        "wait_seconds_bucket{partition=\"a\\\"b\",le=\"60\"} 1\n"
+        "wait_seconds_bucket{partition=\"a\\\"b\",le=\"+Inf\"} 3\n"
+        "wait_seconds_sum{partition=\"a\\\"b\"} 250.5\n"
+        "wait_seconds_count{partition=\"a\\\"b\"} 3\n"
+        "# HELP x_seconds no labels\n"
+        "# TYPE x_seconds histogram\n"
+        "x_seconds_bucket{le=\"+Inf\"} 0\n"
+        "x_seconds_count 0\n");
+}

@@ -111,7 +111,7 @@ std::pair<std::string, std::string> poll_both(ChangingBackend& cached, scrape::P
   for (int attempt = 0;; ++attempt) {
     const auto before = unix_now();
     ChangingBackend reference = cached;
-    const std::string a = scrape::poll_once(cached, log, enabled, {}, &cache).text;
+    const std::string a = scrape::poll_once(cached, log, enabled, {}, nullptr, &cache).text;
     const std::string b = scrape::poll_once(reference, log, enabled).text;
     if (unix_now() == before || attempt == 5) return {stable_lines(a), stable_lines(b)};
   }
@@ -126,7 +126,7 @@ TEST_CASE("poll cache: an unchanged poll renders the same text without collectin
   scrape::PollCache cache;
   scrape::FailureLog log;
 
-  const auto first = scrape::poll_once(b, log, {}, {}, &cache);
+  const auto first = scrape::poll_once(b, log, {}, {}, nullptr, &cache);
   CHECK(first.reloaded);
   CHECK(cache.nodes_valid);
   CHECK(cache.jobs_valid);
@@ -143,7 +143,7 @@ TEST_CASE("poll cache: an unchanged poll renders the same text without collectin
   CHECK(cached.find("slurm_exporter_collector_success{collector=\"jobs\"} 1\n") !=
         std::string::npos);
 
-  const auto again = scrape::poll_once(b, log, {}, {}, &cache);
+  const auto again = scrape::poll_once(b, log, {}, {}, nullptr, &cache);
   CHECK_FALSE(again.reloaded);
 }
 
@@ -153,7 +153,7 @@ TEST_CASE("poll cache: the pending ages of an unchanged poll follow the clock") 
   b.submit_time = unix_now() - 500;  // oldest pending: job 4 (submit_time - 3), in batch
   scrape::PollCache cache;
   scrape::FailureLog log;
-  scrape::poll_once(b, log, {}, {}, &cache);
+  scrape::poll_once(b, log, {}, {}, nullptr, &cache);
   // Later submit times make the same cached jobs "older": move the clock instead by
   // comparing against a poll without the cache, which computes the ages from scratch.
   const auto [cached, reference] = poll_both(b, cache);
@@ -174,7 +174,7 @@ TEST_CASE("poll cache: changed data replaces the cached text") {
   b.submit_time = unix_now() - 10;
   scrape::PollCache cache;
   scrape::FailureLog log;
-  scrape::poll_once(b, log, {}, {}, &cache);
+  scrape::poll_once(b, log, {}, {}, nullptr, &cache);
 
   b.nodes_version = 3;  // 3 nodes x 4 CPUs
   b.jobs_version = 7;
@@ -195,9 +195,9 @@ TEST_CASE("poll cache: a failed load is not hidden by the cache, and the next po
   scrape::PollCache cache;
   scrape::FailureLog log;
   b.jobs_version = 3;
-  scrape::poll_once(b, log, {}, {}, &cache);
+  scrape::poll_once(b, log, {}, {}, nullptr, &cache);
   b.fail_jobs = true;
-  const std::string failed = scrape::poll_once(b, log, {}, {}, &cache).text;
+  const std::string failed = scrape::poll_once(b, log, {}, {}, nullptr, &cache).text;
   CHECK(failed.find("slurm_exporter_collector_success{collector=\"jobs\"} 0\n") !=
         std::string::npos);
   CHECK(failed.find("slurm_jobs_pending") == std::string::npos);
@@ -205,7 +205,7 @@ TEST_CASE("poll cache: a failed load is not hidden by the cache, and the next po
 
   b.fail_jobs = false;
   const int full_before = b.full_job_loads;
-  const std::string back = scrape::poll_once(b, log, {}, {}, &cache).text;
+  const std::string back = scrape::poll_once(b, log, {}, {}, nullptr, &cache).text;
   CHECK(b.full_job_loads == full_before + 1);  // not an if_changed: the cache was dropped
   CHECK(back.find("slurm_jobs_pending 2\n") != std::string::npos);
 }
@@ -217,9 +217,9 @@ TEST_CASE("poll cache: the family filter applies to cached text too") {
   const auto drop = [](const std::string& name) {
     return name.rfind("slurm_cpus", 0) == 0 || name == "slurm_jobs_pending";
   };
-  scrape::poll_once(b, log, {}, drop, &cache);
+  scrape::poll_once(b, log, {}, drop, nullptr, &cache);
   const int node_loads = b.full_node_loads;
-  const std::string text = scrape::poll_once(b, log, {}, drop, &cache).text;
+  const std::string text = scrape::poll_once(b, log, {}, drop, nullptr, &cache).text;
   CHECK(b.full_node_loads == node_loads);
   CHECK(text.find("slurm_cpus") == std::string::npos);
   CHECK(text.find("slurm_jobs_pending") == std::string::npos);

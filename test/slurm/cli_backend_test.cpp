@@ -415,11 +415,15 @@ TEST_CASE("cli backend: output that doesn't parse is a ParseError with the line"
                "case \"$1\" in\n"
                "  --version) echo 'slurm 22.05.8' ;;\n"
                "  -N) printf "
-               "'node1|idle|idle|0/4/0/4|8000|100|0.01|1|0|(null)|Unknown|Unknown|debug*|none|\\n"
+               "'node1|idle|idle|0/4/0/"
+               "4|8000|100|0.01|1|0|(null)|Unknown|Unknown|(null)|(null)|debug*|none|\\n"
                "this is not sinfo output\\n' ;;\n"
                "  -h) echo debug ;;\n"
                "esac");
-  write_script(dir, "squeue", "printf '1|root|(null)|debug|RUNNING|None|2|cpu=2|N/A|\\n7_1|x\\n'");
+  write_script(
+      dir, "squeue",
+      "printf "
+      "'1|root|(null)|debug|RUNNING|None|2|cpu=2|N/A|N/A|N/A|N/A|N/A|N/A|N/A|1|1|\\n7_1|x\\n'");
   CliBackend backend(options_for(dir));
   try {
     backend.load_nodes();

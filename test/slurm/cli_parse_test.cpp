@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -83,17 +84,18 @@ std::size_t error_line(F parse, std::string* what = nullptr) {
   return 0;
 }
 
-// A well-formed sinfo -N line with one field replaced (index 0..13).
+// A well-formed sinfo -N line with one field replaced (index 0..15).
 std::string node_line(std::size_t field, const std::string& value) {
-  std::vector<std::string> f{"n1", "idle", "idle",   "0/4/0/4", "8000",    "7000", "0.50",
-                             "1",  "0",    "(null)", "Unknown", "Unknown", "p1*",  "none"};
+  std::vector<std::string> f{"n1",     "idle",   "idle", "0/4/0/4", "8000",    "7000",
+                             "0.50",   "1",      "0",    "(null)",  "Unknown", "Unknown",
+                             "(null)", "(null)", "p1*",  "none"};
   f[field] = value;
   std::string line;
   for (const auto& v : f) line += v + "|";
   return line + "\n";
 }
 
-// A well-formed squeue line with one field replaced (index 0..7).
+// A well-formed squeue line with one field replaced (index 0..16).
 std::string job_line(std::size_t field, const std::string& value) {
   std::vector<std::string> f{"42",
                              "alice",
@@ -103,7 +105,15 @@ std::string job_line(std::size_t field, const std::string& value) {
                              "Priority",
                              "2",
                              "cpu=2,mem=100M,node=1",
-                             "2024-03-01T10:00:00"};
+                             "2024-03-01T10:00:00",
+                             "2024-03-01T10:00:00",
+                             "N/A",
+                             "N/A",
+                             "N/A",
+                             "N/A",
+                             "N/A",
+                             "1",
+                             "1"};
   f[field] = value;
   std::string line;
   for (const auto& v : f) line += v + "|";
@@ -367,7 +377,8 @@ TEST_CASE("sinfo: empty output is an empty cluster") {
 
 TEST_CASE("sinfo: N/A is allowed in FreeMem and CPUsLoad only") {
   const NodeData d = parse_sinfo_nodes(
-      node_line(5, "N/A") + "n2|idle|idle|0/4/0/4|8000|1|N/A|1|0|(null)|Unknown|Unknown|p1|none|\n",
+      node_line(5, "N/A") +
+          "n2|idle|idle|0/4/0/4|8000|1|N/A|1|0|(null)|Unknown|Unknown|(null)|(null)|p1|none|\n",
       "p1\n");
   CHECK(d.nodes[0].free_memory_bytes == 0);
   CHECK(d.nodes[1].cpu_load == 0.0);
@@ -430,9 +441,10 @@ TEST_CASE("sinfo: wrong field counts, truncation and garbage are errors with the
         9);
   CHECK(what.find("this is not sinfo output") != std::string::npos);
   // An extra field ends up in Reason (free text, last); one too few, no trailing '|'.
-  CHECK(parse_sinfo_nodes(good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|0|(null)|Unknown|Unknown|"
-                                 "p1|none|x|\n",
-                          "p1")
+  CHECK(parse_sinfo_nodes(
+            good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|0|(null)|Unknown|Unknown|(null)|(null)|"
+                   "p1|none|x|\n",
+            "p1")
             .nodes[1]
             .reason == "none|x");
   CHECK(error_line([&] {
@@ -448,7 +460,7 @@ TEST_CASE("sinfo: wrong field counts, truncation and garbage are errors with the
   CHECK(error_line([&] { parse_sinfo_nodes(node_line(0, ""), "p1"); }) == 1);
   CHECK(error_line([&] { parse_sinfo_nodes(node_line(1, ""), "p1"); }) == 1);
   CHECK(error_line([&] { parse_sinfo_nodes(node_line(2, "idle+sle-epy"), "p1"); }) == 1);
-  CHECK(error_line([&] { parse_sinfo_nodes(node_line(12, "*"), "p1"); }) == 1);
+  CHECK(error_line([&] { parse_sinfo_nodes(node_line(14, "*"), "p1"); }) == 1);
   // Garbage in the partition list.
   CHECK(error_line([&] { parse_sinfo_nodes(good, "p1\nthis is not sinfo output\n"); }, &what) == 2);
   CHECK(what.find("sinfo -o %R") != std::string::npos);
@@ -456,8 +468,9 @@ TEST_CASE("sinfo: wrong field counts, truncation and garbage are errors with the
 
 TEST_CASE("sinfo: a node's lines must agree apart from the partition") {
   const std::string a =
-      "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|p1*|none|\n";
-  const std::string b = "n1|idle|idle|0/4/0/4|8000|6999|0.50|1|0|(null)|Unknown|Unknown|p2|none|\n";
+      "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|(null)|(null)|p1*|none|\n";
+  const std::string b =
+      "n1|idle|idle|0/4/0/4|8000|6999|0.50|1|0|(null)|Unknown|Unknown|(null)|(null)|p2|none|\n";
   std::string what;
   CHECK(error_line([&] { parse_sinfo_nodes(a + b, "p1\np2\n"); }, &what) == 2);
   CHECK(what.find("line 1") != std::string::npos);  // names the line it disagrees with
@@ -466,13 +479,14 @@ TEST_CASE("sinfo: a node's lines must agree apart from the partition") {
   CHECK(error_line([&] { parse_sinfo_nodes(a + a, "p1\n"); }) == 2);
   // Agreeing lines merge.
   const NodeData d = parse_sinfo_nodes(
-      a + "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|p2|none|\n", "p2\np1\n");
+      a + "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|(null)|(null)|p2|none|\n",
+      "p2\np1\n");
   REQUIRE(d.nodes.size() == 1);
   CHECK(d.nodes[0].partitions == Strings{"p2", "p1"});
 }
 
 TEST_CASE("sinfo: partitions only on node lines are appended, duplicate names collapse") {
-  const NodeData d = parse_sinfo_nodes(node_line(12, "late") + node_line(0, "n2"), "p1\np1\n");
+  const NodeData d = parse_sinfo_nodes(node_line(14, "late") + node_line(0, "n2"), "p1\np1\n");
   Strings names;
   for (const Partition& p : d.partitions) names.push_back(p.name);
   CHECK(names == Strings{"p1", "late"});
@@ -484,7 +498,8 @@ TEST_CASE("sinfo: 250-character node names and partition names pass through") {
   const std::string name = std::string(246, 'a') + "0001";
   const std::string part = std::string(100, 'p');
   const NodeData d = parse_sinfo_nodes(
-      name + "|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|" + part + "*|none|\n",
+      name + "|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|(null)|(null)|" + part +
+          "*|none|\n",
       part + "\n");
   REQUIRE(d.nodes.size() == 1);
   CHECK(d.nodes[0].name.size() == 250);
@@ -608,7 +623,9 @@ TEST_CASE("squeue: wrong shapes, truncation and garbage are errors with the line
   CHECK(error_line([&] { parse_squeue_jobs(full + "1|2|3|4|5|6|7|\n"); }) == 17);
   // An extra field makes NumCPUs the TRES: caught.
   CHECK(error_line([&] {
-          parse_squeue_jobs("1|u|a|p|RUNNING|None|2|cpu=2,mem=1M|2024-03-01T10:00:00|extra|\n");
+          parse_squeue_jobs(
+              "1|u|a|p|RUNNING|None|2|cpu=2,mem=1M|2024-03-01T10:00:00|N/A|N/A|N/A|N/A|N/A|N/A|1|1|"
+              "extra|\n");
         }) == 1);
   CHECK(error_line([&] { parse_squeue_jobs("1|u|a|p|RUNNING|None|2|cpu=2\n"); }) == 1);
   CHECK(error_line([&] { parse_squeue_jobs("|\n"); }) == 1);
@@ -637,7 +654,7 @@ TEST_CASE("squeue: 100,000 lines") {
     text += std::to_string(i) + "|user" + std::to_string(i % 50) + "|acct|debug|" +
             (i % 3 ? "PENDING|Priority|" : "RUNNING|None|") + std::to_string(cpus) +
             "|cpu=" + std::to_string(cpus) + ",mem=" + std::to_string(i % 1000) +
-            "M,node=1|2024-03-01T10:00:00|\n";
+            "M,node=1|2024-03-01T10:00:00|N/A|N/A|N/A|N/A|N/A|N/A|1|1|\n";
   }
   const std::vector<Job> jobs = parse_squeue_jobs(text);
   REQUIRE(jobs.size() == 100'000);
@@ -672,9 +689,10 @@ TEST_CASE("sinfo: reason, its time and uid, features; placeholders are empty") {
   tzset();
   const NodeData d = parse_sinfo_nodes(
       "n1|drained|idle+drain|0/0/4/4|8000|7000|0.50|1|0|gpu,fast|2026-11-25T18:20:52|root(0)|"
-      "p1*|disk | broken, see ticket|\n"
-      "n2|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|p1*|none|\n"
-      "n3|down*|down+not_responding|0/0/4/4|8000|N/A|N/A|1|0|(null)|Unknown|nobody(4242)|p1*|"
+      "gpu:a100:2(S:0)|gpu:a100:1(IDX:0)|p1*|disk | broken, see ticket|\n"
+      "n2|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|(null)|(null)|p1*|none|\n"
+      "n3|down*|down+not_responding|0/0/4/4|8000|N/A|N/"
+      "A|1|0|(null)|Unknown|nobody(4242)|(null)|(null)|p1*|"
       "Not responding|\n",
       "p1\n");
   REQUIRE(d.nodes.size() == 3);
@@ -682,6 +700,9 @@ TEST_CASE("sinfo: reason, its time and uid, features; placeholders are empty") {
   CHECK(d.nodes[0].reason_time == 1795630852);
   CHECK(d.nodes[0].reason_user == "0");  // the backend names it
   CHECK(d.nodes[0].features == "gpu,fast");
+  CHECK(d.nodes[0].gres == std::vector<GresCount>{{"gpu", "a100", 2}});
+  CHECK(d.nodes[0].gres_used == std::vector<GresCount>{{"gpu", "a100", 1}});
+  CHECK(d.nodes[1].gres.empty());
   CHECK(d.nodes[1].reason.empty());
   CHECK(d.nodes[1].reason_time == 0);
   CHECK(d.nodes[1].reason_user.empty());
@@ -765,4 +786,66 @@ TEST_CASE("time limits: UNLIMITED, [days-]hh:mm:ss, junk") {
     INFO(bad);
     CHECK_THROWS_AS(parse_time_limit(bad), ParseError);
   }
+}
+
+TEST_CASE("captured GPU cluster: node GRES, used GRES, job requests and JOB_GRES") {
+  const NodeData d =
+      parse_sinfo_nodes(fixture("gpu_sinfo_nodes.txt"), fixture("gpu_sinfo_partitions.txt"));
+  using List = std::vector<GresCount>;
+  CHECK(node(d, "node1").gres == List{{"gpu", "a100", 4}});
+  CHECK(node(d, "node1").gres_used == List{{"gpu", "a100", 3}, {"shard", "", 0}});
+  CHECK(node(d, "node2").gres == List{{"gpu", "a100", 2}, {"gpu", "v100", 2}});
+  CHECK(node(d, "node2").gres_used ==
+        List{{"gpu", "a100", 2}, {"gpu", "v100", 1}, {"shard", "", 0}});
+  CHECK(node(d, "node3").gres.empty());
+  CHECK(node(d, "node4").gres == List{{"gpu", "", 4}, {"shard", "", 8}});
+  CHECK(node(d, "node4").gres_used == List{{"gpu", "", 3}, {"shard", "", 1}});
+
+  const std::vector<Job> jobs = parse_squeue_jobs(fixture("gpu_squeue.txt"));
+  REQUIRE(jobs.size() == 10);
+  std::map<std::uint32_t, std::uint64_t> requested;
+  for (const Job& j : jobs) requested[j.job_id] = j.gpus_requested;
+  CHECK(requested[5] == 2);   // --hold --gpus=2
+  CHECK(requested[6] == 2);   // --gres=gpu:a100:2
+  CHECK(requested[7] == 3);   // --gpus=3
+  CHECK(requested[8] == 2);   // -N2 --gpus-per-node=1
+  CHECK(requested[9] == 2);   // -n2 --gpus-per-task=1
+  CHECK(requested[10] == 0);  // --gres=shard:2: not a GPU
+  CHECK(requested[11] == 4);  // --gpus=a100:4
+  CHECK(requested[12] == 2);  // array, --gpus-per-node=2
+  for (const Job& j : jobs) {
+    if (j.job_id == 5) {
+      CHECK(j.eligible_time == 0);  // held: N/A
+      CHECK(j.start_time == 0);
+    }
+    if (j.job_id == 6) {
+      CHECK(j.eligible_time > 0);
+      CHECK(j.start_time >= j.eligible_time);
+    }
+  }
+
+  const auto gres = parse_scontrol_job_gres(fixture("gpu_scontrol_show_job.txt"));
+  CHECK(gres.at(5).empty());
+  CHECK(gres.at(6) == List{{"gpu", "a100", 2}});
+  CHECK(gres.at(7) == List{{"gpu", "a100", 2}, {"gpu", "v100", 1}});
+  CHECK(gres.at(8) == List{{"gpu", "a100", 1}, {"gpu", "", 1}});
+  CHECK(gres.at(9) == List{{"gpu", "", 2}});
+  CHECK(gres.at(10) == List{{"shard", "", 2}});
+}
+
+TEST_CASE("scontrol -d show job: bad JobId or GRES is an error") {
+  CHECK_THROWS_AS(parse_scontrol_job_gres("JobId=x JOB_GRES=gpu:1\n"), ParseError);
+  CHECK_THROWS_AS(parse_scontrol_job_gres("JobId=1 JOB_GRES=gpu:a100:x\n"), ParseError);
+  CHECK(parse_scontrol_job_gres("no job here\nJobId=3 JOB_GRES=(null)\n").at(3).empty());
+  // Per-node detail (GRES=… with IDX) is not the job total.
+  CHECK(parse_scontrol_job_gres("JobId=4 JOB_GRES=gpu:2   Nodes=n1 GRES=gpu:1(IDX:0)\n").at(4) ==
+        std::vector<GresCount>{{"gpu", "", 2}});
+}
+
+TEST_CASE("squeue: bad GPU requests and new time fields are errors naming the line") {
+  CHECK(error_line([&] { parse_squeue_jobs(job_line(12, "gres:gpu:x")); }) == 1);
+  CHECK(error_line([&] { parse_squeue_jobs(job_line(15, "two")); }) == 1);
+  CHECK(error_line([&] { parse_squeue_jobs(job_line(9, "yesterday")); }) == 1);
+  CHECK(parse_squeue_jobs(job_line(12, "gres:gpu:2"))[0].gpus_requested == 2);
+  CHECK(parse_squeue_jobs(job_line(14, "gres:gpu:1"))[0].gpus_requested == 1);
 }

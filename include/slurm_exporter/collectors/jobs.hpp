@@ -1,8 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <span>
+#include <utility>
 #include <vector>
+
+#include "slurm_exporter/collectors/detail/histogram.hpp"
 
 #include "slurm_exporter/metrics/family.hpp"
 #include "slurm_exporter/slurm/snapshot.hpp"
@@ -27,6 +31,30 @@ inline constexpr const char* kJobStates[] = {
 /// _oldest_pending_job_seconds (`now` − the oldest pending job's submit_time, 0 when none).
 /// Array tasks count individually (Job::task_count). `now` is unix seconds, taken once per
 /// poll. Pure and deterministic (samples sorted by labels).
+/// Then the GPU families: slurm_partition_pending_gpus (requested, zero-filled per
+/// partition seen), slurm_user_gpus_allocated{username,type} and
+/// slurm_account_gpus_allocated{account,type} (started jobs' Job::gres_alloc), and the gauge
+/// histogram slurm_pending_job_wait_seconds{partition} (now − eligible_time of eligible
+/// pending jobs, kWaitBuckets).
 std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std::int64_t now);
+
+/// Upper bounds (seconds) of the wait-time histograms: 1 min … 1 week.
+inline constexpr double kWaitBuckets[] = {60,    300,   900,   1800,   3600,  7200,
+                                          14400, 28800, 86400, 172800, 604800};
+
+/// The counter histogram slurm_job_wait_seconds{partition}: start_time − eligible_time of each
+/// started job, observed once (per job id and start time) in the first poll that sees it
+/// started. Keeps only the keys of the latest poll, so memory follows the job list.
+class StartedJobWaits {
+ public:
+  /// Observes the jobs of this poll that were not seen started before.
+  void update(std::span<const slurm::Job> jobs);
+  /// The histogram (no series before the first started job).
+  metrics::Family family() const;
+
+ private:
+  detail::Histograms histograms_{kWaitBuckets};
+  std::set<std::pair<std::uint32_t, std::int64_t>> seen_;
+};
 
 }  // namespace slurm_exporter::collectors

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "slurm_exporter/collectors/jobs.hpp"
 #include "slurm_exporter/collectors/registry.hpp"
 #include "slurm_exporter/metrics/family.hpp"
 #include "slurm_exporter/slurm/backend.hpp"
@@ -59,12 +60,15 @@ using FamilyFilter = std::function<bool(const std::string& family_name)>;
 /// doesn't run and has no collector_success series. Never throws for Slurm errors: a failed
 /// load gives collector_success 0 for every collector that needed it and, if every load
 /// failed, slurm_up 0. Once slurmctld is found unreachable, the remaining loads are skipped.
-/// Families for which `drop` returns true are left out of the text. With a `cache` (kept by
-/// the caller across polls with the same backend, `enabled` and `drop`), a load that the
-/// backend reports unchanged reuses the previous poll's work: the text is the same as without.
+/// Families for which `drop` returns true are left out of the text. `waits` carries the
+/// started-job wait histogram from poll to poll (nullptr: a fresh one for this poll). With a
+/// `cache` (kept by the caller across polls with the same backend, `enabled` and `drop`), a load
+/// that the backend reports unchanged reuses the previous poll's work: the text is the same as
+/// without.
 PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
                      const collectors::EnabledCollectors& enabled = {},
-                     const FamilyFilter& drop = {}, PollCache* cache = nullptr);
+                     const FamilyFilter& drop = {}, collectors::StartedJobWaits* waits = nullptr,
+                     PollCache* cache = nullptr);
 
 /// Owns the backend on its own thread (every Slurm call happens there) and caches the rendered
 /// text. A request gets the cached text while it is younger than `poll_limit`; otherwise one
@@ -109,7 +113,8 @@ class Poller {
   bool stopping_ = false;
   std::size_t polls_ = 0;
   std::unique_ptr<slurm::Backend> backend_;
-  PollCache cache_;  // the poller thread's only
+  collectors::StartedJobWaits waits_;  // poller thread only
+  PollCache cache_;                    // the poller thread's only
   std::thread thread_;
 };
 

@@ -23,8 +23,8 @@ namespace slurm_exporter::slurm::cli {
 /// everything after the Partition field.
 inline constexpr std::string_view kSinfoNodeFields =
     "NodeList:|,StateLong:|,StateComplete:|,CPUsState:|,Memory:|,FreeMem:|,CPUsLoad:|,Weight:|,"
-    "AllocMem:|,Features:|,TimeStamp:|,UserLong:|,Partition:|,Reason:|";
-inline constexpr std::size_t kSinfoNodeFieldCount = 14;
+    "AllocMem:|,Features:|,TimeStamp:|,UserLong:|,Gres:|,GresUsed:|,Partition:|,Reason:|";
+inline constexpr std::size_t kSinfoNodeFieldCount = 16;
 
 /// `sinfo -h -a -o <this>`: one partition name per line, partitions without nodes included.
 inline constexpr std::string_view kSinfoPartitionFormat = "%R";
@@ -33,8 +33,9 @@ inline constexpr std::string_view kSinfoPartitionFormat = "%R";
 /// (what slurm_load_jobs calls job_id: an array task split from its array has its own).
 inline constexpr std::string_view kSqueueFields =
     "JobID:|,UserName:|,Account:|,Partition:|,State:|,Reason:|,NumCPUs:|,tres-alloc:|,"
-    "SubmitTime:|";
-inline constexpr std::size_t kSqueueFieldCount = 9;
+    "SubmitTime:|,EligibleTime:|,StartTime:|,tres-per-job:|,tres-per-node:|,tres-per-socket:|,"
+    "tres-per-task:|,NumNodes:|,NumTasks:|";
+inline constexpr std::size_t kSqueueFieldCount = 17;
 
 /// Nodes and partitions from `sinfo -N … -O kSinfoNodeFields` (`nodes_text`) and
 /// `sinfo … -o %R` (`partitions_text`).
@@ -83,6 +84,11 @@ std::uint32_t parse_state_complete(std::string_view text);
 /// Node name → Arch from `scontrol -o show node` (one "NodeName=… Arch=… …" line per node;
 /// "(null)" and a missing Arch → ""). Lines without NodeName= are skipped. Pure.
 std::map<std::string, std::string> parse_scontrol_arch(std::string_view text);
+
+/// Job id → allocated GRES over all its nodes, from `scontrol -d -o show job` (JOB_GRES=, which
+/// only -d prints; "(null)" or missing → empty). Lines without JobId= are skipped. Throws
+/// ParseError on a malformed JobId or GRES list.
+std::map<std::uint32_t, std::vector<GresCount>> parse_scontrol_job_gres(std::string_view text);
 
 /// Partition settings from `scontrol -a -o show partition` (one "PartitionName=… State=… …"
 /// line per partition), by name: state (State= UP/DOWN/DRAIN/INACTIVE in lower case),

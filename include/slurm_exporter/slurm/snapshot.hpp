@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "slurm_exporter/slurm/gres.hpp"
+
 namespace slurm_exporter::slurm {
 
 /// One node as slurmctld reports it, in base units. Filled by a Backend.
@@ -32,6 +34,10 @@ struct Node {
   std::string reason_user;
   std::string features;  ///< available features (sinfo %f); empty for none ("(null)")
   std::string arch;      ///< architecture (sinfo Arch); empty when unknown (no slurmd yet)
+  /// Configured generic resources (libslurm gres; sinfo Gres), e.g. {gpu,a100,4}.
+  std::vector<GresCount> gres;
+  /// Generic resources allocated to jobs (libslurm gres_used; sinfo GresUsed), per type.
+  std::vector<GresCount> gres_used;
 };
 
 /// One partition (slurm_load_partitions / sinfo).
@@ -67,6 +73,18 @@ struct Job {
   std::uint32_t task_count = 1;    ///< squeue -r lines this record stands for
   /// When the job was submitted, unix seconds (squeue SubmitTime); 0 when unknown.
   std::int64_t submit_time = 0;
+  /// When the job became eligible to run, unix seconds (squeue EligibleTime); 0 when not (yet):
+  /// held, dependency, or "N/A". A --begin in the future is that future time.
+  std::int64_t eligible_time = 0;
+  /// When the job started, unix seconds (squeue StartTime); for a pending job the expected
+  /// start, 0 when unknown.
+  std::int64_t start_time = 0;
+  /// GRES allocated to the job over all its nodes (libslurm gres_total; `scontrol -d show job`
+  /// JOB_GRES), e.g. {gpu,a100,2},{gpu,v100,1}. Empty while pending.
+  std::vector<GresCount> gres_alloc;
+  /// GPUs the job asks for, however it asked (--gpus, --gres/--gpus-per-node, --gpus-per-task,
+  /// --gpus-per-socket: see requested_gpus), for one task of an array.
+  std::uint64_t gpus_requested = 0;
 };
 
 }  // namespace slurm_exporter::slurm
