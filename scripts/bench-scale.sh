@@ -89,9 +89,14 @@ cleanup() {
   [[ -f $dir/run/slurmctld.pid ]] && kill "$(cat "$dir/run/slurmctld.pid")" 2>/dev/null || true
   for p in "$dir"/run/slurmd-*.pid; do [[ -f $p ]] && kill "$(cat "$p")" 2>/dev/null || true; done
   sleep 1
+  # Stopped before the report: keep the raw figures next to the JSON.
+  if [[ ! -s $json && -d $res ]]; then
+    cp -r "$res" "${json%.json}-raw" && note "partial results in ${json%.json}-raw"
+  fi
   if ((keep)); then note "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 # ---------------------------------------------------------------- cluster
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
@@ -227,6 +232,7 @@ rss_first=$(rss "$epid" VmRSS)
 sleep 1
 rss_steady=$(rss "$epid" VmRSS)
 hwm_warm=$(rss "$epid" VmHWM)
+echo "{\"idle\": $rss_idle, \"after_first_poll\": $rss_first, \"steady\": $rss_steady, \"hwm_warm\": $hwm_warm}" >"$res/rss.txt"
 stop_exporter
 
 note "5: responsiveness during a full poll; 6: RSS over $leak_polls polls"

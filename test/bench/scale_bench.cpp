@@ -349,7 +349,11 @@ int cmd_poll(const Args& a) {
     backend = std::make_unique<se::slurm::LibslurmBackend>("");
   } else if (backend_name == "cli") {
     slurm_init(nullptr);  // only for touch_cluster
-    backend = std::make_unique<se::slurm::CliBackend>(se::slurm::CliOptions{});
+    se::slurm::CliOptions cli;
+    // sinfo -N of 10,000 nodes can take far longer than the exporter's default 10 s on a busy
+    // machine; the benchmark measures the poll, not the timeout.
+    cli.timeout = std::chrono::seconds(600);
+    backend = std::make_unique<se::slurm::CliBackend>(std::move(cli));
   } else {
     throw std::runtime_error("--backend is libslurm or cli");
   }
