@@ -49,6 +49,7 @@
 
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/http/basic_auth.hpp"
+#include "slurm_exporter/http/compression.hpp"
 #include "slurm_exporter/http/router.hpp"
 #include "slurm_exporter/log.hpp"
 
@@ -433,6 +434,8 @@ struct Context {
   std::unique_ptr<TlsContextStore> tls;      // null: plain HTTP
   std::unique_ptr<BasicAuthenticator> auth;  // null: no basic auth
   net::thread_pool* auth_pool = nullptr;     // runs bcrypt; set with auth
+  // The gzip form of the latest metrics body, compressed once per snapshot. I/O thread only.
+  GzipCache gzip;
 };
 
 template <class Stream>
@@ -658,6 +661,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
 
   void request_metrics(RouteResult r) {
     const std::uint64_t seq = ++request_seq_;
+    accepts_gzip_ = accepts_gzip(parser_->get()[bhttp::field::accept_encoding]);
     awaiting_provider_ = true;
     metrics_route_ = std::move(r);
     // Bounds the wait for a provider that never answers; the pending wait also keeps this
@@ -692,8 +696,20 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
       write_response(503, kTextPlain, {}, static_body_, metrics_route_.head_only);
       return;
     }
+    // Caches may store the response only keyed by the request's Accept-Encoding; HEAD gets
+    // the headers and Content-Length a GET with the same Accept-Encoding would get.
+    std::vector<std::pair<std::string, std::string>> headers{{"Vary", "Accept-Encoding"}};
+    if (accepts_gzip_) {
+      try {
+        body = ctx_.gzip.get(body);
+        headers.emplace_back("Content-Encoding", "gzip");
+      } catch (const std::exception& e) {
+        log::warn("gzip failed, sending identity", {{"error", e.what()}});
+      }
+    }
     metrics_body_ = std::move(body);
-    write_response(200, metrics_route_.content_type, {}, *metrics_body_, metrics_route_.head_only);
+    write_response(200, metrics_route_.content_type, headers, *metrics_body_,
+                   metrics_route_.head_only);
   }
 
   void on_provider_timeout(std::uint64_t seq) {
@@ -783,6 +799,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   std::string static_body_;
   MetricsBody metrics_body_;
   RouteResult metrics_route_;
+  bool accepts_gzip_ = false;  // the metrics request in flight accepts Content-Encoding: gzip
   std::uint64_t request_seq_ = 0;
   bool awaiting_provider_ = false;
   unsigned version_ = 11;

@@ -1,8 +1,12 @@
 #include "slurm_exporter/scrape/poller.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <exception>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "slurm_exporter/collectors/controllers.hpp"
@@ -57,6 +61,41 @@ collectors::CollectorStatus run_collector(const std::string& name, Load load, Co
   }
   status.duration_seconds = seconds_since(start);
   return status;
+}
+
+constexpr std::string_view kOldestPendingFamily = "slurm_partition_oldest_pending_job_seconds";
+
+// Per partition, the pending job the oldest-pending age comes from (the earliest known submit
+// time), so an unchanged poll can let collect_jobs compute the ages at a new "now".
+std::vector<slurm::Job> oldest_pending_per_partition(const std::vector<slurm::Job>& jobs) {
+  std::unordered_map<std::string, const slurm::Job*> oldest;
+  for (const auto& j : jobs) {
+    if (j.state != "PENDING" || j.submit_time <= 0) continue;
+    auto [it, inserted] = oldest.try_emplace(j.partition, &j);
+    if (!inserted && j.submit_time < it->second->submit_time) it->second = &j;
+  }
+  std::vector<slurm::Job> out;
+  out.reserve(oldest.size());
+  for (const auto& [partition, job] : oldest) out.push_back(*job);
+  return out;
+}
+
+// Sets the oldest-pending ages in `families` to what collect_jobs gives at `now`; partitions
+// without a pending job with a submit time keep their 0.
+void refresh_pending_ages(std::vector<metrics::Family>& families,
+                          const std::vector<slurm::Job>& oldest, std::int64_t now) {
+  auto cached = std::find_if(families.begin(), families.end(),
+                             [](const auto& f) { return f.name == kOldestPendingFamily; });
+  if (cached == families.end() || oldest.empty()) return;
+  const auto fresh_families = collectors::collect_jobs(oldest, now);
+  const auto fresh = std::find_if(fresh_families.begin(), fresh_families.end(),
+                                  [](const auto& f) { return f.name == kOldestPendingFamily; });
+  if (fresh == fresh_families.end()) return;
+  for (auto& sample : cached->samples) {
+    for (const auto& f : fresh->samples) {
+      if (f.label_values == sample.label_values) sample.value = f.value;
+    }
+  }
 }
 
 // The controllers collector: pings every SlurmctldHost. It succeeds when one answered; its
@@ -160,14 +199,24 @@ void FailureLog::succeeded(const std::string& collector) {
 
 PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
                      const collectors::EnabledCollectors& enabled, const FamilyFilter& drop,
-                     collectors::StartedJobWaits* waits) {
+                     collectors::StartedJobWaits* waits, PollCache* cache) {
   collectors::StartedJobWaits this_poll_only;
   if (!waits) waits = &this_poll_only;
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
   status.slurm_version = backend.slurm_version();
-  std::vector<metrics::Family> families;
   std::string unreachable;
+  PollResult result;
+  std::vector<metrics::Family> families;  // the controller-side collectors
+  const auto drop_filtered = [&](std::vector<metrics::Family>& fams) {
+    if (drop) {
+      std::erase_if(fams, [&](const metrics::Family& f) { return drop(f.name); });
+    }
+  };
+  // Rendered per load, in the order node collectors, jobs, the exporter's own families.
+  std::string node_text;
+  bool node_from_cache = false;  // unchanged nodes: cache->nodes_text instead of node_text
+  std::string job_text;
 
   if (enabled.controllers) {
     // First: a controller outage is reported even when a load below hangs.
@@ -198,12 +247,18 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
   if (!on.empty()) {
     const auto start = Clock::now();
     std::string error;
-    slurm::NodeData data;
+    std::optional<slurm::NodeData> data;
+    const bool reuse = cache && cache->nodes_valid;
+    if (cache) cache->nodes_valid = false;
     // Skipped when an earlier collector found slurmctld unreachable (already logged).
     const bool skipped = !unreachable.empty();
     try {
       if (skipped) throw BackendError("skipped: " + unreachable, true);
-      data = backend.load_nodes();
+      if (reuse) {
+        data = backend.load_nodes_if_changed();
+      } else {
+        data = backend.load_nodes();
+      }
     } catch (const BackendError& e) {
       if (e.unreachable()) unreachable = e.what();
       error = e.what();
@@ -212,17 +267,30 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
     }
     const double load_seconds = seconds_since(start);
     status.node_load_ms = load_seconds * 1000.0;
-    if (error.empty() && enabled.reservations) reservation_nodes = data.nodes;
+    if (error.empty() && enabled.reservations) {
+      // Unchanged nodes: the reservations collector gets the nodes of the load that made them.
+      if (data) {
+        reservation_nodes = data->nodes;
+        if (cache) cache->reservation_nodes = data->nodes;
+      } else {
+        reservation_nodes = cache->reservation_nodes;
+      }
+    }
+    std::vector<metrics::Family> node_families;
+    bool all_ok = true;
     for (std::size_t i = 0; i < on.size(); ++i) {
       collectors::CollectorStatus c{on[i]->name, false, load_seconds};
       if (!error.empty()) {
         // One error line per failed load, not one per collector.
         failures.failed(c.name, error, /*quiet=*/i > 0 || skipped);
+      } else if (!data) {
+        c.success = true;  // unchanged: the cached text of the previous, successful poll
+        failures.succeeded(c.name);
       } else {
         const auto collect_start = Clock::now();
         try {
-          auto fams = on[i]->collect(data);
-          std::move(fams.begin(), fams.end(), std::back_inserter(families));
+          auto fams = on[i]->collect(*data);
+          std::move(fams.begin(), fams.end(), std::back_inserter(node_families));
           c.success = true;
           failures.succeeded(c.name);
         } catch (const std::exception& e) {
@@ -230,23 +298,84 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
         }
         c.duration_seconds += seconds_since(collect_start);
       }
+      all_ok = all_ok && c.success;
       status.collectors.push_back(std::move(c));
+    }
+    if (error.empty() && !data) {
+      node_from_cache = true;
+      cache->nodes_valid = true;
+    } else {
+      result.reloaded = result.reloaded || error.empty();
+      drop_filtered(node_families);
+      metrics::write_text(node_families, node_text);
+      if (cache && error.empty() && all_ok) {
+        cache->nodes_text = node_text;
+        cache->nodes_valid = true;
+      }
     }
   }
   if (enabled.jobs) {
-    status.collectors.push_back(run_collector(
-        "jobs", [&] { return backend.load_jobs(); },
-        [waits](const std::vector<slurm::Job>& j) {
-          // "now" for the job ages: once per poll, right after the load.
-          const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-          auto fams = collectors::collect_jobs(j, static_cast<std::int64_t>(now));
-          waits->update(j);
-          fams.push_back(waits->family());
-          return fams;
-        },
-        families, status.job_load_ms, failures, unreachable));
+    collectors::CollectorStatus c{"jobs", false, 0.0};
+    const bool reuse = cache && cache->jobs_valid;
+    if (cache) cache->jobs_valid = false;
+    const auto start = Clock::now();
+    if (!unreachable.empty()) {
+      failures.failed(c.name, "skipped: " + unreachable, /*quiet=*/true);
+    } else {
+      try {
+        std::optional<std::vector<slurm::Job>> jobs;
+        if (cache) {
+          // Also without a valid cache: the backend then keeps no copy of the jobs between
+          // polls. "Unchanged" is no use without the previous families: load them all.
+          jobs = backend.load_jobs_if_changed();
+          if (!jobs && !reuse) jobs = backend.load_jobs();
+        } else {
+          jobs = backend.load_jobs();
+        }
+        status.job_load_ms = seconds_since(start) * 1000.0;
+        // "now" for the job ages: once per poll, right after the load.
+        const auto now =
+            static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+        std::vector<metrics::Family> job_families;
+        if (!jobs) {
+          // Unchanged: the previous families, with the pending ages and the pending-wait
+          // histogram computed anew at this poll's "now" from what the cache kept of the queue.
+          job_families = cache->job_families;
+          refresh_pending_ages(job_families, cache->oldest_pending, now);
+          for (auto& f : job_families) {
+            if (f.name == collectors::kPendingWaitFamily) f = cache->pending_waits.family(now);
+          }
+        } else {
+          result.reloaded = true;
+          job_families = collectors::collect_jobs(*jobs, now);
+          waits->update(*jobs);
+          drop_filtered(job_families);
+          if (cache) {
+            cache->job_families = job_families;
+            cache->oldest_pending = oldest_pending_per_partition(*jobs);
+            cache->pending_waits = collectors::PendingWaits(*jobs);
+          }
+        }
+        // The started-job histogram changes only with the jobs; it is never cached with them.
+        job_families.push_back(waits->family());
+        drop_filtered(job_families);
+        metrics::write_text(job_families, job_text);
+        c.success = true;
+        if (cache) cache->jobs_valid = true;
+        failures.succeeded(c.name);
+      } catch (const BackendError& e) {
+        status.job_load_ms = seconds_since(start) * 1000.0;
+        if (e.unreachable()) unreachable = e.what();
+        failures.failed(c.name, e.what());
+      } catch (const std::exception& e) {
+        status.job_load_ms = seconds_since(start) * 1000.0;
+        failures.failed(c.name, e.what());
+      }
+    }
+    c.duration_seconds = seconds_since(start);
+    status.collectors.push_back(std::move(c));
   }
 
   run_controller_side(backend, enabled, reservation_nodes, families, status, failures, unreachable);
@@ -254,15 +383,16 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
   status.slurm_up = std::any_of(status.collectors.begin(), status.collectors.end(),
                                 [](const auto& c) { return c.success; });
   auto own = collectors::collect_exporter(status);
-  std::move(own.begin(), own.end(), std::back_inserter(families));
-  if (drop) {
-    std::erase_if(families, [&](const metrics::Family& f) { return drop(f.name); });
-  }
+  drop_filtered(own);
 
-  PollResult result;
   result.slurm_up = status.slurm_up;
-  result.text.reserve(16 * 1024);
+  const std::string& nodes_part = node_from_cache ? cache->nodes_text : node_text;
+  result.text.reserve(nodes_part.size() + job_text.size() + 16 * 1024);
+  result.text.append(nodes_part).append(job_text);
+  // The controller-side collectors' families (controllers, scheduler, licenses, reservations).
+  drop_filtered(families);
   metrics::write_text(families, result.text);
+  metrics::write_text(own, result.text);
   return result;
 }
 
@@ -341,7 +471,10 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       if (stopping_) break;
     }
     const auto started = Clock::now();
-    PollResult result = poll_once(*backend_, failures, enabled_, drop_, &waits_);
+    PollResult result = poll_once(*backend_, failures, enabled_, drop_, &waits_, &cache_);
+    // A big answer (50,000 jobs: ~100 MB of libslurm message and conversion) leaves freed
+    // heap behind; give it back to the system instead of keeping the peak as RSS.
+    if (result.reloaded) malloc_trim(0);
     auto text = std::make_shared<const std::string>(std::move(result.text));
     std::vector<std::function<void(Text)>> waiters;
     {

@@ -221,11 +221,34 @@ struct LibslurmBackend::Impl {
     node_data = std::move(data);
   }
 
+  // Loads jobs with `since` (0: everything); false on SLURM_NO_CHANGE_IN_DATA.
+  bool fetch_jobs(time_t since, JobMsg& out) {
+    job_info_msg_t* fresh = nullptr;
+    if (slurm_load_jobs(since, &fresh, SHOW_ALL) != SLURM_SUCCESS) {
+      if (since != 0 && slurm_get_errno() == SLURM_NO_CHANGE_IN_DATA) return false;
+      throw_slurm_error("slurm_load_jobs");
+    }
+    out.reset(fresh);
+    jobs_last_update = fresh->last_update;
+    return true;
+  }
+
+  // The job message is not kept: only its last_update (jobs_last_update, 0 before the first
+  // load) and, for load_jobs(), the converted job_data (job_data_valid).
+  time_t jobs_last_update = 0;
+  bool job_data_valid = false;
+
   void convert_jobs() {
+    job_data = convert_jobs(*jobs);
+    jobs.reset();
+  }
+
+  std::vector<Job> convert_jobs(const job_info_msg_t& msg) {
+    const job_info_msg_t* jobs_msg = &msg;
     std::vector<Job> out;
-    out.reserve(jobs->record_count);
-    for (std::uint32_t i = 0; i < jobs->record_count; ++i) {
-      const slurm_job_info_t& j = jobs->job_array[i];
+    out.reserve(jobs_msg->record_count);
+    for (std::uint32_t i = 0; i < jobs_msg->record_count; ++i) {
+      const slurm_job_info_t& j = jobs_msg->job_array[i];
       if (!squeue_lists(j.job_state)) continue;
       Job job;
       job.job_id = j.job_id;
@@ -263,7 +286,7 @@ struct LibslurmBackend::Impl {
       if (job.task_count == 0) continue;
       out.push_back(std::move(job));
     }
-    job_data = std::move(out);
+    return out;
   }
 };
 
@@ -313,17 +336,48 @@ NodeData LibslurmBackend::load_nodes() {
 }
 
 std::vector<Job> LibslurmBackend::load_jobs() {
-  if (reload("slurm_load_jobs", impl_->jobs, [](time_t since, job_info_msg_t** out) {
-        return slurm_load_jobs(since, out, SHOW_ALL);
-      })) {
-    try {
-      impl_->convert_jobs();
-    } catch (...) {
-      impl_->jobs.reset();  // as in load_nodes: never serve the previous poll's jobs
-      throw;
-    }
+  // Without kept job_data (load_jobs_if_changed() handed it out) only a full load will do.
+  const time_t since = impl_->job_data_valid ? impl_->jobs_last_update : 0;
+  if (impl_->fetch_jobs(since, impl_->jobs)) {
+    // Invalid until converted: a failed conversion must never leave the previous poll's jobs
+    // to be served as unchanged.
+    impl_->job_data_valid = false;
+    impl_->convert_jobs();
+    impl_->job_data_valid = true;
   }
   return impl_->job_data;
+}
+
+std::optional<std::vector<Job>> LibslurmBackend::load_jobs_if_changed() {
+  JobMsg msg;
+  if (!impl_->fetch_jobs(impl_->jobs_last_update, msg)) return std::nullopt;
+  // The old conversion goes first, so the peak is one message plus one conversion.
+  impl_->job_data = {};
+  impl_->job_data_valid = false;
+  std::vector<Job> out = impl_->convert_jobs(*msg);
+  return out;
+}
+
+std::optional<NodeData> LibslurmBackend::load_nodes_if_changed() {
+  const bool had = impl_->nodes && impl_->partitions;
+  const bool parts_changed = reload("slurm_load_partitions", impl_->partitions,
+                                    [](time_t since, partition_info_msg_t** out) {
+                                      return slurm_load_partitions(since, out, SHOW_ALL);
+                                    });
+  // SHOW_DETAIL as in load_nodes (gres_used).
+  const bool nodes_changed =
+      reload("slurm_load_node", impl_->nodes, [](time_t since, node_info_msg_t** out) {
+        return slurm_load_node(since, out, SHOW_ALL | SHOW_DETAIL);
+      });
+  if (had && !parts_changed && !nodes_changed) return std::nullopt;
+  try {
+    impl_->convert_nodes();
+  } catch (...) {
+    impl_->nodes.reset();  // as in load_nodes: the next load converts afresh
+    impl_->partitions.reset();
+    throw;
+  }
+  return impl_->node_data;
 }
 
 }  // namespace slurm_exporter::slurm

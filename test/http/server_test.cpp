@@ -28,6 +28,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "slurm_exporter/http/compression.hpp"
+
 // A blocking POSIX client keeps this test free of Asio, so it checks the server from outside.
 
 namespace {
@@ -768,4 +770,88 @@ TEST_CASE("a slow bcrypt check does not hold up other connections", "[server]") 
   // Order, not speed: the unauthenticated request was answered while bcrypt (about 0.5 s at
   // cost 13) was still running; served one after the other both would arrive together.
   CHECK(slow_done - quick_done > 100ms);
+}
+
+TEST_CASE("gzip: a client with and without Accept-Encoding gets the same decoded body",
+          "[server][gzip]") {
+  std::string big;
+  for (int i = 0; i < 2000; ++i) big += "slurm_node_cpus{node=\"n" + std::to_string(i) + "\"} 4\n";
+  RunningServer s(test_options(), fixed_provider(std::make_shared<const std::string>(big)));
+  Client c(s.port());
+  REQUIRE(c.send(get("/metrics")));
+  const auto plain = c.read_response();
+  REQUIRE(plain);
+  CHECK(plain->status == 200);
+  CHECK(plain->header("Content-Encoding") == "<absent>");
+  CHECK(plain->header("Vary") == "Accept-Encoding");
+  CHECK(plain->body == big);
+
+  REQUIRE(c.send(get("/metrics", "Accept-Encoding: deflate, gzip;q=0.8\r\n")));
+  const auto gz = c.read_response();
+  REQUIRE(gz);
+  CHECK(gz->status == 200);
+  CHECK(gz->header("Content-Encoding") == "gzip");
+  CHECK(gz->header("Vary") == "Accept-Encoding");
+  CHECK(gz->header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(gz->body.size() < big.size() / 4);
+  CHECK(slurm_exporter::http::gzip_decompress(gz->body) == plain->body);
+
+  // gzip;q=0 is a refusal.
+  REQUIRE(c.send(get("/metrics", "Accept-Encoding: gzip;q=0\r\n")));
+  const auto refused = c.read_response();
+  REQUIRE(refused);
+  CHECK(refused->header("Content-Encoding") == "<absent>");
+  CHECK(refused->body == big);
+}
+
+TEST_CASE("gzip: HEAD announces the gzip GET's length and encoding, with no body",
+          "[server][gzip]") {
+  RunningServer s(test_options());
+  Client c(s.port());
+  REQUIRE(c.send(get("/metrics", "Accept-Encoding: gzip\r\n")));
+  const auto g = c.read_response();
+  REQUIRE(g);
+  REQUIRE(g->header("Content-Encoding") == "gzip");
+  REQUIRE(c.send("HEAD /metrics HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n" +
+                 get("/metrics")));
+  const auto h = c.read_response(/*head=*/true);
+  REQUIRE(h);
+  CHECK(h->status == 200);
+  CHECK(h->header("Content-Encoding") == "gzip");
+  CHECK(h->header("Vary") == "Accept-Encoding");
+  CHECK(h->header("Content-Length") == std::to_string(g->body.size()));
+  // The next response on the connection parses: HEAD sent no body.
+  const auto next = c.read_response();
+  REQUIRE(next);
+  CHECK(next->body == kMetricsText);
+}
+
+TEST_CASE("gzip: a new snapshot is compressed anew, not served from the old one",
+          "[server][gzip]") {
+  std::mutex m;
+  auto current = std::make_shared<const std::string>("slurm_up 1\n");
+  MetricsProvider provider = [&](std::function<void(MetricsBody)> done) {
+    MetricsBody body;
+    {
+      std::lock_guard lock(m);
+      body = current;
+    }
+    done(body);
+  };
+  RunningServer s(test_options(), provider);
+  Client c(s.port());
+  for (int round = 0; round < 3; ++round) {
+    const std::string text = "slurm_up 1\nround " + std::to_string(round) + "\n";
+    {
+      std::lock_guard lock(m);
+      current = std::make_shared<const std::string>(text);
+    }
+    for (int i = 0; i < 2; ++i) {
+      REQUIRE(c.send(get("/metrics", "Accept-Encoding: gzip\r\n")));
+      const auto r = c.read_response();
+      REQUIRE(r);
+      CHECK(r->header("Content-Encoding") == "gzip");
+      CHECK(slurm_exporter::http::gzip_decompress(r->body) == text);
+    }
+  }
 }

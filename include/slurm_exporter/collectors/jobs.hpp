@@ -51,6 +51,7 @@ inline constexpr std::string_view kPendingWaitFamily = "slurm_pending_job_wait_s
 /// did not change can recompute the histogram at a new "now" without the jobs.
 class PendingWaits {
  public:
+  PendingWaits() = default;
   explicit PendingWaits(std::span<const slurm::Job> jobs);
   /// The gauge histogram at `now`: every partition with a job has a series.
   metrics::Family family(std::int64_t now) const;

@@ -11,6 +11,7 @@
 
 #include "slurm_exporter/collectors/jobs.hpp"
 #include "slurm_exporter/collectors/registry.hpp"
+#include "slurm_exporter/metrics/family.hpp"
 #include "slurm_exporter/slurm/backend.hpp"
 
 namespace slurm_exporter::scrape {
@@ -35,6 +36,24 @@ class FailureLog {
 struct PollResult {
   std::string text;       ///< text format 0.0.4
   bool slurm_up = false;  ///< slurmctld answered at least one load
+  bool reloaded = false;  ///< some load brought new data (not a SLURM_NO_CHANGE_IN_DATA poll)
+};
+
+/// What poll_once keeps between polls so that data slurmctld reports unchanged is neither
+/// converted, collected nor rendered again: the rendered text of the node-based collectors and
+/// the job families (whose pending ages are brought up to date from the oldest pending job of
+/// each partition). Owned by one poller thread.
+struct PollCache {
+  bool nodes_valid = false;  ///< nodes_text is what the node load last produced
+  std::string nodes_text;
+  bool jobs_valid = false;  ///< job_families, oldest_pending are what the job load produced
+  std::vector<metrics::Family> job_families;  ///< after the family filter
+  std::vector<slurm::Job> oldest_pending;     ///< per partition, its oldest pending job
+  /// The pending-wait histogram's input, to recompute it at each poll's "now".
+  collectors::PendingWaits pending_waits;
+  /// The nodes of the latest node load, for the reservations collector when the nodes are
+  /// unchanged (kept only while that collector is on).
+  std::vector<slurm::Node> reservation_nodes;
 };
 
 /// Says whether a family is dropped from the output (-metrics.exclude); empty drops nothing.
@@ -47,10 +66,14 @@ using FamilyFilter = std::function<bool(const std::string& family_name)>;
 /// load gives collector_success 0 for every collector that needed it and, if every load
 /// failed, slurm_up 0. Once slurmctld is found unreachable, the remaining loads are skipped.
 /// Families for which `drop` returns true are left out of the text. `waits` carries the
-/// started-job wait histogram from poll to poll (nullptr: a fresh one for this poll).
+/// started-job wait histogram from poll to poll (nullptr: a fresh one for this poll). With a
+/// `cache` (kept by the caller across polls with the same backend, `enabled` and `drop`), a load
+/// that the backend reports unchanged reuses the previous poll's work: the text is the same as
+/// without.
 PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
                      const collectors::EnabledCollectors& enabled = {},
-                     const FamilyFilter& drop = {}, collectors::StartedJobWaits* waits = nullptr);
+                     const FamilyFilter& drop = {}, collectors::StartedJobWaits* waits = nullptr,
+                     PollCache* cache = nullptr);
 
 /// Owns the backend on its own thread (every Slurm call happens there) and caches the rendered
 /// text. A request gets the cached text while it is younger than `poll_limit`; otherwise one
@@ -96,6 +119,7 @@ class Poller {
   std::size_t polls_ = 0;
   std::unique_ptr<slurm::Backend> backend_;
   collectors::StartedJobWaits waits_;  // poller thread only
+  PollCache cache_;                    // the poller thread's only
   std::thread thread_;
 };
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,15 @@ class Backend {
 
   /// Every job and array task slurmctld knows (squeue -r). Throws BackendError.
   virtual std::vector<Job> load_jobs() = 0;
+
+  /// Like load_nodes(), but nullopt when slurmctld reports that nothing changed since this
+  /// backend's previous load_nodes_if_changed() (the caller keeps what it made of that one).
+  /// The default cannot tell and always loads. Throws BackendError.
+  virtual std::optional<NodeData> load_nodes_if_changed() { return load_nodes(); }
+
+  /// Like load_jobs(), but nullopt when nothing changed since the previous
+  /// load_jobs_if_changed(). The default always loads. Throws BackendError.
+  virtual std::optional<std::vector<Job>> load_jobs_if_changed() { return load_jobs(); }
 
   // Controller-side data (scheduler, licenses, reservations, controllers). The defaults throw
   // BackendError, for backends (and test fakes) that don't provide them.

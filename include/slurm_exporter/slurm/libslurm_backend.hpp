@@ -31,6 +31,11 @@ class LibslurmBackend final : public Backend {
   std::vector<Reservation> load_reservations() override;
   /// slurm_ping for every SlurmctldHost of the configuration libslurm read.
   ControllerStatus ping_controllers() override;
+  /// Passes the previous answer's last_update: SLURM_NO_CHANGE_IN_DATA gives nullopt.
+  std::optional<NodeData> load_nodes_if_changed() override;
+  /// As load_nodes_if_changed(). The job message is freed once converted (only its
+  /// last_update is kept), so a 50,000-job answer does not stay in memory between polls.
+  std::optional<std::vector<Job>> load_jobs_if_changed() override;
 
  private:
   struct Impl;
