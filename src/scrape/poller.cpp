@@ -271,7 +271,19 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
       // Unchanged nodes: the reservations collector gets the nodes of the load that made them.
       if (data) {
         reservation_nodes = data->nodes;
-        if (cache) cache->reservation_nodes = data->nodes;
+        if (cache) {
+          // Only what the reservations collector reads (name, state, CPUs): 10,000 full nodes
+          // would be megabytes kept between polls.
+          cache->reservation_nodes.assign(data->nodes.size(), {});
+          for (std::size_t i = 0; i < data->nodes.size(); ++i) {
+            const slurm::Node& n = data->nodes[i];
+            slurm::Node& kept = cache->reservation_nodes[i];
+            kept.name = n.name;
+            kept.state = n.state;
+            kept.alloc_cpus = n.alloc_cpus;
+            kept.cpus = n.cpus;
+          }
+        }
       } else {
         reservation_nodes = cache->reservation_nodes;
       }

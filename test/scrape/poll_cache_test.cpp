@@ -11,6 +11,7 @@
 
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/scrape/poller.hpp"
+#include "slurm_exporter/slurm/node_state.hpp"
 
 using namespace slurm_exporter;
 
@@ -44,6 +45,8 @@ struct ChangingBackend final : slurm::Backend {
       n.cpus = 4;
       n.idle_cpus = 4;
       n.partitions = {"debug"};
+      n.state = slurm::node_state::kIdle;
+      if (i == 1) n.state |= slurm::node_state::kDrain;
       d.nodes.push_back(n);
     }
     slurm::Partition p;
@@ -79,6 +82,13 @@ struct ChangingBackend final : slurm::Backend {
     if (fail_jobs) throw BackendError("slurm_load_jobs: Socket timed out");
     jobs_seen = jobs_version;
     return jobs();
+  }
+  std::vector<slurm::Reservation> load_reservations() override {
+    slurm::Reservation r;
+    r.name = "maint";
+    r.node_count = 2;
+    r.nodes = {"n0", "n1"};
+    return {r};
   }
   std::optional<slurm::NodeData> load_nodes_if_changed() override {
     ++node_if_changed;
@@ -246,4 +256,21 @@ TEST_CASE("poll cache: the pending-wait histogram of an unchanged poll follows t
   CHECK(later.find(count_debug + "1\n") != std::string::npos);  // …at the new "now"
   const auto [cached, reference] = poll_both(b, cache);
   CHECK(cached == reference);
+}
+
+TEST_CASE("poll cache: reservations of unchanged nodes keep their nodes' states, no node load") {
+  ChangingBackend b;
+  b.nodes_version = 2;  // n0 idle, n1 drained
+  scrape::PollCache cache;
+  scrape::FailureLog log;
+  scrape::poll_once(b, log, {}, {}, nullptr, &cache);
+  const int node_loads = b.full_node_loads;
+  const auto [cached, reference] = poll_both(b, cache);
+  CHECK(b.full_node_loads == node_loads);
+  CHECK(cached == reference);
+  CHECK(cached.find("slurm_reservation_nodes_by_state{reservation=\"maint\",state=\"idle\"} 1\n") !=
+        std::string::npos);
+  CHECK(cached.find(
+            "slurm_reservation_nodes_by_state{reservation=\"maint\",state=\"drained\"} 1\n") !=
+        std::string::npos);
 }

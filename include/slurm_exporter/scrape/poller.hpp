@@ -52,7 +52,7 @@ struct PollCache {
   /// The pending-wait histogram's input, to recompute it at each poll's "now".
   collectors::PendingWaits pending_waits;
   /// The nodes of the latest node load, for the reservations collector when the nodes are
-  /// unchanged (kept only while that collector is on).
+  /// unchanged (kept only while that collector is on; only name, state and CPUs are set).
   std::vector<slurm::Node> reservation_nodes;
 };
 
