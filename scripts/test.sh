@@ -26,14 +26,54 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLURM_EXPORTER_
   -DSLURM_EXPORTER_SANITIZE=$sanitize >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
-# The short libFuzzer run (a second, clang+ASan build) unless SLURM_EXPORTER_FUZZ=0.
-if [[ ${SLURM_EXPORTER_FUZZ:-1} == 1 ]]; then
-  fuzz_build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
+# Two more builds run in the background, niced, while the suite runs (the integration tests
+# mostly wait on Slurm, so the CPU is free): the short libFuzzer run (a second, clang+ASan build)
+# unless SLURM_EXPORTER_FUZZ=0, and the Debian package that test_deb_package installs. With extra
+# ctest arguments everything runs in sequence instead, as before.
+fuzz() {
+  local fuzz_build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
   cmake -S "$root" -B "$fuzz_build" -DCMAKE_CXX_COMPILER=clang++ -DSLURM_EXPORTER_FUZZ=ON \
     -DSLURM_EXPORTER_TESTS=OFF >/dev/null
   cmake --build "$fuzz_build" -j"$(nproc)" --target router_fuzz cli_parse_fuzz web_config_fuzz
   ctest --test-dir "$fuzz_build" -L fuzz --output-on-failure
+}
+
+if (($#)); then
+  [[ ${SLURM_EXPORTER_FUZZ:-1} == 1 ]] && fuzz
+  cd "$build"
+  exec ctest --output-on-failure "$@"
 fi
 
+deb_out="$build/deb"
+rm -rf "$deb_out"
+background_log="$build/background.log"
+(
+  set -e
+  renice -n 10 -p "$BASHPID" >/dev/null 2>&1 || true  # the suite's processes come first
+  if [[ ${SLURM_EXPORTER_FUZZ:-1} == 1 ]]; then fuzz; fi
+  OUT_DIR="$deb_out" bash "$root/scripts/build-deb.sh"
+) >"$background_log" 2>&1 &
+background=$!
+trap 'kill "$background" 2>/dev/null || true' EXIT
+
 cd "$build"
-exec ctest --output-on-failure "$@"
+status=0
+ctest --output-on-failure -E '^integration: test_deb_package$' || status=$?
+
+echo "== background: fuzz run and Debian package build (log: $background_log)"
+if wait "$background"; then
+  grep -E '^(Total Test time|[0-9]+% tests passed)|tests passed|build-deb:' "$background_log" || true
+  deb=$(tail -n 1 "$background_log")
+  DEB_PACKAGE="$deb" ctest --output-on-failure -R '^integration: test_deb_package$' || status=$?
+else
+  tail -n 80 "$background_log"
+  echo "test.sh: the fuzz run or the package build failed" >&2
+  status=1
+fi
+trap - EXIT
+if ((status)); then
+  echo "test.sh: FAILED (see above)" >&2
+else
+  echo "test.sh: every test passed (unit, integration, fuzz, package)"
+fi
+exit "$status"

@@ -294,5 +294,10 @@ def test_tls_garbage_on_the_tls_port(cluster, exporter, tmp_path):
         f = run_storm(e.proc.pid, port, get, [("idle_handshakes", ())], duration=30,
                       storm_class=TlsStorm, rss_bound_mib=100)
         after.append(f["rss_after_mib"])
-    assert after[-1] - after[-2] < 5, f"RSS after each storm keeps growing: {after} MiB"
+    # Under ASan freed chunks wait in the 16 MiB quarantine and the allocator's per-size free
+    # lists, so RSS moves in steps (seen: 96, 105, 150, 159 MiB) without a leak; there a leak per
+    # connection is LeakSanitizer's to find when the exporter exits (the harness fails the test
+    # on any sanitizer report), and this bound only catches runaway growth.
+    step = 24 if binary_sanitized(exporter_binary()) else 5
+    assert after[-1] - after[-2] < step, f"RSS after each storm keeps growing: {after} MiB"
     assert https_get(port, ctx)[0] == 200
