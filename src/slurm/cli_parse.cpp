@@ -83,31 +83,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The text as it goes into an error message: in double quotes, at most kMaxQuotedBytes (cut on
-// a UTF-8 character boundary, then "..."), control bytes, quotes and backslashes escaped.
-std::string quote(std::string_view text) {
-  const bool cut = text.size() > kMaxQuotedBytes;
-  if (cut) {
-    std::size_t n = kMaxQuotedBytes;
-    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-    text = text.substr(0, n);
-  }
-  std::string out = "\"";
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7F) {
-      out += fmt::format("\\x{:02x}", u);
-    } else {
-      out += c;
-    }
-  }
-  out += cut ? "\"..." : "\"";
-  return out;
-}
-
 [[noreturn]] void fail_line(std::string_view source, std::size_t number, std::string_view line,
                             std::string_view problem) {
   throw ParseError(fmt::format("{}: {}: {}", source, problem, quote(line)), number);
@@ -224,36 +199,8 @@ std::string optional_text(std::string_view text) {
 // (Slurm prints local time); "Unknown" (no time) and "N/A" → 0.
 std::int64_t parse_timestamp(std::string_view text) {
   if (text == "Unknown" || text == "N/A" || text == "None" || text.empty()) return 0;
-  const auto bad = [&] {
-    return BadField{fmt::format("TimeStamp {} is not YYYY-MM-DDTHH:MM:SS", quote(text))};
-  };
-  if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
-      text[16] != ':') {
-    throw bad();
-  }
-  const auto num = [&](std::size_t pos, std::size_t len) {
-    int v = 0;
-    for (std::size_t i = pos; i < pos + len; ++i) {
-      if (text[i] < '0' || text[i] > '9') throw bad();
-      v = v * 10 + (text[i] - '0');
-    }
-    return v;
-  };
-  std::tm tm{};
-  tm.tm_year = num(0, 4) - 1900;
-  tm.tm_mon = num(5, 2) - 1;
-  tm.tm_mday = num(8, 2);
-  tm.tm_hour = num(11, 2);
-  tm.tm_min = num(14, 2);
-  tm.tm_sec = num(17, 2);
-  tm.tm_isdst = -1;  // let the timezone rules decide, as Slurm's localtime_r output implies
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
-    throw bad();
-  }
-  const std::time_t t = std::mktime(&tm);
-  if (t == static_cast<std::time_t>(-1)) throw bad();
-  return static_cast<std::int64_t>(t);
+  if (auto t = parse_local_time(text)) return *t;
+  throw BadField{fmt::format("TimeStamp {} is not YYYY-MM-DDTHH:MM:SS", quote(text))};
 }
 
 // UserLong "name(uid)" → the uid as text; "" for anything else (e.g. "Unknown").
@@ -275,6 +222,62 @@ constexpr std::string_view kSinfoPartitionsSource = "sinfo -o %R";
 constexpr std::string_view kSqueueSource = "squeue";
 
 }  // namespace
+
+// The text as it goes into an error message: in double quotes, at most kMaxQuotedBytes (cut on
+// a UTF-8 character boundary, then "..."), control bytes, quotes and backslashes escaped.
+std::string quote(std::string_view text) {
+  const bool cut = text.size() > kMaxQuotedBytes;
+  if (cut) {
+    std::size_t n = kMaxQuotedBytes;
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+    text = text.substr(0, n);
+  }
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7F) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  out += cut ? "\"..." : "\"";
+  return out;
+}
+
+std::optional<std::int64_t> parse_local_time(std::string_view text) {
+  if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':') {
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool separator = i == 4 || i == 7 || i == 10 || i == 13 || i == 16;
+    if (!separator && (text[i] < '0' || text[i] > '9')) return std::nullopt;
+  }
+  const auto num = [&](std::size_t pos, std::size_t len) {
+    int v = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) v = v * 10 + (text[i] - '0');
+    return v;
+  };
+  std::tm tm{};
+  tm.tm_year = num(0, 4) - 1900;
+  tm.tm_mon = num(5, 2) - 1;
+  tm.tm_mday = num(8, 2);
+  tm.tm_hour = num(11, 2);
+  tm.tm_min = num(14, 2);
+  tm.tm_sec = num(17, 2);
+  tm.tm_isdst = -1;  // let the timezone rules decide, as Slurm's localtime_r output implies
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60) {
+    return std::nullopt;
+  }
+  const std::time_t t = std::mktime(&tm);
+  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
+  return static_cast<std::int64_t>(t);
+}
 
 std::span<const StateFlagName> state_flag_names() { return kFlagNames; }
 

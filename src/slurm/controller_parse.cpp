@@ -1,27 +1,15 @@
 #include "slurm_exporter/slurm/controller_parse.hpp"
 
 #include <charconv>
-#include <ctime>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/slurm/cli_parse.hpp"
 
 namespace slurm_exporter::slurm::cli {
 namespace {
-
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s.substr(0, 200)) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "\"";
-}
 
 // Calls f(line, line_number) for every non-blank line ("\r\n" tolerated).
 template <typename F>
@@ -76,35 +64,8 @@ std::uint64_t number(std::string_view line, std::size_t n, std::string_view key)
 // "YYYY-MM-DDTHH:MM:SS" in local time (SLURM_TIME_FORMAT=standard) → unix seconds.
 std::int64_t local_time(std::string_view line, std::size_t n, std::string_view key) {
   const std::string_view t = required(line, n, key);
-  const auto bad = [&] {
-    return ParseError(fmt::format("{}{} is not YYYY-MM-DDTHH:MM:SS", key, quote(t)), n);
-  };
-  if (t.size() != 19 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' ||
-      t[16] != ':') {
-    throw bad();
-  }
-  const auto num = [&](std::size_t pos, std::size_t len) {
-    int v = 0;
-    for (std::size_t i = pos; i < pos + len; ++i) {
-      if (t[i] < '0' || t[i] > '9') throw bad();
-      v = v * 10 + (t[i] - '0');
-    }
-    return v;
-  };
-  std::tm tm{};
-  tm.tm_year = num(0, 4) - 1900;
-  tm.tm_mon = num(5, 2) - 1;
-  tm.tm_mday = num(8, 2);
-  tm.tm_hour = num(11, 2);
-  tm.tm_min = num(14, 2);
-  tm.tm_sec = num(17, 2);
-  tm.tm_isdst = -1;
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) {
-    throw bad();
-  }
-  const std::time_t epoch = std::mktime(&tm);
-  if (epoch == static_cast<std::time_t>(-1)) throw bad();
-  return static_cast<std::int64_t>(epoch);
+  if (auto epoch = parse_local_time(t)) return *epoch;
+  throw ParseError(fmt::format("{}{} is not YYYY-MM-DDTHH:MM:SS", key, quote(t)), n);
 }
 
 }  // namespace

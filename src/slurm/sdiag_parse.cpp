@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/slurm/cli_parse.hpp"
 
 namespace slurm_exporter::slurm::cli {
 namespace {
@@ -18,19 +19,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
-}
-
-// At most 200 bytes of a line, control characters escaped, for error messages.
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s.substr(0, 200)) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "\"";
 }
 
 std::uint64_t number(std::string_view text, std::string_view line, std::size_t line_no) {

@@ -81,6 +81,16 @@ std::vector<Job> parse_squeue_jobs(std::string_view text);
 /// unknown base state, an empty name or a flag that is not a word.
 std::uint32_t parse_state_complete(std::string_view text);
 
+/// Text as it goes into a parse error: in double quotes, at most 200 bytes (cut on a UTF-8
+/// boundary, then "..."), control bytes, quotes and backslashes escaped. Shared by the parsers
+/// of every Slurm command's output.
+std::string quote(std::string_view text);
+
+/// "YYYY-MM-DDTHH:MM:SS" in local time (what Slurm prints with SLURM_TIME_FORMAT=standard) as
+/// unix seconds via mktime (tm_isdst=-1, the instant libslurm's time_t holds); nullopt when the
+/// text is not such a time.
+std::optional<std::int64_t> parse_local_time(std::string_view text);
+
 /// Node name → Arch from `scontrol -o show node` (one "NodeName=… Arch=… …" line per node;
 /// "(null)" and a missing Arch → ""). Lines without NodeName= are skipped. Pure.
 std::map<std::string, std::string> parse_scontrol_arch(std::string_view text);
