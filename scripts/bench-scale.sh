@@ -5,7 +5,7 @@
 #
 #   scripts/bench-scale.sh [--nodes 10000] [--jobs 50000] [--slurmd 4] [--partitions 4]
 #                          [--runs 20] [--cli-runs 5] [--rpc-seconds 60] [--leak-polls 1000]
-#                          [--json FILE] [--build DIR] [--keep]
+#                          [--json FILE] [--build DIR] [--keep] [--cluster-only]
 #
 # Cluster (all files in a temp dir, ports from $SLURM_TEST_PORT_BASE, default 28817): slurmctld;
 # nodes bn[1-S] with a slurmd each (partition `live`, default, a few running jobs), the rest
@@ -26,11 +26,14 @@
 #     over --leak-polls polls (one full poll every 20), next to squeue's and sinfo's peak RSS
 #   7 sdiag RPC counts per minute with 1 and with 10 scrapers every 15 s, poll limit 10 s
 # Prints a table and writes JSON (default ./bench-scale.json).
+#
+# --cluster-only sets the cluster up, prints its SLURM_CONF and waits (until Ctrl-C or SIGTERM)
+# without measuring: for profiling the exporter by hand (heaptrack, perf) against the same data.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 nodes=10000 jobs=50000 slurmd=4 partitions=4 runs=20 cli_runs=5 rpc_seconds=60 leak_polls=1000
-json=$PWD/bench-scale.json build=$root/build keep=0
+json=$PWD/bench-scale.json build=$root/build keep=0 cluster_only=0
 while (($#)); do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
@@ -44,6 +47,7 @@ while (($#)); do
     --json) json=$(realpath -m "$2"); shift 2 ;;
     --build) build=$(realpath "$2"); shift 2 ;;
     --keep) keep=1; shift ;;
+    --cluster-only) cluster_only=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-scale: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -90,7 +94,7 @@ cleanup() {
   for p in "$dir"/run/slurmd-*.pid; do [[ -f $p ]] && kill "$(cat "$p")" 2>/dev/null || true; done
   sleep 1
   # Stopped before the report: keep the raw figures next to the JSON.
-  if [[ ! -s $json && -d $res ]]; then
+  if ((!cluster_only)) && [[ ! -s $json && -d $res ]]; then
     cp -r "$res" "${json%.json}-raw" && note "partial results in ${json%.json}-raw"
   fi
   if ((keep)); then note "kept $dir"; else rm -rf "$dir"; fi
@@ -190,6 +194,10 @@ done
 squeue_lines=$(squeue -h -r | wc -l)
 node_lines=$(sinfo -h -N -o %N | sort -u | wc -l)
 note "cluster: $node_lines nodes, $squeue_lines squeue -r lines"
+if ((cluster_only)); then
+  note "cluster ready: export SLURM_CONF=$SLURM_CONF (stop: Ctrl-C, or kill $$)"
+  while :; do sleep 3600 & wait $!; done
+fi
 
 # ---------------------------------------------------------------- 1-3: polls
 note "1: RPC floor ($runs runs)"

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   se::log::set_level(config.log_level);
+  se::scrape::configure_malloc_for_polls();
   se::http::WebConfig web;
   if (!config.web_config_file.empty()) {
     try {

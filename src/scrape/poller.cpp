@@ -139,7 +139,7 @@ collectors::CollectorStatus run_controllers(slurm::Backend& backend,
 
 // The scheduler, licenses and reservations collectors, each with its own RPC or command.
 void run_controller_side(slurm::Backend& backend, const collectors::EnabledCollectors& enabled,
-                         const std::optional<std::vector<slurm::Node>>& reservation_nodes,
+                         const std::vector<slurm::Node>* reservation_nodes,
                          std::vector<metrics::Family>& families, collectors::ExporterStatus& status,
                          FailureLog& failures, std::string& unreachable) {
   double ignored_ms = 0;
@@ -162,15 +162,16 @@ void run_controller_side(slurm::Backend& backend, const collectors::EnabledColle
           // The reserved nodes' states: from this poll's node load, else a load of our own.
           std::pair<std::vector<slurm::Reservation>, std::vector<slurm::Node>> data;
           data.first = backend.load_reservations();
-          data.second = reservation_nodes ? *reservation_nodes : backend.load_nodes().nodes;
+          if (!reservation_nodes) data.second = backend.load_nodes().nodes;
           return data;
         },
-        [](const auto& data) {
+        [&](const auto& data) {
           const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
-          return collectors::collect_reservations(data.first, data.second,
-                                                  static_cast<std::int64_t>(now));
+          return collectors::collect_reservations(
+              data.first, reservation_nodes ? *reservation_nodes : data.second,
+              static_cast<std::int64_t>(now));
         },
         families, ignored_ms, failures, unreachable));
   }
@@ -225,8 +226,10 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
     status.collectors.push_back(
         run_controllers(backend, families, failures, unreachable, /*quiet=*/others));
   }
-  // The reserved nodes' states come from this poll's node load.
-  std::optional<std::vector<slurm::Node>> reservation_nodes;
+  // The reserved nodes' states come from this poll's node load (or, unchanged, the previous
+  // one's): only name, state and CPUs of each node, kept in the cache or for this poll only.
+  std::vector<slurm::Node> poll_reservation_nodes;
+  const std::vector<slurm::Node>* reservation_nodes = nullptr;
 
   // The node-based collectors share one load per poll; a failed load fails each of them.
   using NodeCollect = std::vector<metrics::Family> (*)(const slurm::NodeData&);
@@ -270,22 +273,21 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
     if (error.empty() && enabled.reservations) {
       // Unchanged nodes: the reservations collector gets the nodes of the load that made them.
       if (data) {
-        reservation_nodes = data->nodes;
-        if (cache) {
-          // Only what the reservations collector reads (name, state, CPUs): 10,000 full nodes
-          // would be megabytes kept between polls.
-          cache->reservation_nodes.assign(data->nodes.size(), {});
-          for (std::size_t i = 0; i < data->nodes.size(); ++i) {
-            const slurm::Node& n = data->nodes[i];
-            slurm::Node& kept = cache->reservation_nodes[i];
-            kept.name = n.name;
-            kept.state = n.state;
-            kept.alloc_cpus = n.alloc_cpus;
-            kept.cpus = n.cpus;
-          }
+        // Only what the reservations collector reads (name, state, CPUs): 10,000 full nodes
+        // would be megabytes kept between polls.
+        std::vector<slurm::Node>& slim = cache ? cache->reservation_nodes : poll_reservation_nodes;
+        slim.assign(data->nodes.size(), {});
+        for (std::size_t i = 0; i < data->nodes.size(); ++i) {
+          const slurm::Node& n = data->nodes[i];
+          slurm::Node& kept = slim[i];
+          kept.name = n.name;
+          kept.state = n.state;
+          kept.alloc_cpus = n.alloc_cpus;
+          kept.cpus = n.cpus;
         }
+        reservation_nodes = &slim;
       } else {
-        reservation_nodes = cache->reservation_nodes;
+        reservation_nodes = &cache->reservation_nodes;
       }
     }
     std::vector<metrics::Family> node_families;
@@ -407,6 +409,8 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
   metrics::write_text(own, result.text);
   return result;
 }
+
+void configure_malloc_for_polls() { mallopt(M_TRIM_THRESHOLD, 1024 * 1024); }
 
 Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
                collectors::EnabledCollectors enabled, FamilyFilter drop)

@@ -27,6 +27,7 @@
 extern "C" {
 char* slurm_job_reason_string(enum job_state_reason inx);
 bitoff_t slurm_bit_set_count(bitstr_t* b);
+void slurm_free_job_info_members(job_info_t* job);
 }
 
 namespace slurm_exporter::slurm {
@@ -95,17 +96,17 @@ using Hostlist = std::unique_ptr<std::remove_pointer_t<hostlist_t>, HostlistFree
   throw BackendError(fmt::format("{}: {} (errno {})", call, slurm_strerror(err), err), unreachable);
 }
 
-// Runs a slurm_load_* call with the previous message's last_update: on
-// SLURM_NO_CHANGE_IN_DATA the previous message stays; returns whether it changed.
+// Runs a slurm_load_* call with `since` (0: everything) into `out`; false on
+// SLURM_NO_CHANGE_IN_DATA (only possible with since != 0), `last_update` set on success.
 template <typename Msg, typename Load>
-bool reload(const char* call, Msg& msg, Load load) {
+bool fetch(const char* call, time_t since, Msg& out, time_t& last_update, Load load) {
   typename Msg::pointer fresh = nullptr;
-  const time_t since = msg ? msg->last_update : 0;
   if (load(since, &fresh) != SLURM_SUCCESS) {
-    if (msg && slurm_get_errno() == SLURM_NO_CHANGE_IN_DATA) return false;
+    if (since != 0 && slurm_get_errno() == SLURM_NO_CHANGE_IN_DATA) return false;
     throw_slurm_error(call);
   }
-  msg.reset(fresh);
+  out.reset(fresh);
+  last_update = fresh->last_update;
   return true;
 }
 
@@ -146,16 +147,58 @@ std::string effective_slurm_conf(const std::string& flag_value) {
 }
 
 struct LibslurmBackend::Impl {
-  NodeMsg nodes;
-  PartMsg partitions;
-  JobMsg jobs;
-  NodeData node_data;         // converted from `nodes` + `partitions`; reused while both unchanged
-  std::vector<Job> job_data;  // converted from `jobs`; reused while unchanged
+  // No message is kept between polls (10,000 nodes are ~10 MB of node_info_t, 50,000 jobs
+  // ~100 MB): only each one's last_update (0: load everything next time) and, for
+  // load_nodes()/load_jobs(), the converted data (*_data_valid), reused while unchanged.
+  time_t nodes_last_update = 0;
+  time_t parts_last_update = 0;
+  time_t jobs_last_update = 0;
+  NodeData node_data;
+  bool node_data_valid = false;
+  std::vector<Job> job_data;
+  bool job_data_valid = false;
   UserNames user_names;
 
   const std::string& user_name(uid_t uid) { return user_names.name(uid); }
 
-  void convert_nodes() {
+  bool fetch_nodes(time_t since, NodeMsg& out) {
+    // SHOW_DETAIL: without it slurmctld leaves gres_used out (sinfo GresUsed asks for it too).
+    return fetch("slurm_load_node", since, out, nodes_last_update,
+                 [](time_t t, node_info_msg_t** m) {
+                   return slurm_load_node(t, m, SHOW_ALL | SHOW_DETAIL);
+                 });
+  }
+  bool fetch_partitions(time_t since, PartMsg& out) {
+    return fetch(
+        "slurm_load_partitions", since, out, parts_last_update,
+        [](time_t t, partition_info_msg_t** m) { return slurm_load_partitions(t, m, SHOW_ALL); });
+  }
+
+  // Nodes and partitions converted, or nullopt when slurmctld reports both unchanged since the
+  // previous call (never with `full`). When only one of them changed, the other is loaded in
+  // full again: a node's partitions need both messages.
+  std::optional<NodeData> fetch_node_data(bool full) {
+    if (nodes_last_update == 0 || parts_last_update == 0) full = true;
+    NodeMsg nodes;
+    PartMsg parts;
+    const bool parts_changed = fetch_partitions(full ? 0 : parts_last_update, parts);
+    const bool nodes_changed = fetch_nodes(full ? 0 : nodes_last_update, nodes);
+    if (!parts_changed && !nodes_changed) return std::nullopt;
+    try {
+      if (!parts) fetch_partitions(0, parts);
+      if (!nodes) fetch_nodes(0, nodes);
+      return convert_nodes(*nodes, *parts);
+    } catch (...) {
+      // A failed load or conversion must never leave the timestamps of data nobody converted:
+      // the next call would find it "unchanged" and the previous poll's nodes would be served.
+      nodes_last_update = parts_last_update = 0;
+      throw;
+    }
+  }
+
+  NodeData convert_nodes(const node_info_msg_t& nodes_msg, const partition_info_msg_t& parts_msg) {
+    const node_info_msg_t* nodes = &nodes_msg;
+    const partition_info_msg_t* partitions = &parts_msg;
     NodeData data;
     std::unordered_map<std::string, std::size_t> index;
     data.nodes.reserve(nodes->record_count);
@@ -218,37 +261,31 @@ struct LibslurmBackend::Impl {
       }
       data.partitions.push_back(std::move(part));
     }
-    node_data = std::move(data);
+    return data;
   }
 
   // Loads jobs with `since` (0: everything); false on SLURM_NO_CHANGE_IN_DATA.
   bool fetch_jobs(time_t since, JobMsg& out) {
-    job_info_msg_t* fresh = nullptr;
-    if (slurm_load_jobs(since, &fresh, SHOW_ALL) != SLURM_SUCCESS) {
-      if (since != 0 && slurm_get_errno() == SLURM_NO_CHANGE_IN_DATA) return false;
-      throw_slurm_error("slurm_load_jobs");
-    }
-    out.reset(fresh);
-    jobs_last_update = fresh->last_update;
-    return true;
+    return fetch("slurm_load_jobs", since, out, jobs_last_update,
+                 [](time_t t, job_info_msg_t** m) { return slurm_load_jobs(t, m, SHOW_ALL); });
   }
 
-  // The job message is not kept: only its last_update (jobs_last_update, 0 before the first
-  // load) and, for load_jobs(), the converted job_data (job_data_valid).
-  time_t jobs_last_update = 0;
-  bool job_data_valid = false;
-
-  void convert_jobs() {
-    job_data = convert_jobs(*jobs);
-    jobs.reset();
-  }
-
-  std::vector<Job> convert_jobs(const job_info_msg_t& msg) {
-    const job_info_msg_t* jobs_msg = &msg;
+  // Frees each record's members (strings, bitmaps) once converted and zeroes the record, so
+  // slurm_free_job_info_msg later frees nothing twice: the conversion reuses the message's
+  // memory instead of adding to it, and a big poll's peak is the message alone.
+  std::vector<Job> convert_jobs(job_info_msg_t& msg) {
+    struct ReleaseRecord {
+      slurm_job_info_t& record;
+      ~ReleaseRecord() {
+        slurm_free_job_info_members(&record);
+        std::memset(&record, 0, sizeof record);
+      }
+    };
     std::vector<Job> out;
-    out.reserve(jobs_msg->record_count);
-    for (std::uint32_t i = 0; i < jobs_msg->record_count; ++i) {
-      const slurm_job_info_t& j = jobs_msg->job_array[i];
+    out.reserve(msg.record_count);
+    for (std::uint32_t i = 0; i < msg.record_count; ++i) {
+      const slurm_job_info_t& j = msg.job_array[i];
+      const ReleaseRecord release{msg.job_array[i]};
       if (!squeue_lists(j.job_state)) continue;
       Job job;
       job.job_id = j.job_id;
@@ -311,38 +348,24 @@ std::string LibslurmBackend::slurm_version() const {
 }
 
 NodeData LibslurmBackend::load_nodes() {
-  const bool parts_changed = reload("slurm_load_partitions", impl_->partitions,
-                                    [](time_t since, partition_info_msg_t** out) {
-                                      return slurm_load_partitions(since, out, SHOW_ALL);
-                                    });
-  const bool nodes_changed = reload(
-      "slurm_load_node", impl_->nodes,
-      // SHOW_DETAIL: without it slurmctld leaves gres_used out (sinfo GresUsed asks for it too).
-      [](time_t since, node_info_msg_t** out) {
-        return slurm_load_node(since, out, SHOW_ALL | SHOW_DETAIL);
-      });
-  if (parts_changed || nodes_changed) {
-    try {
-      impl_->convert_nodes();
-    } catch (...) {
-      // Unchanged data would otherwise skip the conversion next time and serve the previous
-      // poll's nodes: forget the messages so the next poll loads and converts them afresh.
-      impl_->nodes.reset();
-      impl_->partitions.reset();
-      throw;
-    }
+  // Without kept node_data (load_nodes_if_changed() handed it out) only a full load will do.
+  std::optional<NodeData> fresh = impl_->fetch_node_data(/*full=*/!impl_->node_data_valid);
+  if (fresh) {
+    impl_->node_data = std::move(*fresh);
+    impl_->node_data_valid = true;
   }
   return impl_->node_data;
 }
 
 std::vector<Job> LibslurmBackend::load_jobs() {
-  // Without kept job_data (load_jobs_if_changed() handed it out) only a full load will do.
   const time_t since = impl_->job_data_valid ? impl_->jobs_last_update : 0;
-  if (impl_->fetch_jobs(since, impl_->jobs)) {
+  JobMsg msg;
+  if (impl_->fetch_jobs(since, msg)) {
     // Invalid until converted: a failed conversion must never leave the previous poll's jobs
     // to be served as unchanged.
     impl_->job_data_valid = false;
-    impl_->convert_jobs();
+    impl_->job_data = {};
+    impl_->job_data = impl_->convert_jobs(*msg);
     impl_->job_data_valid = true;
   }
   return impl_->job_data;
@@ -354,30 +377,19 @@ std::optional<std::vector<Job>> LibslurmBackend::load_jobs_if_changed() {
   // The old conversion goes first, so the peak is one message plus one conversion.
   impl_->job_data = {};
   impl_->job_data_valid = false;
-  std::vector<Job> out = impl_->convert_jobs(*msg);
-  return out;
+  try {
+    return impl_->convert_jobs(*msg);
+  } catch (...) {
+    impl_->jobs_last_update = 0;  // as for nodes: the next call loads and converts afresh
+    throw;
+  }
 }
 
 std::optional<NodeData> LibslurmBackend::load_nodes_if_changed() {
-  const bool had = impl_->nodes && impl_->partitions;
-  const bool parts_changed = reload("slurm_load_partitions", impl_->partitions,
-                                    [](time_t since, partition_info_msg_t** out) {
-                                      return slurm_load_partitions(since, out, SHOW_ALL);
-                                    });
-  // SHOW_DETAIL as in load_nodes (gres_used).
-  const bool nodes_changed =
-      reload("slurm_load_node", impl_->nodes, [](time_t since, node_info_msg_t** out) {
-        return slurm_load_node(since, out, SHOW_ALL | SHOW_DETAIL);
-      });
-  if (had && !parts_changed && !nodes_changed) return std::nullopt;
-  try {
-    impl_->convert_nodes();
-  } catch (...) {
-    impl_->nodes.reset();  // as in load_nodes: the next load converts afresh
-    impl_->partitions.reset();
-    throw;
-  }
-  return impl_->node_data;
+  // The caller keeps what it made of the previous answer; no copy stays here.
+  impl_->node_data = {};
+  impl_->node_data_valid = false;
+  return impl_->fetch_node_data(/*full=*/false);
 }
 
 }  // namespace slurm_exporter::slurm

@@ -663,6 +663,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string cmd = argv[1];
+  se::scrape::configure_malloc_for_polls();  // as the exporter's main does
   try {
     const Args a = parse_args(argc, argv);
     if (cmd == "submit") return cmd_submit(a);

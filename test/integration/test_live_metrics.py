@@ -316,3 +316,56 @@ def test_partition_and_job_state_families_match_scontrol_and_squeue(live, cluste
         else:
             # The scrape is older than `now` by the settle time plus at most POLL_LIMIT.
             assert age - 120 <= got[k] <= age + 1, (k, got[k], age)
+
+
+def test_a_change_to_only_nodes_or_only_partitions_reaches_the_metrics(live, cluster):
+    # The libslurm backend keeps no message between polls, only each one's last_update, and
+    # reloads the unchanged half in full when only nodes or only partitions changed (a node's
+    # partitions need both). Each change alone must reach the partition families.
+    def node_field(node: str, field: str) -> int:
+        out = cluster.run(["scontrol", "-o", "show", "node", node])
+        return int(re.search(rf"\b{field}=(\d+)", out).group(1))
+
+    cpus = {n: node_field(n, "CPUTot") for n in ("node1", "node4")}
+    weight = {n: node_field(n, "Weight") for n in ("node1", "node4")}
+
+    def probe_is(total_cpus: int, weight_sum: int, max_time: float | None = None):
+        s = live.exporter.scrape()
+        got = (s.value("slurm_partition_total_cpus", partition="probe"),
+               s.value("slurm_partition_weight", partition="probe"),
+               s.value("slurm_partition_max_time_seconds", partition="probe"))
+        return got == (total_cpus, weight_sum, max_time if max_time is not None else got[2])
+
+    def next_poll_shows(change: list[str], what: str, *want):
+        # Strictly the first poll after the change: slurmd pings change the nodes every ~10 s,
+        # which would hide a missed reload if the test waited for one.
+        cluster.run(["scontrol", *change])
+        time.sleep(POLL_LIMIT + 0.3)
+        assert probe_is(*want), (what, live.exporter.scrape().text)
+
+    both = cpus["node1"] + cpus["node4"]
+    limit = POLL_LIMIT + 15
+    cluster.run(["scontrol", "create", "partitionname=probe", "nodes=node1,node4", "state=up"])
+    try:
+        wait_for(lambda: probe_is(both, weight["node1"] + weight["node4"]),
+                 limit, "a new partition: probe with node1 and node4")
+        next_poll_shows(["update", "nodename=node4", f"weight={weight['node4'] + 100}"],
+                        "a node change alone: node4's new weight in probe's sum",
+                        both, weight["node1"] + weight["node4"] + 100)
+        # MaxTime leaves slurmctld's node records alone (a new node list would not). Several
+        # rounds: slurmctld touches the nodes now and then (pings of node6, jobs), and a poll
+        # that happens to see a node change would hide a missed partition reload.
+        for minutes in (60, 120, 180, 240, 300):
+            next_poll_shows(["update", "partitionname=probe", f"maxtime={minutes}"],
+                            f"a partition change alone: probe's MaxTime of {minutes} minutes",
+                            both, weight["node1"] + weight["node4"] + 100, minutes * 60.0)
+        next_poll_shows(["update", "partitionname=probe", "nodes=node1"],
+                        "new partition membership: probe with node1 only",
+                        cpus["node1"], weight["node1"], 300 * 60.0)
+    finally:
+        cluster.run(["scontrol", "delete", "partitionname=probe"], check=False)
+        cluster.run(["scontrol", "update", "nodename=node4", f"weight={weight['node4']}"],
+                    check=False)
+    wait_for(lambda: live.exporter.scrape().value("slurm_partition_total_cpus",
+                                                  partition="probe") is None,
+             limit, "probe gone after its deletion")

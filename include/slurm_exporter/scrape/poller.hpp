@@ -75,6 +75,14 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
                      const FamilyFilter& drop = {}, collectors::StartedJobWaits* waits = nullptr,
                      PollCache* cache = nullptr);
 
+/// Sets glibc malloc up for the poller's pattern (call once, from main, before any thread):
+/// a big poll allocates and frees ~100 MB (a 50,000-job libslurm message) on the poller
+/// thread. glibc's dynamic trim threshold rises to twice the largest freed mmap'd block (up to
+/// 64 MiB), and malloc_trim() never shrinks the top of a thread's arena, so that memory would
+/// stay resident between polls (measured: 67 MiB steady instead of 14 MiB at 10,000 nodes /
+/// 50,000 jobs). A fixed 1 MiB trim threshold gives it back as it is freed.
+void configure_malloc_for_polls();
+
 /// Owns the backend on its own thread (every Slurm call happens there) and caches the rendered
 /// text. A request gets the cached text while it is younger than `poll_limit`; otherwise one
 /// poll runs and every request that arrives meanwhile waits for that same poll. While the

@@ -8,9 +8,10 @@
 namespace slurm_exporter::slurm {
 
 /// Talks to slurmctld through libslurm's RPCs (slurm_load_node, slurm_load_partitions,
-/// slurm_load_jobs). Keeps each previous message and passes its last_update, reusing it when
-/// Slurm answers SLURM_NO_CHANGE_IN_DATA. Every call must come from the thread that
-/// constructed it (libslurm is not documented as thread-safe).
+/// slurm_load_jobs). Keeps no message between calls, only each one's last_update, which it
+/// passes to the next load: on SLURM_NO_CHANGE_IN_DATA load_nodes()/load_jobs() return the
+/// data converted last time and the *_if_changed() calls return nullopt. Every call must come
+/// from the thread that constructed it (libslurm is not documented as thread-safe).
 class LibslurmBackend final : public Backend {
  public:
   /// Calls slurm_init() with `slurm_conf` (empty: SLURM_CONF or Slurm's default path). Only
@@ -31,7 +32,9 @@ class LibslurmBackend final : public Backend {
   std::vector<Reservation> load_reservations() override;
   /// slurm_ping for every SlurmctldHost of the configuration libslurm read.
   ControllerStatus ping_controllers() override;
-  /// Passes the previous answer's last_update: SLURM_NO_CHANGE_IN_DATA gives nullopt.
+  /// Passes the previous answers' last_update: SLURM_NO_CHANGE_IN_DATA for both nodes and
+  /// partitions gives nullopt; when only one changed, the other is loaded in full again. The
+  /// messages are freed once converted and no copy of the result is kept.
   std::optional<NodeData> load_nodes_if_changed() override;
   /// As load_nodes_if_changed(). The job message is freed once converted (only its
   /// last_update is kept), so a 50,000-job answer does not stay in memory between polls.
