@@ -1,7 +1,10 @@
 #include "slurm_exporter/collectors/jobs.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 
 #include "slurm_exporter/collectors/detail/histogram.hpp"
 #include "slurm_exporter/collectors/detail/sample_map.hpp"
@@ -16,6 +19,27 @@ namespace {
 
 // Started jobs hold GRES from their allocation; pending ones hold none.
 bool holds_gpus(const slurm::Job& j) { return !j.gres_alloc.empty() && j.state != "PENDING"; }
+
+// Jobs with the same labels, summed first: 50,000 jobs fall into a few hundred groups, and each
+// group then costs the label-keyed map updates one job used to (dozens of allocations each).
+// Every input is an integer below 2^53, so the sums are exact whatever the order.
+struct GroupKey {
+  std::string_view user, account, partition, state, reason;  // reason: pending jobs only
+  bool operator==(const GroupKey&) const = default;
+};
+struct GroupKeyHash {
+  std::size_t operator()(const GroupKey& k) const {
+    std::size_t h = 0;
+    for (std::string_view part : {k.user, k.account, k.partition, k.state, k.reason}) {
+      h = h * 31 + std::hash<std::string_view>{}(part);
+    }
+    return h;
+  }
+};
+struct Group {
+  double tasks = 0, cpus = 0, mem = 0, gpus_requested = 0;
+  double oldest_age = 0;  // pending jobs with a submit time: the longest wait so far
+};
 
 }  // namespace
 
@@ -33,53 +57,66 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
     for (const char* s : kUsualJobStates) m.try_emplace({key, s}, 0);
   };
 
+  std::unordered_map<GroupKey, Group, GroupKeyHash> groups;
   for (const auto& j : jobs) {
+    const bool is_pending = j.state == "PENDING";
+    Group& g = groups[{j.user, j.account, j.partition, j.state,
+                       is_pending ? std::string_view(j.reason) : std::string_view()}];
     const auto tasks = static_cast<double>(j.task_count);
-    const double cpus = tasks * j.cpus;
-    const double mem = tasks * static_cast<double>(j.memory_bytes);
-    if (j.state == "PENDING") {
+    g.tasks += tasks;
+    g.cpus += tasks * j.cpus;
+    g.mem += tasks * static_cast<double>(j.memory_bytes);
+    g.gpus_requested += tasks * static_cast<double>(j.gpus_requested);
+    if (is_pending && j.submit_time > 0) {
+      // A submit time in the future (clock skew) counts as no wait.
+      g.oldest_age = std::max(g.oldest_age,
+                              static_cast<double>(std::max<std::int64_t>(0, now - j.submit_time)));
+    }
+    if (holds_gpus(j)) {
+      for (const auto& gres : j.gres_alloc) {
+        if (gres.name != "gpu" || gres.count == 0) continue;
+        user_gpus[{j.user, gres.type}] += static_cast<double>(gres.count);
+        acct_gpus[{j.account, gres.type}] += static_cast<double>(gres.count);
+      }
+    }
+  }
+
+  for (const auto& [key, g] : groups) {
+    const std::string user(key.user), account(key.account), partition(key.partition),
+        state(key.state);
+    const double tasks = g.tasks, cpus = g.cpus, mem = g.mem;
+    if (state == "PENDING") {
       pending += tasks;
-      reasons[{j.reason}] += tasks;
-    } else if (j.state == "RUNNING") {
+      reasons[{std::string(key.reason)}] += tasks;
+    } else if (state == "RUNNING") {
       running += tasks;
     }
-    for (SampleMap* m : {&user_count, &user_cpus, &user_mem}) zero_fill(*m, j.user);
-    for (SampleMap* m : {&acct_count, &acct_cpus, &acct_mem}) zero_fill(*m, j.account);
-    zero_fill(part_count, j.partition);
-    user_count[{j.user, j.state}] += tasks;
-    user_cpus[{j.user, j.state}] += cpus;
-    user_mem[{j.user, j.state}] += mem;
-    acct_count[{j.account, j.state}] += tasks;
-    acct_cpus[{j.account, j.state}] += cpus;
-    acct_mem[{j.account, j.state}] += mem;
-    part_count[{j.partition, j.state}] += tasks;
+    for (SampleMap* m : {&user_count, &user_cpus, &user_mem}) zero_fill(*m, user);
+    for (SampleMap* m : {&acct_count, &acct_cpus, &acct_mem}) zero_fill(*m, account);
+    zero_fill(part_count, partition);
+    user_count[{user, state}] += tasks;
+    user_cpus[{user, state}] += cpus;
+    user_mem[{user, state}] += mem;
+    acct_count[{account, state}] += tasks;
+    acct_cpus[{account, state}] += cpus;
+    acct_mem[{account, state}] += mem;
+    part_count[{partition, state}] += tasks;
 
-    by_state[{j.state}] += tasks;
-    zero_fill(part_jobs, j.partition);
-    part_jobs[{j.partition, j.state}] += tasks;
-    part_pending_jobs.try_emplace({j.partition}, 0);
-    part_pending_cpus.try_emplace({j.partition}, 0);
-    part_pending_mem.try_emplace({j.partition}, 0);
-    part_oldest.try_emplace({j.partition}, 0);
-    part_pending_gpus.try_emplace({j.partition}, 0);
-    if (holds_gpus(j)) {
-      for (const auto& g : j.gres_alloc) {
-        if (g.name != "gpu" || g.count == 0) continue;
-        user_gpus[{j.user, g.type}] += static_cast<double>(g.count);
-        acct_gpus[{j.account, g.type}] += static_cast<double>(g.count);
-      }
-    }
-    if (j.state == "PENDING") {
-      part_pending_gpus[{j.partition}] += tasks * static_cast<double>(j.gpus_requested);
-      part_pending_jobs[{j.partition}] += tasks;
-      part_pending_cpus[{j.partition}] += cpus;
-      part_pending_mem[{j.partition}] += mem;
-      if (j.submit_time > 0) {
-        // A submit time in the future (clock skew) counts as no wait.
-        const auto age = static_cast<double>(std::max<std::int64_t>(0, now - j.submit_time));
-        double& oldest = part_oldest[{j.partition}];
-        oldest = std::max(oldest, age);
-      }
+    by_state[{state}] += tasks;
+    zero_fill(part_jobs, partition);
+    part_jobs[{partition, state}] += tasks;
+    part_pending_jobs.try_emplace({partition}, 0);
+    part_pending_cpus.try_emplace({partition}, 0);
+    part_pending_mem.try_emplace({partition}, 0);
+    part_oldest.try_emplace({partition}, 0);
+    part_pending_gpus.try_emplace({partition}, 0);
+    if (state == "PENDING") {
+      part_pending_gpus[{partition}] += g.gpus_requested;
+      part_pending_jobs[{partition}] += tasks;
+      part_pending_cpus[{partition}] += cpus;
+      part_pending_mem[{partition}] += mem;
+      double& oldest = part_oldest[{partition}];
+      oldest = std::max(oldest, g.oldest_age);
     }
   }
 

@@ -53,6 +53,11 @@
 #include "slurm_exporter/slurm/libslurm_backend.hpp"
 #include "slurm_exporter/slurm/subprocess.hpp"
 
+extern "C" {
+// Exported by libslurm (sdiag uses it) but not declared by 22.05's slurm.h.
+void slurm_free_stats_response_msg(stats_info_response_msg_t* msg);
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -251,43 +256,106 @@ int cmd_submit(const Args& a) {
 // ---------------------------------------------------------------- floor
 // Only the loads the exporter makes per poll (partitions, nodes, jobs; SHOW_ALL, update_time 0
 // so each is a full answer), freed at once: Slurm's own cost.
+// The RPC floor: every call one exporter poll makes with the default collectors, and nothing
+// else (no conversion): the controllers ping, sdiag's statistics, licenses, reservations, then
+// partitions, nodes and jobs with `since` (0: a full load; a previous last_update: the
+// SLURM_NO_CHANGE_IN_DATA round trip of an unchanged poll).
+struct FloorRun {
+  double partitions = 0, node = 0, jobs = 0, controller_side = 0, total = 0, cpu = 0;
+  std::uint32_t node_count = 0, job_count = 0;
+};
+struct FloorSince {
+  time_t partitions = 0, node = 0, jobs = 0;
+};
+
+FloorRun floor_once(FloorSince& since) {
+  FloorRun f;
+  const double c0 = cpu_ms();
+  const auto start = Clock::now();
+  auto t = start;
+  // The bench cluster has one SlurmctldHost: one ping, as the exporter's controllers collector.
+  if (slurm_ping(0) != SLURM_SUCCESS) slurm_fail("ping");
+  stats_info_request_msg_t req{};
+  req.command_id = STAT_COMMAND_GET;
+  stats_info_response_msg_t* st = nullptr;
+  if (slurm_get_statistics(&st, &req) != SLURM_SUCCESS) slurm_fail("get_statistics");
+  slurm_free_stats_response_msg(st);
+  license_info_msg_t* lic = nullptr;
+  if (slurm_load_licenses(0, &lic, SHOW_ALL) != SLURM_SUCCESS) slurm_fail("load_licenses");
+  slurm_free_license_info_msg(lic);
+  reserve_info_msg_t* resv = nullptr;
+  if (slurm_load_reservations(0, &resv) != SLURM_SUCCESS) slurm_fail("load_reservations");
+  slurm_free_reservation_info_msg(resv);
+  f.controller_side = ms_since(t);
+  // A load with `since` either brings a message or says nothing changed; both are the floor.
+  const auto unchanged = [] { return slurm_get_errno() == SLURM_NO_CHANGE_IN_DATA; };
+  t = Clock::now();
+  partition_info_msg_t* p = nullptr;
+  if (slurm_load_partitions(since.partitions, &p, SHOW_ALL) != SLURM_SUCCESS && !unchanged()) {
+    slurm_fail("load_partitions");
+  }
+  f.partitions = ms_since(t);
+  t = Clock::now();
+  node_info_msg_t* n = nullptr;
+  // The exporter's node load asks SHOW_DETAIL too (gres_used).
+  if (slurm_load_node(since.node, &n, SHOW_ALL | SHOW_DETAIL) != SLURM_SUCCESS && !unchanged()) {
+    slurm_fail("load_node");
+  }
+  f.node = ms_since(t);
+  t = Clock::now();
+  job_info_msg_t* j = nullptr;
+  if (slurm_load_jobs(since.jobs, &j, SHOW_ALL) != SLURM_SUCCESS && !unchanged()) {
+    slurm_fail("load_jobs");
+  }
+  f.jobs = ms_since(t);
+  f.total = ms_since(start);
+  if (p) since.partitions = p->last_update;
+  if (n) {
+    since.node = n->last_update;
+    f.node_count = n->record_count;
+  }
+  if (j) {
+    since.jobs = j->last_update;
+    f.job_count = j->record_count;
+  }
+  slurm_free_partition_info_msg(p);
+  slurm_free_node_info_msg(n);
+  slurm_free_job_info_msg(j);
+  f.cpu = cpu_ms() - c0;
+  return f;
+}
+
+struct FloorStats {
+  std::vector<double> total, cpu, partitions, node, jobs, controller_side;
+  std::uint32_t node_count = 0, job_count = 0;
+  void add(const FloorRun& f) {
+    total.push_back(f.total);
+    cpu.push_back(f.cpu);
+    partitions.push_back(f.partitions);
+    node.push_back(f.node);
+    jobs.push_back(f.jobs);
+    controller_side.push_back(f.controller_side);
+    node_count = std::max(node_count, f.node_count);
+    job_count = std::max(job_count, f.job_count);
+  }
+  std::string json() const {
+    return fmt::format(
+        R"({{"nodes":{},"job_records":{},"wall":{},"cpu":{},"partitions":{},"node":{},"jobs":{},"controller_side":{}}})",
+        node_count, job_count, stats(total), stats(cpu), stats(partitions), stats(node),
+        stats(jobs), stats(controller_side));
+  }
+};
+
 int cmd_floor(const Args& a) {
   const long runs = a.num("runs", 20);
   slurm_init(nullptr);
-  std::vector<double> total, part, node, job, cpu;
-  std::uint32_t node_count = 0, job_count = 0;
+  FloorStats fs;
   for (long r = 0; r < runs; ++r) {
-    const double c0 = cpu_ms();
-    auto t = Clock::now();
-    partition_info_msg_t* p = nullptr;
-    if (slurm_load_partitions(0, &p, SHOW_ALL) != SLURM_SUCCESS) slurm_fail("load_partitions");
-    const double tp = ms_since(t);
-    t = Clock::now();
-    node_info_msg_t* n = nullptr;
-    // The exporter's node load asks SHOW_DETAIL too (gres_used).
-    if (slurm_load_node(0, &n, SHOW_ALL | SHOW_DETAIL) != SLURM_SUCCESS) slurm_fail("load_node");
-    const double tn = ms_since(t);
-    t = Clock::now();
-    job_info_msg_t* j = nullptr;
-    if (slurm_load_jobs(0, &j, SHOW_ALL) != SLURM_SUCCESS) slurm_fail("load_jobs");
-    const double tj = ms_since(t);
-    node_count = n->record_count;
-    job_count = j->record_count;
-    slurm_free_partition_info_msg(p);
-    slurm_free_node_info_msg(n);
-    slurm_free_job_info_msg(j);
-    part.push_back(tp);
-    node.push_back(tn);
-    job.push_back(tj);
-    total.push_back(tp + tn + tj);
-    cpu.push_back(cpu_ms() - c0);
+    FloorSince full;  // since 0: full loads every run
+    fs.add(floor_once(full));
   }
   slurm_fini();
-  std::printf(
-      R"({"nodes":%u,"job_records":%u,"wall":%s,"cpu":%s,"partitions":%s,"node":%s,"jobs":%s})"
-      "\n",
-      node_count, job_count, stats(total).c_str(), stats(cpu).c_str(), stats(part).c_str(),
-      stats(node).c_str(), stats(job).c_str());
+  std::printf("%s\n", fs.json().c_str());
   return 0;
 }
 
@@ -366,6 +434,11 @@ int cmd_poll(const Args& a) {
   bool up = true;
   std::uint32_t job_id = 0;
   std::string node;
+  const bool libslurm = backend_name == "libslurm";
+  FloorStats floor, unchanged_floor;
+  FloorSince unchanged_since;
+  if (libslurm) floor_once(unchanged_since);  // the last_update values for unchanged floors
+  std::vector<double> ratios;
   const long rss_before = status_kib("VmRSS:");
   for (long r = 0; r < runs; ++r) {
     touch_cluster(job_id, node, r);
@@ -377,6 +450,14 @@ int cmd_poll(const Args& a) {
     text_bytes = result.text.size();
     up = up && result.slurm_up;
     rss_after.push_back(static_cast<double>(status_kib("VmRSS:")));
+    if (libslurm) {
+      // The floor right after each poll, against the same slurmctld moment: a busy slurmctld
+      // (10,000 nodes, 50,000 jobs) moves both, and the ratio is taken run by run.
+      FloorSince full;
+      const FloorRun f = floor_once(full);
+      floor.add(f);
+      ratios.push_back(wall.back() / f.total);
+    }
     for (long u = 0; u < (r == runs - 1 ? unchanged_runs : 0); ++u) {
       const double uc0 = cpu_ms() + children_cpu_ms();
       const auto ut = Clock::now();
@@ -384,15 +465,21 @@ int cmd_poll(const Args& a) {
       unchanged_wall.push_back(ms_since(ut));
       unchanged_cpu.push_back(cpu_ms() + children_cpu_ms() - uc0);
       up = up && again.slurm_up;
+      if (libslurm) {
+        // The unchanged floor: the same RPCs, the loads answered SLURM_NO_CHANGE_IN_DATA.
+        unchanged_floor.add(floor_once(unchanged_since));
+      }
     }
   }
   const long hwm = status_kib("VmHWM:");
   std::printf(
-      R"({"backend":"%s","slurm_up":%s,"text_bytes":%zu,"wall":%s,"cpu":%s,"unchanged_wall":%s,"unchanged_cpu":%s,"rss_kib_before":%ld,"rss_kib_after_first":%.0f,"rss_kib_after_last":%.0f,"hwm_kib":%ld})"
+      R"({"backend":"%s","slurm_up":%s,"text_bytes":%zu,"wall":%s,"cpu":%s,"unchanged_wall":%s,"unchanged_cpu":%s,"rss_kib_before":%ld,"rss_kib_after_first":%.0f,"rss_kib_after_last":%.0f,"hwm_kib":%ld,"floor":%s,"unchanged_floor":%s,"ratio_to_floor":%s})"
       "\n",
       backend_name.c_str(), up ? "true" : "false", text_bytes, stats(wall).c_str(),
       stats(cpu).c_str(), stats(unchanged_wall).c_str(), stats(unchanged_cpu).c_str(), rss_before,
-      rss_after.empty() ? 0.0 : rss_after.front(), rss_after.empty() ? 0.0 : rss_after.back(), hwm);
+      rss_after.empty() ? 0.0 : rss_after.front(), rss_after.empty() ? 0.0 : rss_after.back(), hwm,
+      libslurm ? floor.json().c_str() : "null", libslurm ? unchanged_floor.json().c_str() : "null",
+      libslurm ? stats(ratios).c_str() : "null");
   backend.reset();
   if (backend_name == "cli") slurm_fini();
   return up ? 0 : 1;
