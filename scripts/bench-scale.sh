@@ -356,7 +356,7 @@ row("2 full poll, libslurm, CPU", ms(pl["cpu"]), "-", None)
 r = report["ratios"]["cli_poll_to_commands_median"]
 row("2 full poll, cli, wall", ms(pc["wall"]) + f" ({r:.2f}x its commands)", "<= 1.2x commands", r <= 1.2)
 row("2 full poll, cli, CPU (incl. commands)", ms(pc["cpu"]), "-", None)
-row("2 cli commands alone (2 sinfo, 2 scontrol, squeue)", ms(cc["wall"]), "-", None)
+row("2 cli commands alone (2 sinfo, 2 scontrol show, squeue, scontrol ping, sdiag, 2 scontrol show)", ms(cc["wall"]), "-", None)
 row("3 unchanged poll, libslurm", ms(pl["unchanged_wall"]) + f", CPU {ms(pl['unchanged_cpu'])}", "<= 5 ms", pl["unchanged_wall"]["p99"] <= 5)
 row("3 unchanged floor (the same RPCs, loads unchanged)", ms(pl["unchanged_floor"]["wall"]), "-", None)
 for k, label, target in (("http_1", "1 client", 5), ("http_1_gzip", "1 client, gzip", 5),

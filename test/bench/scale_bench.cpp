@@ -503,8 +503,13 @@ int cmd_cli_commands(const Args& a) {
       {"/usr/bin/scontrol", "-o", "show", "node"},
       {"/usr/bin/scontrol", "-a", "-o", "show", "partition"},
       {"/usr/bin/squeue", "-h", "-r", "-a", "-O", std::string(se::slurm::cli::kSqueueFields)},
+      // The controller-side collectors' commands (on by default), as the cli backend runs them.
+      {"/usr/bin/scontrol", "ping"},
+      {"/usr/bin/sdiag"},
+      {"/usr/bin/scontrol", "show", "licenses", "-o"},
+      {"/usr/bin/scontrol", "show", "reservation", "-o"},
   };
-  std::vector<double> total;
+  std::vector<double> total, controller_side;
   std::vector<std::vector<double>> each(commands.size());
   for (long r = 0; r < runs; ++r) {
     double sum = 0;
@@ -519,12 +524,13 @@ int cmd_cli_commands(const Args& a) {
       sum += took;
     }
     total.push_back(sum);
+    controller_side.push_back(each[5].back() + each[6].back() + each[7].back() + each[8].back());
   }
   std::printf(
-      R"({"wall":%s,"sinfo_nodes":%s,"sinfo_partitions":%s,"scontrol_node":%s,"scontrol_partition":%s,"squeue":%s})"
+      R"({"wall":%s,"sinfo_nodes":%s,"sinfo_partitions":%s,"scontrol_node":%s,"scontrol_partition":%s,"squeue":%s,"controller_side":%s})"
       "\n",
       stats(total).c_str(), stats(each[0]).c_str(), stats(each[1]).c_str(), stats(each[2]).c_str(),
-      stats(each[3]).c_str(), stats(each[4]).c_str());
+      stats(each[3]).c_str(), stats(each[4]).c_str(), stats(controller_side).c_str());
   return 0;
 }
 
