@@ -136,7 +136,9 @@ std::string CliBackend::run(const std::string& command, std::span<const std::str
   CommandOptions opts;
   opts.timeout = options_.timeout;
   opts.env = env_;
+  const auto start = std::chrono::steady_clock::now();
   CommandResult r = run_command(argv, opts);
+  const auto took = std::chrono::steady_clock::now() - start;
 
   const std::string unreachable = unreachable_line(r.err);
   if (r.exit_code != 0 || r.term_signal != 0) {
@@ -154,6 +156,20 @@ std::string CliBackend::run(const std::string& command, std::span<const std::str
     if (warned_.insert(text).second) {
       log::warn("Slurm command wrote to stderr",
                 {{"command", fmt::format("{}{}", command, label)}, {"stderr", text}});
+    }
+  }
+  if (took * 2 > options_.timeout) {
+    // A big cluster outgrows the default timeout slowly (sinfo -N of 10,000 nodes takes
+    // seconds); say so before polls start failing.
+    const std::string what = fmt::format("{}{}", command, label);
+    if (slow_warned_.insert(what).second) {
+      log::warn(
+          "Slurm command took more than half of --slurm.cli-timeout; raise it before "
+          "polls fail",
+          {{"command", what},
+           {"seconds", fmt::format("{:.1f}", std::chrono::duration<double>(took).count())},
+           {"timeout_seconds",
+            fmt::format("{:g}", std::chrono::duration<double>(options_.timeout).count())}});
     }
   }
   return std::move(r.out);

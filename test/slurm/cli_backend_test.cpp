@@ -331,6 +331,30 @@ TEST_CASE("cli backend: stderr with exit status 0 is logged once per message, no
   CHECK(count(logged, "second message") == 1);
 }
 
+TEST_CASE("cli backend: a command taking over half its timeout is reported once") {
+  TempDir dir;
+  // Quick for --version (the constructor), slow for the node list.
+  write_script(dir, "sinfo", "if [ \"$1\" = -N ]; then sleep 0.6; fi\n" + kSinfoFromFixtures);
+  write_script(dir, "squeue", kSqueueFromFixtures);
+  CliOptions o = options_for(dir);
+  o.timeout = 1000ms;
+  slurm_exporter::log::set_level(slurm_exporter::log::Level::kInfo);
+  std::string logged;
+  {
+    StderrCapture capture(dir.file("stderr.log"));
+    CliBackend backend(o);
+    CHECK(backend.load_nodes().nodes.size() == 6);
+    CHECK(backend.load_nodes().nodes.size() == 6);
+    CHECK(backend.load_jobs().size() > 0);  // quick: not reported
+    logged = capture.text();
+  }
+  INFO(logged);
+  CHECK(count(logged, "more than half of --slurm.cli-timeout") == 1);
+  CHECK(count(logged, "timeout_seconds=1") == 1);
+  CHECK(logged.find(" -N") != std::string::npos);
+  CHECK(logged.find("squeue") == std::string::npos);
+}
+
 TEST_CASE("cli backend: a hanging command times out and is killed") {
   TempDir dir;
   write_script(dir, "sinfo",

@@ -82,7 +82,8 @@ class CliBackend final : public Backend {
 
  private:
   /// Runs `command` with `args`; returns stdout. `label` follows the path in messages
-  /// (" -N"). Logs stderr of a successful run once per distinct text.
+  /// (" -N"). Logs stderr of a successful run once per distinct text, and a warning (once per
+  /// command) when a successful run took more than half of --slurm.cli-timeout.
   std::string run(const std::string& command, std::span<const std::string> args,
                   std::string_view label);
 
@@ -96,8 +97,9 @@ class CliBackend final : public Backend {
   std::string sdiag_path_;  ///< next to sinfo; empty when there is none
   std::vector<std::string> env_;
   std::string version_;
-  std::set<std::string> warned_;  ///< describe() texts of stderr already logged
-  UserNames user_names_;          ///< names the uid of a node's reason
+  std::set<std::string> warned_;       ///< describe() texts of stderr already logged
+  std::set<std::string> slow_warned_;  ///< commands (with label) already reported as slow
+  UserNames user_names_;               ///< names the uid of a node's reason
 };
 
 }  // namespace slurm_exporter::slurm
