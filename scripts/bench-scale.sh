@@ -316,9 +316,11 @@ def sdiag(path):
         m = re.match(r"\s+(\S+)\s+\(\s*\d+\)\s+count:(\d+)", line)
         if section and m:
             counts[m.group(1)] = int(m.group(2))
-    # sdiag's own requests are not the exporter's.
-    counts.pop("REQUEST_STATS_INFO", None)
+    # The bench's own `sdiag -r` and final `sdiag` are not the exporter's (its scheduler
+    # collector's REQUEST_STATS_INFO are).
     counts.pop("REQUEST_RESET_STATS", None)
+    if counts.get("REQUEST_STATS_INFO"):
+        counts["REQUEST_STATS_INFO"] -= 1
     return counts
 env = j["env"]
 minutes = env["rpc_seconds"] / 60

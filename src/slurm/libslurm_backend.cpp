@@ -147,11 +147,14 @@ std::string effective_slurm_conf(const std::string& flag_value) {
 }
 
 struct LibslurmBackend::Impl {
-  // No message is kept between polls (10,000 nodes are ~10 MB of node_info_t, 50,000 jobs
-  // ~100 MB): only each one's last_update (0: load everything next time) and, for
-  // load_nodes()/load_jobs(), the converted data (*_data_valid), reused while unchanged.
+  // The node and job messages are not kept between polls (10,000 nodes are ~10 MB of
+  // node_info_t, 50,000 jobs ~100 MB): only each one's last_update (0: load everything next
+  // time) and, for load_nodes()/load_jobs(), the converted data (*_data_valid), reused while
+  // unchanged. The partition message is kept (a few KB: node lists are ranges), so that a node
+  // change, which every slurmd ping can bring, costs one RPC and not two.
   time_t nodes_last_update = 0;
-  time_t parts_last_update = 0;
+  time_t parts_last_update = 0;  // of `partitions`
+  PartMsg partitions;
   time_t jobs_last_update = 0;
   NodeData node_data;
   bool node_data_valid = false;
@@ -175,30 +178,31 @@ struct LibslurmBackend::Impl {
   }
 
   // Nodes and partitions converted, or nullopt when slurmctld reports both unchanged since the
-  // previous call (never with `full`). When only one of them changed, the other is loaded in
-  // full again: a node's partitions need both messages.
+  // previous call (never with `full`). When only the partitions changed, the nodes are loaded
+  // in full again: a node's partitions need both messages.
   std::optional<NodeData> fetch_node_data(bool full) {
-    if (nodes_last_update == 0 || parts_last_update == 0) full = true;
-    NodeMsg nodes;
-    PartMsg parts;
-    const bool parts_changed = fetch_partitions(full ? 0 : parts_last_update, parts);
-    const bool nodes_changed = fetch_nodes(full ? 0 : nodes_last_update, nodes);
-    if (!parts_changed && !nodes_changed) return std::nullopt;
+    if (nodes_last_update == 0 || !partitions) full = true;
     try {
-      if (!parts) fetch_partitions(0, parts);
+      PartMsg fresh;
+      const bool parts_changed = fetch_partitions(full ? 0 : parts_last_update, fresh);
+      if (parts_changed) partitions = std::move(fresh);
+      NodeMsg nodes;
+      const bool nodes_changed = fetch_nodes(full ? 0 : nodes_last_update, nodes);
+      if (!parts_changed && !nodes_changed) return std::nullopt;
       if (!nodes) fetch_nodes(0, nodes);
-      return convert_nodes(*nodes, *parts);
+      return convert_nodes(*nodes, *partitions);
     } catch (...) {
       // A failed load or conversion must never leave the timestamps of data nobody converted:
       // the next call would find it "unchanged" and the previous poll's nodes would be served.
       nodes_last_update = parts_last_update = 0;
+      partitions.reset();
       throw;
     }
   }
 
   NodeData convert_nodes(const node_info_msg_t& nodes_msg, const partition_info_msg_t& parts_msg) {
     const node_info_msg_t* nodes = &nodes_msg;
-    const partition_info_msg_t* partitions = &parts_msg;
+    const partition_info_msg_t* parts = &parts_msg;
     NodeData data;
     std::unordered_map<std::string, std::size_t> index;
     data.nodes.reserve(nodes->record_count);
@@ -240,9 +244,9 @@ struct LibslurmBackend::Impl {
       index.emplace(node.name, data.nodes.size());
       data.nodes.push_back(std::move(node));
     }
-    data.partitions.reserve(partitions->record_count);
-    for (std::uint32_t i = 0; i < partitions->record_count; ++i) {
-      const partition_info_t& p = partitions->partition_array[i];
+    data.partitions.reserve(parts->record_count);
+    for (std::uint32_t i = 0; i < parts->record_count; ++i) {
+      const partition_info_t& p = parts->partition_array[i];
       if (!p.name) continue;
       Partition part;
       part.name = p.name;

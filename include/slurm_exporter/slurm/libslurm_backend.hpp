@@ -8,9 +8,10 @@
 namespace slurm_exporter::slurm {
 
 /// Talks to slurmctld through libslurm's RPCs (slurm_load_node, slurm_load_partitions,
-/// slurm_load_jobs). Keeps no message between calls, only each one's last_update, which it
-/// passes to the next load: on SLURM_NO_CHANGE_IN_DATA load_nodes()/load_jobs() return the
-/// data converted last time and the *_if_changed() calls return nullopt. Every call must come
+/// slurm_load_jobs). Keeps only the (small) partition message between calls and each load's
+/// last_update, which it passes to the next load: on SLURM_NO_CHANGE_IN_DATA
+/// load_nodes()/load_jobs() return the data converted last time and the *_if_changed() calls
+/// return nullopt. Every call must come
 /// from the thread that constructed it (libslurm is not documented as thread-safe).
 class LibslurmBackend final : public Backend {
  public:
@@ -33,8 +34,8 @@ class LibslurmBackend final : public Backend {
   /// slurm_ping for every SlurmctldHost of the configuration libslurm read.
   ControllerStatus ping_controllers() override;
   /// Passes the previous answers' last_update: SLURM_NO_CHANGE_IN_DATA for both nodes and
-  /// partitions gives nullopt; when only one changed, the other is loaded in full again. The
-  /// messages are freed once converted and no copy of the result is kept.
+  /// partitions gives nullopt; when only the partitions changed, the nodes are loaded in full
+  /// again. The node message is freed once converted and no copy of the result is kept.
   std::optional<NodeData> load_nodes_if_changed() override;
   /// As load_nodes_if_changed(). The job message is freed once converted (only its
   /// last_update is kept), so a 50,000-job answer does not stay in memory between polls.
