@@ -442,6 +442,16 @@ int cmd_poll(const Args& a) {
   const long rss_before = status_kib("VmRSS:");
   for (long r = 0; r < runs; ++r) {
     touch_cluster(job_id, node, r);
+    // The floor next to each poll, against the same slurmctld moment: a busy slurmctld (10,000
+    // nodes, 50,000 jobs) moves both, so the ratio is also taken run by run. Which one comes
+    // first right after the change alternates, so neither always meets slurmctld still busy
+    // with it.
+    const auto run_floor = [&] {
+      if (!libslurm) return;
+      FloorSince full;
+      floor.add(floor_once(full));
+    };
+    if (r % 2 == 1) run_floor();
     const double c0 = cpu_ms() + children_cpu_ms();
     const auto t = Clock::now();
     auto result = se::scrape::poll_once(*backend, failures, enabled, {}, &waits, &cache);
@@ -450,14 +460,8 @@ int cmd_poll(const Args& a) {
     text_bytes = result.text.size();
     up = up && result.slurm_up;
     rss_after.push_back(static_cast<double>(status_kib("VmRSS:")));
-    if (libslurm) {
-      // The floor right after each poll, against the same slurmctld moment: a busy slurmctld
-      // (10,000 nodes, 50,000 jobs) moves both, and the ratio is taken run by run.
-      FloorSince full;
-      const FloorRun f = floor_once(full);
-      floor.add(f);
-      ratios.push_back(wall.back() / f.total);
-    }
+    if (r % 2 == 0) run_floor();
+    if (libslurm) ratios.push_back(wall.back() / floor.total.back());
     for (long u = 0; u < (r == runs - 1 ? unchanged_runs : 0); ++u) {
       const double uc0 = cpu_ms() + children_cpu_ms();
       const auto ut = Clock::now();
