@@ -22,7 +22,8 @@ bool holds_gpus(const slurm::Job& j) { return !j.gres_alloc.empty() && j.state !
 
 // Jobs with the same labels, summed first: 50,000 jobs fall into a few hundred groups, and each
 // group then costs the label-keyed map updates one job used to (dozens of allocations each).
-// Every input is an integer below 2^53, so the sums are exact whatever the order.
+// Every input is an integer, so the sums are exact whatever the order while they stay below
+// 2^53 (8 PiB of memory bytes); past that, rounding differs only in the last bits.
 struct GroupKey {
   std::string_view user, account, partition, state, reason;  // reason: pending jobs only
   bool operator==(const GroupKey&) const = default;

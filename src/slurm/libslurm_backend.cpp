@@ -362,6 +362,7 @@ NodeData LibslurmBackend::load_nodes() {
 }
 
 std::vector<Job> LibslurmBackend::load_jobs() {
+  // Without kept job_data (load_jobs_if_changed() handed it out) only a full load will do.
   const time_t since = impl_->job_data_valid ? impl_->jobs_last_update : 0;
   JobMsg msg;
   if (impl_->fetch_jobs(since, msg)) {

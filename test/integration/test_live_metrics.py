@@ -319,8 +319,8 @@ def test_partition_and_job_state_families_match_scontrol_and_squeue(live, cluste
 
 
 def test_a_change_to_only_nodes_or_only_partitions_reaches_the_metrics(live, cluster):
-    # The libslurm backend keeps no message between polls, only each one's last_update, and
-    # reloads the unchanged half in full when only nodes or only partitions changed (a node's
+    # The libslurm backend keeps only the partition message and each load's last_update between
+    # polls, and reloads the nodes in full when only the partitions changed (a node's
     # partitions need both). Each change alone must reach the partition families.
     def node_field(node: str, field: str) -> int:
         out = cluster.run(["scontrol", "-o", "show", "node", node])

@@ -11,8 +11,8 @@ namespace slurm_exporter::slurm {
 /// slurm_load_jobs). Keeps only the (small) partition message between calls and each load's
 /// last_update, which it passes to the next load: on SLURM_NO_CHANGE_IN_DATA
 /// load_nodes()/load_jobs() return the data converted last time and the *_if_changed() calls
-/// return nullopt. Every call must come
-/// from the thread that constructed it (libslurm is not documented as thread-safe).
+/// return nullopt. Every call must come from the thread that constructed it (libslurm is not
+/// documented as thread-safe).
 class LibslurmBackend final : public Backend {
  public:
   /// Calls slurm_init() with `slurm_conf` (empty: SLURM_CONF or Slurm's default path). Only
