@@ -95,7 +95,8 @@ std::string unreachable_line(std::string_view err) {
 }
 
 // scontrol from the directory sinfo is in, empty when there is none there: 22.05's sinfo has
-// no Arch field, so the node's architecture comes from `scontrol -o show node`.
+// no Arch field and never prints a node in no partition, so those come from
+// `scontrol -d -o show node`.
 std::string scontrol_next_to(const std::string& sinfo_path) {
   const auto slash = sinfo_path.rfind('/');
   if (slash == std::string::npos) return {};
@@ -182,10 +183,14 @@ NodeData CliBackend::load_nodes() {
   const std::string partitions = run(sinfo_path_, part_args, " -o %R");
   NodeData data = cli::parse_sinfo_nodes(nodes, partitions);
   if (!scontrol_path_.empty()) {
-    const std::string show_args[] = {"-o", "show", "node"};
-    const auto arch = cli::parse_scontrol_arch(run(scontrol_path_, show_args, " -o show node"));
-    for (Node& n : data.nodes) {
-      if (auto it = arch.find(n.name); it != arch.end()) n.arch = it->second;
+    // Arch (22.05's sinfo has none), the nodes in no partition (sinfo never prints them) and
+    // slurmctld's node order; -d for the GresUsed of those nodes, as libslurm's SHOW_DETAIL.
+    const std::string show_args[] = {"-d", "-o", "show", "node"};
+    try {
+      cli::merge_scontrol_nodes(
+          data, cli::parse_scontrol_nodes(run(scontrol_path_, show_args, " -d -o show node")));
+    } catch (const ParseError& e) {
+      throw BackendError(fmt::format("{} -d -o show node: {}", scontrol_path_, e.what()));
     }
     // -a: hidden partitions too, as sinfo -a and libslurm's SHOW_ALL list them.
     const std::string part_show_args[] = {"-a", "-o", "show", "partition"};

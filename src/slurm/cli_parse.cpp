@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -311,16 +312,125 @@ void for_each_raw_line(std::string_view text, F&& f) {
 
 }  // namespace
 
-std::map<std::string, std::string> parse_scontrol_arch(std::string_view text) {
-  std::map<std::string, std::string> out;
-  for_each_raw_line(text, [&](std::string_view line) {
-    const std::string_view name = scontrol_value(line, "NodeName=");
+namespace {
+
+constexpr std::string_view kScontrolNodesSource = "scontrol -d -o show node";
+
+// A node's reason and the " [user@YYYY-MM-DDTHH:MM:SS]" scontrol appends to it when the
+// reason has a time: `text` is everything after "Reason=".
+void parse_node_reason(std::string_view text, Node& node) {
+  for (std::size_t at = 0; (at = text.find(" [", at)) != std::string_view::npos; at += 2) {
+    const auto close = text.find(']', at);
+    if (close == std::string_view::npos) break;
+    const std::string_view stamp = text.substr(at + 2, close - at - 2);
+    const auto sep = stamp.rfind('@');
+    if (sep == std::string_view::npos || sep == 0) continue;
+    if (const auto t = parse_local_time(stamp.substr(sep + 1))) {
+      node.reason = std::string(text.substr(0, at));
+      node.reason_user = std::string(stamp.substr(0, sep));
+      node.reason_time = *t;
+      return;
+    }
+  }
+  // No time: the reason runs to the optional fields scontrol prints after it.
+  std::size_t end = text.size();
+  for (const std::string_view key :
+       {" Comment=", " Extra=", " InstanceId=", " InstanceType=", " ReservationName="}) {
+    end = std::min(end, text.find(key));
+  }
+  node.reason = std::string(text.substr(0, end));
+}
+
+// A node in no partition, from its scontrol line: `fields` is the line before " Reason=",
+// `reason` what follows it (empty when there is none).
+Node parse_scontrol_node(std::string_view name, std::string_view fields, std::string_view reason) {
+  Node node;
+  node.name = std::string(name);
+  try {
+    node.state = parse_state_complete(scontrol_value(fields, "State="));
+  } catch (const ParseError& e) {
+    throw BadField{fmt::format("State: {}", e.what())};
+  }
+  node.cpus = parse_uint<std::uint32_t>(scontrol_value(fields, "CPUTot="), "CPUTot");
+  node.alloc_cpus = parse_uint<std::uint32_t>(scontrol_value(fields, "CPUAlloc="), "CPUAlloc");
+  node.state_name = sinfo_state_name(node.state, node.alloc_cpus, node.cpus);
+  node.idle_cpus = sinfo_idle_cpus(node.state, node.alloc_cpus, node.cpus);
+  node.cpu_load = parse_load(scontrol_value(fields, "CPULoad="));
+  node.real_memory_bytes = mib_to_bytes(scontrol_value(fields, "RealMemory="), "RealMemory");
+  node.alloc_memory_bytes = mib_to_bytes(scontrol_value(fields, "AllocMem="), "AllocMem");
+  const std::string_view free = scontrol_value(fields, "FreeMem=");
+  node.free_memory_bytes = free == "N/A" ? 0 : mib_to_bytes(free, "FreeMem");
+  node.weight = parse_uint<std::uint32_t>(scontrol_value(fields, "Weight="), "Weight");
+  node.features = optional_text(scontrol_value(fields, "AvailableFeatures="));
+  try {
+    node.gres = parse_gres_list(scontrol_value(fields, "Gres="));
+    node.gres_used = parse_gres_list(scontrol_value(fields, "GresUsed="));
+  } catch (const ParseError& e) {
+    throw BadField{fmt::format("Gres/GresUsed: {}", e.what())};
+  }
+  if (!reason.empty()) parse_node_reason(reason, node);
+  return node;
+}
+
+}  // namespace
+
+ScontrolNodes parse_scontrol_nodes(std::string_view text) {
+  ScontrolNodes out;
+  for_each_line(text, kScontrolNodesSource, [&](std::string_view line, std::size_t) {
+    // Every key scontrol prints before the reason has a value without spaces; the reason is
+    // free text and may hold anything, "Partitions=" included.
+    std::string_view fields = line;
+    std::string_view reason;
+    if (const auto r = line.find(" Reason="); r != std::string_view::npos) {
+      fields = line.substr(0, r);
+      reason = line.substr(r + 8);
+    }
+    const std::string_view name = scontrol_value(fields, "NodeName=");
     if (name.empty()) return;
-    std::string_view arch = scontrol_value(line, "Arch=");
+    if (!valid_name(name)) throw BadField{fmt::format("NodeName {} is not a name", quote(name))};
+    std::string_view arch = scontrol_value(fields, "Arch=");
     if (arch == "(null)") arch = {};
-    out[std::string(name)] = std::string(arch);
+    if (!out.arch.emplace(name, arch).second) {
+      throw BadField{fmt::format("node {} listed twice", quote(name))};
+    }
+    out.order.emplace_back(name);
+    if (scontrol_value(fields, "Partitions=").empty()) {
+      out.unpartitioned.push_back(parse_scontrol_node(name, fields, reason));
+      out.unpartitioned.back().arch = std::string(arch);
+    }
   });
   return out;
+}
+
+void merge_scontrol_nodes(NodeData& data, ScontrolNodes&& more) {
+  // Room first: the views into the names must survive the appends (short names live inside
+  // the Node).
+  data.nodes.reserve(data.nodes.size() + more.unpartitioned.size());
+  std::unordered_set<std::string_view> known;
+  for (const Node& n : data.nodes) known.insert(n.name);
+  for (Node& n : data.nodes) {
+    if (auto it = more.arch.find(n.name); it != more.arch.end()) n.arch = it->second;
+  }
+  // A node sinfo printed is in a partition after all (it joined one between the two commands):
+  // sinfo's record wins.
+  for (Node& n : more.unpartitioned) {
+    if (!known.contains(n.name)) data.nodes.push_back(std::move(n));
+  }
+  // scontrol's order, as the libslurm backend has it; a node scontrol did not print (added
+  // between the two commands) goes after the others, in sinfo's order.
+  std::unordered_map<std::string_view, std::size_t> rank;
+  for (std::size_t i = 0; i < more.order.size(); ++i) rank.emplace(more.order[i], i);
+  const auto rank_of = [&](const std::string& name) {
+    const auto it = rank.find(name);
+    return it == rank.end() ? more.order.size() : it->second;
+  };
+  std::stable_sort(data.nodes.begin(), data.nodes.end(),
+                   [&](const Node& a, const Node& b) { return rank_of(a.name) < rank_of(b.name); });
+  for (Partition& p : data.partitions) {
+    std::stable_sort(
+        p.nodes.begin(), p.nodes.end(),
+        [&](const std::string& a, const std::string& b) { return rank_of(a) < rank_of(b); });
+  }
 }
 
 std::map<std::uint32_t, std::vector<GresCount>> parse_scontrol_job_gres(std::string_view text) {

@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   try {
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
       case 0: {
         const auto nul = in.find('\0');
         const auto nodes = nul == std::string_view::npos ? in : in.substr(0, nul);
@@ -25,9 +25,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 1:
         (void)cli::parse_squeue_jobs(in);
         break;
-      default:
+      case 2:
         (void)cli::parse_state_complete(in);
         break;
+      default: {
+        // scontrol's nodes merged into an empty sinfo view, as the CLI backend does.
+        slurm_exporter::slurm::NodeData data;
+        cli::merge_scontrol_nodes(data, cli::parse_scontrol_nodes(in));
+        break;
+      }
     }
   } catch (const slurm_exporter::ParseError&) {
   }

@@ -63,8 +63,9 @@ def both(cluster, workload):
         cli.stop()
 
 
-def test_cli_and_libslurm_backends_give_identical_families(cluster, both):
-    native, cli = both
+def identical_scrapes(cluster, native: Exporter, cli: Exporter) -> tuple[str, str, list[str]]:
+    """Both exporters' /metrics taken between two equal views of Slurm and equal line for line
+    (but for the EXCLUDED and volatile families): (libslurm text, cli text, compared lines)."""
     wait_for(lambda: native.scrape().value("slurm_up") == 1 and cli.scrape().value("slurm_up") == 1,
              30, "slurm_up 1 from both exporters")
     diffs = []
@@ -79,14 +80,18 @@ def test_cli_and_libslurm_backends_give_identical_families(cluster, both):
             continue
         la, lb = slurm_lines(a), slurm_lines(b)
         if la == lb:
-            break
+            return a, b, la
         only_a = sorted(set(la) - set(lb))
         only_b = sorted(set(lb) - set(la))
         diffs.append(f"attempt {attempt}: only libslurm:\n  " + "\n  ".join(only_a[:40]) +
                      "\nonly cli:\n  " + "\n  ".join(only_b[:40]))
-    else:
-        raise AssertionError("the backends disagree:\n" + "\n".join(diffs[-2:]) +
-                             f"\ncli exporter log:\n{cli.log_text()[-3000:]}")
+    raise AssertionError("the backends disagree:\n" + "\n".join(diffs[-2:]) +
+                         f"\ncli exporter log:\n{cli.log_text()[-3000:]}")
+
+
+def test_cli_and_libslurm_backends_give_identical_families(cluster, both):
+    native, cli = both
+    a, b, la = identical_scrapes(cluster, native, cli)
     # Same submit times from both backends: the ages differ only by when each exporter polled.
     sa, sb = Scrape(a), Scrape(b)
     for fam in AGES:
@@ -117,6 +122,29 @@ def test_cli_and_libslurm_backends_give_identical_families(cluster, both):
     assert any(l.startswith("slurm_controller_up{") and l.endswith('index="1"} 0') for l in la)
     assert "slurm_exporter_on_active_controller 1" in la
     assert "# TYPE slurm_rpc_calls_total counter" in la
+
+
+def test_a_node_in_no_partition_counts_in_both_backends(cluster, both):
+    """sinfo prints a node only under its partitions. A node taken out of every partition is
+    still a node of the cluster (slurm_load_node lists it); the CLI backend reads it from
+    `scontrol -d -o show node` and must give the same metrics."""
+    native, cli = both
+    # node5 is down with a reason (the workload's): its state, CPUs, memory and reason must all
+    # come through.
+    cluster.run(["scontrol", "update", "PartitionName=debug", "Nodes=node[1-4,6]"])
+    try:
+        wait_for(lambda: "node5" not in cluster.run(["sinfo", "-h", "-N", "-o", "%N"]), 30,
+                 "sinfo to stop listing node5")
+        a, b, la = identical_scrapes(cluster, native, cli)
+        for text in (a, b):
+            info = {dict(k)["node"]: dict(k) for k in Scrape(text).get("slurm_node_info")}
+            assert info["node5"]["partitions"] == "", info["node5"]
+            reasons = {dict(k)["node"]: dict(k) for k in Scrape(text).get("slurm_node_reason_info")}
+            assert reasons["node5"]["reason"] == "slurmd stopped by test", reasons
+        # Every node scontrol shows is counted, node5 among them.
+        assert sum(Scrape(a).get("slurm_nodes").values()) == len(cluster.scontrol_nodes())
+    finally:
+        cluster.run(["scontrol", "update", "PartitionName=debug", "Nodes=node[1-6]"])
 
 
 def fake_dir() -> Path:

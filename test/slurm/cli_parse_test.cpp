@@ -721,16 +721,168 @@ TEST_CASE("sinfo: reason, its time and uid, features; placeholders are empty") {
   CHECK(parse_sinfo_nodes(node_line(10, "junk"), "p1").nodes[0].reason_time == 0);
 }
 
-TEST_CASE("scontrol -o show node: Arch per node, (null) and missing are empty") {
-  const auto arch = slurm_exporter::slurm::cli::parse_scontrol_arch(
-      "NodeName=node1 Arch=x86_64 CoresPerSocket=1 OS=Linux 6.1 #1 Reason=a Arch=b\n"
-      "NodeName=node2 Arch=(null) CoresPerSocket=1\r\n"
-      "NodeName=node3 CoresPerSocket=1 PrevArch=z\n"
+// A node in no partition as Slurm 22.05's `scontrol -d -o show node` prints it, `extra` spliced
+// in before the reason.
+std::string lone_node(const std::string& extra = "", const std::string& reason = "") {
+  return "NodeName=n9 Arch=aarch64 CoresPerSocket=1 CPUAlloc=2 CPUEfctv=8 CPUTot=8 "
+         "CPULoad=1.25 AvailableFeatures=big,fast ActiveFeatures=big,fast Gres=gpu:a100:2 "
+         "GresUsed=gpu:a100:1(IDX:0) NodeAddr=127.0.0.1 NodeHostName=localhost "
+         "Version=22.05.8 OS=Linux 6.1.0 #1 SMP RealMemory=4000 AllocMem=1000 FreeMem=3000 "
+         "Sockets=8 Boards=1 State=MIXED+DRAIN ThreadsPerCore=1 TmpDisk=0 Weight=5 " +
+         extra +
+         "Owner=N/A MCS_label=N/A BootTime=2026-11-30T06:00:00 "
+         "SlurmdStartTime=2026-11-30T06:00:01 LastBusyTime=2026-11-30T06:00:02 "
+         "CfgTRES=cpu=8,mem=4000M AllocTRES=cpu=2 CapWatts=n/a CurrentWatts=0 AveWatts=0 "
+         "ExtSensorsJoules=n/s ExtSensorsWatts=0 ExtSensorsTemp=n/s" +
+         (reason.empty() ? "" : " Reason=" + reason) + "\n";
+}
+
+TEST_CASE("scontrol -d -o show node: Arch per node, (null) and missing are empty") {
+  const auto more = parse_scontrol_nodes(
+      "NodeName=node1 Arch=x86_64 CoresPerSocket=1 OS=Linux 6.1 #1 Partitions=p1 "
+      "Reason=a Arch=b\n"
+      "NodeName=node2 Arch=(null) CoresPerSocket=1 Partitions=p1,p2\r\n"
+      "NodeName=node3 CoresPerSocket=1 PrevArch=z Partitions=p1 Reason=x Arch=evil\n"
       "garbage\n");
-  REQUIRE(arch.size() == 3);
-  CHECK(arch.at("node1") == "x86_64");
-  CHECK(arch.at("node2").empty());
-  CHECK(arch.at("node3").empty());
+  REQUIRE(more.arch.size() == 3);
+  CHECK(more.arch.at("node1") == "x86_64");
+  CHECK(more.arch.at("node2").empty());
+  CHECK(more.arch.at("node3").empty());  // an Arch= inside the reason is the reason's text
+  CHECK(more.order == Strings{"node1", "node2", "node3"});
+  CHECK(more.unpartitioned.empty());
+}
+
+TEST_CASE("scontrol -d -o show node: a node in no partition is read in full") {
+  const auto more = parse_scontrol_nodes(
+      "NodeName=n1 Arch=x86_64 CPUAlloc=0 CPUTot=1 State=IDLE Partitions=p1\n" +
+      lone_node("", "disk  [died] again [slurm@1970-01-01T00:00:10]"));
+  CHECK(more.order == Strings{"n1", "n9"});
+  REQUIRE(more.unpartitioned.size() == 1);
+  const Node& n = more.unpartitioned[0];
+  CHECK(n.name == "n9");
+  CHECK(n.state == (ns::kMixed | ns::kDrain));
+  CHECK(n.state_name == sinfo_state_name(n.state, 2, 8));
+  CHECK(n.state_name == "draining");
+  CHECK(n.cpus == 8);
+  CHECK(n.alloc_cpus == 2);
+  CHECK(n.idle_cpus == 0);  // draining: sinfo counts none idle
+  CHECK(n.cpu_load == 1.25);
+  CHECK(n.real_memory_bytes == 4000 * kMiB);
+  CHECK(n.alloc_memory_bytes == 1000 * kMiB);
+  CHECK(n.free_memory_bytes == 3000 * kMiB);
+  CHECK(n.weight == 5);
+  CHECK(n.features == "big,fast");
+  CHECK(n.arch == "aarch64");
+  REQUIRE(n.gres.size() == 1);
+  CHECK(n.gres[0].count == 2);
+  REQUIRE(n.gres_used.size() == 1);
+  CHECK(n.gres_used[0].count == 1);
+  CHECK(n.partitions.empty());
+  // The reason keeps its own brackets and spaces; the stamp is the first " [user@TIME]".
+  CHECK(n.reason == "disk  [died] again");
+  CHECK(n.reason_user == "slurm");
+  CHECK(n.reason_time == 10);
+}
+
+TEST_CASE("scontrol -d -o show node: live 22.05 output, two nodes in no partition") {
+  const auto more = parse_scontrol_nodes(fixture("live_scontrol_nodes.txt"));
+  CHECK(more.order == Strings{"node1", "node2", "node3", "node4", "node5", "node6"});
+  CHECK(more.arch.at("node1") == "x86_64");
+  CHECK(more.arch.at("node6").empty());  // never registered
+  REQUIRE(more.unpartitioned.size() == 2);
+  const Node& drained = more.unpartitioned[0];
+  CHECK(drained.name == "node2");
+  CHECK(drained.state == (ns::kIdle | ns::kDrain));
+  CHECK(drained.state_name == "drained");
+  CHECK(drained.cpus == 4);
+  CHECK(drained.idle_cpus == 0);
+  CHECK(drained.real_memory_bytes == 8000 * kMiB);
+  CHECK(drained.free_memory_bytes == 21666 * kMiB);
+  CHECK(drained.weight == 2);
+  CHECK(drained.gres.size() == 2);
+  CHECK(drained.reason == "gpu swap [ticket 12]");
+  CHECK(drained.reason_user == "root");
+  CHECK(drained.reason_time == parse_local_time("2026-11-30T06:51:44"));
+  const Node& dead = more.unpartitioned[1];
+  CHECK(dead.name == "node6");
+  CHECK(dead.state_name == "unknown");
+  CHECK(dead.cpus == 2);
+  CHECK(dead.cpu_load == 0.0);         // CPULoad=N/A
+  CHECK(dead.free_memory_bytes == 0);  // FreeMem=N/A
+  CHECK(dead.reason.empty());
+}
+
+TEST_CASE("scontrol -d -o show node: placeholders and a reason without a time") {
+  std::string line = lone_node("", "maintenance Partitions=p1 Comment=later");
+  const auto swap = [&](const std::string& from, const std::string& to) {
+    line.replace(line.find(from), from.size(), to);
+  };
+  swap("CPULoad=1.25", "CPULoad=N/A");
+  swap("FreeMem=3000", "FreeMem=N/A");
+  swap("AvailableFeatures=big,fast", "AvailableFeatures=(null)");
+  swap("GresUsed=gpu:a100:1(IDX:0) ", "");
+  swap("Gres=gpu:a100:2", "Gres=(null)");
+  swap("State=MIXED+DRAIN", "State=IDLE+NOT_RESPONDING");
+  swap("CPUAlloc=2", "CPUAlloc=0");
+  const auto more = parse_scontrol_nodes(line);
+  REQUIRE(more.unpartitioned.size() == 1);  // "Partitions=" in the reason is the reason's
+  const Node& n = more.unpartitioned[0];
+  CHECK(n.cpu_load == 0.0);
+  CHECK(n.free_memory_bytes == 0);
+  CHECK(n.features.empty());
+  CHECK(n.gres.empty());
+  CHECK(n.gres_used.empty());
+  CHECK(n.state_name == "idle*");
+  CHECK(n.idle_cpus == sinfo_idle_cpus(ns::kIdle | ns::kNoRespond, 0, 8));
+  CHECK(n.reason == "maintenance Partitions=p1");
+  CHECK(n.reason_user.empty());
+  CHECK(n.reason_time == 0);
+  CHECK(parse_scontrol_nodes(lone_node()).unpartitioned[0].reason.empty());
+}
+
+TEST_CASE("scontrol -d -o show node: a malformed field of a node in no partition is an error") {
+  const std::string ok = "NodeName=n1 CPUTot=x Partitions=p1\n";  // not read: sinfo has it
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{{"CPUTot=8", "CPUTot=eight"},
+                                                        {"CPUAlloc=2", "CPUAlloc=-2"},
+                                                        {"RealMemory=4000", "RealMemory="},
+                                                        {"FreeMem=3000", "FreeMem=lots"},
+                                                        {"CPULoad=1.25", "CPULoad=-1"},
+                                                        {"Weight=5", "Weight=99999999999"},
+                                                        {"State=MIXED+DRAIN", "State=BUSY"},
+                                                        {"State=MIXED+DRAIN", "State="},
+                                                        {"Gres=gpu:a100:2", "Gres=gpu:a100:x"}}) {
+    CAPTURE(to);
+    std::string line = lone_node();
+    line.replace(line.find(from), from.size(), to);
+    std::string what;
+    CHECK(error_line([&] { parse_scontrol_nodes(ok + line); }, &what) == 2);
+    CHECK(what.find("scontrol -d -o show node") != std::string::npos);
+  }
+  CHECK(error_line([&] { parse_scontrol_nodes(lone_node() + lone_node()); }) == 2);
+  CHECK(error_line([&] { parse_scontrol_nodes(ok + ok); }) == 2);
+}
+
+TEST_CASE("scontrol nodes merge into sinfo's: arch, nodes in no partition, slurmctld's order") {
+  NodeData data;
+  for (const char* name : {"a1", "a10", "a2", "late"}) data.nodes.emplace_back().name = name;
+  data.nodes[2].cpus = 4;  // sinfo's record of a2
+  data.partitions.emplace_back().name = "p";
+  data.partitions[0].nodes = {"a1", "a10", "a2"};
+  ScontrolNodes more;
+  more.order = {"a1", "a2", "lone", "a10", "a2x"};
+  more.arch = {{"a1", "x86_64"}, {"a2", "aarch64"}, {"lone", "ppc64le"}, {"a10", ""}};
+  more.unpartitioned.emplace_back().name = "lone";
+  more.unpartitioned.emplace_back().name = "a2";  // joined a partition between the commands
+  merge_scontrol_nodes(data, std::move(more));
+  Strings order;
+  for (const Node& n : data.nodes) order.push_back(n.name);
+  CHECK(order == Strings{"a1", "a2", "lone", "a10", "late"});
+  CHECK(data.nodes[0].arch == "x86_64");
+  CHECK(data.nodes[1].cpus == 4);  // sinfo's record kept
+  CHECK(data.nodes[1].arch == "aarch64");
+  CHECK(data.nodes[3].arch.empty());
+  CHECK(data.partitions[0].nodes == Strings{"a1", "a2", "a10"});
 }
 
 TEST_CASE("squeue: SubmitTime is local time as unix seconds, N/A is 0") {

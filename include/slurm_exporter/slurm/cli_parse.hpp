@@ -91,9 +91,33 @@ std::string quote(std::string_view text);
 /// text is not such a time.
 std::optional<std::int64_t> parse_local_time(std::string_view text);
 
-/// Node name → Arch from `scontrol -o show node` (one "NodeName=… Arch=… …" line per node;
-/// "(null)" and a missing Arch → ""). Lines without NodeName= are skipped. Pure.
-std::map<std::string, std::string> parse_scontrol_arch(std::string_view text);
+/// What `scontrol -d -o show node` adds to sinfo's view of the nodes.
+struct ScontrolNodes {
+  /// Every node, in scontrol's order: slurmctld's node table, the libslurm backend's order.
+  std::vector<std::string> order;
+  /// Node name → Arch ("(null)" and a missing Arch → "").
+  std::map<std::string, std::string> arch;
+  /// The nodes in no partition (no Partitions= field), in full: sinfo lists a node only under
+  /// its partitions, so it never prints these, while slurm_load_node (and so the libslurm
+  /// backend) does. Fields as the libslurm backend fills them: state from State= (what
+  /// parse_state_complete reads), state_name and idle_cpus as sinfo would print them
+  /// (sinfo_state_name, sinfo_idle_cpus), cpus CPUTot, alloc_cpus CPUAlloc, cpu_load CPULoad
+  /// ("N/A" → 0), RealMemory/AllocMem/FreeMem MiB → bytes (FreeMem "N/A" → 0), Weight,
+  /// AvailableFeatures, Arch, Gres and GresUsed (only -d prints it; missing → none), and
+  /// Reason= up to its " [user@YYYY-MM-DDTHH:MM:SS]" → reason, reason_user (the name, or
+  /// the uid where the user has none, as scontrol prints it), reason_time (local time).
+  std::vector<Node> unpartitioned;
+};
+
+/// Parses `scontrol -d -o show node`: one "NodeName=… Arch=… … Reason=…" line per node. Keys
+/// are looked up before " Reason=" only: a reason is free text. Lines without NodeName= are
+/// skipped. Throws ParseError (with the line) on a malformed field of a node in no partition.
+ScontrolNodes parse_scontrol_nodes(std::string_view text);
+
+/// Adds scontrol's view to sinfo's: Arch for every node, the nodes in no partition (a node
+/// sinfo printed keeps sinfo's record), and scontrol's node order for data.nodes and each
+/// Partition::nodes (nodes scontrol did not print go last, in their order). Pure.
+void merge_scontrol_nodes(NodeData& data, ScontrolNodes&& more);
 
 /// Job id → allocated GRES over all its nodes, from `scontrol -d -o show job` (JOB_GRES=, which
 /// only -d prints; "(null)" or missing → empty). Lines without JobId= are skipped. Throws
