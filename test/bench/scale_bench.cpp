@@ -504,7 +504,7 @@ int cmd_cli_commands(const Args& a) {
   const std::vector<std::vector<std::string>> commands = {
       {"/usr/bin/sinfo", "-N", "-h", "-a", "-O", std::string(se::slurm::cli::kSinfoNodeFields)},
       {"/usr/bin/sinfo", "-h", "-a", "-o", std::string(se::slurm::cli::kSinfoPartitionFormat)},
-      {"/usr/bin/scontrol", "-o", "show", "node"},
+      {"/usr/bin/scontrol", "-d", "-o", "show", "node"},
       {"/usr/bin/scontrol", "-a", "-o", "show", "partition"},
       {"/usr/bin/squeue", "-h", "-r", "-a", "-O", std::string(se::slurm::cli::kSqueueFields)},
       // The controller-side collectors' commands (on by default), as the cli backend runs them.
