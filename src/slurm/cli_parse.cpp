@@ -417,19 +417,30 @@ void merge_scontrol_nodes(NodeData& data, ScontrolNodes&& more) {
     if (!known.contains(n.name)) data.nodes.push_back(std::move(n));
   }
   // scontrol's order, as the libslurm backend has it; a node scontrol did not print (added
-  // between the two commands) goes after the others, in sinfo's order.
+  // between the two commands) goes after the others, in sinfo's order. Usually sinfo's order
+  // is that already (both sort by slurmctld's node table), and nothing moves.
   std::unordered_map<std::string_view, std::size_t> rank;
+  rank.reserve(more.order.size());
   for (std::size_t i = 0; i < more.order.size(); ++i) rank.emplace(more.order[i], i);
-  const auto rank_of = [&](const std::string& name) {
-    const auto it = rank.find(name);
-    return it == rank.end() ? more.order.size() : it->second;
+  const auto reorder = [&](auto& items, auto name_of) {
+    std::vector<std::size_t> ranks(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto it = rank.find(name_of(items[i]));
+      ranks[i] = it == rank.end() ? more.order.size() : it->second;
+    }
+    if (std::is_sorted(ranks.begin(), ranks.end())) return;
+    std::vector<std::size_t> by_rank(items.size());
+    for (std::size_t i = 0; i < by_rank.size(); ++i) by_rank[i] = i;
+    std::stable_sort(by_rank.begin(), by_rank.end(),
+                     [&](std::size_t a, std::size_t b) { return ranks[a] < ranks[b]; });
+    std::remove_reference_t<decltype(items)> sorted;
+    sorted.reserve(items.size());
+    for (const std::size_t i : by_rank) sorted.push_back(std::move(items[i]));
+    items = std::move(sorted);
   };
-  std::stable_sort(data.nodes.begin(), data.nodes.end(),
-                   [&](const Node& a, const Node& b) { return rank_of(a.name) < rank_of(b.name); });
+  reorder(data.nodes, [](const Node& n) -> std::string_view { return n.name; });
   for (Partition& p : data.partitions) {
-    std::stable_sort(
-        p.nodes.begin(), p.nodes.end(),
-        [&](const std::string& a, const std::string& b) { return rank_of(a) < rank_of(b); });
+    reorder(p.nodes, [](const std::string& n) -> std::string_view { return n; });
   }
 }
 

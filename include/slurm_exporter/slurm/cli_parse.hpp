@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "slurm_exporter/slurm/snapshot.hpp"
@@ -96,7 +97,7 @@ struct ScontrolNodes {
   /// Every node, in scontrol's order: slurmctld's node table, the libslurm backend's order.
   std::vector<std::string> order;
   /// Node name → Arch ("(null)" and a missing Arch → "").
-  std::map<std::string, std::string> arch;
+  std::unordered_map<std::string, std::string> arch;
   /// The nodes in no partition (no Partitions= field), in full: sinfo lists a node only under
   /// its partitions, so it never prints these, while slurm_load_node (and so the libslurm
   /// backend) does. Fields as the libslurm backend fills them: state from State= (what
