@@ -147,13 +147,13 @@ std::uint64_t mib_to_bytes(std::string_view text, std::string_view what) {
   return mib * kMiB;
 }
 
-double parse_load(std::string_view text) {
+double parse_load(std::string_view text, std::string_view what) {
   if (text == "N/A") return 0.0;
   double v = 0.0;
   const char* end = text.data() + text.size();
   const auto r = std::from_chars(text.data(), end, v);
   if (text.empty() || r.ec != std::errc() || r.ptr != end || !std::isfinite(v) || v < 0.0) {
-    throw BadField{fmt::format("CPUsLoad {} is not a load average", quote(text))};
+    throw BadField{fmt::format("{} {} is not a load average", what, quote(text))};
   }
   return v;
 }
@@ -355,7 +355,7 @@ Node parse_scontrol_node(std::string_view name, std::string_view fields, std::st
   node.alloc_cpus = parse_uint<std::uint32_t>(scontrol_value(fields, "CPUAlloc="), "CPUAlloc");
   node.state_name = sinfo_state_name(node.state, node.alloc_cpus, node.cpus);
   node.idle_cpus = sinfo_idle_cpus(node.state, node.alloc_cpus, node.cpus);
-  node.cpu_load = parse_load(scontrol_value(fields, "CPULoad="));
+  node.cpu_load = parse_load(scontrol_value(fields, "CPULoad="), "CPULoad");
   node.real_memory_bytes = mib_to_bytes(scontrol_value(fields, "RealMemory="), "RealMemory");
   node.alloc_memory_bytes = mib_to_bytes(scontrol_value(fields, "AllocMem="), "AllocMem");
   const std::string_view free = scontrol_value(fields, "FreeMem=");
@@ -648,7 +648,7 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
     node.cpus = cpus.total;
     node.real_memory_bytes = mib_to_bytes(f[4], "Memory");
     node.free_memory_bytes = f[5] == "N/A" ? 0 : mib_to_bytes(f[5], "FreeMem");
-    node.cpu_load = parse_load(f[6]);
+    node.cpu_load = parse_load(f[6], "CPUsLoad");
     node.weight = parse_uint<std::uint32_t>(f[7], "Weight");
     node.alloc_memory_bytes = mib_to_bytes(f[8], "AllocMem");
     node.features = optional_text(f[9]);

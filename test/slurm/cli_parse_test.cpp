@@ -721,15 +721,13 @@ TEST_CASE("sinfo: reason, its time and uid, features; placeholders are empty") {
   CHECK(parse_sinfo_nodes(node_line(10, "junk"), "p1").nodes[0].reason_time == 0);
 }
 
-// A node in no partition as Slurm 22.05's `scontrol -d -o show node` prints it, `extra` spliced
-// in before the reason.
-std::string lone_node(const std::string& extra = "", const std::string& reason = "") {
+// A node in no partition as Slurm 22.05's `scontrol -d -o show node` prints it.
+std::string lone_node(const std::string& reason = "") {
   return "NodeName=n9 Arch=aarch64 CoresPerSocket=1 CPUAlloc=2 CPUEfctv=8 CPUTot=8 "
          "CPULoad=1.25 AvailableFeatures=big,fast ActiveFeatures=big,fast Gres=gpu:a100:2 "
          "GresUsed=gpu:a100:1(IDX:0) NodeAddr=127.0.0.1 NodeHostName=localhost "
          "Version=22.05.8 OS=Linux 6.1.0 #1 SMP RealMemory=4000 AllocMem=1000 FreeMem=3000 "
-         "Sockets=8 Boards=1 State=MIXED+DRAIN ThreadsPerCore=1 TmpDisk=0 Weight=5 " +
-         extra +
+         "Sockets=8 Boards=1 State=MIXED+DRAIN ThreadsPerCore=1 TmpDisk=0 Weight=5 "
          "Owner=N/A MCS_label=N/A BootTime=2026-11-30T06:00:00 "
          "SlurmdStartTime=2026-11-30T06:00:01 LastBusyTime=2026-11-30T06:00:02 "
          "CfgTRES=cpu=8,mem=4000M AllocTRES=cpu=2 CapWatts=n/a CurrentWatts=0 AveWatts=0 "
@@ -755,7 +753,7 @@ TEST_CASE("scontrol -d -o show node: Arch per node, (null) and missing are empty
 TEST_CASE("scontrol -d -o show node: a node in no partition is read in full") {
   const auto more = parse_scontrol_nodes(
       "NodeName=n1 Arch=x86_64 CPUAlloc=0 CPUTot=1 State=IDLE Partitions=p1\n" +
-      lone_node("", "disk  [died] again [slurm@1970-01-01T00:00:10]"));
+      lone_node("disk  [died] again [slurm@1970-01-01T00:00:10]"));
   CHECK(more.order == Strings{"n1", "n9"});
   REQUIRE(more.unpartitioned.size() == 1);
   const Node& n = more.unpartitioned[0];
@@ -813,7 +811,7 @@ TEST_CASE("scontrol -d -o show node: live 22.05 output, two nodes in no partitio
 }
 
 TEST_CASE("scontrol -d -o show node: placeholders and a reason without a time") {
-  std::string line = lone_node("", "maintenance Partitions=p1 Comment=later");
+  std::string line = lone_node("maintenance Partitions=p1 Comment=later");
   const auto swap = [&](const std::string& from, const std::string& to) {
     line.replace(line.find(from), from.size(), to);
   };
@@ -859,6 +857,11 @@ TEST_CASE("scontrol -d -o show node: a malformed field of a node in no partition
     CHECK(error_line([&] { parse_scontrol_nodes(ok + line); }, &what) == 2);
     CHECK(what.find("scontrol -d -o show node") != std::string::npos);
   }
+  std::string what;
+  std::string line = lone_node();
+  line.replace(line.find("CPULoad=1.25"), 12, "CPULoad=high");
+  CHECK(error_line([&] { parse_scontrol_nodes(line); }, &what) == 1);
+  CHECK(what.find("CPULoad \"high\"") != std::string::npos);
   CHECK(error_line([&] { parse_scontrol_nodes(lone_node() + lone_node()); }) == 2);
   CHECK(error_line([&] { parse_scontrol_nodes(ok + ok); }) == 2);
 }
