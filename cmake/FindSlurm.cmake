@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # FindSlurm
 # ---------
 # Finds libslurm and its headers (Debian: libslurm-dev; no pkg-config or CMake config shipped).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Prints how long one poll takes with each backend against a running cluster: the median over N
 # polls (poll limit 0: every scrape polls) of the exporter's own node + job load times
 # (slurm_node_scrape_duration + slurm_job_scrape_duration, ms). Collector durations are not summed:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The scale benchmark (issue 6): a real slurmctld with --nodes nodes and --jobs pending jobs, the
 # exporter measured against it. Run by hand as root (not part of the test suite); takes ~10 min at
 # the default size. Needs a built build/ (prometheus-slurm-exporter and test/bench/scale_bench).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the Debian package prometheus-slurm-exporter_<version>_<arch>.deb with Debian's own
 # tooling (dpkg-buildpackage + debhelper + the CMake build) and checks it with lintian.
 #
@@ -45,15 +46,11 @@ fi
 cp -a "$root/deb/debian" "$tree/debian"
 echo "$revision" >"$tree/debian/revision"
 
-# debian/changelog carries the version of CMakeLists.txt, so there is one place to bump it.
-date_r=$(date -R -d "@${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)}")
-cat >"$tree/debian/changelog" <<EOF
-prometheus-slurm-exporter ($version) unstable; urgency=medium
-
-  * Built from revision $revision of the source tree.
-
- -- prometheus-slurm-exporter developers <prometheus-slurm-exporter@example.org>  $date_r
-EOF
+# deb/debian/changelog is committed, as in any Debian source package; its newest version must be
+# the one in CMakeLists.txt, so a release bumps both.
+changelog_version=$(dpkg-parsechangelog -l "$root/deb/debian/changelog" -S Version)
+[[ $changelog_version == "$version" ]] ||
+  die "deb/debian/changelog is at $changelog_version but CMakeLists.txt at $version: add a changelog entry"
 
 (
   cd "$tree"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Sets up everything, starts a throwaway local Slurm cluster (munge, slurmctld, 5 slurmd on
 # loopback, state in a temp dir), submits a few jobs, and runs the exporter in the foreground on
 # http://127.0.0.1:9092/metrics. Ctrl-C stops the exporter and tears the cluster down.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the libFuzzer targets (clang, ASan+UBSan) and fuzzes each for a while, starting from the
 # checked-in corpora in test/fuzz/corpus/<target>/. New interesting inputs land in
 # $BUILD_DIR/corpus-<target>/ (copy the small ones into test/fuzz/corpus to keep them); a crash

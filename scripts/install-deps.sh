@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs, from Debian's packages, everything needed to build the exporter, run it against a
 # local throwaway Slurm cluster and run the whole test suite. Idempotent; needs root.
 set -euo pipefail

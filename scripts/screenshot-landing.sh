@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Renders the exporter's landing page `/` with headless Chromium into a PNG for the docs
 # (deb/doc/landing-page.png). Not part of the test suite; needs Debian's chromium
 # (apt-get install chromium).

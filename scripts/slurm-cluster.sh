@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A throwaway Slurm cluster on loopback for the integration tests and for trying the exporter by hand:
 # one slurmctld and five slurmd (one per node) on this machine, every file inside DIR.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Soak: many polls of the real exporter against a live test cluster, under LeakSanitizer.
 
 Starts a throwaway cluster (scripts/slurm-cluster.sh, SLURM_TEST_PORT_BASE respected) with running

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Sets up everything and runs the whole test suite: unit tests and the integration tests, which
 # start a real Slurm cluster (munge, slurmctld, 5 slurmd on loopback) in a temp dir.
 # Usage: scripts/test.sh [extra ctest args]     (BUILD_DIR defaults to build-test)

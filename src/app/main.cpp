@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Wires flags, the poller (libslurm on its own thread) and the HTTP server together.
 #include <cstdio>
 #include <exception>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/collectors/exporter.hpp"
 
 #include "slurm_exporter/build_info.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/metrics/exposition.hpp"
 
 #include <charconv>

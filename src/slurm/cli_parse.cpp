@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/slurm/cli_parse.hpp"
 
 #include <algorithm>

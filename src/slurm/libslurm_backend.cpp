@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The only file that includes <slurm/slurm.h>.
 #include "slurm_exporter/slurm/libslurm_backend.hpp"
 

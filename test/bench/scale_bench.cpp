@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The scale benchmark's measuring program (scripts/bench-scale.sh drives it; not part of ctest).
 // It links libslurm directly, as the RPC floor must not go through the exporter's own code: this
 // file and the libslurm backend are the only ones that include <slurm/slurm.h>. Each subcommand

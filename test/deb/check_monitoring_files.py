@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Static checks of the Prometheus and Grafana files the Debian package ships (deb/prometheus,
 deb/grafana); ctest runs each check as its own test. The live checks (the real Prometheus
 evaluating every rule and every dashboard query) are in test/integration/test_deb_package.py.

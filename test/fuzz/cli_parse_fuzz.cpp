@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: the CLI backend's pure parsers. The first byte picks the parser; sinfo's two
 // texts are split at the first NUL. A ParseError is the documented answer to bad input; any
 // other exception or a crash is a bug.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: the request router. Input: method, '\n', target; route() must never throw
 // (but bad_alloc) and must answer a status it documents.
 #include <cstddef>

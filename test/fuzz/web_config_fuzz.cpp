@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: the web-config parser. ConfigError is the documented answer to bad YAML or
 // bad values; any other exception or a crash is a bug.
 #include <cstddef>

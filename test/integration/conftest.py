@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Fixtures of the integration tests: a real Slurm cluster (scripts/slurm-cluster.sh), a settled
 workload on it, and the exporter binary (EXPORTER_BIN) running against it.
 

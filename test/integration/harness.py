@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers of the integration tests: a real Slurm cluster, the exporter process, and the values the
 metric contract expects, computed from what Slurm's own commands (sinfo, squeue, scontrol) print.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The CLI backend (--backend=cli: sinfo/squeue output) against the native libslurm backend on the
 same live cluster, and the CLI backend's behaviour when a Slurm command hangs or prints garbage."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The controller-side collectors (scheduler/sdiag, licenses, reservations, controllers) against a
 real cluster, on both backends: each family compared with what sdiag, `scontrol show lic/res` and
 `scontrol ping` print around the same scrape. Counters must lie between an sdiag taken before the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The Debian package from .deb to a Prometheus target that is up with correct values, all through
 the package's own files: scripts/build-deb.sh builds it (lintian must report no errors), dpkg
 installs it (user, files, permissions, conffile, enabled unit), `systemd-analyze verify/security`

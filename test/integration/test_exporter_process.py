@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The exporter as a process: a taken port, bad flags, --version, and a slurmctld outage and its
 return (health series, logging once per failure streak, recovery)."""
 

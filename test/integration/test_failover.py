@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A real slurmctld failover: a primary and a backup controller (scripts/slurm-cluster.sh with
 SLURM_TEST_BACKUP_CTLD=1: the backup runs in its own network and UTS namespace, see the script).
 The primary is killed with SIGKILL (a crash, no hand-over), the backup takes over after

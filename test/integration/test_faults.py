@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Faults of the Slurm side while the real exporter serves: slurmctld frozen by SIGSTOP (its RPCs
 hang), restarted under continuous scraping, and munge gone. In each, /metrics keeps answering 200
 within a bound, slurm_up says what is wrong, the first poll after recovery is correct, and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """GPU and wait-time families against the real cluster's fake GPUs (see slurm-cluster.sh), on both
 backends: every value is recomputed here from what scontrol / sinfo / squeue print, with a parser
 of our own, and the workload asks for GPUs each of the three ways (--gpus, --gpus-per-node and

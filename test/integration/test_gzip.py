@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """/metrics with gzip against the real binary and cluster: a client that sends Accept-Encoding: gzip
 gets the same text, compressed (Content-Encoding: gzip), as a client that does not; both get
 Vary: Accept-Encoding; HEAD announces the length of the matching GET; a new snapshot is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Checks of the harness itself (no cluster, no exporter): the parsers of Slurm's output and the
 family comparison must catch every kind of difference, or the live tests could pass vacuously."""
 

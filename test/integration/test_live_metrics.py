@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The exporter's /metrics against a real cluster in a settled workload, family by family, compared
 with what sinfo / squeue / scontrol print on the same cluster at the same moment."""
 

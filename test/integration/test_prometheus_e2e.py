@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """End to end with a real Prometheus (Debian's /usr/bin/prometheus): it scrapes the exporter over
 HTTPS (CA from the openssl CLI) with basic auth; the target is up and a PromQL query returns
 sinfo's CPU total. A second job with a wrong password shows the target down with a 401."""

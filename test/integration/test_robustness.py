@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Hostile HTTP traffic against the real exporter while a well-behaved client keeps scraping:
 malformed request lines, huge headers, 1,000 concurrent idle connections (twice the server's
 max_connections), abrupt disconnects mid-request, random bytes, slowloris headers, and TLS garbage

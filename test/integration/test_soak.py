@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The short soak of the suite (the long one is scripts/soak.py, 1,000 polls per backend): many
 sequential polls of the exporter (--slurm.poll-limit=0) while Slurm changes, then SIGTERM. Built
 with -DSLURM_EXPORTER_SANITIZE=ON (as scripts/test.sh builds), LeakSanitizer checks the heap at

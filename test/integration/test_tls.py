@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """TLS, mTLS, basic auth and custom headers from --web.config.file, with certificates made at
 test time by the openssl CLI: protocol versions, plain HTTP to the TLS port, client certificates,
 401s, and certificate rotation under continuous scraping."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // poll_once with a PollCache: data the backend reports unchanged is not collected again, and the
 // text stays what a poll without the cache renders.
 #include <atomic>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/slurm/job_fields.hpp"
 
 #include <catch2/catch.hpp>

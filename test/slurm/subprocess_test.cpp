@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/slurm/subprocess.hpp"
 #include "../support/temp_dir.hpp"
 
