@@ -58,6 +58,9 @@ struct Partition {
 struct NodeData {
   std::vector<Node> nodes;
   std::vector<Partition> partitions;
+  /// One entry per datum the backend could not parse and left out (a node's GRES string, a
+  /// malformed line): "what: text: reason". The rest of the data is still right.
+  std::vector<std::string> parse_errors;
 };
 
 /// One line of `squeue -r`: a job, or one task of an array. A pending array whose tasks are
@@ -86,6 +89,14 @@ struct Job {
   /// GPUs the job asks for, however it asked (--gpus, --gres/--gpus-per-node, --gpus-per-task,
   /// --gpus-per-socket: see requested_gpus), for one task of an array.
   std::uint64_t gpus_requested = 0;
+};
+
+/// Every job of one load, and what could not be parsed of it.
+struct JobData {
+  std::vector<Job> jobs;
+  /// One entry per datum the backend could not parse and left out (a malformed squeue line,
+  /// a job's GRES string): "what: text: reason". The other jobs are still right.
+  std::vector<std::string> parse_errors;
 };
 
 }  // namespace slurm_exporter::slurm
