@@ -115,10 +115,10 @@ rm -f "$scratch"/*.deb "$scratch"/*.buildinfo "$scratch"/*.changes
 if [[ ${LINTIAN:-1} != 0 ]] && command -v lintian >/dev/null; then
   # lintian refuses to run as root without this; its tags are written next to the package.
   tags="$out/lintian$suffix.txt"
-  lintian --allow-root --info --fail-on error "$out/$deb" >"$tags" 2>&1 || {
+  lintian --allow-root --info --fail-on error,warning "$out/$deb" >"$tags" 2>&1 || {
     cat "$tags" >&2
-    die "lintian reports errors (see $tags)"
+    die "lintian reports errors or warnings (see $tags)"
   }
-  echo "build-deb: lintian: $(grep -c '^[EWIP]:' "$tags" || true) tags, no errors" >&2
+  echo "build-deb: lintian: $(grep -c '^[EWIP]:' "$tags" || true) tags, no errors or warnings" >&2
 fi
 echo "$out/$deb"
