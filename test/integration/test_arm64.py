@@ -26,6 +26,12 @@ from test_backends import AGES, WAITS, slurm_lines
 EM_AARCH64 = 183  # e_machine of an ELF file for arm64
 QEMU = "qemu-aarch64-static"
 
+# Checked before any fixture, so that no cluster is started for nothing.
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get("ARM64_DEB") or os.environ.get("ARM64_EXPORTER_BIN")),
+    reason="no arm64 exporter given: set ARM64_DEB to the .deb of `scripts/build-deb.sh --arch "
+           "arm64` (or ARM64_EXPORTER_BIN to a binary); scripts/test.sh does")
+
 
 def elf_machine(path: Path) -> int:
     with open(path, "rb") as f:
@@ -38,9 +44,6 @@ def elf_machine(path: Path) -> int:
 def arm64_binary():
     """The arm64 exporter: from the package (ARM64_DEB) or as a file (ARM64_EXPORTER_BIN)."""
     deb, binary = os.environ.get("ARM64_DEB"), os.environ.get("ARM64_EXPORTER_BIN")
-    if not deb and not binary:
-        pytest.skip("no arm64 exporter given: set ARM64_DEB to the .deb of "
-                    "`scripts/build-deb.sh --arch arm64` (or ARM64_EXPORTER_BIN to a binary)")
     scratch = None
     if deb:
         scratch = Path(tempfile.mkdtemp(prefix="arm64-deb-"))
