@@ -62,18 +62,20 @@ all=("${build_packages[@]}" "${runtime_packages[@]}" "${plugin_packages[@]}")
 uris=$(apt-get download --print-uris "${all[@]/%/:arm64}" 2>&1) ||
   die "apt has no arm64 lists for: ${all[*]} (run scripts/install-deps.sh as root): $uris"
 mapfile -t files < <(awk '/^'\''/ { print $2 }' <<<"$uris" | sort)
-((${#files[@]} == ${#all[@]})) || die "apt-get download --print-uris gave ${#files[@]} files for ${#all[@]} packages"
+((${#files[@]} == ${#all[@]})) ||
+  die "apt-get download --print-uris gave ${#files[@]} files for ${#all[@]} packages"
 
 missing=()
 for f in "${files[@]}"; do [[ -s $sysroot/debs/$f ]] || missing+=("$f"); done
 if ((${#missing[@]})) && [[ ${ARM64_SYSROOT_OFFLINE:-0} == 1 ]]; then
-  die "${#missing[@]} arm64 packages are not in $sysroot/debs yet (${missing[*]}): run scripts/arm64-sysroot.sh (scripts/install-deps.sh does, as root) before building"
+  die "${#missing[@]} arm64 packages are not in $sysroot/debs yet (${missing[*]}):" \
+    "run scripts/arm64-sysroot.sh (scripts/install-deps.sh does, as root) before building"
 fi
 if ((${#missing[@]})); then
   echo "arm64-sysroot: downloading ${#missing[@]} arm64 packages" >&2
-  # apt-get download names its files like --print-uris does; its sandbox user must write here.
-  (cd "$sysroot/debs" && apt-get download -q "${all[@]/%/:arm64}" >/dev/null 2>&1) ||
-    (cd "$sysroot/debs" && apt-get download "${all[@]/%/:arm64}" >&2) ||
+  # apt-get download names its files like --print-uris does (as root it warns that it cannot
+  # hand the download to its sandbox user _apt: harmless).
+  (cd "$sysroot/debs" && apt-get download -qq "${all[@]/%/:arm64}" >&2) ||
     die "apt-get download failed"
   for f in "${files[@]}"; do [[ -s $sysroot/debs/$f ]] || die "apt-get download did not write $f"; done
 fi

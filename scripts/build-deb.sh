@@ -104,7 +104,8 @@ started=$SECONDS
 echo "build-deb: $arch package built in $((SECONDS - started)) s" >&2
 # A cross build ran the unit tests under qemu: ctest's summary, for the caller's log.
 if ((${#cross[@]})); then
-  grep -E '^(Total Test time|[0-9]+% tests passed)' "$log" | sed "s/^/build-deb: $arch unit tests (qemu): /" >&2 || true
+  grep -E '^(Total Test time|[0-9]+% tests passed)' "$log" |
+    sed "s/^/build-deb: $arch unit tests (qemu): /" >&2 || true
 fi
 
 deb="prometheus-slurm-exporter_${version}_${arch}.deb"

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import POLL_LIMIT, PROJECT_ROOT, Exporter, Scrape, exporter_args, exporter_binary, wait_for
+from harness import (POLL_LIMIT, PROJECT_ROOT, Exporter, Scrape, exporter_args, exporter_binary,
+                     wait_for)
 from test_backends import AGES, WAITS, slurm_lines
 
 EM_AARCH64 = 183  # e_machine of an ELF file for arm64
@@ -103,8 +104,8 @@ def pair(request, cluster, workload, arm64_binary, qemu_prefix):
 def identical_scrapes(cluster, amd64: Exporter, arm64: Exporter) -> tuple[str, str, list[str]]:
     """Both exporters' /metrics taken between two equal views of Slurm and equal line for line
     (but for test_backends' excluded and volatile families)."""
-    wait_for(lambda: amd64.scrape().value("slurm_up") == 1 and arm64.scrape().value("slurm_up") == 1,
-             60, "slurm_up 1 from both exporters")
+    wait_for(lambda: (amd64.scrape().value("slurm_up") == 1 and
+                      arm64.scrape().value("slurm_up") == 1), 60, "slurm_up 1 from both exporters")
     diffs = []
     for attempt in range(10):
         before = cluster.view()
