@@ -37,7 +37,7 @@ need_root() {
 }
 need_update=0
 if [[ $arm64 == 1 ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
-  need_root "dpkg does not know the arm64 architecture"
+  need_root "dpkg has no arm64 architecture yet (SLURM_EXPORTER_ARM64=0 skips the arm64 part)"
   dpkg --add-architecture arm64
   need_update=1
 fi
