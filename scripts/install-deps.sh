@@ -22,6 +22,28 @@ packages=(
 if [[ ${SLURM_EXPORTER_FUZZ:-1} == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi
+# The arm64 package (scripts/build-deb.sh --arch arm64, and scripts/test.sh unless
+# SLURM_EXPORTER_ARM64=0): Debian's cross compiler, qemu-user for its unit tests, and dpkg's arm64
+# architecture, whose package lists give the arm64 .debs of the sysroot (scripts/arm64-sysroot.sh).
+arm64=${SLURM_EXPORTER_ARM64:-1}
+if [[ $arm64 == 1 ]]; then
+  packages+=(crossbuild-essential-arm64 qemu-user-static)
+fi
+need_root() {
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: $1; run as root" >&2
+    exit 1
+  fi
+}
+need_update=0
+if [[ $arm64 == 1 ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  need_root "dpkg has no arm64 architecture yet (SLURM_EXPORTER_ARM64=0 skips the arm64 part)"
+  dpkg --add-architecture arm64
+  need_update=1
+fi
+if [[ $arm64 == 1 ]] && ! apt-cache show libslurm-dev:arm64 >/dev/null 2>&1; then
+  need_update=1
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,14 +52,13 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if ((${#missing[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "install-deps: missing packages (${missing[*]}); run as root" >&2
-    exit 1
-  fi
-  echo "install-deps: installing ${missing[*]}" >&2
+if ((${#missing[@]})) || ((need_update)); then
+  need_root "missing packages (${missing[*]:-none}) or package lists"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+fi
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian's postinst scripts may start services where systemd runs; the scripts and tests start
@@ -50,4 +71,10 @@ if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
     exit 1
   fi
   localedef -i de_DE -f UTF-8 de_DE.UTF-8
+fi
+
+# The arm64 sysroot: downloaded here, at setup time, so the cross build itself stays offline
+# (a second run finds its .debs cached and downloads nothing).
+if [[ $arm64 == 1 ]]; then
+  "$(dirname "$0")/arm64-sysroot.sh" >/dev/null
 fi

@@ -6,7 +6,8 @@
 # The test build is an AddressSanitizer + UndefinedBehaviorSanitizer build (LeakSanitizer checks
 # every exporter and unit-test process at exit): one build, one suite run, every test under the
 # sanitizers. SLURM_EXPORTER_SANITIZE=0 gives a plain build instead. SLURM_EXPORTER_FUZZ=0 skips
-# the short libFuzzer run (a second, clang build).
+# the short libFuzzer run (a second, clang build). SLURM_EXPORTER_ARM64=0 skips the arm64 package
+# (cross-built, its unit tests under qemu, then test_arm64's qemu differential run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-test}
@@ -27,10 +28,12 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLURM_EXPORTER_
   -DSLURM_EXPORTER_SANITIZE=$sanitize >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
-# Two more builds run in the background, niced, while the suite runs (the integration tests
+# More builds run in the background, niced, while the suite runs (the integration tests
 # mostly wait on Slurm, so the CPU is free): the short libFuzzer run (a second, clang+ASan build)
-# unless SLURM_EXPORTER_FUZZ=0, and the Debian package that test_deb_package installs. With extra
-# ctest arguments everything runs in sequence instead, as before.
+# unless SLURM_EXPORTER_FUZZ=0, the Debian package that test_deb_package installs, and the arm64
+# package (whose build runs its unit tests under qemu) that test_arm64 runs under qemu, unless
+# SLURM_EXPORTER_ARM64=0. With extra ctest arguments everything runs in sequence instead, as
+# before (without the arm64 package).
 fuzz() {
   local fuzz_build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
   cmake -S "$root" -B "$fuzz_build" -DCMAKE_CXX_COMPILER=clang++ -DSLURM_EXPORTER_FUZZ=ON \
@@ -46,13 +49,17 @@ if (($#)); then
 fi
 
 deb_out="$build/deb"
-rm -rf "$deb_out"
+rm -rf "$deb_out" "$build/deb-amd64.path" "$build/deb-arm64.path"
+arm64=${SLURM_EXPORTER_ARM64:-1}
 background_log="$build/background.log"
 (
   set -e
   renice -n 10 -p "$BASHPID" >/dev/null 2>&1 || true  # the suite's processes come first
   if [[ ${SLURM_EXPORTER_FUZZ:-1} == 1 ]]; then fuzz; fi
-  OUT_DIR="$deb_out" bash "$root/scripts/build-deb.sh"
+  OUT_DIR="$deb_out" bash "$root/scripts/build-deb.sh" | tee "$build/deb-amd64.path"
+  if [[ $arm64 == 1 ]]; then
+    OUT_DIR="$deb_out" bash "$root/scripts/build-deb.sh" --arch arm64 | tee "$build/deb-arm64.path"
+  fi
 ) >"$background_log" 2>&1 &
 background=$!
 trap 'kill "$background" 2>/dev/null || true' EXIT
@@ -61,13 +68,17 @@ cd "$build"
 status=0
 # -j: the unit tests (a process each, ~0.3 s of sanitizer start-up and exit) run side by side;
 # the integration tests are RUN_SERIAL, so no other test runs beside one.
-ctest --output-on-failure -j"$(nproc)" -E '^integration: test_deb_package$' || status=$?
+ctest --output-on-failure -j"$(nproc)" -E '^integration: test_(deb_package|arm64)$' || status=$?
 
-echo "== background: fuzz run and Debian package build (log: $background_log)"
+echo "== background: fuzz run and Debian package builds (log: $background_log)"
 if wait "$background"; then
   grep -E '^(Total Test time|[0-9]+% tests passed)|tests passed|build-deb:' "$background_log" || true
-  deb=$(tail -n 1 "$background_log")
-  DEB_PACKAGE="$deb" ctest --output-on-failure -R '^integration: test_deb_package$' || status=$?
+  DEB_PACKAGE="$(<"$build/deb-amd64.path")" \
+    ctest --output-on-failure -R '^integration: test_deb_package$' || status=$?
+  if [[ $arm64 == 1 ]]; then
+    ARM64_DEB="$(<"$build/deb-arm64.path")" \
+      ctest --output-on-failure -R '^integration: test_arm64$' || status=$?
+  fi
 else
   tail -n 80 "$background_log"
   echo "test.sh: the fuzz run or the package build failed" >&2
@@ -77,6 +88,6 @@ trap - EXIT
 if ((status)); then
   echo "test.sh: FAILED (see above)" >&2
 else
-  echo "test.sh: every test passed (unit, integration, fuzz, package)"
+  echo "test.sh: every test passed (unit, integration, fuzz, packages)"
 fi
 exit "$status"
