@@ -33,6 +33,11 @@
 # <host>-backup at 127.0.0.2 that never runs: with CommunicationParameters=NoCtldInAddrAny slurmctld
 # listens on 127.0.0.1 only, so nothing answers there and `scontrol ping` reports it DOWN at once
 # (with SLURM_TEST_BACKUP_CTLD=1 the second SlurmctldHost is the real backup instead).
+# SLURM_PREFIX=P (at start; saved in DIR/cluster.env like the ports) runs the Slurm installed in P
+# (P/sbin/slurmctld, P/bin/sinfo, …, e.g. /opt/slurm/26.05.3 from scripts/build-slurm.sh) instead of
+# the one on PATH (Debian's 22.05). The config is written for that release: lines that depend on
+# it come from slurm_version_conf; from 25.11 on slurmctld also serves its own metrics endpoint
+# (MetricsType=metrics/openmetrics, GET /metrics/... on SlurmctldPort).
 # Ports: slurmctld on $SLURM_TEST_PORT_BASE (default 26817), nodeN's slurmd on base+N; the base is
 # saved in DIR/cluster.env at start, so later commands on DIR use the same ports.
 # Timings: SlurmdTimeout=30 (slurmctld pings nodes every ~10 s, which is also how often a node's
@@ -102,6 +107,7 @@ abs_dir() {
 
 load_env() {
   local dir=$1
+  PREFIX=
   if [[ -f "$dir/cluster.env" ]]; then
     # shellcheck disable=SC1091
     source "$dir/cluster.env"
@@ -109,6 +115,14 @@ load_env() {
     PORT_BASE=${SLURM_TEST_PORT_BASE:-26817}
     DEAD_NODES=${SLURM_TEST_DEAD_NODES:-0}
     BACKUP_CTLD=${SLURM_TEST_BACKUP_CTLD:-0}
+    PREFIX=${SLURM_PREFIX:-}
+  fi
+  PREFIX=${PREFIX:-}
+  if [[ -n "$PREFIX" ]]; then
+    [[ -x "$PREFIX/sbin/slurmctld" && -x "$PREFIX/bin/sinfo" ]] ||
+      die "SLURM_PREFIX=$PREFIX has no sbin/slurmctld and bin/sinfo (build it: scripts/build-slurm.sh)"
+    PATH="$PREFIX/sbin:$PREFIX/bin:$PATH"
+    export PATH
   fi
   BACKUP_CTLD=${BACKUP_CTLD:-0}
   [[ "$BACKUP_CTLD" =~ ^[01]$ ]] || die "SLURM_TEST_BACKUP_CTLD must be 0 or 1, got '$BACKUP_CTLD'"
@@ -155,6 +169,22 @@ ensure_munge() {
 }
 
 # ---------------------------------------------------------------- config
+# slurm_release -> the release of the slurmctld on PATH as a number, e.g. 2605 for 26.05.3.
+slurm_release() {
+  local v
+  v=$(slurmctld -V 2>/dev/null) || die "slurmctld -V failed"
+  [[ $v =~ ([0-9]+)\.([0-9]+)\. ]] || die "cannot read a version from slurmctld -V: $v"
+  echo $((10#${BASH_REMATCH[1]} * 100 + 10#${BASH_REMATCH[2]}))
+}
+
+# The slurm.conf lines that depend on the release (22.05 … 26.05), after the common ones.
+slurm_version_conf() {
+  local rel
+  rel=$(slurm_release)
+  # 25.11 added slurmctld's own metrics endpoint (GET /metrics/... on SlurmctldPort).
+  if ((rel >= 2511)); then echo "MetricsType=metrics/openmetrics"; fi
+}
+
 write_conf() {
   local dir=$1 ctld_host
   ctld_host=$(hostname -s)
@@ -165,6 +195,7 @@ write_conf() {
   chmod 0755 "$dir" "$dir/spool" "$dir"/spool/*
   printf 'PORT_BASE=%s\nDEAD_NODES=%s\n' "$PORT_BASE" "$DEAD_NODES" >"$dir/cluster.env"
   echo "BACKUP_CTLD=$BACKUP_CTLD" >>"$dir/cluster.env"
+  printf 'PREFIX=%q\n' "$PREFIX" >>"$dir/cluster.env"
   {
     cat <<EOF
 # Written by scripts/slurm-cluster.sh: a throwaway test cluster, everything inside $dir.
@@ -205,6 +236,7 @@ MaxJobCount=20000
 GresTypes=gpu,shard
 Licenses=matlab:10,fluent:4,spare:2
 EOF
+    slurm_version_conf
     for n in "${ALL_NODES[@]}"; do
       local cpus mem weight gres
       read -r cpus mem weight <<<"$(node_spec "$n")"

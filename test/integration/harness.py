@@ -24,6 +24,10 @@ from typing import Callable, Iterable
 from prometheus_client.parser import text_string_to_metric_families
 
 PROJECT_ROOT = Path(os.environ.get("PROJECT_ROOT") or Path(__file__).resolve().parents[2])
+# The Slurm the cluster, the commands and the cli backend use: SLURM_PREFIX=/opt/slurm/26.05.3 (from
+# scripts/build-slurm.sh) or unset for the one on PATH (Debian's 22.05). A libslurm exporter given
+# in EXPORTER_BIN must be built against the same release.
+SLURM_PREFIX = os.environ.get("SLURM_PREFIX", "")
 CLUSTER_SH = PROJECT_ROOT / "scripts" / "slurm-cluster.sh"
 MIB = 1024 * 1024
 NODE_COUNT = 5  # node1..node5 run a slurmd, see scripts/slurm-cluster.sh
@@ -201,6 +205,9 @@ class Cluster:
                if not k.startswith(("SLURM_", "SQUEUE_", "SINFO_", "SBATCH_", "SCONTROL_"))}
         env.update(SLURM_CONF=str(self.conf), LC_ALL="C", SLURM_TIME_FORMAT="standard",
                    SLURM_TEST_PORT_BASE=str(port_base), SLURM_TEST_DEAD_NODES=str(DEAD_NODES))
+        if SLURM_PREFIX:
+            env["SLURM_PREFIX"] = SLURM_PREFIX
+            env["PATH"] = f"{SLURM_PREFIX}/sbin:{SLURM_PREFIX}/bin:{env.get('PATH', '')}"
         self.env = env
 
     # -- commands
@@ -659,8 +666,11 @@ class Exporter:
 
 def exporter_args(cluster: Cluster, listen: str = "127.0.0.1:0",
                   extra: tuple[str, ...] = ()) -> list[str]:
+    # The cli backend looks bare command names up in a fixed path, not PATH: point it at the
+    # release under test (the libslurm backend ignores the flag).
+    bin_dir = (f"--slurm.bin-dir={SLURM_PREFIX}/bin",) if SLURM_PREFIX else ()
     return [f"--web.listen-address={listen}", f"--slurm.conf={cluster.conf}",
-            f"--slurm.poll-limit={POLL_LIMIT:g}", "--web.log-level=debug", *extra]
+            f"--slurm.poll-limit={POLL_LIMIT:g}", "--web.log-level=debug", *bin_dir, *extra]
 
 
 def exporter_binary() -> str:
