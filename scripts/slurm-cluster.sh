@@ -36,8 +36,8 @@
 # SLURM_PREFIX=P (at start; saved in DIR/cluster.env like the ports) runs the Slurm installed in P
 # (P/sbin/slurmctld, P/bin/sinfo, …, e.g. /opt/slurm/26.05.3 from scripts/build-slurm.sh) instead of
 # the one on PATH (Debian's 22.05). The config is written for that release: lines that depend on
-# it come from slurm_version_conf; from 25.11 on slurmctld also serves its own metrics endpoint
-# (MetricsType=metrics/openmetrics, GET /metrics/... on SlurmctldPort).
+# it come from slurm_version_conf. SLURM_TEST_METRICS=1 (25.11 and newer) turns on slurmctld's own
+# metrics endpoint (MetricsType=metrics/openmetrics, GET /metrics/... on SlurmctldPort).
 # Ports: slurmctld on $SLURM_TEST_PORT_BASE (default 26817), nodeN's slurmd on base+N; the base is
 # saved in DIR/cluster.env at start, so later commands on DIR use the same ports.
 # Timings: SlurmdTimeout=30 (slurmctld pings nodes every ~10 s, which is also how often a node's
@@ -181,8 +181,12 @@ slurm_release() {
 slurm_version_conf() {
   local rel
   rel=$(slurm_release)
-  # 25.11 added slurmctld's own metrics endpoint (GET /metrics/... on SlurmctldPort).
-  if ((rel >= 2511)); then echo "MetricsType=metrics/openmetrics"; fi
+  # 25.11 added slurmctld's own metrics endpoint (GET /metrics/... on SlurmctldPort). Opt-in: a
+  # client older than 25.11 (Debian's commands, a 22.05 libslurm) reading this slurm.conf exits
+  # at once ("Parsing error at unrecognized key: MetricsType").
+  if ((rel >= 2511)) && [[ ${SLURM_TEST_METRICS:-0} == 1 ]]; then
+    echo "MetricsType=metrics/openmetrics"
+  fi
 }
 
 write_conf() {
