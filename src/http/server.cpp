@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <future>
 #include <limits>
 #include <list>
 #include <memory>
@@ -326,6 +328,8 @@ struct FileStamp {
   std::int64_t mtime_ns = 0;
   std::int64_t size = 0;
   std::uint64_t inode = 0;
+  // chown/chmod after a renewal change only ctime: a key that was unreadable is tried again.
+  std::int64_t ctime_ns = 0;
   bool operator==(const FileStamp&) const = default;
 };
 
@@ -338,6 +342,7 @@ FileStamp stamp_of(const std::string& path) {
   s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   s.size = static_cast<std::int64_t>(st.st_size);
   s.inode = static_cast<std::uint64_t>(st.st_ino);
+  s.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
   return s;
 }
 
@@ -347,7 +352,10 @@ FileStamp stamp_of(const std::string& path) {
 class TlsContextStore {
  public:
   explicit TlsContextStore(TlsServerConfig config)
-      : config_(std::move(config)), stamps_(stamps()), current_(build_ssl_context(config_)) {
+      : config_(std::move(config)),
+        stamps_(stamps()),
+        previous_(stamps_),
+        current_(build_ssl_context(config_)) {
     last_check_ = std::chrono::steady_clock::now();
   }
 
@@ -356,7 +364,12 @@ class TlsContextStore {
     if (now - last_check_ < kCertCheckInterval) return current_;
     last_check_ = now;
     const auto seen = stamps();
+    const bool settled = seen == previous_;
+    previous_ = seen;
     if (seen == stamps_ || (failed_ && seen == *failed_)) return current_;
+    // A renewal renames the certificate and the key one after the other: wait until the files
+    // look the same on two checks, so a half-renewed pair is not tried (and logged as broken).
+    if (!settled) return current_;
     try {
       current_ = build_ssl_context(config_);
       stamps_ = seen;
@@ -378,10 +391,33 @@ class TlsContextStore {
 
   TlsServerConfig config_;
   std::array<FileStamp, 3> stamps_;
+  std::array<FileStamp, 3> previous_;  // as seen by the last check
   SslContext current_;
   std::optional<std::array<FileStamp, 3>> failed_;
   std::chrono::steady_clock::time_point last_check_;
 };
+
+// Everything a session takes from the web config, built completely before it is used: a reload
+// swaps the whole of it or nothing. A session takes the TLS context when it is accepted and the
+// rest (users, headers) at the start of each request.
+struct WebState {
+  std::unique_ptr<TlsContextStore> tls;      // null: plain HTTP
+  std::shared_ptr<BasicAuthenticator> auth;  // null: no basic auth
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::size_t users = 0;
+};
+
+// Throws ConfigError when a certificate, key or CA file cannot be loaded.
+std::shared_ptr<WebState> make_web_state(const WebConfig& config) {
+  auto state = std::make_shared<WebState>();
+  if (config.tls) state->tls = std::make_unique<TlsContextStore>(*config.tls);
+  if (!config.basic_auth_users.empty()) {
+    state->auth = std::make_shared<BasicAuthenticator>(config.basic_auth_users);
+  }
+  state->headers = config.headers;
+  state->users = config.basic_auth_users.size();
+  return state;
+}
 
 // Lets provider callbacks, which may run on any thread at any time, post to the io_context
 // only while it exists.
@@ -432,9 +468,9 @@ struct Context {
   MetricsProvider provider;
   std::shared_ptr<Gate> gate;
   std::atomic<std::size_t> connections{0};
-  std::unique_ptr<TlsContextStore> tls;      // null: plain HTTP
-  std::unique_ptr<BasicAuthenticator> auth;  // null: no basic auth
-  net::thread_pool* auth_pool = nullptr;     // runs bcrypt; set with auth
+  // The web config in use; replaced as a whole by a reload. I/O thread only.
+  std::shared_ptr<WebState> web;
+  net::thread_pool* auth_pool = nullptr;  // runs bcrypt; set once a config has users
   // The gzip form of the latest metrics body, compressed once per snapshot. I/O thread only.
   GzipCache gzip;
 };
@@ -461,6 +497,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
         stream_(make_stream<Stream>(std::move(socket), tls_)),
         buffer_(ctx.options.max_header_bytes + ctx.options.max_body_bytes + kReadChunk),
         ctx_(ctx),
+        web_(ctx.web),
         provider_timer_(stream_.get_executor()) {
     ++ctx_.connections;
     beast::error_code ec;
@@ -571,6 +608,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
 
   void read_request() {
     enlist();
+    web_ = ctx_.web;  // a reload applies from the next request on
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
         ctx_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
@@ -601,17 +639,17 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     const auto& req = parser_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
-    if (ctx_.auth) {
+    if (web_->auth) {
       std::string authorization(req[bhttp::field::authorization]);
-      if (const auto known = ctx_.auth->decided_without_bcrypt(authorization)) {
+      if (const auto known = web_->auth->decided_without_bcrypt(authorization)) {
         on_authenticated(*known);
         return;
       }
       // bcrypt takes tens of milliseconds: run it on the auth pool so that this thread goes on
       // serving other connections; the session stays alive in the task.
-      net::post(*ctx_.auth_pool, [self = shared_from_this(), gate = ctx_.gate,
+      net::post(*ctx_.auth_pool, [self = shared_from_this(), gate = ctx_.gate, auth = web_->auth,
                                   authorization = std::move(authorization)]() mutable {
-        const bool ok = self->ctx_.auth->allowed(authorization);
+        const bool ok = auth->allowed(authorization);
         gate->post(
             [self = std::move(self), ok] { self->guarded([&] { self->on_authenticated(ok); }); });
       });
@@ -731,7 +769,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     res_.result(static_cast<unsigned>(status));
     res_.set(bhttp::field::content_type, content_type);
     for (const auto& [name, value] : headers) res_.set(name, value);
-    for (const auto& [name, value] : ctx_.options.web.headers) res_.set(name, value);
+    for (const auto& [name, value] : web_->headers) res_.set(name, value);
     res_.keep_alive(keep_alive_);
     // HEAD announces the GET length but sends no body, so no prepare_payload().
     res_.content_length(body.size());
@@ -793,6 +831,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   Stream stream_;
   beast::flat_buffer buffer_;
   Context& ctx_;
+  std::shared_ptr<const WebState> web_;  // users and headers for the request being served
   net::steady_timer provider_timer_;
   std::string peer_ = "unknown";
   std::optional<RequestParser> parser_;
@@ -831,12 +870,63 @@ struct Server::Impl {
     ctx.options = std::move(options);
     ctx.provider = std::move(provider);
     ctx.gate = std::make_shared<Gate>(ioc);
-    if (ctx.options.web.tls) ctx.tls = std::make_unique<TlsContextStore>(*ctx.options.web.tls);
-    if (!ctx.options.web.basic_auth_users.empty()) {
-      ctx.auth = std::make_unique<BasicAuthenticator>(ctx.options.web.basic_auth_users);
+    use_web_state(make_web_state(ctx.options.web));
+  }
+
+  void use_web_state(std::shared_ptr<WebState> state) {
+    if (state->auth && !auth_pool) {
       auth_pool = std::make_unique<net::thread_pool>(2);
       ctx.auth_pool = auth_pool.get();
     }
+    ctx.web = std::move(state);
+  }
+
+  // Re-reads the web config file on the I/O thread. The new state is built completely before
+  // it replaces the old one; on any error the old one stays and the error is logged once.
+  bool reload_web_config() {
+    const std::string& file = ctx.options.web_config_file;
+    if (file.empty()) {
+      log::info("nothing to reload: no --web.config.file");
+      return false;
+    }
+    try {
+      const WebConfig config = load_web_config(file);
+      // The listener serves TLS or plain HTTP from its start; switching needs a restart, and
+      // a TLS listener must never fall back to plain HTTP because of an edit.
+      if (config.tls.has_value() != (ctx.web->tls != nullptr)) {
+        throw ConfigError(std::string(config.tls ? "tls_server_config was added"
+                                                 : "tls_server_config was removed") +
+                          ": switching between TLS and plain HTTP needs a restart");
+      }
+      std::shared_ptr<WebState> state = make_web_state(config);
+      const bool tls = state->tls != nullptr;
+      const std::size_t users = state->users;
+      use_web_state(std::move(state));
+      log::info("reloaded web config", {{"file", file},
+                                        {"tls", tls ? "true" : "false"},
+                                        {"basic_auth_users", std::to_string(users)}});
+      return true;
+    } catch (const std::exception& e) {
+      log::error("cannot reload web config, keeping the previous one",
+                 {{"file", file}, {"err", e.what()}});
+      return false;
+    }
+  }
+
+  // SIGINT/SIGTERM stop run(); SIGHUP reloads the web config and waits for the next signal.
+  void wait_for_signal(net::signal_set& signals) {
+    signals.async_wait([this, &signals](beast::error_code ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        log::info("reloading on signal", {{"signal", "SIGHUP"}});
+        reload_web_config();
+        wait_for_signal(signals);
+        return;
+      }
+      log::info("stopping on signal", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
+      stop_signal = signo;
+      ioc.stop();
+    });
   }
 
   ~Impl() { ctx.gate->close(); }
@@ -869,8 +959,9 @@ struct Server::Impl {
                    {{"peer", ignored ? "unknown" : endpoint_string(remote)}});
         socket.close(ignored);
       } else {
-        if (ctx.tls) {
-          std::make_shared<Session<TlsStream>>(std::move(socket), ctx, ctx.tls->get())->start();
+        if (ctx.web->tls) {
+          std::make_shared<Session<TlsStream>>(std::move(socket), ctx, ctx.web->tls->get())
+              ->start();
         } else {
           std::make_shared<Session<PlainStream>>(std::move(socket), ctx, nullptr)->start();
         }
@@ -901,23 +992,34 @@ int Server::run(bool handle_signals) {
   // stop() may have run between the check above and restart(), which clears its effect.
   if (im.stop_requested.load()) return 0;
   im.stop_signal = 0;
+  // Asio sets SIGHUP back to SIG_DFL (which kills) when the signal_set goes; put back what the
+  // caller had (main ignores it until the server handles it).
+  struct sigaction saved_hup {};
+  ::sigaction(SIGHUP, nullptr, &saved_hup);
   std::optional<net::signal_set> signals;
   if (handle_signals) {
-    signals.emplace(im.ioc, SIGINT, SIGTERM);
-    signals->async_wait([&im](beast::error_code ec, int signo) {
-      if (ec) return;
-      log::info("stopping on signal", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
-      im.stop_signal = signo;
-      im.ioc.stop();
-    });
+    signals.emplace(im.ioc, SIGINT, SIGTERM, SIGHUP);
+    im.wait_for_signal(*signals);
   }
   if (!im.accepting) {
     im.accepting = true;
     im.do_accept();
   }
-  log::info("listening", {{"address", im.bound_address}, {"tls", im.ctx.tls ? "true" : "false"}});
+  log::info("listening",
+            {{"address", im.bound_address}, {"tls", im.ctx.web->tls ? "true" : "false"}});
   im.ioc.run();
+  if (signals) {
+    signals.reset();
+    ::sigaction(SIGHUP, &saved_hup, nullptr);
+  }
   return im.stop_signal.load();
+}
+
+std::future<bool> Server::reload() {
+  auto done = std::make_shared<std::promise<bool>>();
+  std::future<bool> result = done->get_future();
+  net::post(impl_->ioc, [im = impl_.get(), done] { done->set_value(im->reload_web_config()); });
+  return result;
 }
 
 void Server::stop() {

@@ -29,7 +29,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "../support/temp_dir.hpp"
 #include "slurm_exporter/http/compression.hpp"
+#include "slurm_exporter/http/web_config.hpp"
 
 // A blocking POSIX client keeps this test free of Asio, so it checks the server from outside.
 
@@ -855,4 +857,170 @@ TEST_CASE("gzip: a new snapshot is compressed anew, not served from the old one"
       CHECK(slurm_exporter::http::gzip_decompress(r->body) == text);
     }
   }
+}
+
+namespace {
+
+constexpr std::string_view kBobHash =
+    "$2b$04$abcdefghijklmnopqrstuuyvPXIbu7xe6/CED2DzX8z6Si09MlzlW";
+constexpr std::string_view kAliceHash =
+    "$2y$04$Q8z0JqGItRGhPzdvBJIdDe1PEQSoZFe50H19eW8LHGFtGETo4p0u6";
+constexpr std::string_view kBob = "Authorization: Basic Ym9iOnB3\r\n";            // bob:pw
+constexpr std::string_view kAlice = "Authorization: Basic YWxpY2U6c2VjcmV0\r\n";  // alice:secret
+
+void write_file(const std::string& path, std::string_view text) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  REQUIRE(f != nullptr);
+  REQUIRE(std::fwrite(text.data(), 1, text.size(), f) == text.size());
+  REQUIRE(std::fclose(f) == 0);
+}
+
+std::string users_yaml(std::string_view user, std::string_view hash, std::string_view header) {
+  return "basic_auth_users:\n  " + std::string(user) + ": " + std::string(hash) +
+         "\nhttp_server_config:\n  headers:\n    X-Frame-Options: " + std::string(header) + "\n";
+}
+
+/// A server whose web config comes from `file` (as main does it).
+ServerOptions options_from(const std::string& file) {
+  ServerOptions o = test_options();
+  o.web = slurm_exporter::http::load_web_config(file);
+  o.web_config_file = file;
+  return o;
+}
+
+/// Status and X-Frame-Options of GET /metrics with `auth` on `c`.
+std::pair<int, std::string> ask(Client& c, std::string_view auth) {
+  REQUIRE(c.send(get("/metrics", auth)));
+  const auto r = c.read_response();
+  REQUIRE(r);
+  return {r->status, r->header("X-Frame-Options")};
+}
+
+std::pair<int, std::string> ask(std::uint16_t port, std::string_view auth) {
+  Client c(port);
+  return ask(c, auth);
+}
+
+/// Everything written to stderr while `f` runs.
+template <class F>
+std::string capture_stderr(F&& f) {
+  std::fflush(stderr);
+  std::FILE* capture = std::tmpfile();
+  REQUIRE(capture != nullptr);
+  const int saved = ::dup(STDERR_FILENO);
+  ::dup2(::fileno(capture), STDERR_FILENO);
+  f();
+  std::fflush(stderr);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  std::string text;
+  std::rewind(capture);
+  char chunk[4096];
+  std::size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, capture)) > 0) text.append(chunk, n);
+  std::fclose(capture);
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("reload() swaps users and headers at once; an open connection's next request follows",
+          "[server][reload]") {
+  test_support::TempDir dir("se_reload");
+  const std::string file = dir.file("web.yml");
+  write_file(file, users_yaml("bob", kBobHash, "deny"));
+  RunningServer s(options_from(file));
+  Client kept(s.port());
+  CHECK(ask(kept, kBob) == std::pair<int, std::string>(200, "deny"));
+  CHECK(ask(s.port(), kAlice).first == 401);
+
+  write_file(file, users_yaml("alice", kAliceHash, "sameorigin"));
+  CHECK(s.server().reload().get());
+  CHECK(ask(s.port(), kAlice) == std::pair<int, std::string>(200, "sameorigin"));
+  CHECK(ask(s.port(), kBob) == std::pair<int, std::string>(401, "sameorigin"));
+  // The connection opened before the reload stays open; a removed user loses access on it too.
+  CHECK(ask(kept, kBob).first == 401);
+  CHECK(ask(kept, kAlice) == std::pair<int, std::string>(200, "sameorigin"));
+}
+
+TEST_CASE("a broken web config on reload keeps the old one and logs the file and reason",
+          "[server][reload]") {
+  test_support::TempDir dir("se_reload");
+  const std::string file = dir.file("web.yml");
+  write_file(file, users_yaml("bob", kBobHash, "deny"));
+  RunningServer s(options_from(file));
+  REQUIRE(ask(s.port(), kBob).first == 200);
+
+  // A valid first half (a new user) with an error after it: nothing of it may apply.
+  write_file(file, users_yaml("alice", kAliceHash, "sameorigin") + "bogus: 1\n");
+  bool reloaded = true;
+  const std::string log = capture_stderr([&] { reloaded = s.server().reload().get(); });
+  CHECK_FALSE(reloaded);
+  CHECK_THAT(log, Catch::Contains("level=error msg=\"cannot reload web config, keeping the "
+                                  "previous one\" file=" +
+                                  file));
+  CHECK_THAT(log, Catch::Contains(file + ":6: unknown key"));
+  CHECK(ask(s.port(), kBob) == std::pair<int, std::string>(200, "deny"));
+  CHECK(ask(s.port(), kAlice).first == 401);
+
+  // A file that has gone away is an error too.
+  std::remove(file.c_str());
+  CHECK_FALSE(s.server().reload().get());
+  CHECK(ask(s.port(), kBob).first == 200);
+}
+
+TEST_CASE("reload() refuses to switch a plain listener to TLS", "[server][reload]") {
+  test_support::TempDir dir("se_reload");
+  const std::string file = dir.file("web.yml");
+  write_file(file, users_yaml("bob", kBobHash, "deny"));
+  RunningServer s(options_from(file));
+  write_file(dir.file("server.crt"), "x");
+  write_file(dir.file("server.key"), "x");
+  write_file(file, "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n");
+  bool reloaded = true;
+  const std::string log = capture_stderr([&] { reloaded = s.server().reload().get(); });
+  CHECK_FALSE(reloaded);
+  CHECK_THAT(log, Catch::Contains("switching between TLS and plain HTTP needs a restart"));
+  CHECK(ask(s.port(), kBob).first == 200);
+}
+
+TEST_CASE("reload() without a web config file says there is nothing to reload",
+          "[server][reload]") {
+  RunningServer s(test_options());
+  bool reloaded = true;
+  const std::string log = capture_stderr([&] { reloaded = s.server().reload().get(); });
+  CHECK_FALSE(reloaded);
+  CHECK_THAT(log, Catch::Contains("msg=\"nothing to reload: no --web.config.file\""));
+  CHECK(serves_metrics(s.port()));
+}
+
+TEST_CASE("SIGHUP reloads the web config and run() goes on serving", "[server][reload]") {
+  test_support::TempDir dir("se_reload");
+  const std::string file = dir.file("web.yml");
+  write_file(file, users_yaml("bob", kBobHash, "deny"));
+  struct sigaction before {};
+  ::sigaction(SIGHUP, nullptr, &before);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGHUP, &ignore, nullptr);
+  {
+    RunningServer s(options_from(file), fixed_provider(metrics_body()), /*handle_signals=*/true);
+    REQUIRE(ask(s.port(), kBob).first == 200);  // run() has installed its signal handlers
+    write_file(file, users_yaml("alice", kAliceHash, "deny"));
+    ::kill(::getpid(), SIGHUP);
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (ask(s.port(), kAlice).first != 200 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    CHECK(ask(s.port(), kAlice).first == 200);
+    ::kill(::getpid(), SIGHUP);  // a second one is handled too, and does not stop run()
+    CHECK(ask(s.port(), kAlice).first == 200);
+    s.server().stop();
+    CHECK(s.join() == 0);
+  }
+  // run() put back the disposition it found: SIGHUP is still ignored, not fatal.
+  struct sigaction after {};
+  ::sigaction(SIGHUP, nullptr, &after);
+  CHECK(after.sa_handler == SIG_IGN);
+  ::sigaction(SIGHUP, &before, nullptr);
 }
