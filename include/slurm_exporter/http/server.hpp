@@ -7,9 +7,9 @@
 #include <functional>
 #include <future>
 #include <memory>
-#include <stdexcept>
 #include <string>
 
+#include "slurm_exporter/http/listen_address.hpp"
 #include "slurm_exporter/http/web_config.hpp"
 
 namespace slurm_exporter::http {
@@ -52,12 +52,6 @@ struct ServerOptions {
   WebConfig web;
   /// The file `web` was read from, re-read by reload() and SIGHUP; empty = nothing to reload.
   std::string web_config_file;
-};
-
-/// The listen address could not be parsed, resolved or bound.
-class ListenError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 /// The HTTP side: a Boost.Beast server on its own io_context. Construction binds and listens
