@@ -199,12 +199,25 @@ def test_a_broken_web_config_keeps_the_old_users(pki, exporter):
     assert https_get(port, ctx)[0] == 401
 
 
+def sighup_handled(pid: int) -> bool:
+    """Whether the process ignores or catches SIGHUP (bit 0 of SigIgn/SigCgt): no process can do
+    that before its main() runs, so the test waits for it instead of racing the loader."""
+    fields = dict(l.split(":\t", 1) for l in Path(f"/proc/{pid}/status").read_text().splitlines()
+                  if ":\t" in l)
+    return bool((int(fields["SigIgn"], 16) | int(fields["SigCgt"], 16)) & 1)
+
+
 def test_sighup_never_kills_also_at_start_and_without_a_web_config(exporter):
     e = exporter(wait=False)
-    # From just after exec until long after the listener is up.
-    for _ in range(10):
-        time.sleep(0.05)
+    wait_for(lambda: sighup_handled(e.proc.pid), 10, "main() to ignore SIGHUP", interval=0.001)
+    # From the start of main() until the listener is up, and after.
+    sent = 0
+    while not any("msg=listening" in l for l in e.log()) and e.proc.poll() is None:
         e.proc.send_signal(signal.SIGHUP)
+        sent += 1
+        time.sleep(0.01)
+    print(f"SIGHUPs during start-up: {sent}")
+    assert e.proc.poll() is None, f"SIGHUP during start-up ended the exporter:\n{e.log_text()}"
     e.wait_listening(timeout=20)
     reload_and_wait(e, "nothing to reload")
     assert e.proc.poll() is None
