@@ -66,28 +66,28 @@ struct Server::Impl {
       log::info("nothing to reload: no --web.config.file");
       return false;
     }
+    std::optional<WebConfig> config;
     try {
-      const WebConfig config = load_web_config(file);
+      config = load_web_config(file);
       // The listener serves TLS or plain HTTP from its start; switching needs a restart, and
       // a TLS listener must never fall back to plain HTTP because of an edit.
-      if (config.tls.has_value() != (ctx.web->tls != nullptr)) {
-        throw ConfigError(std::string(config.tls ? "tls_server_config was added"
-                                                 : "tls_server_config was removed") +
+      if (config->tls.has_value() != (ctx.web->tls != nullptr)) {
+        throw ConfigError(std::string(config->tls ? "tls_server_config was added"
+                                                  : "tls_server_config was removed") +
                           ": switching between TLS and plain HTTP needs a restart");
       }
-      std::shared_ptr<WebState> state = make_web_state(config);
-      const bool tls = state->tls != nullptr;
-      const std::size_t users = state->users;
-      use_web_state(std::move(state));
-      log::info("reloaded web config", {{"file", file},
-                                        {"tls", tls ? "true" : "false"},
-                                        {"basic_auth_users", std::to_string(users)}});
-      return true;
+      use_web_state(make_web_state(*config));
     } catch (const std::exception& e) {
       log::error("cannot reload web config, keeping the previous one",
                  {{"file", file}, {"err", e.what()}});
+      // The same broken files must not be logged again by the on-change check.
+      if (config && config->tls && ctx.web->tls) ctx.web->tls->skip_files_like(*config->tls);
       return false;
     }
+    log::info("reloaded web config", {{"file", file},
+                                      {"tls", ctx.web->tls ? "true" : "false"},
+                                      {"basic_auth_users", std::to_string(ctx.web->users)}});
+    return true;
   }
 
   // SIGINT/SIGTERM stop run(); SIGHUP reloads the web config and waits for the next signal.

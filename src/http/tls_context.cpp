@@ -207,6 +207,15 @@ SslContext TlsContextStore::get() {
   return current_;
 }
 
+void TlsContextStore::skip_files_like(const TlsServerConfig& other) {
+  if (other.cert_file != config_.cert_file || other.key_file != config_.key_file ||
+      other.client_ca_file != config_.client_ca_file) {
+    return;
+  }
+  const auto seen = stamps();
+  if (seen != stamps_) failed_ = seen;
+}
+
 std::array<FileStamp, 3> TlsContextStore::stamps() const {
   return {stamp_of(config_.cert_file), stamp_of(config_.key_file),
           stamp_of(config_.client_ca_file)};

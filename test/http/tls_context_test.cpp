@@ -115,3 +115,33 @@ TEST_CASE("TlsContextStore swaps in a renewed pair once it has settled; a broken
                                   "previous one\""));
   CHECK(log.find("cannot reload TLS certificate") == log.rfind("cannot reload TLS certificate"));
 }
+
+TEST_CASE("TlsContextStore does not retry files a reload found broken", "[tls_context]") {
+  TempDir dir("se_tls");
+  make_pair(dir, "server");
+  const TlsServerConfig config = config_of(dir, "server.crt", "server.key");
+  detail::TlsContextStore store(config);
+  const auto first = store.get();
+  const auto wait = detail::TlsContextStore::kCheckInterval + std::chrono::milliseconds(100);
+  write_text(dir.file("server.key"), "garbage\n");
+  TlsServerConfig elsewhere = config;
+  elsewhere.key_file = dir.file("other.key");
+  store.skip_files_like(elsewhere);  // other files: no effect
+  store.skip_files_like(config);
+  const std::string log = test_support::capture_stderr([&] {
+    std::this_thread::sleep_for(wait);
+    CHECK(store.get() == first);
+    std::this_thread::sleep_for(wait);
+    CHECK(store.get() == first);
+  });
+  CHECK(log.find("cannot reload TLS certificate") == std::string::npos);
+
+  // Fixed files are picked up as usual.
+  make_pair(dir, "fixed");
+  std::filesystem::rename(dir.file("fixed.crt"), dir.file("server.crt"));
+  std::filesystem::rename(dir.file("fixed.key"), dir.file("server.key"));
+  std::this_thread::sleep_for(wait);
+  store.get();
+  std::this_thread::sleep_for(wait);
+  CHECK(store.get() != first);
+}

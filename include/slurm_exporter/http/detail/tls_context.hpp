@@ -54,6 +54,10 @@ class TlsContextStore {
   /// fails keeps the old one and logs one `level=error` line per broken state of the files.
   SslContext get();
 
+  /// After a reload found `other`'s files broken: when they are this store's files too, get()
+  /// does not try them (nor log them) again until they change once more.
+  void skip_files_like(const TlsServerConfig& other);
+
  private:
   std::array<FileStamp, 3> stamps() const;
 
