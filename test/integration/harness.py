@@ -293,12 +293,16 @@ class Cluster:
 
 def job_memory(jobs: Iterable[JobRow], records: list[dict[str, str]]) -> dict[str, int]:
     """Memory of each squeue job (keyed by %i) from `scontrol show job`'s TRES= (22.05 prints the
-    allocation for started jobs and the request for pending ones), matched through the array job
+    allocation for started jobs and the request for pending ones; newer releases AllocTRES=/ReqTRES=), matched through the array job
     id and task id because scontrol prints a pending array as one record (ArrayTaskId=1-5)."""
     by_id: dict[str, str] = {}
     by_task: dict[tuple[str, int], str] = {}
     for r in records:
-        tres = r.get("TRES", r.get("AllocTRES", r.get("ReqTRES", "")))
+        # 23.02 and newer print ReqTRES= and AllocTRES= ("(null)" while pending) instead of TRES=.
+        tres = r.get("TRES", "")
+        if not tres:
+            alloc = r.get("AllocTRES", "")
+            tres = alloc if alloc not in ("", "(null)") else r.get("ReqTRES", "")
         if "ArrayJobId" in r and r.get("ArrayTaskId", "N/A") != "N/A":
             for t in expand_task_ids(r["ArrayTaskId"]):
                 by_task[(r["ArrayJobId"], t)] = tres

@@ -36,7 +36,8 @@ def gres_items(text: str) -> list[tuple[str, str, int]]:
             cur += ch
     out = []
     for item in items:
-        item = re.sub(r"\((?:IDX|S):[^)]*\)$", "", item)
+        # gpu:a100:2(IDX:0-1); 23.11 and newer print shards per GPU: shard:0(-/2,-/2,-/2,0/2).
+        item = re.sub(r"\([^)]*\)$", "", item)
         parts = item.split(":")
         if len(parts) == 3:
             name, typ, count = parts
