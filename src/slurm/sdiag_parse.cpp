@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/slurm/sdiag_parse.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <string>
 
@@ -9,28 +8,22 @@
 
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/slurm/cli_parse.hpp"
+#include "slurm_exporter/slurm/text.hpp"
 
 namespace slurm_exporter::slurm::cli {
 namespace {
 
 enum class Section { kHeader, kMain, kBackfill, kRpcTypes, kRpcUsers, kOther };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
+using text::quote;
+using text::trim;
 
 std::uint64_t number(std::string_view text, std::string_view line, std::size_t line_no) {
-  std::uint64_t v = 0;
-  const char* end = text.data() + text.size();
-  const auto r = std::from_chars(text.data(), end, v);
-  if (text.empty() || r.ec != std::errc{} || r.ptr != end) {
-    throw ParseError(fmt::format("sdiag: {} is not a number in {}", quote(text), quote(line)),
-                     line_no);
+  try {
+    return text::parse_u64(text, "sdiag: value");
+  } catch (const ParseError& e) {
+    throw ParseError(fmt::format("{} in {}", e.what(), quote(line)), line_no);
   }
-  return v;
 }
 
 // "Last cycle when: Mon Nov 30 00:31:34 2026 (1795998694)" → 1795998694; "N/A" → 0.
