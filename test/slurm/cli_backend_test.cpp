@@ -251,6 +251,39 @@ TEST_CASE("cli backend: the commands run with a pinned, minimal environment") {
   }
 }
 
+TEST_CASE("cli backend: local times are read in the zone the commands print them in") {
+  // The fake commands print 2024-03-01 10:00:00 UTC as local time in whatever TZ they get, as
+  // Slurm's do (localtime_r); the exporter must parse them in that same zone.
+  TempDir dir;
+  const std::string t = "$(date -d @1709287200 +%Y-%m-%dT%H:%M:%S)";
+  write_script(dir, "sinfo",
+               "case \"$1\" in\n"
+               "  --version) echo 'slurm 22.05.8' ;;\n"
+               "  -N) echo \"n1|idle+drain|idle+drain|0/0/4/4|8000|7000|0.01|1|0|(null)|" +
+                   t +
+                   "|root(0)|(null)|(null)|p1*|maintenance|\" ;;\n"
+                   "  -h) echo p1 ;;\n"
+                   "esac");
+  write_script(dir, "squeue",
+               "echo \"7|root|(null)|p1|PENDING|Priority|1|N/A|" + t + "|" + t + "|" + t +
+                   "|N/A|N/A|N/A|N/A|1|1|\"");
+  for (const char* zone : {"Asia/Kolkata", "America/New_York", "UTC"}) {
+    INFO(zone);
+    ScopedEnv tz("TZ", std::string(zone));
+    ::tzset();
+    CliBackend backend(options_for(dir));
+    const NodeData nodes = backend.load_nodes();
+    REQUIRE(nodes.nodes.size() == 1);
+    CHECK(nodes.nodes[0].reason_time == 1709287200);
+    const std::vector<Job> jobs = backend.load_jobs();
+    REQUIRE(jobs.size() == 1);
+    CHECK(jobs[0].submit_time == 1709287200);
+    CHECK(jobs[0].eligible_time == 1709287200);
+    CHECK(jobs[0].start_time == 1709287200);
+  }
+  ::tzset();
+}
+
 TEST_CASE("cli backend: slurmctld unreachable is a BackendError marked unreachable") {
   TempDir dir;
   const std::string down =
