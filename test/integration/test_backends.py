@@ -211,12 +211,13 @@ wait
 
 
 def test_garbage_from_sinfo_fails_the_node_collector_with_the_line(cluster, workload):
+    # Output where no line parses is not sinfo's: the node collector fails, naming the line.
     d = fake_dir()
     write_script(d / "sinfo", """
 if [ "$1" = "--version" ]; then exec /usr/bin/sinfo --version; fi
 case "$*" in
   *%R*) echo debug ;;
-  *) printf 'node1|idle|idle|0/4/0/4|8000|100|0.01|1|0|(null)|Unknown|Unknown|(null)|(null)|debug*|none|\\nthis is not sinfo output\\n' ;;
+  *) printf 'this is not sinfo output\\nnor is this\\n' ;;
 esac
 """)
     e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}")
@@ -225,8 +226,31 @@ esac
         assert s.value("slurm_exporter_collector_success", collector="nodes") == 0
         assert s.get("slurm_cpus_total") is None, "no partial node totals from a bad output"
         assert s.value("slurm_exporter_collector_success", collector="jobs") == 1
-        wait_for(lambda: any("level=error" in l and "line 2" in l for l in e.log()), 10,
-                 "an error naming line 2")
+        wait_for(lambda: any("level=error" in l and "line 1" in l for l in e.log()), 10,
+                 "an error naming line 1")
+        assert e.proc.poll() is None
+    finally:
+        e.stop()
+
+
+def test_one_garbage_line_from_sinfo_costs_only_that_line(cluster, workload):
+    # The real sinfo's output with one line appended that is not sinfo's: every node is still
+    # there, with sinfo's values.
+    d = fake_dir()
+    write_script(d / "sinfo", """
+/usr/bin/sinfo "$@" || exit $?
+case "$*" in
+  *NodeList*) echo 'this is not sinfo output' ;;
+esac
+""")
+    e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}")
+    try:
+        s = e.scrape(timeout=30)
+        assert s.value("slurm_exporter_collector_success", collector="nodes") == 1
+        total = sum(int(l.split("/")[3]) for l in
+                    {l.split()[0]: l.split()[1] for l in cluster.run(
+                        ["sinfo", "-h", "-N", "-o", "%N %C"]).splitlines()}.values())
+        assert s.value("slurm_cpus_total") == total
         assert e.proc.poll() is None
     finally:
         e.stop()
