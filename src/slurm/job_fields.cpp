@@ -71,12 +71,7 @@ std::uint64_t parse_u64(std::string_view text, std::string_view what) {
 }  // namespace
 
 std::string reason_code(std::string_view reason) {
-  reason = reason.substr(0, reason.find(','));
-  while (!reason.empty() && (reason.front() == ' ' || reason.front() == '\t'))
-    reason.remove_prefix(1);
-  while (!reason.empty() && (reason.back() == ' ' || reason.back() == '\t'))
-    reason.remove_suffix(1);
-  return std::string(reason);
+  return std::string(text::trim(reason.substr(0, reason.find(','))));
 }
 
 std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres) {

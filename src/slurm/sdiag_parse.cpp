@@ -167,14 +167,9 @@ SchedulerStats parse_sdiag(std::string_view text) {
   SchedulerStats st;
   Section section = Section::kHeader;
   bool saw_threads = false;
-  std::size_t line_no = 0;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    const std::string_view raw = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    ++line_no;
+  text::for_each_line(text, [&](std::string_view raw, std::size_t line_no) {
     const std::string_view line = trim(raw);
-    if (line.empty() || line.front() == '*' || section_heading(line, section, st)) continue;
+    if (line.front() == '*' || section_heading(line, section, st)) return;
     if (section == Section::kRpcTypes || section == Section::kRpcUsers) {
       Row row = rpc_row(raw, line_no);
       if (section == Section::kRpcUsers) {
@@ -184,11 +179,11 @@ SchedulerStats parse_sdiag(std::string_view text) {
       } else {
         st.rpc_types.push_back({row.name, row.count, row.total_time_us});
       }
-      continue;
+      return;
     }
     if (section == Section::kHeader && line.starts_with("Server thread count")) saw_threads = true;
     if (section != Section::kOther) key_value_line(line, raw, line_no, section, st);
-  }
+  });
   if (!saw_threads) throw ParseError("sdiag: no \"Server thread count\" line: not sdiag output");
   return st;
 }
