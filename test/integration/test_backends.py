@@ -125,6 +125,27 @@ def test_cli_and_libslurm_backends_give_identical_families(cluster, both):
     assert "# TYPE slurm_rpc_calls_total counter" in la
 
 
+def test_a_tz_for_the_exporter_shifts_no_time_on_the_cli_backend(cluster, both):
+    # A unit that sets TZ: the CLI backend's commands print local times in that zone and the
+    # exporter reads them back in it, so every time (node reasons, reservations, submit and
+    # start times) is the instant libslurm reports. Asia/Kolkata: +05:30, no DST.
+    native, _ = both
+    cli = Exporter(exporter_binary(),
+                   exporter_args(cluster, extra=("--backend=cli", "--collector.node")),
+                   {**cluster.env, "TZ": "Asia/Kolkata"})
+    try:
+        cli.wait_listening(timeout=30)
+        _, b, la = identical_scrapes(cluster, native, cli)
+        assert any(l.startswith("slurm_node_reason_timestamp_seconds{") for l in la)
+        assert any(l.startswith("slurm_reservation_start_timestamp_seconds{") for l in la)
+        sa, sb = Scrape(native.get()[1]), Scrape(b)
+        for fam in AGES:
+            for k, v in sa.get(fam).items():
+                assert abs(v - sb.get(fam)[k]) <= POLL_LIMIT + 2, (fam, k, v, sb.get(fam)[k])
+    finally:
+        cli.stop()
+
+
 def test_a_node_in_no_partition_counts_in_both_backends(cluster, both):
     """sinfo prints a node only under its partitions. A node taken out of every partition is
     still a node of the cluster (slurm_load_node lists it); the CLI backend reads it from
