@@ -150,7 +150,16 @@ ensure_munge() {
   chown munge:munge /run/munge /var/lib/munge /var/log/munge
   chmod 0755 /run/munge
   note "starting munged"
-  runuser -u munge -- /usr/sbin/munged || die "munged failed to start (see /var/log/munge/munged.log)"
+  # munged outlives this script and is shared: it must not keep the caller's descriptors open.
+  # Started under `flock /tmp/se-cluster.lock …` it would otherwise hold the cluster lock for
+  # as long as it runs, and every later run would wait for it forever.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec ${fd}>&-"
+    done
+    exec runuser -u munge -- /usr/sbin/munged
+  ) || die "munged failed to start (see /var/log/munge/munged.log)"
   local i
   for ((i = 0; i < 50; i++)); do
     munge_ok && return 0
