@@ -40,15 +40,13 @@ struct GroupKeyHash {
 };
 struct Group {
   double tasks = 0, cpus = 0, mem = 0, gpus_requested = 0;
-  double oldest_age = 0;  // pending jobs with a submit time: the longest wait so far
 };
 
 }  // namespace
 
-std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std::int64_t now) {
+std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
   double pending = 0, running = 0;
-  SampleMap by_state, part_jobs, part_pending_jobs, part_pending_cpus, part_pending_mem,
-      part_oldest;
+  SampleMap by_state, part_jobs, part_pending_jobs, part_pending_cpus, part_pending_mem;
   for (const char* s : kJobStates) by_state[{s}] = 0;
   SampleMap user_count, user_cpus, user_mem;
   SampleMap acct_count, acct_cpus, acct_mem;
@@ -69,11 +67,6 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
     g.cpus += tasks * j.cpus;
     g.mem += tasks * static_cast<double>(j.memory_bytes);
     g.gpus_requested += tasks * static_cast<double>(j.gpus_requested);
-    if (is_pending && j.submit_time > 0) {
-      // A submit time in the future (clock skew) counts as no wait.
-      g.oldest_age = std::max(g.oldest_age,
-                              static_cast<double>(std::max<std::int64_t>(0, now - j.submit_time)));
-    }
     if (holds_gpus(j)) {
       for (const auto& gres : j.gres_alloc) {
         if (gres.name != "gpu" || gres.count == 0) continue;
@@ -110,15 +103,12 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
     part_pending_jobs.try_emplace({partition}, 0);
     part_pending_cpus.try_emplace({partition}, 0);
     part_pending_mem.try_emplace({partition}, 0);
-    part_oldest.try_emplace({partition}, 0);
     part_pending_gpus.try_emplace({partition}, 0);
     if (state == "PENDING") {
       part_pending_gpus[{partition}] += g.gpus_requested;
       part_pending_jobs[{partition}] += tasks;
       part_pending_cpus[{partition}] += cpus;
       part_pending_mem[{partition}] += mem;
-      double& oldest = part_oldest[{partition}];
-      oldest = std::max(oldest, g.oldest_age);
     }
   }
 
@@ -173,10 +163,6 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
                       "Memory requested by pending jobs per partition in bytes (slurm_load_jobs "
                       "tres_req_str mem; squeue -r tres-alloc mem)",
                       {"partition"}, part_pending_mem));
-  out.push_back(gauge("slurm_partition_oldest_pending_job_seconds",
-                      "Seconds since the oldest pending job of the partition was submitted, 0 "
-                      "when none is pending (slurm_load_jobs submit_time; squeue SubmitTime)",
-                      {"partition"}, part_oldest));
   out.push_back(gauge("slurm_partition_pending_gpus",
                       "GPUs requested by pending jobs per partition, however they asked (--gpus, "
                       "--gres, --gpus-per-node × nodes, --gpus-per-task × tasks; slurm_load_jobs "
@@ -190,7 +176,36 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
                       "GPUs held by started jobs per account and GPU type; only accounts holding "
                       "GPUs (slurm_load_jobs gres_total; scontrol -d show job JOB_GRES)",
                       {"account", "type"}, acct_gpus));
-  out.push_back(PendingWaits(jobs).family(now));
+  return out;
+}
+
+void PendingAges::take(std::span<const slurm::Job> jobs) {
+  std::map<std::string_view, std::int64_t> oldest;
+  for (const auto& j : jobs) {
+    std::int64_t& o = oldest[j.partition];
+    if (j.state == "PENDING" && j.submit_time > 0 && (o == 0 || j.submit_time < o)) {
+      o = j.submit_time;
+    }
+  }
+  oldest_submit_.assign(oldest.begin(), oldest.end());
+  waits_ = PendingWaits(jobs);
+}
+
+void PendingAges::update(const Inputs& in, std::int64_t /*now*/) { take(in.jobs().jobs); }
+
+std::vector<metrics::Family> PendingAges::collect(std::int64_t now) const {
+  SampleMap part_oldest;
+  for (const auto& [partition, submit] : oldest_submit_) {
+    // A submit time in the future (clock skew) counts as no wait.
+    part_oldest[{partition}] =
+        submit > 0 ? static_cast<double>(std::max<std::int64_t>(0, now - submit)) : 0.0;
+  }
+  std::vector<metrics::Family> out;
+  out.push_back(gauge("slurm_partition_oldest_pending_job_seconds",
+                      "Seconds since the oldest pending job of the partition was submitted, 0 "
+                      "when none is pending (slurm_load_jobs submit_time; squeue SubmitTime)",
+                      {"partition"}, part_oldest));
+  out.push_back(waits_.family(now));
   return out;
 }
 

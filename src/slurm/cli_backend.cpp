@@ -254,6 +254,24 @@ std::vector<Job> CliBackend::load_jobs() {
 
 namespace slurm_exporter::slurm {
 
+std::optional<LoadData> CliBackend::fetch(LoadKind kind, bool /*full*/) {
+  switch (kind) {
+    case LoadKind::nodes:
+      return LoadData(load_nodes());
+    case LoadKind::jobs:
+      return LoadData(JobData{load_jobs(), {}});
+    case LoadKind::ping:
+      return LoadData(ping_controllers());
+    case LoadKind::sdiag:
+      return LoadData(load_scheduler_stats());
+    case LoadKind::licenses:
+      return LoadData(load_licenses());
+    case LoadKind::reservations:
+      return LoadData(load_reservations());
+  }
+  unsupported(kind);
+}
+
 const std::string& CliBackend::controller_command(std::string_view name) {
   if (name == "sdiag" && sdiag_path_.empty()) {
     const auto slash = sinfo_path_.rfind('/');

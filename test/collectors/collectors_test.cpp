@@ -4,6 +4,7 @@
 #include <fstream>
 #include <string>
 
+#include "../support/golden.hpp"
 #include "fixtures.hpp"
 #include "slurm_exporter/collectors/exporter.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
@@ -12,24 +13,16 @@
 #include "slurm_exporter/metrics/exposition.hpp"
 
 using namespace slurm_exporter;
+using test_support::check_golden;
+using test_support::render;
 
 namespace {
 
-std::string render(const std::vector<metrics::Family>& f) {
-  std::string out;
-  metrics::write_text(f, out);
+// Every job family of one poll: the counts and the families that depend on "now".
+std::vector<metrics::Family> job_families(std::span<const slurm::Job> jobs, std::int64_t now) {
+  auto out = collectors::collect_jobs(jobs);
+  for (auto& f : collectors::PendingAges(jobs).collect(now)) out.push_back(std::move(f));
   return out;
-}
-
-// Compares with test/golden/<name>; SE_UPDATE_GOLDEN=1 rewrites the file instead.
-void check_golden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(SE_TEST_DATA_DIR) + "/golden/" + name;
-  if (std::getenv("SE_UPDATE_GOLDEN")) {
-    std::ofstream(path, std::ios::binary) << actual;
-  }
-  const std::string expected = fixtures::read_file(path);
-  REQUIRE_FALSE(expected.empty());
-  CHECK(actual == expected);
 }
 
 double value(const std::vector<metrics::Family>& fams, const std::string& name,
@@ -114,11 +107,11 @@ TEST_CASE("reason families: only nodes with a reason, timestamp only when known"
 }
 
 TEST_CASE("job families match the golden file") {
-  check_golden("jobs.prom", render(collectors::collect_jobs(fixtures::jobs(), fixtures::kNow)));
+  check_golden("jobs.prom", render(job_families(fixtures::jobs(), fixtures::kNow)));
 }
 
 TEST_CASE("array tasks count individually; usual states are zero-filled") {
-  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  const auto f = job_families(fixtures::jobs(), fixtures::kNow);
   CHECK(value(f, "slurm_jobs_pending") == 1 + 5 + 1 + 1);
   CHECK(value(f, "slurm_jobs_running") == 1);
   CHECK(value(f, "slurm_user_state_total", {"bob", "PENDING"}) == 7);
@@ -132,7 +125,7 @@ TEST_CASE("array tasks count individually; usual states are zero-filled") {
 }
 
 TEST_CASE("slurm_jobs and per-partition queue pressure") {
-  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  const auto f = job_families(fixtures::jobs(), fixtures::kNow);
   CHECK(value(f, "slurm_jobs", {"PENDING"}) == 8);
   CHECK(value(f, "slurm_jobs", {"COMPLETING"}) == 1);
   CHECK(value(f, "slurm_jobs", {"OUT_OF_MEMORY"}) == 0);
@@ -147,7 +140,7 @@ TEST_CASE("slurm_jobs and per-partition queue pressure") {
 }
 
 TEST_CASE("no jobs: the cluster-wide counts are still there") {
-  const auto f = collectors::collect_jobs({}, fixtures::kNow);
+  const auto f = job_families({}, fixtures::kNow);
   CHECK(value(f, "slurm_jobs_pending") == 0);
   CHECK(value(f, "slurm_jobs_running") == 0);
   CHECK(value(f, "slurm_jobs", {"RUNNING"}) == 0);
@@ -191,7 +184,7 @@ TEST_CASE("GPU families per type: configured, allocated, per partition, per node
 }
 
 TEST_CASE("GPUs held per user and account, requested per partition") {
-  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  const auto f = job_families(fixtures::jobs(), fixtures::kNow);
   CHECK(value(f, "slurm_user_gpus_allocated", {"alice", "a100"}) == 1);
   CHECK(value(f, "slurm_user_gpus_allocated", {"alice", ""}) == 1);
   CHECK(value(f, "slurm_user_gpus_allocated", {"root", "v100"}) == 1);
@@ -219,7 +212,7 @@ double hist(const std::vector<metrics::Family>& f, const std::string& name, std:
 }  // namespace
 
 TEST_CASE("pending wait gauge histogram: eligible pending jobs, cumulative buckets") {
-  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  const auto f = job_families(fixtures::jobs(), fixtures::kNow);
   const std::string n = "slurm_pending_job_wait_seconds";
   CHECK(hist(f, n, "_bucket", {"debug"}, "300") == 0);
   CHECK(hist(f, n, "_bucket", {"debug"}, "900") == 1);  // 600 s
@@ -280,7 +273,7 @@ TEST_CASE("sums past 2^32 don't wrap: CPUs, memory, GPUs, array tasks") {
 
   std::vector<slurm::Job> jobs(2, fixtures::job("u", "a", "p", "PENDING", "Priority", 4294967295u,
                                                 1, 4294967295u, fixtures::kNow));
-  const auto j = collectors::collect_jobs(jobs, fixtures::kNow);
+  const auto j = job_families(jobs, fixtures::kNow);
   CHECK(value(j, "slurm_jobs_pending") == 2.0 * 4294967295.0);
   CHECK(value(j, "slurm_partition_pending_cpus", {"p"}) == 2.0 * 4294967295.0 * 4294967295.0);
 }
@@ -300,6 +293,6 @@ TEST_CASE("pending waits recomputed at a later now without the jobs") {
   CHECK(hist(f, n, "_count", {"debug"}) == 2);
   CHECK(hist(f, n, "_sum", {"debug"}) == 4200 + 3590);
   // The same as collect_jobs gives at that time.
-  const auto direct = collectors::collect_jobs(jobs, fixtures::kNow + 3600);
+  const auto direct = job_families(jobs, fixtures::kNow + 3600);
   CHECK(hist(direct, n, "_sum", {"debug"}) == 4200 + 3590);
 }
