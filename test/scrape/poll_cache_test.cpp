@@ -165,6 +165,7 @@ TEST_CASE("poll cache: the pending ages of an unchanged poll follow the clock") 
   ChangingBackend b;
   b.jobs_version = 4;
   b.submit_time = unix_now() - 500;  // oldest pending: job 4 (submit_time - 3), in batch
+  b.eligible_time = b.submit_time;   // only jobs eligible to start have an age
   scrape::PollCache cache;
   scrape::FailureLog log;
   scrape::poll_once(b, log, {}, {}, nullptr, &cache);
