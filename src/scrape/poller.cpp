@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "slurm_exporter/collectors/controllers.hpp"
+#include "slurm_exporter/collectors/detail/partitions.hpp"
 #include "slurm_exporter/collectors/exporter.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
 #include "slurm_exporter/collectors/licenses.hpp"
@@ -66,18 +67,32 @@ collectors::CollectorStatus run_collector(const std::string& name, Load load, Co
 
 constexpr std::string_view kOldestPendingFamily = "slurm_partition_oldest_pending_job_seconds";
 
-// Per partition, the pending job the oldest-pending age comes from (the earliest known submit
-// time), so an unchanged poll can let collect_jobs compute the ages at a new "now".
-std::vector<slurm::Job> oldest_pending_per_partition(const std::vector<slurm::Job>& jobs) {
-  std::unordered_map<std::string, const slurm::Job*> oldest;
+// The pending jobs the oldest-pending ages can come from at a later "now", so an unchanged poll
+// can let collect_jobs compute them anew: those eligible some time (eligible_time > 0) with a
+// submit time, in order of eligibility, each kept only when it was submitted before every job
+// of one of its partitions that became eligible no later (usually a handful of jobs).
+std::vector<slurm::Job> oldest_pending_candidates(const std::vector<slurm::Job>& jobs) {
+  std::vector<const slurm::Job*> pending;
   for (const auto& j : jobs) {
-    if (j.state != "PENDING" || j.submit_time <= 0) continue;
-    auto [it, inserted] = oldest.try_emplace(j.partition, &j);
-    if (!inserted && j.submit_time < it->second->submit_time) it->second = &j;
+    if (j.state == "PENDING" && j.submit_time > 0 && j.eligible_time > 0) pending.push_back(&j);
   }
+  std::sort(pending.begin(), pending.end(), [](const slurm::Job* a, const slurm::Job* b) {
+    return std::pair(a->eligible_time, a->submit_time) <
+           std::pair(b->eligible_time, b->submit_time);
+  });
+  std::unordered_map<std::string, std::int64_t> earliest_submit;
   std::vector<slurm::Job> out;
-  out.reserve(oldest.size());
-  for (const auto& [partition, job] : oldest) out.push_back(*job);
+  for (const slurm::Job* j : pending) {
+    bool keep = false;
+    collectors::detail::for_each_partition(j->partition, [&](std::string_view p) {
+      auto [it, added] = earliest_submit.try_emplace(std::string(p), j->submit_time);
+      if (added || j->submit_time < it->second) {
+        it->second = j->submit_time;
+        keep = true;
+      }
+    });
+    if (keep) out.push_back(*j);
+  }
   return out;
 }
 
@@ -201,9 +216,12 @@ void FailureLog::succeeded(const std::string& collector) {
 
 PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
                      const collectors::EnabledCollectors& enabled, const FamilyFilter& drop,
-                     collectors::StartedJobWaits* waits, PollCache* cache) {
+                     collectors::StartedJobWaits* waits, PollCache* cache,
+                     collectors::FinishedJobs* finished) {
   collectors::StartedJobWaits this_poll_only;
   if (!waits) waits = &this_poll_only;
+  collectors::FinishedJobs finished_this_poll_only;
+  if (!finished) finished = &finished_this_poll_only;
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
   status.slurm_version = backend.slurm_version();
@@ -366,15 +384,18 @@ PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
           result.reloaded = true;
           job_families = collectors::collect_jobs(*jobs, now);
           waits->update(*jobs);
+          finished->update(*jobs);
           drop_filtered(job_families);
           if (cache) {
             cache->job_families = job_families;
-            cache->oldest_pending = oldest_pending_per_partition(*jobs);
+            cache->oldest_pending = oldest_pending_candidates(*jobs);
             cache->pending_waits = collectors::PendingWaits(*jobs);
           }
         }
-        // The started-job histogram changes only with the jobs; it is never cached with them.
+        // The started-job histogram and the finished-jobs counter change only with the jobs;
+        // they are never cached with them.
         job_families.push_back(waits->family());
+        job_families.push_back(finished->family());
         drop_filtered(job_families);
         metrics::write_text(job_families, job_text);
         c.success = true;
@@ -488,7 +509,8 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       if (stopping_) break;
     }
     const auto started = Clock::now();
-    PollResult result = poll_once(*backend_, failures, enabled_, drop_, &waits_, &cache_);
+    PollResult result =
+        poll_once(*backend_, failures, enabled_, drop_, &waits_, &cache_, &finished_);
     // A big answer (50,000 jobs: ~100 MB of libslurm message and conversion) leaves freed
     // heap behind; give it back to the system instead of keeping the peak as RSS.
     if (result.reloaded) malloc_trim(0);

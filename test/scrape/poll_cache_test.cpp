@@ -32,7 +32,8 @@ struct ChangingBackend final : slurm::Backend {
   int full_node_loads = 0, full_job_loads = 0, node_if_changed = 0, job_if_changed = 0;
   bool fail_jobs = false;
   std::int64_t submit_time = 0;
-  std::int64_t eligible_time = 0;  // of the pending jobs
+  std::int64_t eligible_time = 0;      // of the pending jobs
+  std::vector<slurm::Job> extra_jobs;  // listed after the generated ones
 
   std::string_view name() const override { return "changing"; }
   std::string slurm_version() const override { return "22.05.8"; }
@@ -71,6 +72,7 @@ struct ChangingBackend final : slurm::Backend {
       if (i > 0) j.eligible_time = eligible_time;
       out.push_back(j);
     }
+    out.insert(out.end(), extra_jobs.begin(), extra_jobs.end());
     return out;
   }
   slurm::NodeData load_nodes() override {
@@ -182,6 +184,52 @@ TEST_CASE("poll cache: the pending ages of an unchanged poll follow the clock") 
   };
   CHECK(line(cached, "batch") >= 501);
   CHECK(line(cached, "debug") >= 500);
+}
+
+TEST_CASE("poll cache: unchanged pending ages skip held jobs and split partitions") {
+  ChangingBackend b;
+  b.jobs_version = 1;  // one running job in debug
+  const auto now = unix_now();
+  const auto pending = [&](std::uint32_t id, const char* partition, std::int64_t submit,
+                           std::int64_t eligible) {
+    slurm::Job j;
+    j.job_id = id;
+    j.user = "bob";
+    j.account = "chem";
+    j.partition = partition;
+    j.state = "PENDING";
+    j.reason = eligible ? "Priority" : "JobHeldUser";
+    j.cpus = 1;
+    j.submit_time = submit;
+    j.eligible_time = eligible;
+    return j;
+  };
+  // In debug the held job is the oldest; the job pending in debug,batch is the oldest eligible
+  // one of both partitions; batch's own job is younger.
+  b.extra_jobs = {pending(10, "debug", now - 9000, 0),
+                  pending(11, "debug,batch", now - 700, now - 700),
+                  pending(12, "batch", now - 300, now - 300)};
+  scrape::PollCache cache;
+  scrape::FailureLog log;
+  scrape::poll_once(b, log, {}, {}, nullptr, &cache);
+  const int job_loads = b.full_job_loads;
+  const auto [cached, reference] = poll_both(b, cache);
+  CHECK(b.full_job_loads == job_loads);  // served from the cache
+  CHECK(cached == reference);
+  const auto age = [&](const std::string& part) {
+    const std::string key =
+        "slurm_partition_oldest_pending_job_seconds{partition=\"" + part + "\"} ";
+    const auto pos = cached.find(key);
+    REQUIRE(pos != std::string::npos);
+    return std::stod(cached.substr(pos + key.size()));
+  };
+  CHECK(age("debug") >= 700);
+  CHECK(age("debug") < 800);
+  CHECK(age("batch") >= 700);
+  CHECK(age("batch") < 800);
+  CHECK(cached.find("partition=\"debug,batch\"") != std::string::npos);  // the rivosinc family
+  CHECK(cached.find("slurm_partition_oldest_pending_job_seconds{partition=\"debug,batch\"") ==
+        std::string::npos);
 }
 
 TEST_CASE("poll cache: changed data replaces the cached text") {

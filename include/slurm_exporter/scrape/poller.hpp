@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "slurm_exporter/collectors/jobs.hpp"
+#include "slurm_exporter/collectors/jobs_finished.hpp"
 #include "slurm_exporter/collectors/registry.hpp"
 #include "slurm_exporter/metrics/family.hpp"
 #include "slurm_exporter/slurm/backend.hpp"
@@ -49,7 +50,7 @@ struct PollCache {
   std::string nodes_text;
   bool jobs_valid = false;  ///< job_families, oldest_pending are what the job load produced
   std::vector<metrics::Family> job_families;  ///< after the family filter
-  std::vector<slurm::Job> oldest_pending;     ///< per partition, its oldest pending job
+  std::vector<slurm::Job> oldest_pending;     ///< the jobs the pending ages can come from
   /// The pending-wait histogram's input, to recompute it at each poll's "now".
   collectors::PendingWaits pending_waits;
   /// The nodes of the latest node load, for the reservations collector when the nodes are
@@ -70,11 +71,12 @@ using FamilyFilter = std::function<bool(const std::string& family_name)>;
 /// started-job wait histogram from poll to poll (nullptr: a fresh one for this poll). With a
 /// `cache` (kept by the caller across polls with the same backend, `enabled` and `drop`), a load
 /// that the backend reports unchanged reuses the previous poll's work: the text is the same as
-/// without.
+/// without. `finished` carries the finished-jobs counter from poll to poll likewise (nullptr:
+/// a fresh one, whose first load counts nothing).
 PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
                      const collectors::EnabledCollectors& enabled = {},
                      const FamilyFilter& drop = {}, collectors::StartedJobWaits* waits = nullptr,
-                     PollCache* cache = nullptr);
+                     PollCache* cache = nullptr, collectors::FinishedJobs* finished = nullptr);
 
 /// Sets glibc malloc up for the poller's pattern (call once, from main, before any thread):
 /// a big poll allocates and frees ~100 MB (a 50,000-job libslurm message) on the poller
@@ -128,6 +130,7 @@ class Poller {
   std::size_t polls_ = 0;
   std::unique_ptr<slurm::Backend> backend_;
   collectors::StartedJobWaits waits_;  // poller thread only
+  collectors::FinishedJobs finished_;  // poller thread only
   PollCache cache_;                    // the poller thread's only
   std::thread thread_;
 };
