@@ -303,7 +303,6 @@ struct LibslurmBackend::Impl {
     for (std::uint32_t i = 0; i < msg.record_count; ++i) {
       const slurm_job_info_t& j = msg.job_array[i];
       const ReleaseRecord release{msg.job_array[i]};
-      if (!squeue_lists(j.job_state)) continue;
       Job job;
       job.job_id = j.job_id;
       job.user = user_name(j.user_id);
@@ -320,8 +319,11 @@ struct LibslurmBackend::Impl {
       job.eligible_time = static_cast<std::int64_t>(j.eligible_time);
       job.start_time = static_cast<std::int64_t>(j.start_time);
       const auto text = [](const char* s) { return std::string_view(s ? s : ""); };
-      // scontrol -d's JOB_GRES: filled for started jobs without SHOW_DETAIL.
-      if (!pending) job.gres_alloc = parse_gres_list(text(j.gres_total));
+      // scontrol -d's JOB_GRES: filled for started jobs without SHOW_DETAIL. Finished jobs
+      // (listed for MinJobAge, as squeue -t all lists them) hold none.
+      if (!pending && !is_final_job_state(job.state)) {
+        job.gres_alloc = parse_gres_list(text(j.gres_total));
+      }
       // squeue's NumNodes/NumTasks: requested minimum while pending, allocated once started.
       job.gpus_requested =
           requested_gpus(text(j.tres_per_job), text(j.tres_per_node), text(j.tres_per_socket),

@@ -98,7 +98,7 @@ std::string from_scratch(Setup& s, const collectors::EnabledCollectors& enabled 
                          scrape::FamilyFilter drop = {}) {
   test_support::FakeBackend fresh;
   for (LoadKind k : {LoadKind::nodes, LoadKind::jobs, LoadKind::reservations}) {
-    fresh.set(k, *s.backend.load(k, 0).data);
+    fresh.set(k, s.backend.data(k));
   }
   scrape::Collection c(enabled, std::move(drop), s.clock);
   return stable_lines(c.poll(fresh).text);
@@ -126,13 +126,14 @@ TEST_CASE("reuse: an unchanged poll renders the same text without collecting aga
 }
 
 TEST_CASE("reuse: the pending ages and the pending-wait histogram follow the clock") {
-  // Two pending jobs (batch: submitted kStart-501, debug: kStart-502), eligible in 2 s.
+  // Two pending jobs (batch: submitted kStart-501, debug: kStart-502), eligible in 2 s: no
+  // age and no wait before that.
   Setup s(1, jobs(3, kStart - 500, kStart + 2));
   scrape::Collection c({}, {}, s.clock);
   const std::string count_debug = "slurm_pending_job_wait_seconds_count{partition=\"debug\"} ";
   const std::string first = c.poll(s.backend).text;
   CHECK(contains(first, count_debug + "0\n"));
-  CHECK(contains(first, "slurm_partition_oldest_pending_job_seconds{partition=\"batch\"} 501\n"));
+  CHECK(contains(first, "slurm_partition_oldest_pending_job_seconds{partition=\"batch\"} 0\n"));
   s.clock.advance(3000ms);
   const int job_fetches = s.backend.full_fetches(LoadKind::jobs);
   const std::string later = stable_lines(c.poll(s.backend).text);
@@ -223,4 +224,55 @@ TEST_CASE("reuse: the job data is not kept between polls, the node data only for
   d.poll(s.backend);
   const auto g = s.backend.load(LoadKind::nodes, 0).generation;
   CHECK(s.backend.load(LoadKind::nodes, g).data == nullptr);
+}
+
+TEST_CASE("reuse: unchanged pending ages skip held jobs, split partitions, follow eligibility") {
+  slurm::JobData d = jobs(1, kStart);  // one running job in debug
+  const auto pending = [&](std::uint32_t id, const char* partition, std::int64_t submit,
+                           std::int64_t eligible) {
+    slurm::Job j;
+    j.job_id = id;
+    j.user = "bob";
+    j.account = "chem";
+    j.partition = partition;
+    j.state = "PENDING";
+    j.reason = eligible ? "Priority" : "JobHeldUser";
+    j.cpus = 1;
+    j.submit_time = submit;
+    j.eligible_time = eligible;
+    return j;
+  };
+  // In debug the held job is the oldest; the job pending in debug,batch is the oldest eligible
+  // one of both partitions; batch's own job is younger; in batch a job submitted long ago
+  // becomes eligible in 100 s (--begin).
+  d.jobs.push_back(pending(10, "debug", kStart - 9000, 0));
+  d.jobs.push_back(pending(11, "debug,batch", kStart - 700, kStart - 700));
+  d.jobs.push_back(pending(12, "batch", kStart - 300, kStart - 300));
+  d.jobs.push_back(pending(13, "batch", kStart - 5000, kStart + 100));
+  Setup s(1, d);
+  scrape::Collection c({}, {}, s.clock);
+  c.poll(s.backend);
+  const int job_loads = s.backend.full_fetches(LoadKind::jobs);
+  const auto age = [&](const std::string& text, const std::string& part) {
+    const std::string key =
+        "\nslurm_partition_oldest_pending_job_seconds{partition=\"" + part + "\"} ";
+    const auto pos = text.find(key);
+    REQUIRE(pos != std::string::npos);
+    return std::stod(text.substr(pos + key.size()));
+  };
+  s.clock.advance(10s);
+  std::string text = stable_lines(c.poll(s.backend).text);
+  CHECK(s.backend.full_fetches(LoadKind::jobs) == job_loads);  // nothing converted again
+  CHECK(text == from_scratch(s));
+  CHECK(age(text, "debug") == 710);
+  CHECK(age(text, "batch") == 710);
+  CHECK(contains(text, "partition=\"debug,batch\""));  // the rivosinc family keeps it
+  CHECK_FALSE(
+      contains(text, "slurm_partition_oldest_pending_job_seconds{partition=\"debug,batch\""));
+  s.clock.advance(100s);  // job 13 is eligible now: batch's oldest is 5110 s old
+  text = stable_lines(c.poll(s.backend).text);
+  CHECK(s.backend.full_fetches(LoadKind::jobs) == job_loads);
+  CHECK(text == from_scratch(s));
+  CHECK(age(text, "batch") == 5110);
+  CHECK(age(text, "debug") == 810);
 }

@@ -193,7 +193,7 @@ TEST_CASE("cli backend: nodes and jobs from fake sinfo/squeue, with the exact ar
             "]\n"
             "[-h][-a][-o][%R]\n");
   CHECK(read_file(dir.file("squeue.calls")) ==
-        "[-h][-r][-a][-O][" + std::string(cli::kSqueueFields) + "]\n");
+        "[-h][-r][-a][-t][all][-O][" + std::string(cli::kSqueueFields) + "]\n");
 }
 
 TEST_CASE("cli backend: the commands run with a pinned, minimal environment") {

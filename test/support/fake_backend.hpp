@@ -45,6 +45,8 @@ class FakeBackend : public slurm_exporter::slurm::Backend {
     error_[i(kind)] = std::move(error);
     unreachable_[i(kind)] = unreachable;
   }
+  /// What loads of `kind` return (set() first).
+  const LoadData& data(LoadKind kind) const { return *data_[i(kind)]; }
   int fetches(LoadKind kind) const { return fetches_[i(kind)]; }
   int full_fetches(LoadKind kind) const { return full_fetches_[i(kind)]; }
 
