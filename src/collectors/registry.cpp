@@ -11,6 +11,7 @@
 
 #include "slurm_exporter/collectors/controllers.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
+#include "slurm_exporter/collectors/jobs_finished.hpp"
 #include "slurm_exporter/collectors/licenses.hpp"
 #include "slurm_exporter/collectors/node.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
@@ -88,7 +89,8 @@ const Collector kTable[] = {
     {.name = "jobs",
      .help = "job families from the job load",
      .families = "the job families (`slurm_jobs_*`, `slurm_user_*`, `slurm_account_*`, …), "
-                 "`slurm_jobs{state}`, `slurm_partition_jobs`, the pending pressure per "
+                 "`slurm_jobs{state}`, `slurm_jobs_finished_total`, `slurm_partition_jobs`, the "
+                 "pending pressure per "
                  "partition (incl. `slurm_partition_pending_gpus`), GPUs held per user and "
                  "account, and the wait-time histograms `slurm_pending_job_wait_seconds`, "
                  "`slurm_job_wait_seconds`",
@@ -99,6 +101,7 @@ const Collector kTable[] = {
     // The job families that depend on "now", from a small summary of the queue.
     {.name = "jobs", .loads = {LoadKind::jobs}, .uses_now = true, .make_state = make<PendingAges>},
     {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<StartedJobWaits>},
+    {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<FinishedJobs>},
     {.name = "scheduler",
      .alias = "slurm.collect-diags",
      .help = "scheduler and RPC statistics (sdiag): slurm_scheduler_*, slurm_rpc_*",

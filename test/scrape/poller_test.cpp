@@ -345,3 +345,28 @@ TEST_CASE("parse errors are counted per collector once per load generation, logg
   CHECK(test_support::contains(text, "slurm_exporter_parse_errors_total{collector=\"nodes\"} 2\n"));
   CHECK(test_support::contains(text, "slurm_exporter_collector_success{collector=\"nodes\"} 1\n"));
 }
+
+TEST_CASE("a finished job is counted once through the jobs collector's finished-jobs row") {
+  FakeBackend b;
+  b.change_detection = true;
+  slurm::Job j;
+  j.job_id = 42;
+  j.user = "alice";
+  j.account = "physics";
+  j.partition = "debug";
+  j.state = "RUNNING";
+  j.submit_time = 1'700'000'000;
+  b.set(LoadKind::jobs, slurm::JobData{{j}, {}});
+  auto jobs_only = collectors::EnabledCollectors::none();
+  jobs_only.set("jobs", true);
+  scrape::Collection c(jobs_only);
+  c.poll(b);
+  j.state = "COMPLETED";
+  b.set(LoadKind::jobs, slurm::JobData{{j}, {}});
+  const std::string series =
+      "slurm_jobs_finished_total{state=\"COMPLETED\",partition=\"debug\",account=\"physics\"} 1\n";
+  CHECK(test_support::contains(c.poll(b).text, series));
+  b.changed(LoadKind::jobs);  // listed finished again (MinJobAge): not counted twice
+  CHECK(test_support::contains(c.poll(b).text, series));
+  CHECK(test_support::contains(c.poll(b).text, series));  // unchanged: reused text
+}

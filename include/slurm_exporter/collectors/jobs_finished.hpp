@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "slurm_exporter/collectors/detail/sample_map.hpp"
+#include "slurm_exporter/collectors/registry.hpp"
 #include "slurm_exporter/metrics/family.hpp"
 #include "slurm_exporter/slurm/snapshot.hpp"
 
@@ -27,13 +28,15 @@ namespace slurm_exporter::collectors {
 /// series are created at 0. Array tasks count individually (Job::task_count); a job that
 /// finished while still pending in several partitions ("a,b": cancelled before it started)
 /// counts in each of them, as slurm_partition_pending_jobs did. Exit codes are no label.
-/// Not thread-safe: one poller thread.
-class FinishedJobs {
+/// Not thread-safe: one poller thread. A stateful collector row of `jobs`.
+class FinishedJobs final : public CollectorState {
  public:
   /// Counts the jobs of this load that are newly finished.
   void update(std::span<const slurm::Job> jobs);
   /// The counter family (no series before the first finished job).
   metrics::Family family() const;
+  void update(const Inputs& in, std::int64_t /*now*/) override { update(in.jobs().jobs); }
+  std::vector<metrics::Family> collect(std::int64_t /*now*/) const override { return {family()}; }
 
  private:
   bool baseline_done_ = false;
