@@ -9,16 +9,25 @@ OUT_OF_MEMORY is not tried: the test cluster runs TaskPlugin=task/none,
 ProctrackType=proctrack/linuxproc and JobAcctGatherType=jobacct_gather/none, so Slurm enforces no
 memory limit and never sets that state (only task/cgroup's OOM notification does); the unit tests
 cover it.
+
+The test runs on a cluster of its own (idle nodes, no finished job of another test listed), so it
+gives the same result whether or not the session's shared cluster already carries the workload.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
-from harness import (FINAL_JOB_STATES, POLL_LIMIT, Exporter, L, Scrape, exporter_args,
-                     exporter_binary, wait_for)
+from harness import (CLUSTER_SH, DEAD_NODES, FINAL_JOB_STATES, NODE_COUNT, POLL_LIMIT, Cluster,
+                     Exporter, L, Scrape, exporter_args, exporter_binary, ports_free, wait_for)
 
 FAMILY = "slurm_jobs_finished_total"
 
@@ -38,6 +47,31 @@ def final_states(cluster, job_ids: list[str]) -> dict[str, str]:
     out = cluster.run(["squeue", "-h", "-r", "-t", "all", "-o", "%i|%T"])
     states = dict(line.split("|", 1) for line in out.splitlines() if line.strip())
     return {j: states.get(j, "") for j in job_ids}
+
+
+@pytest.fixture(scope="module")
+def own_cluster():
+    """A cluster of this module's own on free ports (node1..node5 idle), stopped at the end."""
+    directory = Path(tempfile.mkdtemp(prefix="slurm-it-finished-"))
+    first = int(os.environ.get("SLURM_TEST_PORT_BASE", "26817")) + 1000
+    base = next((b for b in range(first, first + 2000, 100)
+                 if ports_free(b, NODE_COUNT + DEAD_NODES + 1)), None)
+    assert base is not None, "no free block of ports"
+    c = Cluster(directory, base)
+    try:
+        c.script("start", str(directory))
+        yield c
+    finally:
+        stop = subprocess.run(["bash", str(CLUSTER_SH), "stop", str(directory)], env=c.env,
+                              capture_output=True, text=True, timeout=120)
+        if stop.returncode != 0:
+            sys.stderr.write(f"slurm-cluster.sh stop failed:\n{stop.stdout}{stop.stderr}\n")
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(own_cluster):
+    return own_cluster
 
 
 @pytest.fixture(scope="module")
