@@ -108,7 +108,11 @@ std::vector<GresCount> parse_tres_gres_request(std::string_view text) {
   if (is_empty_value(text)) return out;
   split_top_level(text, ",;", [&](std::string_view item) {
     if (item.starts_with("gres:") || item.starts_with("gres/")) {
-      out.push_back(parse_item(item.substr(5), item, true));
+      // 22.05 prints "gres:gpu:2"; newer releases also the TRES form "gres/gpu=2" or
+      // "gres/gpu:a100=2" (squeue tres-per-task of --gpus-per-task).
+      std::string body(item.substr(5));
+      if (const auto eq = body.find('='); eq != std::string::npos) body[eq] = ':';
+      out.push_back(parse_item(body, item, true));
     }
   });
   return out;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -19,18 +20,112 @@
 #include <fmt/format.h>
 
 #include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/log.hpp"
 #include "slurm_exporter/slurm/gres.hpp"
 #include "slurm_exporter/slurm/job_fields.hpp"
 #include "slurm_exporter/slurm/node_state.hpp"
 #include "slurm_exporter/slurm/text.hpp"
 #include "slurm_exporter/slurm/user_names.hpp"
 
-// libslurm exports these (squeue and sinfo link them) but 22.05's slurm.h does not declare them.
+// ---------------------------------------------------------------------------------------------
+// Slurm release differences, 22.05 … 26.05: the only place that tests SLURM_VERSION_NUMBER.
+// Each libslurm API that changed between releases gets one adapter in `compat`; the conversion
+// code below calls the adapter and never tests the version itself. Every hand-declared libslurm
+// internal is checked against each release's src/common headers (README "Slurm releases"); a
+// release outside the checked range fails here at compile time instead of linking an unchecked
+// signature.
+static_assert(SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(22, 5, 0) &&
+                  SLURM_VERSION_NUMBER < SLURM_VERSION_NUM(26, 12, 0),
+              "libslurm_backend.cpp is checked against Slurm 22.05 to 26.05 only: check the "
+              "declarations in its compat section against this release's sources first");
+
+// libslurm exports these (strong_alias in src/common; sinfo, squeue, sdiag and scontrol use them)
+// but no release's public headers declare them. Same signature 22.05 … 26.05 unless noted.
 extern "C" {
-char* slurm_job_reason_string(enum job_state_reason inx);
-bitoff_t slurm_bit_set_count(bitstr_t* b);
-void slurm_free_job_info_members(job_info_t* job);
+void slurm_free_job_info_members(job_info_t* job);                   // slurm_protocol_defs.h
+void slurm_free_stats_response_msg(stats_info_response_msg_t* msg);  // slurm_protocol_defs.h
+char* slurm_reservation_flags_string(reserve_info_t* resv_ptr);      // slurm_protocol_defs.h
+void slurm_xfree_ptr(void* ptr);                                     // xmalloc.h
+slurm_conf_t* slurm_conf_lock(void);                                 // read_config.h
+void slurm_conf_unlock(void);                                        // read_config.h
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(23, 2, 0)
+int32_t slurm_bit_set_count(bitstr_t* b);  // bitstring.h: int32_t since the 23.02 rewrite
+#else
+bitoff_t slurm_bit_set_count(bitstr_t* b);                 // 22.05: bitoff_t (int64_t)
+#endif
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(24, 5, 0)
+const char* slurm_job_state_reason_string(enum job_state_reason inx);  // job_state_reason.h
+#else
+char* slurm_job_reason_string(enum job_state_reason inx);  // slurm_protocol_defs.h, until 23.11
+#endif
 }
+
+namespace slurm_exporter::slurm::compat {
+
+// The errno of the last failed libslurm call. compat::last_errno() (only ever `return errno`) is
+// gone from 24.05's slurm_errno.h; errno works on every release.
+inline int last_errno() { return errno; }
+
+// squeue's reason text for a job_state_reason code.
+inline const char* job_reason(std::uint32_t reason) {
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(24, 5, 0)
+  return slurm_job_state_reason_string(static_cast<job_state_reason>(reason));
+#else
+  return slurm_job_reason_string(static_cast<job_state_reason>(reason));
+#endif
+}
+
+// Set bits of a bitmap (a pending array's task ids).
+inline std::uint64_t bit_count(bitstr_t* bitmap) {
+  const auto n = slurm_bit_set_count(bitmap);
+  return n > 0 ? static_cast<std::uint64_t>(n) : 0;
+}
+
+// hostlist_t was `struct hostlist *` until 23.02 and is `struct hostlist` since 23.11 (the API
+// takes hostlist_t * there): the handle type is whatever slurm_hostlist_create returns.
+using HostlistHandle = decltype(slurm_hostlist_create(nullptr));
+struct HostlistFree {
+  void operator()(HostlistHandle h) const { slurm_hostlist_destroy(h); }
+};
+using Hostlist = std::unique_ptr<std::remove_pointer_t<HostlistHandle>, HostlistFree>;
+
+// A node's allocated CPUs and memory (MiB). Until 24.11 they are in the select plugin's opaque
+// select_nodeinfo; 25.05 removed slurm_get_select_nodeinfo and puts them in node_info_t.
+struct NodeAlloc {
+  std::uint16_t cpus = 0;
+  std::uint64_t memory_mib = 0;
+};
+inline NodeAlloc node_alloc(const node_info_t& n) {
+  NodeAlloc a;
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 5, 0)
+  a.cpus = n.alloc_cpus;
+  a.memory_mib = n.alloc_memory;
+#else
+  slurm_get_select_nodeinfo(n.select_nodeinfo, SELECT_NODEDATA_SUBCNT, NODE_STATE_ALLOCATED,
+                            &a.cpus);
+  slurm_get_select_nodeinfo(n.select_nodeinfo, SELECT_NODEDATA_MEM_ALLOC, NODE_STATE_ALLOCATED,
+                            &a.memory_mib);
+#endif
+  return a;
+}
+
+// Frees what slurm_load_ctl_conf returned: slurm_free_ctl_conf until 25.11, slurm_free_conf
+// since 26.05.
+inline void free_ctl_conf(slurm_conf_t* conf) {
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(26, 5, 0)
+  slurm_free_conf(conf);
+#else
+  slurm_free_ctl_conf(conf);
+#endif
+}
+
+// NODE_STATE_NET (bit 4, "PERFCTRS") is gone from 24.05 on; 25.05 reuses the bit as
+// NODE_STATE_EXTERNAL.
+#ifdef NODE_STATE_NET
+static_assert(node_state::kNet == NODE_STATE_NET);
+#endif
+
+}  // namespace slurm_exporter::slurm::compat
 
 namespace slurm_exporter::slurm {
 
@@ -51,8 +146,7 @@ static_assert(node_state::kDrain == NODE_STATE_DRAIN &&
               node_state::kPoweringDown == NODE_STATE_POWERING_DOWN &&
               node_state::kPoweringUp == NODE_STATE_POWERING_UP &&
               node_state::kPowerUp == NODE_STATE_POWER_UP &&
-              node_state::kCloud == NODE_STATE_CLOUD && node_state::kNet == NODE_STATE_NET &&
-              node_state::kResume == NODE_RESUME &&
+              node_state::kCloud == NODE_STATE_CLOUD && node_state::kResume == NODE_RESUME &&
               node_state::kRebootCancel == NODE_STATE_REBOOT_CANCEL &&
               node_state::kDynamicFuture == NODE_STATE_DYNAMIC_FUTURE &&
               node_state::kDynamicNorm == NODE_STATE_DYNAMIC_NORM);
@@ -77,17 +171,49 @@ struct PartMsgFree {
 struct JobMsgFree {
   void operator()(job_info_msg_t* m) const { slurm_free_job_info_msg(m); }
 };
-struct HostlistFree {
-  void operator()(hostlist_t h) const { slurm_hostlist_destroy(h); }
-};
 
 using NodeMsg = std::unique_ptr<node_info_msg_t, NodeMsgFree>;
 using PartMsg = std::unique_ptr<partition_info_msg_t, PartMsgFree>;
 using JobMsg = std::unique_ptr<job_info_msg_t, JobMsgFree>;
-using Hostlist = std::unique_ptr<std::remove_pointer_t<hostlist_t>, HostlistFree>;
+using compat::Hostlist;
+
+// The libslurm release this exporter was built against, e.g. "26.05.3".
+std::string built_version() {
+  return fmt::format("{}.{:02}.{}", SLURM_VERSION_MAJOR(SLURM_VERSION_NUMBER),
+                     SLURM_VERSION_MINOR(SLURM_VERSION_NUMBER),
+                     SLURM_VERSION_MICRO(SLURM_VERSION_NUMBER));
+}
+
+// How a slurmctld of an incompatible release answers: an older one rejects this newer protocol
+// (SLURM_PROTOCOL_VERSION_ERROR); a 24.11+ one takes a protocol older than its window for HTTP
+// and answers an HTTP error, whose first bytes an older libslurm reads as a message length
+// (SLURM_PROTOCOL_INSANE_MSG_LENGTH; slurmctld logs "Invalid HTTP method").
+bool version_mismatch(int err) {
+  return err == SLURM_PROTOCOL_VERSION_ERROR || err == SLURM_PROTOCOL_INSANE_MSG_LENGTH;
+}
+
+std::string version_mismatch_text(const char* call, int err) {
+  return fmt::format(
+      "version mismatch: slurmctld does not speak the protocol of the libslurm {} this exporter "
+      "was built against ({}: {}); build the exporter against the controller's Slurm release, or "
+      "run --backend=cli with that release's commands (--slurm.bin-dir)",
+      built_version(), call, slurm_strerror(err));
+}
+
+// Logs the mismatch once per process (every call fails the same way until the exporter is
+// rebuilt or slurmctld changes).
+void log_version_mismatch(const std::string& text) {
+  static std::atomic<bool> logged{false};
+  if (!logged.exchange(true)) log::error("version mismatch", {{"err", text}});
+}
 
 [[noreturn]] void throw_slurm_error(const char* call) {
-  const int err = slurm_get_errno();
+  const int err = compat::last_errno();
+  if (version_mismatch(err)) {
+    const std::string text = version_mismatch_text(call, err);
+    log_version_mismatch(text);
+    throw BackendError(text);
+  }
   const bool unreachable =
       err == SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR ||
       err == SLURM_COMMUNICATIONS_CONNECTION_ERROR || err == SLURM_PROTOCOL_SOCKET_IMPL_TIMEOUT ||
@@ -102,7 +228,7 @@ template <typename Msg, typename Load>
 bool fetch_since(const char* call, time_t since, Msg& out, time_t& last_update, Load load) {
   typename Msg::pointer fresh = nullptr;
   if (load(since, &fresh) != SLURM_SUCCESS) {
-    if (since != 0 && slurm_get_errno() == SLURM_NO_CHANGE_IN_DATA) return false;
+    if (since != 0 && compat::last_errno() == SLURM_NO_CHANGE_IN_DATA) return false;
     throw_slurm_error(call);
   }
   out.reset(fresh);
@@ -152,6 +278,7 @@ struct LibslurmBackend::Impl {
   // time); Backend keeps the converted data when asked to. The partition message is kept (a few KB:
   // node lists are ranges), so that a node change, which every slurmd ping can bring, costs one RPC
   // and not two.
+  bool controller_version_logged = false;  // once a controller answered a ping
   time_t nodes_last_update = 0;
   time_t parts_last_update = 0;  // of `partitions`
   PartMsg partitions;
@@ -226,12 +353,9 @@ struct LibslurmBackend::Impl {
       node.name = n.name;
       node.state = n.node_state;
       node.cpus = n.cpus;
-      std::uint16_t alloc_cpus = 0;
-      std::uint64_t alloc_mem = 0;
-      slurm_get_select_nodeinfo(n.select_nodeinfo, SELECT_NODEDATA_SUBCNT, NODE_STATE_ALLOCATED,
-                                &alloc_cpus);
-      slurm_get_select_nodeinfo(n.select_nodeinfo, SELECT_NODEDATA_MEM_ALLOC, NODE_STATE_ALLOCATED,
-                                &alloc_mem);
+      const compat::NodeAlloc alloc = compat::node_alloc(n);
+      const std::uint16_t alloc_cpus = alloc.cpus;
+      const std::uint64_t alloc_mem = alloc.memory_mib;
       node.alloc_cpus = alloc_cpus;
       node.idle_cpus = sinfo_idle_cpus(n.node_state, alloc_cpus, n.cpus);
       node.state_name = sinfo_state_name(n.node_state, alloc_cpus, n.cpus);
@@ -336,9 +460,7 @@ struct LibslurmBackend::Impl {
     job.partition = j.partition ? j.partition : "";
     job.state = job_state_name(j.job_state);
     // What squeue %r prints: the state description when there is one, else the reason.
-    job.reason = reason_code(
-        j.state_desc ? j.state_desc
-                     : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
+    job.reason = reason_code(j.state_desc ? j.state_desc : compat::job_reason(j.state_reason));
     job.cpus = j.num_cpus;
     job.submit_time = static_cast<std::int64_t>(j.submit_time);
     const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
@@ -373,7 +495,7 @@ struct LibslurmBackend::Impl {
     job.memory_bytes = tres ? tres_memory_bytes(tres).value_or(0) : 0;
     // A pending array not yet split into tasks is one record; squeue -r lists each task.
     if (j.array_bitmap && j.array_task_id == NO_VAL) {
-      job.task_count = static_cast<std::uint32_t>(slurm_bit_set_count(j.array_bitmap));
+      job.task_count = static_cast<std::uint32_t>(compat::bit_count(j.array_bitmap));
     } else if (j.array_task_str && j.array_task_id == NO_VAL) {
       job.task_count = static_cast<std::uint32_t>(count_array_tasks(j.array_task_str));
     }
@@ -395,11 +517,7 @@ LibslurmBackend::~LibslurmBackend() {
   slurm_fini();
 }
 
-std::string LibslurmBackend::slurm_version() const {
-  return fmt::format("{}.{:02}.{}", SLURM_VERSION_MAJOR(SLURM_VERSION_NUMBER),
-                     SLURM_VERSION_MINOR(SLURM_VERSION_NUMBER),
-                     SLURM_VERSION_MICRO(SLURM_VERSION_NUMBER));
-}
+std::string LibslurmBackend::slurm_version() const { return built_version(); }
 
 std::optional<LoadData> LibslurmBackend::fetch(LoadKind kind, bool full) {
   switch (kind) {
@@ -425,15 +543,6 @@ std::optional<LoadData> LibslurmBackend::fetch(LoadKind kind, bool full) {
 
 // ---------------------------------------------------------------------------------------------
 // Controller-side collectors: scheduler statistics, licenses, reservations, controller pings.
-
-extern "C" {
-// Exported by libslurm (sdiag and scontrol use them) but not declared by 22.05's slurm.h.
-void slurm_free_stats_response_msg(stats_info_response_msg_t* msg);
-char* slurm_reservation_flags_string(reserve_info_t* resv_ptr);
-void slurm_xfree_ptr(void* ptr);
-slurm_conf_t* slurm_conf_lock(void);
-void slurm_conf_unlock(void);
-}
 
 namespace slurm_exporter::slurm {
 namespace {
@@ -550,6 +659,25 @@ Reservations LibslurmBackend::load_reservations() {
   return out;
 }
 
+// Logs, once a controller answered, its release and the libslurm one; a warning when they differ
+// (slurmctld serves clients up to three releases older, nothing newer).
+static void log_controller_version() {
+  slurm_conf_t* raw = nullptr;
+  if (slurm_load_ctl_conf(0, &raw) != SLURM_SUCCESS || !raw) return;
+  const std::string ctld = raw->version ? raw->version : "";
+  compat::free_ctl_conf(raw);
+  const std::string built = built_version();
+  const bool same = ctld.size() >= 5 && ctld.compare(0, 5, built, 0, 5) == 0;
+  if (same) {
+    log::info("Slurm versions", {{"slurmctld", ctld}, {"libslurm", built}});
+  } else {
+    log::warn(
+        "slurmctld runs another Slurm release than the libslurm this exporter was built "
+        "against (it works while slurmctld is at most three releases newer)",
+        {{"slurmctld", ctld}, {"libslurm", built}});
+  }
+}
+
 ControllerStatus LibslurmBackend::ping_controllers() {
   ControllerStatus status;
   std::vector<std::string> names;
@@ -568,11 +696,20 @@ ControllerStatus LibslurmBackend::ping_controllers() {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!up) {
-      const int err = slurm_get_errno();
+      const int err = compat::last_errno();
       if (i == 0) primary_errno = err;
       // A dead controller and a broken munge look alike in the up/down answer; the log says which.
       if (!status.error.empty()) status.error += "; ";
-      status.error += fmt::format("{}: {}", names[i], slurm_strerror(err));
+      if (version_mismatch(err)) {
+        const std::string text = version_mismatch_text("slurm_ping", err);
+        log_version_mismatch(text);
+        status.error += fmt::format("{}: {}", names[i], text);
+      } else {
+        status.error += fmt::format("{}: {}", names[i], slurm_strerror(err));
+      }
+    } else if (!impl_->controller_version_logged) {
+      impl_->controller_version_logged = true;
+      log_controller_version();
     }
     status.controllers.push_back({names[i], i, up, seconds});
   }

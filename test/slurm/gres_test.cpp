@@ -52,6 +52,11 @@ TEST_CASE("job GRES requests in TRES fields") {
   CHECK(parse_tres_gres_request("N/A").empty());
   CHECK(parse_tres_gres_request("(null)").empty());
   CHECK_THROWS_AS(parse_tres_gres_request("gres:gpu:two"), ParseError);
+  // 23.11+ (seen live on 26.05.3: squeue tres-per-task of --gpus-per-task=1): the TRES form.
+  CHECK(parse_tres_gres_request("gres/gpu=1") == List{{"gpu", "", 1}});
+  CHECK(parse_tres_gres_request("cpu=2,gres/gpu:a100=3") == List{{"gpu", "a100", 3}});
+  CHECK(requested_gpus("N/A", "N/A", "N/A", "gres/gpu=1", 1, 2) == 2);
+  CHECK_THROWS_AS(parse_tres_gres_request("gres/gpu=x"), ParseError);
 }
 
 TEST_CASE("requested GPUs: --gpus, --gres / --gpus-per-node, --gpus-per-task") {
