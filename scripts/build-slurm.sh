@@ -12,7 +12,7 @@
 # PREFIX defaults to /opt/slurm/VERSION. Once installed, PREFIX/.build-slurm-done holds the version
 # and a second call with the same version returns at once (delete PREFIX to rebuild).
 # Nothing is downloaded. Needs Debian's libmunge-dev, libhttp-parser-dev and libjson-c-dev
-# (scripts/install-deps.sh with SLURM_EXPORTER_SLURM_BUILD=1): without http-parser slurmctld serves
+# (scripts/install-deps.sh installs them): without http-parser slurmctld serves
 # no HTTP (no 25.11+ metrics endpoint); with http-parser but without json-c 25.11+ slurmctld dies at
 # start (serializer_required: could not find plugin for application/json).
 # Time on this 2-core machine (niced, shared): about 3-6 minutes per release (see README,

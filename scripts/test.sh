@@ -8,6 +8,11 @@
 # sanitizers. SLURM_EXPORTER_SANITIZE=0 gives a plain build instead. SLURM_EXPORTER_FUZZ=0 skips
 # the short libFuzzer run (a second, clang build). SLURM_EXPORTER_ARM64=0 skips the arm64 package
 # (cross-built, its unit tests under qemu, then test_arm64's qemu differential run).
+# Other Slurm releases: the libslurm backend is compiled against the headers of every release in
+# SLURM_SRC_DIR (scripts/check-slurm-headers.sh, seconds), and unless SLURM_EXPORTER_NEW_SLURM=0
+# the integration subset of scripts/test-slurm-release.sh runs against a live Slurm
+# $SLURM_EXPORTER_NEW_SLURM_VERSION (default 26.05.3) after the suite: built once per machine by
+# scripts/build-slurm.sh in the background while the suite runs, reused while /opt/slurm/<v> exists.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-test}
@@ -21,6 +26,10 @@ if command -v clang-format >/dev/null; then
     (cd "$root" && clang-format --dry-run --Werror "${sources[@]}")
   fi
 fi
+
+# The libslurm backend against every release's headers (22.05 … 26.05): a removed API or a moved
+# field fails here in seconds, before any build.
+"$root/scripts/check-slurm-headers.sh" "$build-slurm-headers"
 
 sanitize=OFF
 [[ ${SLURM_EXPORTER_SANITIZE:-1} == 1 ]] && sanitize=ON
@@ -51,6 +60,13 @@ fi
 deb_out="$build/deb"
 rm -rf "$deb_out" "$build/deb-amd64.path" "$build/deb-arm64.path"
 arm64=${SLURM_EXPORTER_ARM64:-1}
+new_slurm=${SLURM_EXPORTER_NEW_SLURM:-1}
+[[ $new_slurm == 1 ]] && new_slurm=${SLURM_EXPORTER_NEW_SLURM_VERSION:-26.05.3}
+if [[ $new_slurm != 0 && ! -f ${SLURM_SRC_DIR:-/work/shared/slurm-src}/slurm-$new_slurm.tar.xz &&
+  ! -f /opt/slurm/$new_slurm/.build-slurm-done ]]; then
+  echo "test.sh: no Slurm $new_slurm source or build: its live subset is skipped" >&2
+  new_slurm=0
+fi
 background_log="$build/background.log"
 (
   set -e
@@ -59,6 +75,9 @@ background_log="$build/background.log"
   OUT_DIR="$deb_out" bash "$root/scripts/build-deb.sh" | tee "$build/deb-amd64.path"
   if [[ $arm64 == 1 ]]; then
     OUT_DIR="$deb_out" bash "$root/scripts/build-deb.sh" --arch arm64 | tee "$build/deb-arm64.path"
+  fi
+  if [[ $new_slurm != 0 ]]; then
+    "$root/scripts/build-slurm.sh" "$new_slurm"
   fi
 ) >"$background_log" 2>&1 &
 background=$!
@@ -78,6 +97,11 @@ if wait "$background"; then
   if [[ $arm64 == 1 ]]; then
     ARM64_DEB="$(<"$build/deb-arm64.path")" \
       ctest --output-on-failure -R '^integration: test_arm64$' || status=$?
+  fi
+  if [[ $new_slurm != 0 ]]; then
+    echo "== the integration subset against a live Slurm $new_slurm"
+    BUILD_DIR="$build-slurm-$new_slurm" "$root/scripts/test-slurm-release.sh" "$new_slurm" ||
+      status=$?
   fi
 else
   tail -n 80 "$background_log"

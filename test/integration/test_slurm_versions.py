@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The exporter on a Slurm release other than Debian's (SLURM_PREFIX=/opt/slurm/<version>, built by
+scripts/build-slurm.sh): build_info names the release on both backends, and an exporter built
+against an older libslurm (EXPORTER_BIN_OLD, e.g. Debian's 22.05 build) that slurmctld no longer
+serves says "version mismatch" in one log line and serves slurm_up 0. Skipped without
+SLURM_PREFIX."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from harness import SLURM_PREFIX, Exporter, exporter_args, wait_for
+
+pytestmark = pytest.mark.skipif(not SLURM_PREFIX, reason="SLURM_PREFIX is not set")
+
+
+def release_of_prefix() -> str:
+    out = subprocess.run([f"{SLURM_PREFIX}/bin/sinfo", "--version"], capture_output=True,
+                         text=True, timeout=30).stdout
+    m = re.search(r"(\d+\.\d+\.\d+)", out)
+    assert m, out
+    return m.group(1)
+
+
+@pytest.mark.parametrize("backend", ["libslurm", "cli"])
+def test_build_info_names_the_release(cluster, exporter, backend):
+    e = exporter(("--backend=cli",) if backend == "cli" else ())
+    version = release_of_prefix()
+
+    def info():
+        s = e.scrape()
+        return s.value("slurm_up") == 1 and s.get("slurm_exporter_build_info")
+
+    got = wait_for(info, 30, "slurm_up 1 and build_info")
+    labels = [dict(k) for k in got]
+    assert labels and labels[0]["slurm_version"] == version, labels
+    if backend == "libslurm":
+        # The controller's release is logged once it answered.
+        wait_for(lambda: "Slurm versions" in e.log_text(), 30, "the 'Slurm versions' log line")
+        assert f"slurmctld={version}" in e.log_text()
+
+
+def test_an_old_libslurm_says_version_mismatch(cluster):
+    old = os.environ.get("EXPORTER_BIN_OLD", "")
+    if not old:
+        pytest.skip("EXPORTER_BIN_OLD (an exporter built against an older libslurm) is not set")
+    conf = cluster.conf.read_text()
+    if "MetricsType=" in conf:
+        pytest.skip("a pre-25.11 client cannot read a slurm.conf with MetricsType")
+    e = Exporter(old, exporter_args(cluster), cluster.env)
+    try:
+        e.wait_listening(timeout=30)
+        wait_for(lambda: "version mismatch" in e.log_text(), 40, "a version mismatch log line")
+        s = e.scrape()
+        assert s.value("slurm_up") == 0
+        lines = [line for line in e.log() if 'msg="version mismatch"' in line]
+        assert len(lines) == 1, lines
+        assert "build the exporter against the controller's Slurm release" in lines[0]
+    finally:
+        e.stop()
