@@ -335,6 +335,45 @@ std::vector<Reservation> CliBackend::load_reservations() {
   }
 }
 
+std::string client_failure_cause(std::string_view err, std::string_view commands_version) {
+  const auto line_of = [err](std::size_t at) {
+    const auto begin = err.rfind('\n', at);
+    const auto start = begin == std::string_view::npos ? 0 : begin + 1;
+    const auto end = err.find('\n', at);
+    std::string out(err.substr(
+        start,
+        std::min<std::size_t>((end == std::string_view::npos ? err.size() : end) - start, 200)));
+    for (char& c : out) {
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+    return out;
+  };
+  const auto find = [err](std::initializer_list<std::string_view> needles) {
+    for (std::string_view n : needles) {
+      if (const auto at = err.find(n); at != std::string_view::npos) return at;
+    }
+    return std::string_view::npos;
+  };
+  if (const auto at = find({"Insane message length", "Incompatible versions",
+                            "Protocol version has changed", "Unsupported RPC version"});
+      at != std::string_view::npos) {
+    return fmt::format(
+        "version mismatch: slurmctld does not speak the protocol of the Slurm {} commands ({}); "
+        "point --slurm.bin-dir at the controller's release",
+        commands_version, line_of(at));
+  }
+  if (const auto at = find({"uthentication", "munge", "Munge", "credential"});
+      at != std::string_view::npos) {
+    return "authentication: " + line_of(at);
+  }
+  if (const auto at = find({"Unable to contact", "connect failure", "Connection refused",
+                            "timed out", "Socket timed out"});
+      at != std::string_view::npos) {
+    return "connection: " + line_of(at);
+  }
+  return {};
+}
+
 ControllerStatus CliBackend::ping_controllers() {
   const std::string& scontrol = controller_command("scontrol");
   // Not run(): scontrol ping exits 1 when a controller is down, and that answer is the news.
@@ -369,6 +408,22 @@ ControllerStatus CliBackend::ping_controllers() {
   status.unreachable = first == std::string::npos &&
                        std::none_of(status.controllers.begin(), status.controllers.end(),
                                     [](const Controller& c) { return c.up; });
+  // scontrol ping says only DOWN when slurmctld answers in a protocol these commands don't speak
+  // (a release outside their window): a quick DOWN (a stopped slurmctld costs seconds of
+  // retries) gets one cheap RPC whose stderr names the cause.
+  if (status.unreachable && seconds < 1.0) {
+    CommandOptions probe = opts;
+    probe.timeout = std::min(opts.timeout, std::chrono::milliseconds(5000));
+    const std::string probe_argv[] = {sinfo_path_, "-h", "-o", "%R"};
+    const CommandResult pr = run_command(probe_argv, probe);
+    std::string cause = client_failure_cause(pr.err, version_);
+    if (!cause.empty()) {
+      if (cause.starts_with("version mismatch") && warned_.insert(cause).second) {
+        log::error("version mismatch", {{"err", cause}});
+      }
+      status.error = std::move(cause);
+    }
+  }
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) status.local_host = host;
   return status;

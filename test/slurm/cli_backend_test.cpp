@@ -500,3 +500,24 @@ TEST_CASE("cli backend: a line that doesn't parse costs that line; no line parsi
     CHECK(e.line() == 1);
   }
 }
+
+TEST_CASE("a failed ping's stderr names its cause: version, authentication or connection") {
+  using slurm_exporter::slurm::client_failure_cause;
+  // 22.05's sinfo against a 26.05.3 slurmctld (seen live), and an older slurmctld's answer.
+  const std::string old = client_failure_cause(
+      "sinfo: error: slurm_receive_msg: Insane message length\n"
+      "slurm_load_partitions: Insane message length\n",
+      "22.05.8");
+  CHECK(old.starts_with("version mismatch: "));
+  CHECK(old.find("Slurm 22.05.8 commands") != std::string::npos);
+  CHECK(old.find("Insane message length") != std::string::npos);
+  CHECK(client_failure_cause("error: Incompatible versions of client and server code", "26.05.3")
+            .starts_with("version mismatch: "));
+  CHECK(client_failure_cause("error: Munge decode failed: Expired credential\n", "22.05.8") ==
+        "authentication: error: Munge decode failed: Expired credential");
+  CHECK(client_failure_cause(
+            "slurm_load_partitions: Unable to contact slurm controller (connect failure)", "x") ==
+        "connection: slurm_load_partitions: Unable to contact slurm controller (connect failure)");
+  CHECK(client_failure_cause("", "22.05.8").empty());
+  CHECK(client_failure_cause("sinfo: error: something else\n", "22.05.8").empty());
+}

@@ -27,6 +27,12 @@ struct CliOptions {
 /// Where bare command names are looked up without a bin_dir, and the PATH the commands get.
 inline constexpr const char* kCliSearchPath = "/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// Why a Slurm command could not talk to slurmctld, from its stderr: "version mismatch: …"
+/// (slurmctld does not speak the protocol of `commands_version`: "Insane message length",
+/// "Incompatible versions", "Protocol version"), "authentication: …" (munge, credentials),
+/// "connection: …" (connect failure, timeout), or "" when stderr names none of these.
+std::string client_failure_cause(std::string_view err, std::string_view commands_version);
+
 /// Reads Slurm state by running sinfo and squeue and parsing their output (cli_parse.hpp) into
 /// the same snapshot the libslurm backend produces, for hosts whose libslurm doesn't match.
 ///
