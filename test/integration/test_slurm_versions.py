@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from harness import SLURM_PREFIX, Exporter, exporter_args, wait_for
+from harness import SLURM_PREFIX, Exporter, exporter_args, exporter_binary, wait_for
 
 pytestmark = pytest.mark.skipif(not SLURM_PREFIX, reason="SLURM_PREFIX is not set")
 
@@ -60,5 +60,30 @@ def test_an_old_libslurm_says_version_mismatch(cluster):
         lines = [line for line in e.log() if 'msg="version mismatch"' in line]
         assert len(lines) == 1, lines
         assert "build the exporter against the controller's Slurm release" in lines[0]
+    finally:
+        e.stop()
+
+
+def test_old_commands_say_version_mismatch(cluster):
+    """The cli backend running Debian's 22.05 commands against a slurmctld that no longer serves
+    them (24.11 and newer) names the cause instead of only 'no SlurmctldHost answered'."""
+    if not os.access("/usr/bin/sinfo", os.X_OK) or SLURM_PREFIX.rstrip("/") == "/usr":
+        pytest.skip("no second set of Slurm commands in /usr/bin")
+    old = subprocess.run(["/usr/bin/sinfo", "--version"], capture_output=True, text=True).stdout
+    new = release_of_prefix()
+    if not old.startswith("slurm 22.") or int(new.split(".")[0]) < 24:
+        pytest.skip(f"{old.strip()} may still talk to slurmctld {new}")
+    if "MetricsType=" in cluster.conf.read_text():
+        pytest.skip("a pre-25.11 client cannot read a slurm.conf with MetricsType")
+    args = [a for a in exporter_args(cluster) if not a.startswith("--slurm.bin-dir")]
+    e = Exporter(exporter_binary(), [*args, "--backend=cli", "--slurm.bin-dir=/usr/bin"],
+                 cluster.env)
+    try:
+        e.wait_listening(timeout=30)
+        wait_for(lambda: "version mismatch" in e.log_text(), 40, "a version mismatch log line")
+        assert e.scrape().value("slurm_up") == 0
+        lines = [line for line in e.log() if 'msg="version mismatch"' in line]
+        assert len(lines) == 1, lines
+        assert "22.05" in lines[0] and "Insane message length" in lines[0], lines[0]
     finally:
         e.stop()
