@@ -3,12 +3,19 @@
 # Builds the Debian package prometheus-slurm-exporter_<version>_<arch>.deb with Debian's own
 # tooling (dpkg-buildpackage + debhelper + the CMake build) and checks it with lintian.
 #
-# Usage: scripts/build-deb.sh [--arch arm64]
+# Usage: scripts/build-deb.sh [--arch arm64] [--slurm-prefix DIR [--slurm-depends DEPS]]
 #   (as any user with the build dependencies installed; scripts/install-deps.sh installs them)
 #   --arch arm64  cross-builds the arm64 package on an amd64 machine with Debian's cross compiler
 #                 (crossbuild-essential-arm64) and a sysroot of Debian's arm64 packages
 #                 (scripts/arm64-sysroot.sh, cached); the unit tests are built too and run under
 #                 qemu-aarch64-static (DEB_BUILD_OPTIONS=nocheck skips them).
+#   --slurm-prefix DIR  builds against the Slurm installed in DIR (DIR/include/slurm, DIR/lib:
+#                 e.g. /opt/slurm/26.05.3 from scripts/build-slurm.sh) instead of Debian's
+#                 libslurm-dev; the binary gets RUNPATH DIR/lib (a lintian override says why) and
+#                 the package's Depends name that build's libslurm through --slurm-depends
+#                 (default: SchedMD's own package of it, "slurm-smd (>= X.Y), slurm-smd (<< X.Y+1)"
+#                 where X.Y is the prefix's release). The package file is then named
+#                 prometheus-slurm-exporter_<version>+slurmX.Y_<arch>.deb.
 # Environment: OUT_DIR (default build-deb/ in the checkout) receives the .deb, lintian.txt
 #              (lintian-<arch>.txt for a cross build) and build.log (build-<arch>.log);
 #              JOBS (default: nproc) parallel compile jobs; LINTIAN=0 skips lintian;
@@ -30,11 +37,15 @@ die() {
 command -v dpkg-buildpackage >/dev/null || die "dpkg-buildpackage not found (apt-get install dpkg-dev debhelper)"
 build_arch=$(dpkg --print-architecture)
 arch=$build_arch
+slurm_prefix=
+slurm_depends=
 while (($#)); do
   case $1 in
     --arch) (($# >= 2)) || die "--arch needs a value"; arch=$2; shift 2 ;;
     --arch=*) arch=${1#--arch=}; shift ;;
-    *) die "unknown argument '$1' (usage: scripts/build-deb.sh [--arch arm64])" ;;
+    --slurm-prefix) (($# >= 2)) || die "--slurm-prefix needs a value"; slurm_prefix=$2; shift 2 ;;
+    --slurm-depends) (($# >= 2)) || die "--slurm-depends needs a value"; slurm_depends=$2; shift 2 ;;
+    *) die "unknown argument '$1' (usage: scripts/build-deb.sh [--arch arm64] [--slurm-prefix DIR])" ;;
   esac
 done
 suffix=
@@ -60,6 +71,21 @@ if [[ $arch != "$build_arch" ]]; then
 fi
 version=$(sed -n 's/^project([^)]*VERSION \([0-9][0-9.]*\).*/\1/p' "$root/CMakeLists.txt" | head -n1)
 [[ -n $version ]] || die "no 'project(... VERSION x.y.z ...)' in CMakeLists.txt"
+deb_version=$version
+if [[ -n $slurm_prefix ]]; then
+  [[ $arch == "$build_arch" ]] || die "--slurm-prefix builds for the build machine only"
+  slurm_prefix=$(cd "$slurm_prefix" && pwd) || die "no such directory: $slurm_prefix"
+  vh=$slurm_prefix/include/slurm/slurm_version.h
+  [[ -f $vh && -e $slurm_prefix/lib/libslurm.so ]] || die "$slurm_prefix has no Slurm headers and libslurm"
+  num=$(sed -n 's/^#define SLURM_VERSION_NUMBER 0x\([0-9a-fA-F]*\).*/\1/p' "$vh")
+  [[ -n $num ]] || die "no SLURM_VERSION_NUMBER in $vh"
+  major=$((16#${num:0:2})) minor=$((16#${num:2:2}))
+  release=$(printf '%d.%02d' "$major" "$minor")
+  if ((minor >= 11)); then next=$(printf '%d.05' $((major + 1))); else next=$(printf '%d.11' "$major"); fi
+  [[ -n $slurm_depends ]] || slurm_depends="slurm-smd (>= $release), slurm-smd (<< $next)"
+  deb_version=$version+slurm$release
+  export SLURM_EXPORTER_SLURM_PREFIX=$slurm_prefix SLURM_EXPORTER_SLURM_DEPENDS=$slurm_depends
+fi
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -81,6 +107,12 @@ else
 fi
 cp -a "$root/deb/debian" "$tree/debian"
 echo "$revision" >"$tree/debian/revision"
+if [[ -n $slurm_prefix ]]; then
+  # The package version says which Slurm it is for; the RUNPATH is the point of such a build.
+  sed -i "1s/($version)/($deb_version)/" "$tree/debian/changelog"
+  echo "prometheus-slurm-exporter: custom-library-search-path *" \
+    >"$tree/debian/prometheus-slurm-exporter.lintian-overrides"
+fi
 
 # deb/debian/changelog is committed, as in any Debian source package; its newest version must be
 # the one in CMakeLists.txt, so a release bumps both.
@@ -108,7 +140,7 @@ if ((${#cross[@]})); then
     sed "s/^/build-deb: $arch unit tests (qemu): /" >&2 || true
 fi
 
-deb="prometheus-slurm-exporter_${version}_${arch}.deb"
+deb="prometheus-slurm-exporter_${deb_version}_${arch}.deb"
 [[ -f $scratch/$deb ]] || die "dpkg-buildpackage did not produce $deb"
 mv -f "$scratch/$deb" "$out/$deb"
 rm -f "$scratch"/*.deb "$scratch"/*.buildinfo "$scratch"/*.changes
