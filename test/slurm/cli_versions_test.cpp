@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The CLI backend's parsers on the output of every Slurm release's commands: the fixtures in
+// test/slurm/fixtures/versions/<release>/ were captured from a live cluster of that release with
+// the integration suite's workload (test/integration/conftest.py; test_capture_fixtures.py made
+// them, COMMANDS.md says how). The expected values below come from that workload's definition
+// (what it submits, drains and reserves), not from the parsers.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <sstream>
+#include <string>
+
+#include "slurm_exporter/slurm/cli_parse.hpp"
+#include "slurm_exporter/slurm/controller_parse.hpp"
+#include "slurm_exporter/slurm/gres.hpp"
+#include "slurm_exporter/slurm/sdiag_parse.hpp"
+
+namespace fs = std::filesystem;
+using namespace slurm_exporter::slurm;
+
+namespace {
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<fs::path> release_dirs() {
+  std::vector<fs::path> out;
+  const fs::path root = fs::path(SE_TEST_DATA_DIR) / "slurm/fixtures/versions";
+  for (const auto& e : fs::directory_iterator(root)) {
+    if (e.is_directory()) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+const Node& node(const NodeData& d, const std::string& name) {
+  const auto it =
+      std::find_if(d.nodes.begin(), d.nodes.end(), [&](const Node& n) { return n.name == name; });
+  REQUIRE(it != d.nodes.end());
+  return *it;
+}
+
+}  // namespace
+
+TEST_CASE("every captured Slurm release's command output parses to the workload's values") {
+  const auto dirs = release_dirs();
+  REQUIRE(!dirs.empty());
+  for (const fs::path& dir : dirs) {
+    const std::string release = dir.filename().string();  // "26.05"
+    INFO("release " << release);
+    const auto f = [&](const char* name) { return read(dir / name); };
+
+    CHECK(cli::parse_version(f("sinfo_version.txt")).starts_with(release + "."));
+
+    // Nodes: node1..node5 with a slurmd, node6 never started (SLURM_TEST_DEAD_NODES=1).
+    const NodeData nodes = cli::parse_sinfo_nodes(f("sinfo_nodes.txt"), f("sinfo_partitions.txt"));
+    CHECK(nodes.parse_errors.empty());
+    CHECK(nodes.nodes.size() == 6);
+    CHECK(node(nodes, "node1").state_name == "allocated");  // two jobs use its 4 CPUs
+    CHECK(node(nodes, "node1").alloc_cpus == 4);
+    CHECK(node(nodes, "node2").state_name == "draining");  // drained while GPU jobs run
+    CHECK(node(nodes, "node2").reason == "gpu swap");
+    CHECK(node(nodes, "node3").state_name == "drained$");  // in the maintenance reservation
+    CHECK(node(nodes, "node4").state_name == "mixed");
+    CHECK(node(nodes, "node4").cpus == 8);
+    CHECK(node(nodes, "node4").alloc_cpus == 7);
+    CHECK(node(nodes, "node4").real_memory_bytes == 16000ull * 1024 * 1024);
+    CHECK(node(nodes, "node5").state_name == "down*");
+    CHECK(node(nodes, "node6").free_memory_bytes == 0);  // N/A: never had a slurmd
+    CHECK(total_of(node(nodes, "node1").gres, "gpu") == 4);
+    CHECK(total_of(node(nodes, "node2").gres, "gpu") == 4);
+    CHECK(total_of(node(nodes, "node2").gres_used, "gpu") == 4);
+    CHECK(node(nodes, "node4").partitions.size() == 2);
+
+    const auto scontrol = cli::parse_scontrol_nodes(f("scontrol_nodes.txt"));
+    CHECK(scontrol.order.size() == 6);
+    CHECK(scontrol.arch.at("node1") == "x86_64");
+    const auto parts = cli::parse_scontrol_partitions(f("scontrol_partitions.txt"));
+    CHECK(parts.count("debug") == 1);
+    CHECK(parts.count("batch") == 1);
+
+    // Jobs: 9 running (10 started, one requeued and held); pending: 2 for node1, 3 held, the
+    // 5-task array, the begin-time job, the requeued-held job and 2 pending GPU jobs.
+    const JobData jobs = cli::parse_squeue(f("squeue.txt"));
+    CHECK(jobs.parse_errors.empty());
+    std::map<std::string, std::uint32_t> by_state;
+    for (const Job& j : jobs.jobs) by_state[j.state] += j.task_count;
+    CHECK(by_state["RUNNING"] == 9);
+    CHECK(by_state["PENDING"] == 14);
+    CHECK(std::any_of(jobs.jobs.begin(), jobs.jobs.end(),
+                      [](const Job& j) { return j.user == "slurmtest"; }));
+    CHECK(std::any_of(jobs.jobs.begin(), jobs.jobs.end(),
+                      [](const Job& j) { return j.reason == "job requeued in held state"; }));
+    // GPUs asked: --gpus=3, --gpus-per-node=1 on 2 nodes, --gres=gpu:2, -n 2
+    // --gpus-per-task=1 and --gpus=a100:1.
+    const std::uint64_t gpus =
+        std::accumulate(jobs.jobs.begin(), jobs.jobs.end(), std::uint64_t{0},
+                        [](std::uint64_t s, const Job& j) { return s + j.gpus_requested; });
+    CHECK(gpus == 10);
+    const auto gres = cli::parse_scontrol_job_gres(f("scontrol_jobs.txt"));
+    std::uint64_t gpus_alloc = 0;
+    for (const auto& [id, list] : gres) gpus_alloc += total_of(list, "gpu");
+    CHECK(gpus_alloc == 7);  // the three running GPU jobs: 3 + 2 + 2
+
+    // Controller side.
+    const SchedulerStats sdiag = cli::parse_sdiag(f("sdiag.txt"));
+    CHECK(sdiag.server_thread_count >= 1);
+    CHECK(sdiag.jobs_submitted >= 19);  // 19 sbatch calls (an array may count per task)
+    const auto licenses = cli::parse_scontrol_licenses(f("licenses.txt"));
+    std::map<std::string, std::uint64_t> total;
+    for (const License& l : licenses) total[l.name] = l.total;
+    CHECK(total ==
+          std::map<std::string, std::uint64_t>{{"fluent", 4}, {"matlab", 10}, {"spare", 2}});
+    const auto resv = cli::parse_scontrol_reservations(f("reservations.txt"));
+    std::vector<std::string> names;
+    for (const Reservation& r : resv) names.push_back(r.name);
+    std::sort(names.begin(), names.end());
+    CHECK(names == std::vector<std::string>{"future", "maint_now", "reserved_now"});
+    const auto ping = cli::parse_scontrol_ping(f("ping.txt"));
+    REQUIRE(ping.size() == 2);
+    CHECK(ping[0].up);
+    CHECK(!ping[1].up);
+  }
+}
