@@ -5,7 +5,7 @@
 # headers, and runs integration tests against a live cluster of it (SLURM_PREFIX) with both
 # backends (the cli backend runs that release's commands through --slurm.bin-dir).
 #
-#   scripts/test-slurm-release.sh VERSION [TEST_FILE…]
+#   scripts/test-slurm-release.sh [--build-only] VERSION [TEST_FILE…]
 #
 # Default tests: the subset covering nodes, jobs, GPUs and the controller collectors, and both
 # backends line for line (test_live_metrics, test_backends, test_gpus, test_controller_metrics,
@@ -16,7 +16,12 @@
 # `flock -o /tmp/se-cluster.lock`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-[[ $# -ge 1 ]] || { sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+build_only=0
+if [[ ${1:-} == --build-only ]]; then
+  build_only=1
+  shift
+fi
+[[ $# -ge 1 ]] || { sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 version=$1
 shift
 prefix=${SLURM_PREFIX:-/opt/slurm/$version}
@@ -36,6 +41,11 @@ exporter_s=$((SECONDS - t))
 found=$(sed -n 's/^Slurm_INCLUDE_DIR:PATH=//p' "$build/CMakeCache.txt")
 [[ $found == "$prefix/include" ]] ||
   { echo "test-slurm-release: CMake found Slurm's headers in $found, not $prefix/include" >&2; exit 1; }
+
+if ((build_only)); then
+  echo "test-slurm-release: Slurm $version: build ${slurm_s} s, exporter build ${exporter_s} s"
+  exit 0
+fi
 
 tests=("$@")
 if ((${#tests[@]} == 0)); then

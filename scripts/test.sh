@@ -77,7 +77,10 @@ background_log="$build/background.log"
     OUT_DIR="$deb_out" bash "$root/scripts/build-deb.sh" --arch arm64 | tee "$build/deb-arm64.path"
   fi
   if [[ $new_slurm != 0 ]]; then
+    # Slurm itself, then the exporter against it (test-slurm-release.sh finds both built).
     "$root/scripts/build-slurm.sh" "$new_slurm"
+    BUILD_DIR="$build-slurm-$new_slurm" "$root/scripts/test-slurm-release.sh" --build-only \
+      "$new_slurm"
   fi
 ) >"$background_log" 2>&1 &
 background=$!
