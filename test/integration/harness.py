@@ -205,6 +205,8 @@ class Cluster:
                if not k.startswith(("SLURM_", "SQUEUE_", "SINFO_", "SBATCH_", "SCONTROL_"))}
         env.update(SLURM_CONF=str(self.conf), LC_ALL="C", SLURM_TIME_FORMAT="standard",
                    SLURM_TEST_PORT_BASE=str(port_base), SLURM_TEST_DEAD_NODES=str(DEAD_NODES))
+        if os.environ.get("SLURM_TEST_METRICS"):  # slurm-cluster.sh: slurmctld's own endpoint
+            env["SLURM_TEST_METRICS"] = os.environ["SLURM_TEST_METRICS"]
         if SLURM_PREFIX:
             env["SLURM_PREFIX"] = SLURM_PREFIX
             env["PATH"] = f"{SLURM_PREFIX}/sbin:{SLURM_PREFIX}/bin:{env.get('PATH', '')}"
