@@ -28,6 +28,8 @@ PROJECT_ROOT = Path(os.environ.get("PROJECT_ROOT") or Path(__file__).resolve().p
 # scripts/build-slurm.sh) or unset for the one on PATH (Debian's 22.05). A libslurm exporter given
 # in EXPORTER_BIN must be built against the same release.
 SLURM_PREFIX = os.environ.get("SLURM_PREFIX", "")
+# The real sinfo of that release, for tests that wrap it in a fake one.
+REAL_SINFO = f"{SLURM_PREFIX}/bin/sinfo" if SLURM_PREFIX else "/usr/bin/sinfo"
 CLUSTER_SH = PROJECT_ROOT / "scripts" / "slurm-cluster.sh"
 MIB = 1024 * 1024
 NODE_COUNT = 5  # node1..node5 run a slurmd, see scripts/slurm-cluster.sh

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import POLL_LIMIT, Exporter, Scrape, exporter_args, exporter_binary, wait_for
+from harness import (POLL_LIMIT, REAL_SINFO, Exporter, Scrape, exporter_args, exporter_binary,
+                     wait_for)
 
 # Lines of these families differ between two exporters by nature (timings, the backend label).
 EXCLUDED = ("slurm_exporter_build_info", "slurm_exporter_collector_duration_seconds",
@@ -198,7 +199,7 @@ def test_a_hanging_sinfo_times_out_is_killed_and_the_exporter_keeps_serving(clus
     # Answers --version like sinfo (the backend asks once at start), hangs on everything else,
     # with a grandchild that also holds the pipes.
     write_script(d / "sinfo", f"""
-if [ "$1" = "--version" ]; then exec /usr/bin/sinfo --version; fi
+if [ "$1" = "--version" ]; then exec {REAL_SINFO} --version; fi
 echo $$ >> {pids}
 sleep 300 &
 echo $! >> {pids}
@@ -234,8 +235,8 @@ wait
 def test_garbage_from_sinfo_fails_the_node_collector_with_the_line(cluster, workload):
     # Output where no line parses is not sinfo's: the node collector fails, naming the line.
     d = fake_dir()
-    write_script(d / "sinfo", """
-if [ "$1" = "--version" ]; then exec /usr/bin/sinfo --version; fi
+    write_script(d / "sinfo", f"""
+if [ "$1" = "--version" ]; then exec {REAL_SINFO} --version; fi
 case "$*" in
   *%R*) echo debug ;;
   *) printf 'this is not sinfo output\\nnor is this\\n' ;;
@@ -258,8 +259,8 @@ def test_one_garbage_line_from_sinfo_costs_only_that_line(cluster, workload):
     # The real sinfo's output with one line appended that is not sinfo's: every node is still
     # there, with sinfo's values.
     d = fake_dir()
-    write_script(d / "sinfo", """
-/usr/bin/sinfo "$@" || exit $?
+    write_script(d / "sinfo", f"""
+{REAL_SINFO} "$@" || exit $?
 case "$*" in
   *NodeList*) echo 'this is not sinfo output' ;;
 esac

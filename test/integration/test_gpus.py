@@ -55,7 +55,8 @@ def requested(tres: str, times: int) -> int:
     """GPUs in one squeue tres-per-* field ("gres:gpu:2", "gres:gpu:a100:1"), times a factor."""
     total = 0
     for item in re.split(r"[,;]", tres):
-        m = re.fullmatch(r"gres[:/]gpu(?::[^:]+)?:(\d+)", item)
+        # 22.05: gres:gpu[:type]:N; newer releases also the TRES form gres/gpu[:type]=N.
+        m = re.fullmatch(r"gres[:/]gpu(?::[^:=]+)?[:=](\d+)", item)
         if m:
             total += int(m.group(1)) * times
     return total

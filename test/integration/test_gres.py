@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import Exporter, L, compare_family, exporter_args, exporter_binary
+from harness import REAL_SINFO, Exporter, L, compare_family, exporter_args, exporter_binary
 
 BACKENDS = ["libslurm", "cli"]
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
@@ -140,7 +140,7 @@ def test_gres_text_that_does_not_parse_costs_only_that_nodes_gres(cluster, workl
     d = Path(tempfile.mkdtemp(prefix="se-gres-"))
     script = d / "sinfo"
     script.write_text("#!/bin/sh\n"
-                      "/usr/bin/sinfo \"$@\" |"
+                      f"{REAL_SINFO} \"$@\" |"
                       " sed '/^node3|/s/bandwidth:lustre:\\(no_consume:\\)\\{0,1\\}4G/bandwidth:lustre:4Q/'\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     e = Exporter(exporter_binary(),
