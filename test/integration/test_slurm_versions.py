@@ -60,7 +60,9 @@ def test_an_old_libslurm_says_version_mismatch(cluster):
     try:
         e.wait_listening(timeout=30)
         try:
-            wait_for(lambda: "version mismatch" in e.log_text(), 40, "a version mismatch log line")
+            # The exporter polls when scraped.
+            wait_for(lambda: e.get(timeout=30)[0] and "version mismatch" in e.log_text(), 60,
+                     "a version mismatch log line")
         except AssertionError as exc:
             raise AssertionError(f"{exc}\nexporter log:\n{e.log_text()[-3000:]}") from None
         s = e.scrape()
@@ -89,7 +91,9 @@ def test_old_commands_say_version_mismatch(cluster):
     try:
         e.wait_listening(timeout=30)
         try:
-            wait_for(lambda: "version mismatch" in e.log_text(), 40, "a version mismatch log line")
+            # The exporter polls when scraped.
+            wait_for(lambda: e.get(timeout=30)[0] and "version mismatch" in e.log_text(), 60,
+                     "a version mismatch log line")
         except AssertionError as exc:
             raise AssertionError(f"{exc}\nexporter log:\n{e.log_text()[-3000:]}") from None
         assert e.scrape().value("slurm_up") == 0
