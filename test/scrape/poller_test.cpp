@@ -370,3 +370,62 @@ TEST_CASE("a finished job is counted once through the jobs collector's finished-
   CHECK(test_support::contains(c.poll(b).text, series));
   CHECK(test_support::contains(c.poll(b).text, series));  // unchanged: reused text
 }
+
+TEST_CASE("a backend that throws anything fails its collectors, never the process") {
+  FakeBackend b;
+  b.on_fetch = [] { throw 42; };  // not a std::exception
+  const std::string text = poll(b);
+  CHECK(text.find("slurm_up 0\n") != std::string::npos);
+  CHECK(text.find("slurm_exporter_collector_success{collector=\"nodes\"} 0\n") !=
+        std::string::npos);
+  CHECK(text.find("slurm_cpus_total") == std::string::npos);
+}
+
+TEST_CASE("a throwing family filter makes a failed poll: slurm_up 0, no Slurm family") {
+  FakeBackend b;
+  scrape::Collection c({}, [](const std::string& name) -> bool {
+    if (name == "slurm_up") throw std::runtime_error("regex_error: complexity");
+    return false;
+  });
+  const scrape::PollResult r = c.poll(b);
+  CHECK_FALSE(r.slurm_up);
+  CHECK(r.text.find("slurm_up 0\n") != std::string::npos);
+  CHECK(r.text.find("slurm_cpus_total") == std::string::npos);
+  CHECK(r.text.find("slurm_exporter_build_info{") != std::string::npos);
+}
+
+TEST_CASE("the poller survives a throwing backend, filter and callback, and keeps serving") {
+  std::atomic<bool> throw_now{true};
+  scrape::Poller p(
+      [&] {
+        auto b = std::make_unique<FakeBackend>();
+        b->on_fetch = [&] {
+          if (throw_now) throw std::logic_error("boom");
+        };
+        return b;
+      },
+      0ms, {},
+      [&](const std::string&) -> bool {
+        if (throw_now) throw 7;
+        return false;
+      });
+  // A callback that throws on the poller's thread (it waits for the first poll).
+  std::promise<void> thrown;
+  p.get([&](scrape::Text) {
+    thrown.set_value();
+    throw std::runtime_error("callback failed");
+  });
+  REQUIRE(thrown.get_future().wait_for(10s) == std::future_status::ready);
+  const auto failed = get_sync(p);
+  CHECK(contains(failed, "slurm_up 0\n"));
+  CHECK_FALSE(contains(failed, "slurm_cpus_total"));
+  throw_now = false;
+  // A poll in the background after the failed one: the next answer is a working poll.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  scrape::Text ok;
+  do {
+    ok = get_sync(p);
+  } while (!contains(ok, "slurm_up 1\n") && std::chrono::steady_clock::now() < deadline);
+  CHECK(contains(ok, "slurm_up 1\n"));
+  CHECK(contains(ok, "slurm_cpus_total 4\n"));
+}
