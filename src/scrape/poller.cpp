@@ -431,13 +431,21 @@ Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
   }
 }
 
-Poller::~Poller() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
+Poller::~Poller() { stop(); }
+
+bool Poller::stop(std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
   cv_.notify_all();
+  const auto done = [&] { return stopped_; };
+  if (deadline == std::chrono::milliseconds::max()) {
+    cv_.wait(lock, done);
+  } else if (!cv_.wait_for(lock, deadline, done)) {
+    return false;
+  }
+  lock.unlock();
   if (thread_.joinable()) thread_.join();
+  return true;
 }
 
 void Poller::get(std::function<void(Text)> done) {
@@ -487,6 +495,7 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
     std::lock_guard lock(mutex_);
     init_error = std::current_exception();
     init_done = true;
+    stopped_ = true;
     cv_.notify_all();
     return;
   }
@@ -523,6 +532,11 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
     for (auto& w : waiters) deliver(w, text);
   }
   backend_.reset();
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+  }
+  cv_.notify_all();
 }
 
 }  // namespace slurm_exporter::scrape

@@ -429,3 +429,25 @@ TEST_CASE("the poller survives a throwing backend, filter and callback, and keep
   CHECK(contains(ok, "slurm_up 1\n"));
   CHECK(contains(ok, "slurm_cpus_total 4\n"));
 }
+
+TEST_CASE("stop gives up on a poll stuck in Slurm after its deadline, and joins one that ends") {
+  Gate gate;
+  std::atomic<bool> in_fetch{false};
+  auto p = std::make_unique<scrape::Poller>(
+      [&] {
+        auto b = std::make_unique<FakeBackend>();
+        b->on_fetch = [&] {
+          in_fetch = true;
+          gate.wait();  // a libslurm RPC to a frozen slurmctld
+        };
+        return b;
+      },
+      0ms);
+  p->get([](scrape::Text) {});
+  for (int i = 0; i < 1000 && !in_fetch; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(in_fetch);
+  CHECK_FALSE(p->stop(200ms));  // still in the fetch: the caller may exit without it
+  gate.open();
+  CHECK(p->stop(10s));  // the poll ends, the thread stops and is joined
+  p.reset();
+}

@@ -101,7 +101,8 @@ class Poller {
   Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
          collectors::EnabledCollectors enabled = {}, FamilyFilter drop = {},
          const Clock& clock = system_clock());
-  /// Stops the thread after the poll in flight, if any. Pending requests are dropped.
+  /// Stops the thread after the poll in flight, if any (stop() without a deadline). Pending
+  /// requests are dropped.
   ~Poller();
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
@@ -109,6 +110,12 @@ class Poller {
   /// Calls `done` with the text, on the caller's thread when cached, else on the poller's
   /// thread after the poll. Never blocks.
   void get(std::function<void(Text)> done);
+
+  /// Asks the thread to stop and waits up to `deadline` for it (the poll in flight ends
+  /// first). True when it stopped (joined); false when a Slurm call still holds it: a libslurm
+  /// RPC to a dead slurmctld cannot be cancelled, so the caller gives up on it (main exits
+  /// without destroying the Poller, the thread blocked in its syscall). Call from one thread.
+  bool stop(std::chrono::milliseconds deadline = std::chrono::milliseconds::max());
 
   /// Number of polls run so far (for tests).
   std::size_t polls() const;
@@ -128,6 +135,7 @@ class Poller {
   std::vector<std::function<void(Text)>> waiters_;
   bool refresh_requested_ = false;
   bool stopping_ = false;
+  bool stopped_ = false;  // run() returned
   std::size_t polls_ = 0;
   std::atomic<bool> callback_failed_{false};
   std::unique_ptr<slurm::Backend> backend_;
