@@ -451,3 +451,52 @@ TEST_CASE("stop gives up on a poll stuck in Slurm after its deadline, and joins 
   CHECK(p->stop(10s));  // the poll ends, the thread stops and is joined
   p.reset();
 }
+
+namespace {
+
+// How often `line` starts a line of `text`.
+std::size_t count_lines(const std::string& text, const std::string& line) {
+  std::size_t n = 0;
+  for (std::size_t at = 0; (at = text.find(line, at)) != std::string::npos; at += line.size()) {
+    if (at == 0 || text[at - 1] == '\n') ++n;
+  }
+  return n;
+}
+
+// The family names of the text's # TYPE lines, in order.
+std::vector<std::string> type_names(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; (at = text.find("# TYPE ", at)) != std::string::npos; ++at) {
+    const auto start = at + 7;
+    out.push_back(text.substr(start, text.find(' ', start) - start));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a poll's text has each family once and each key sample once") {
+  FakeBackend b;
+  const std::string text = poll(b);
+  auto names = type_names(text);
+  REQUIRE(names.size() > 10);
+  std::sort(names.begin(), names.end());
+  CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
+  CHECK(count_lines(text, "slurm_up ") == 1);
+  CHECK(count_lines(text, "slurm_cpus_total ") == 1);
+  CHECK(count_lines(text, "slurm_exporter_collector_success{collector=\"nodes\"} ") == 1);
+}
+
+TEST_CASE("during an outage no stale Slurm family is served, only the exporter's own") {
+  FakeBackend b;
+  scrape::Collection c;
+  REQUIRE(c.poll(b).text.find("slurm_cpus_total 4\n") != std::string::npos);
+  for (auto kind : slurm::kAllLoads) b.fail(kind, "Unable to contact slurm controller", true);
+  const std::string text = c.poll(b).text;
+  CHECK(count_lines(text, "slurm_up 0\n") == 1);
+  for (const auto& name : type_names(text)) {
+    INFO(name);
+    CHECK((name == "slurm_up" || name.starts_with("slurm_exporter_") ||
+           name == "slurm_node_scrape_duration" || name == "slurm_job_scrape_duration"));
+  }
+}
