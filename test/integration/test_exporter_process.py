@@ -85,8 +85,13 @@ def _outage(cluster, e, label: str) -> None:
             downs += 1
             for collector in ("nodes", "node_reason", "jobs"):
                 ok = s.value("slurm_exporter_collector_success", collector=collector)
-                assert ok in (None, 0.0), (f"{label}: collector_success{{collector=\"{collector}\"}}"
-                                           f" = {ok} while slurmctld is down")
+                assert ok == 0.0, (f"{label}: collector_success{{collector=\"{collector}\"}}"
+                                   f" = {ok} while slurmctld is down")
+            # No stale Slurm family: only slurm_up and the exporter's own.
+            own = {"slurm_up", "slurm_node_scrape_duration", "slurm_job_scrape_duration"}
+            stale = sorted(f for f in s.series
+                           if f not in own and not f.startswith("slurm_exporter_"))
+            assert not stale, f"{label}: Slurm families served while slurmctld is down: {stale}"
         else:
             assert downs == 0, f"{label}: slurm_up went back to 1 while slurmctld is still down"
             assert scrapes <= 3, f"{label}: slurm_up still 1 after {scrapes} polls without slurmctld"
