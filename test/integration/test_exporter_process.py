@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness import POLL_LIMIT, Scrape, distinct_nodes, exporter_binary, wait_for
+from harness import POLL_LIMIT, Scrape, distinct_nodes, exporter_binary, run_exporter, wait_for
 
 ERROR_LINE = re.compile(r'(^|\s)level="?error"?(\s|$)')
 
@@ -41,7 +41,7 @@ def test_port_in_use_exits_nonzero_naming_the_address(cluster, exporter):
     (["--slurm.poll-limit=soon"], "soon"),
 ])
 def test_bad_flag_exits_2_with_reason_and_usage(bad, named):
-    p = subprocess.run([exporter_binary(), *bad], capture_output=True, text=True, timeout=10)
+    p = run_exporter(bad)
     assert p.returncode == 2, f"exit code {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     assert lines, "nothing on stderr"
@@ -53,7 +53,7 @@ def test_bad_flag_exits_2_with_reason_and_usage(bad, named):
 
 
 def test_version_exits_0():
-    p = subprocess.run([exporter_binary(), "--version"], capture_output=True, text=True, timeout=10)
+    p = run_exporter(["--version"])
     assert p.returncode == 0, f"exit code {p.returncode}\n{p.stdout}{p.stderr}"
     assert re.search(r"\d+\.\d+\.\d+", p.stdout + p.stderr), f"no version printed: {p.stdout!r}"
 
