@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from harness import POLL_LIMIT, Exporter, exporter_args, exporter_binary, sanitizer_report
+from harness import (POLL_LIMIT, Exporter, exporter_args, exporter_binary, sanitizer_report,
+                     wait_for)
 
 BAD_LINE = "NoSuchSlurmKey=1\n"
 
@@ -53,12 +54,15 @@ def test_slurm_conf_turning_bad_while_running_never_ends_the_exporter(cluster, b
         assert e.scrape().value("slurm_up") == 1
         conf.write_text(good + BAD_LINE)  # an admin's bad edit
         cluster.run(["scontrol", "reconfigure"])  # with the cluster's own (good) file
-        for _ in range(4):
+        # libslurm read the file once at start; sinfo reads it at every run and fails.
+        expected = 1 if backend == "libslurm" else 0
+        wait_for(lambda: e.scrape().value("slurm_up") == expected, 30,
+                 f"{backend}: slurm_up {expected} with the bad file", interval=POLL_LIMIT + 0.2)
+        for _ in range(3):
             time.sleep(POLL_LIMIT + 0.2)
             s = e.scrape()
             assert e.proc.poll() is None, f"{backend}: exited:\n{e.log_text()}"
-            # libslurm read the file once at start; sinfo reads it at every run and fails.
-            assert s.value("slurm_up") == (1 if backend == "libslurm" else 0), e.log_text()
+            assert s.value("slurm_up") == expected, e.log_text()
         conf.write_text(good)
         deadline = time.monotonic() + 30
         while e.scrape().value("slurm_up") != 1 and time.monotonic() < deadline:
