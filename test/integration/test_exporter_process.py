@@ -87,8 +87,10 @@ def _outage(cluster, e, label: str) -> None:
                 ok = s.value("slurm_exporter_collector_success", collector=collector)
                 assert ok == 0.0, (f"{label}: collector_success{{collector=\"{collector}\"}}"
                                    f" = {ok} while slurmctld is down")
-            # No stale Slurm family: only slurm_up and the exporter's own.
-            own = {"slurm_up", "slurm_node_scrape_duration", "slurm_job_scrape_duration"}
+            # No stale Slurm family: only slurm_up, the exporter's own, and the ping's answer of
+            # this poll (slurm_controller_up 0: the outage itself).
+            own = {"slurm_up", "slurm_node_scrape_duration", "slurm_job_scrape_duration",
+                   "slurm_controller_up", "slurm_controller_ping_seconds"}
             stale = sorted(f for f in s.series
                            if f not in own and not f.startswith("slurm_exporter_"))
             assert not stale, f"{label}: Slurm families served while slurmctld is down: {stale}"
