@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <set>
 #include <span>
 #include <string>
@@ -57,7 +58,8 @@ inline constexpr const char* kCliSearchPath = "/usr/sbin:/usr/bin:/sbin:/bin";
 /// - Job::memory_bytes is only the `mem=` of the TRES squeue prints (allocated, else
 ///   requested); 0 when it has none (libslurm then falls back to the job's --mem request).
 ///
-/// Not thread-safe: the poller calls it from one thread.
+/// Not thread-safe (except cancel()): the poller calls it from one thread. The commands of one
+/// kind run side by side, at most kMaxParallelCommands at a time.
 class CliBackend final : public Backend {
  public:
   /// Resolves both command paths (a name with '/' as it is, a bare name in bin_dir or
@@ -67,6 +69,12 @@ class CliBackend final : public Backend {
 
   std::string_view name() const override { return "cli"; }
   std::string slurm_version() const override { return version_; }
+  /// Kills the commands running now (their load throws BackendError "… cancelled") and makes
+  /// every later command fail the same way at once. For shutdown, from any thread.
+  void cancel() noexcept override;
+  ~CliBackend() override;
+  CliBackend(const CliBackend&) = delete;
+  CliBackend& operator=(const CliBackend&) = delete;
   /// Throws BackendError when a command cannot run, times out, exits non-zero or dies by a
   /// signal (unreachable() when its stderr says slurmctld cannot be contacted), ParseError
   /// when its output doesn't parse.
@@ -108,6 +116,8 @@ class CliBackend final : public Backend {
   std::set<std::string> warned_;       ///< describe() texts of stderr already logged
   std::set<std::string> slow_warned_;  ///< commands (with label) already reported as slow
   UserNames user_names_;               ///< names the uid of a node's reason
+  std::mutex warn_mutex_;              ///< guards warned_/slow_warned_ (commands run in parallel)
+  int cancel_fd_ = -1;                 ///< eventfd cancel() writes to; every command watches it
 };
 
 }  // namespace slurm_exporter::slurm
