@@ -532,8 +532,8 @@ int cmd_cli_commands(const Args& a) {
   const auto child_cpu_ms = [] {
     rusage ru{};
     ::getrusage(RUSAGE_CHILDREN, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
   };
   std::vector<double> total, total_cpu, controller_side;
   std::vector<std::vector<double>> each(commands.size()), each_cpu(commands.size());
