@@ -382,6 +382,9 @@ Poller::~Poller() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    // A poll stuck in a hung Slurm command ends now instead of at its timeout. backend_ was set
+    // before init_done (under this mutex) and is reset only after the thread sees stopping_.
+    if (backend_) backend_->cancel();
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
