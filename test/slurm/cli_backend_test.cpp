@@ -391,6 +391,40 @@ TEST_CASE("cli backend: a command taking over half its timeout is reported once"
   CHECK(logged.find("squeue") == std::string::npos);
 }
 
+TEST_CASE("cli backend: cancel() ends hung commands at once, side by side ones too") {
+  TempDir dir;
+  // The node list and the partition list both hang (they run side by side); each writes its
+  // pid first.
+  write_script(dir, "sinfo",
+               "if [ \"$1\" != --version ]; then echo $$ >> '" + dir.file("pids") +
+                   "'; exec sleep 100; fi\n" + kSinfoFromFixtures);
+  write_script(dir, "squeue", kSqueueFromFixtures);
+  CliOptions o = options_for(dir);
+  o.timeout = 60s;
+  CliBackend backend(o);
+  std::thread canceller([&] {
+    for (int i = 0; i < 500 && count(read_file(dir.file("pids")), "\n") < 2; ++i) {
+      std::this_thread::sleep_for(10ms);  // waits for both commands to be running
+    }
+    backend.cancel();
+  });
+  std::string what;
+  try {
+    backend.load_nodes();
+  } catch (const BackendError& e) {
+    what = e.what();
+  }
+  canceller.join();
+  CHECK_THAT(what, Catch::EndsWith(" cancelled"));
+  std::istringstream pids(read_file(dir.file("pids")));
+  int n = 0;
+  for (pid_t pid = 0; pids >> pid; ++n) CHECK_FALSE(alive(pid));
+  CHECK(n == 2);
+  // Later loads fail at once, before running anything.
+  CHECK_THROWS_WITH(backend.load_jobs(), Catch::EndsWith(" cancelled"));
+  CHECK(read_file(dir.file("squeue.calls")).empty());
+}
+
 TEST_CASE("cli backend: a hanging command times out and is killed") {
   TempDir dir;
   write_script(dir, "sinfo",
