@@ -33,25 +33,16 @@ namespace {
 
 // What sinfo/squeue print (after "slurm_load_node: " etc.) when slurmctld doesn't answer.
 constexpr std::string_view kUnreachable = "Unable to contact slurm controller";
-// Commands of one kind run side by side, at most this many at once: the controller's cores are
-// the users', not ours.
-constexpr std::ptrdiff_t kMaxParallelCommands = 3;
-
-// Runs each task in a thread of its own, at most kMaxParallelCommands at once; returns their
-// results in order. Every task has finished when this returns; the first failure (in task
-// order) is rethrown.
+// Runs each task in a thread of its own, at most kMaxParallelCommands at once (across the
+// backend: `slots` is its one semaphore); returns their results in order. Every task has
+// finished when this returns; the first failure (in task order) is rethrown.
 template <typename T>
-std::vector<T> run_side_by_side(std::vector<std::function<T()>> tasks) {
-  std::counting_semaphore<kMaxParallelCommands> slots(kMaxParallelCommands);
+std::vector<T> run_side_by_side(CommandSlots& slots, std::vector<std::function<T()>> tasks) {
   std::vector<std::future<T>> running;
   running.reserve(tasks.size());
   for (auto& task : tasks) {
     running.push_back(std::async(std::launch::async, [&slots, &task] {
-      slots.acquire();
-      struct Release {
-        std::counting_semaphore<kMaxParallelCommands>& s;
-        ~Release() { s.release(); }
-      } release{slots};
+      const SlotGuard slot(slots);
       return task();
     }));
   }
@@ -172,6 +163,8 @@ CliBackend::CliBackend(CliOptions options)
 }
 
 CliBackend::~CliBackend() {
+  cancel();
+  drop_prefetch();
   if (cancel_fd_ >= 0) ::close(cancel_fd_);
 }
 
@@ -234,6 +227,9 @@ std::string CliBackend::run(const std::string& command, std::span<const std::str
 }
 
 NodeData CliBackend::load_nodes() {
+  // A job list prefetched for a poll that never asked for it (it stopped early) is stale once
+  // a new poll begins (ping, else nodes, come first).
+  drop_prefetch();
   // The four commands are independent: run side by side, sinfo -N (the slow one) first.
   const std::string node_args[] = {"-N", "-h", "-a", "-O", std::string(cli::kSinfoNodeFields)};
   const std::string part_args[] = {"-h", "-a", "-o", std::string(cli::kSinfoPartitionFormat)};
@@ -250,7 +246,15 @@ NodeData CliBackend::load_nodes() {
     tasks.emplace_back(
         [&] { return run(scontrol_path_, part_show_args, " -a -o show partition"); });
   }
-  const std::vector<std::string> out = run_side_by_side(std::move(tasks));
+  // The job list runs beside them when the last poll loaded it (fetch(jobs) takes it).
+  if (jobs_wanted_) {
+    jobs_wanted_ = false;
+    squeue_prefetch_ = std::async(std::launch::async, [this] {
+      const SlotGuard slot(slots_);
+      return run_squeue();
+    });
+  }
+  const std::vector<std::string> out = run_side_by_side(slots_, std::move(tasks));
   NodeData data = cli::parse_sinfo_nodes(out[0], out[1]);
   if (!scontrol_path_.empty()) {
     try {
@@ -285,11 +289,26 @@ NodeData CliBackend::load_nodes() {
   return data;
 }
 
-JobData CliBackend::load_jobs() {
+std::string CliBackend::run_squeue() {
   // -t all: the finished jobs slurmctld still lists (MinJobAge) too, as slurm_load_jobs
   // returns them; the finished-jobs counter needs them, the queue families skip them.
   const std::string args[] = {"-h", "-r", "-a", "-t", "all", "-O", std::string(cli::kSqueueFields)};
-  JobData data = cli::parse_squeue(run(squeue_path_, args, ""));
+  return run(squeue_path_, args, "");
+}
+
+void CliBackend::drop_prefetch() noexcept {
+  if (!squeue_prefetch_.valid()) return;
+  try {
+    squeue_prefetch_.get();  // waits; its result or failure belongs to a poll that is over
+  } catch (...) {
+  }
+}
+
+JobData CliBackend::load_jobs() {
+  jobs_wanted_ = true;
+  // Started by this poll's load_nodes, side by side with the node commands; else run now.
+  JobData data =
+      cli::parse_squeue(squeue_prefetch_.valid() ? squeue_prefetch_.get() : run_squeue());
   std::vector<Job>& jobs = data.jobs;
   // Which GPUs (of which type) a running job holds is only in scontrol -d's JOB_GRES: asked
   // for only when some started job wants GPUs, as that prints every job in full.
@@ -394,6 +413,7 @@ std::vector<Reservation> CliBackend::load_reservations() {
 }
 
 ControllerStatus CliBackend::ping_controllers() {
+  drop_prefetch();  // as load_nodes
   const std::string& scontrol = controller_command("scontrol");
   // Not run(): scontrol ping exits 1 when a controller is down, and that answer is the news.
   CommandOptions opts;
