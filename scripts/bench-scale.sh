@@ -102,8 +102,8 @@ cleanup() {
   # cluster's SLURM_CONF and a SLURM_JOB_ID in their environment (this script and its helpers
   # carry the SLURM_CONF but no job id).
   for f in /proc/[0-9]*/environ; do
-    if tr '\0' '\n' <"$f" 2>/dev/null | grep -qxF "SLURM_CONF=$SLURM_CONF" &&
-      tr '\0' '\n' <"$f" 2>/dev/null | grep -q '^SLURM_JOB_ID='; then
+    if tr '\0' '\n' 2>/dev/null <"$f" | grep -qxF "SLURM_CONF=$SLURM_CONF" &&
+      tr '\0' '\n' 2>/dev/null <"$f" | grep -q '^SLURM_JOB_ID='; then
       p=${f#/proc/}
       p=${p%/environ}
       kill -KILL "$p" 2>/dev/null || true
