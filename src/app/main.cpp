@@ -106,8 +106,7 @@ int main(int argc, char** argv) {
       sig = server.run();
       se::log::info("shutting down", {{"signal", std::to_string(sig)}});
     }  // the server is gone: no new request reaches the poller
-    // Cancel hook of the cli backend (i18-cli): kill the Slurm command in flight here, before
-    // waiting, once the backend exposes it.
+    // stop() cancels first (the cli backend kills the Slurm command in flight), then waits.
     if (!poller.stop(kShutdownDeadline)) {
       se::log::warn("shutdown deadline passed: leaving the Slurm call in flight",
                     {{"deadline_s", std::to_string(kShutdownDeadline.count())}});

@@ -436,6 +436,9 @@ Poller::~Poller() { stop(); }
 bool Poller::stop(std::chrono::milliseconds deadline) {
   std::unique_lock lock(mutex_);
   stopping_ = true;
+  // A poll stuck in a hung Slurm command ends now instead of at its timeout. backend_ was set
+  // before init_done (under this mutex) and is reset only after the thread sees stopping_.
+  if (backend_) backend_->cancel();
   cv_.notify_all();
   const auto done = [&] { return stopped_; };
   if (deadline == std::chrono::milliseconds::max()) {

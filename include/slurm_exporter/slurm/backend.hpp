@@ -62,6 +62,12 @@ class Backend {
   /// Version of the Slurm the backend talks to, e.g. "22.05.8".
   virtual std::string slurm_version() const = 0;
 
+  /// Abandons what can be abandoned of a load running in another thread, for a shutdown: the
+  /// cli backend kills its running commands (the load throws BackendError "… cancelled") and
+  /// starts none afterwards. Final: there is no un-cancel. Thread-safe and async-signal-safe
+  /// (the only member that is). Default: nothing (a libslurm RPC cannot be interrupted).
+  virtual void cancel() noexcept {}
+
   /// Loads `kind`. `known` is the generation the caller already holds what it needs of (0:
   /// none): when Slurm reports the data unchanged since then, the data may be left out (null)
   /// unless this kind is kept (keep()). Otherwise the data is always there, loaded in full if
