@@ -129,7 +129,7 @@ struct Server::Impl {
         full = "too many connections from this client, closing the new one";
       }
     } else if (ctx.connections.load() >= ctx.options.max_connections &&
-               !ctx.waiting.evict_oldest()) {
+               !ctx.waiting.evict_from_busiest(ctx.clients)) {
       full = "too many connections, closing the new one";
     }
     if (full == nullptr) return true;

@@ -42,15 +42,16 @@ class FakeWaiting final : public detail::Waiting {
 
 TEST_CASE("WaitingList evicts the longest-waiting connection first", "[connections]") {
   detail::WaitingList list;
+  const detail::ClientCounts none;  // every client counts the same: the oldest goes first
   std::vector<std::string> evicted;
-  CHECK_FALSE(list.evict_oldest());
+  CHECK_FALSE(list.evict_from_busiest(none));
   FakeWaiting a("a", list, evicted);
   FakeWaiting b("b", list, evicted);
   FakeWaiting c("c", list, evicted);
   b.leave();  // b got a request: no longer waiting
-  CHECK(list.evict_oldest());
-  CHECK(list.evict_oldest());
-  CHECK_FALSE(list.evict_oldest());
+  CHECK(list.evict_from_busiest(none));
+  CHECK(list.evict_from_busiest(none));
+  CHECK_FALSE(list.evict_from_busiest(none));
   CHECK(evicted == std::vector<std::string>{"a", "c"});
   CHECK(list.size() == 0);
 }
@@ -69,17 +70,18 @@ TEST_CASE("Gate posts until closed, then drops", "[connections]") {
 TEST_CASE("WaitingList evicts connections never authenticated before a scraper's idle one",
           "[connections]") {
   detail::WaitingList list;
+  const detail::ClientCounts none;
   std::vector<std::string> evicted;
   FakeWaiting scraper("scraper", list, evicted, /*proven=*/true);  // waited longest
   FakeWaiting flood1("flood1", list, evicted);
   FakeWaiting flood2("flood2", list, evicted);
-  CHECK(list.evict_oldest());
-  CHECK(list.evict_oldest());
+  CHECK(list.evict_from_busiest(none));
+  CHECK(list.evict_from_busiest(none));
   CHECK(evicted == std::vector<std::string>{"flood1", "flood2"});
   // Only when no unproven connection waits is the proven one closed.
-  CHECK(list.evict_oldest());
+  CHECK(list.evict_from_busiest(none));
   CHECK(evicted.back() == "scraper");
-  CHECK_FALSE(list.evict_oldest());
+  CHECK_FALSE(list.evict_from_busiest(none));
 }
 
 TEST_CASE("WaitingList evicts within one client only when asked to", "[connections]") {
@@ -118,4 +120,20 @@ TEST_CASE("ClientCounts counts per client and forgets a client at zero", "[conne
   counts.remove(a);
   counts.remove(a);  // more removes than adds never wrap around
   CHECK(counts.count(a) == 0);
+}
+
+TEST_CASE("WaitingList evicts from the client holding the most connections", "[connections]") {
+  const auto light = detail::client_key(boost::asio::ip::make_address("192.0.2.1"));
+  const auto heavy = detail::client_key(boost::asio::ip::make_address("192.0.2.2"));
+  detail::ClientCounts counts;
+  detail::WaitingList list;
+  std::vector<std::string> evicted;
+  FakeWaiting scraper_new("light", list, evicted, false, light);  // waited longest
+  counts.add(light);
+  FakeWaiting h1("heavy1", list, evicted, false, heavy);
+  FakeWaiting h2("heavy2", list, evicted, false, heavy);
+  counts.add(heavy);
+  counts.add(heavy);
+  CHECK(list.evict_from_busiest(counts));
+  CHECK(evicted == std::vector<std::string>{"heavy1"});
 }

@@ -76,8 +76,8 @@ class Waiting {
 
 /// The waiting connections in two queues, oldest first: connections that have never had a
 /// request pass authentication (with auth off: never sent a whole request) and those that have
-/// (a scraper's keep-alive connection between scrapes). Eviction takes the oldest of the first
-/// queue, and the second only when the first is empty, so that a flood of idle, silent,
+/// (a scraper's keep-alive connection between scrapes). Eviction takes from the first queue,
+/// and from the second only when the first is empty, so that a flood of idle, silent,
 /// slowloris or wrong-password connections is closed before the scraper's idle connection is.
 /// The I/O thread only.
 class WaitingList {
@@ -101,12 +101,22 @@ class WaitingList {
   /// Removes the entry of add().
   void remove(Slot slot) noexcept { (slot.proven ? proven_ : unproven_).erase(slot.it); }
 
-  /// Evicts the oldest unproven waiting connection, else the oldest proven one; false when
-  /// none waits.
-  bool evict_oldest() noexcept {
+  /// Evicts, among the unproven waiting connections (else the proven ones), the oldest one of
+  /// the client that holds the most connections (`connections`), so that one client's flood
+  /// costs that client its connections, not a client with one or two; false when none waits.
+  bool evict_from_busiest(const ClientCounts& connections) noexcept {
     for (auto* q : {&unproven_, &proven_}) {
-      if (!q->empty()) {
-        q->front().connection->evict();  // leaves the list itself
+      const Entry* pick = nullptr;
+      std::size_t most = 0;
+      for (const Entry& e : *q) {  // oldest first: a tie keeps the older one
+        const std::size_t n = connections.count(e.client);
+        if (pick == nullptr || n > most) {
+          pick = &e;
+          most = n;
+        }
+      }
+      if (pick != nullptr) {
+        pick->connection->evict();
         return true;
       }
     }
