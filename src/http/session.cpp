@@ -261,7 +261,8 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
       log::debug("too many bcrypt checks queued, answering 503", {{"peer", peer_}});
       keep_alive_ = false;
       static_body_ = "503 too many authentication checks at once, retry\n";
-      write_response(503, kTextPlain, {{"Retry-After", "1"}}, static_body_, false);
+      write_response(503, kTextPlain, {{"Retry-After", "1"}}, static_body_,
+                     parser_->get().method() == bhttp::verb::head);
       return;
     }
     ++ctx_.auth_checks_total;
