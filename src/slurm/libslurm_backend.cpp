@@ -22,6 +22,7 @@
 #include "slurm_exporter/slurm/gres.hpp"
 #include "slurm_exporter/slurm/job_fields.hpp"
 #include "slurm_exporter/slurm/node_state.hpp"
+#include "slurm_exporter/slurm/text.hpp"
 #include "slurm_exporter/slurm/user_names.hpp"
 
 // libslurm exports these (squeue and sinfo link them) but 22.05's slurm.h does not declare them.
@@ -67,8 +68,6 @@ static_assert(job_state::kBaseMask == JOB_STATE_BASE && job_state::kOom == JOB_O
 
 namespace {
 
-constexpr std::uint64_t kMiB = 1024 * 1024;
-
 struct NodeMsgFree {
   void operator()(node_info_msg_t* m) const { slurm_free_node_info_msg(m); }
 };
@@ -100,7 +99,7 @@ using Hostlist = std::unique_ptr<std::remove_pointer_t<hostlist_t>, HostlistFree
 // Runs a slurm_load_* call with `since` (0: everything) into `out`; false on
 // SLURM_NO_CHANGE_IN_DATA (only possible with since != 0), `last_update` set on success.
 template <typename Msg, typename Load>
-bool fetch(const char* call, time_t since, Msg& out, time_t& last_update, Load load) {
+bool fetch_since(const char* call, time_t since, Msg& out, time_t& last_update, Load load) {
   typename Msg::pointer fresh = nullptr;
   if (load(since, &fresh) != SLURM_SUCCESS) {
     if (since != 0 && slurm_get_errno() == SLURM_NO_CHANGE_IN_DATA) return false;
@@ -150,30 +149,26 @@ std::string effective_slurm_conf(const std::string& flag_value) {
 struct LibslurmBackend::Impl {
   // The node and job messages are not kept between polls (10,000 nodes are ~10 MB of
   // node_info_t, 50,000 jobs ~100 MB): only each one's last_update (0: load everything next
-  // time) and, for load_nodes()/load_jobs(), the converted data (*_data_valid), reused while
-  // unchanged. The partition message is kept (a few KB: node lists are ranges), so that a node
-  // change, which every slurmd ping can bring, costs one RPC and not two.
+  // time); Backend keeps the converted data when asked to. The partition message is kept (a few KB:
+  // node lists are ranges), so that a node change, which every slurmd ping can bring, costs one RPC
+  // and not two.
   time_t nodes_last_update = 0;
   time_t parts_last_update = 0;  // of `partitions`
   PartMsg partitions;
   time_t jobs_last_update = 0;
-  NodeData node_data;
-  bool node_data_valid = false;
-  std::vector<Job> job_data;
-  bool job_data_valid = false;
   UserNames user_names;
 
   const std::string& user_name(uid_t uid) { return user_names.name(uid); }
 
   bool fetch_nodes(time_t since, NodeMsg& out) {
     // SHOW_DETAIL: without it slurmctld leaves gres_used out (sinfo GresUsed asks for it too).
-    return fetch("slurm_load_node", since, out, nodes_last_update,
-                 [](time_t t, node_info_msg_t** m) {
-                   return slurm_load_node(t, m, SHOW_ALL | SHOW_DETAIL);
-                 });
+    return fetch_since("slurm_load_node", since, out, nodes_last_update,
+                       [](time_t t, node_info_msg_t** m) {
+                         return slurm_load_node(t, m, SHOW_ALL | SHOW_DETAIL);
+                       });
   }
   bool fetch_partitions(time_t since, PartMsg& out) {
-    return fetch(
+    return fetch_since(
         "slurm_load_partitions", since, out, parts_last_update,
         [](time_t t, partition_info_msg_t** m) { return slurm_load_partitions(t, m, SHOW_ALL); });
   }
@@ -201,6 +196,23 @@ struct LibslurmBackend::Impl {
     }
   }
 
+  // What sinfo's Gres and GresUsed print. GRES that does not parse costs the node its GRES
+  // only, as in the CLI backend.
+  static void convert_node_gres(const node_info_t& n, Node& node,
+                                std::vector<std::string>& errors) {
+    const std::string_view gres = n.gres ? n.gres : "", used = n.gres_used ? n.gres_used : "";
+    try {
+      node.gres = parse_gres_list(gres);
+      node.gres_used = parse_gres_list(used);
+    } catch (const ParseError& e) {
+      const bool in_gres = node.gres.empty() && !gres.empty();
+      errors.push_back(fmt::format("node {} {}: {}: {}", node.name, in_gres ? "Gres" : "GresUsed",
+                                   text::quote(in_gres ? gres : used), e.what()));
+      node.gres.clear();
+      node.gres_used.clear();
+    }
+  }
+
   NodeData convert_nodes(const node_info_msg_t& nodes_msg, const partition_info_msg_t& parts_msg) {
     const node_info_msg_t* nodes = &nodes_msg;
     const partition_info_msg_t* parts = &parts_msg;
@@ -225,9 +237,9 @@ struct LibslurmBackend::Impl {
       node.state_name = sinfo_state_name(n.node_state, alloc_cpus, n.cpus);
       // cpu_load is load average x 100; NO_VAL when the node never reported.
       node.cpu_load = n.cpu_load == NO_VAL ? 0.0 : n.cpu_load / 100.0;
-      node.real_memory_bytes = n.real_memory * kMiB;
-      node.alloc_memory_bytes = alloc_mem * kMiB;
-      node.free_memory_bytes = n.free_mem == NO_VAL64 ? 0 : n.free_mem * kMiB;
+      node.real_memory_bytes = n.real_memory * text::kMiB;
+      node.alloc_memory_bytes = alloc_mem * text::kMiB;
+      node.free_memory_bytes = n.free_mem == NO_VAL64 ? 0 : n.free_mem * text::kMiB;
       node.weight = n.weight;
       // What sinfo's Reason, TimeStamp, UserLong, Features and Arch print, with sinfo's
       // placeholders for unset values ("none", "Unknown", "(null)") as empty / 0.
@@ -239,9 +251,7 @@ struct LibslurmBackend::Impl {
       node.features = n.features ? n.features : "";
       if (node.features == "(null)") node.features.clear();
       node.arch = n.arch ? n.arch : "";
-      // What sinfo's Gres and GresUsed print.
-      node.gres = parse_gres_list(n.gres ? n.gres : "");
-      node.gres_used = parse_gres_list(n.gres_used ? n.gres_used : "");
+      convert_node_gres(n, node, data.parse_errors);
       index.emplace(node.name, data.nodes.size());
       data.nodes.push_back(std::move(node));
     }
@@ -271,14 +281,28 @@ struct LibslurmBackend::Impl {
 
   // Loads jobs with `since` (0: everything); false on SLURM_NO_CHANGE_IN_DATA.
   bool fetch_jobs(time_t since, JobMsg& out) {
-    return fetch("slurm_load_jobs", since, out, jobs_last_update,
-                 [](time_t t, job_info_msg_t** m) { return slurm_load_jobs(t, m, SHOW_ALL); });
+    return fetch_since(
+        "slurm_load_jobs", since, out, jobs_last_update,
+        [](time_t t, job_info_msg_t** m) { return slurm_load_jobs(t, m, SHOW_ALL); });
+  }
+
+  // Jobs converted, or nullopt when slurmctld reports them unchanged since the previous call
+  // (never with `full`). The message is freed once converted; only its last_update is kept.
+  std::optional<JobData> fetch_job_data(bool full) {
+    JobMsg msg;
+    if (!fetch_jobs(full ? 0 : jobs_last_update, msg)) return std::nullopt;
+    try {
+      return convert_job_data(*msg);
+    } catch (...) {
+      jobs_last_update = 0;  // as for nodes: the next call loads and converts afresh
+      throw;
+    }
   }
 
   // Frees each record's members (strings, bitmaps) once converted and zeroes the record, so
   // slurm_free_job_info_msg later frees nothing twice: the conversion reuses the message's
   // memory instead of adding to it, and a big poll's peak is the message alone.
-  std::vector<Job> convert_jobs(job_info_msg_t& msg) {
+  JobData convert_job_data(job_info_msg_t& msg) {
     struct ReleaseRecord {
       slurm_job_info_t& record;
       ~ReleaseRecord() {
@@ -286,49 +310,74 @@ struct LibslurmBackend::Impl {
         std::memset(&record, 0, sizeof record);
       }
     };
-    std::vector<Job> out;
-    out.reserve(msg.record_count);
+    JobData out;
+    out.jobs.reserve(msg.record_count);
     for (std::uint32_t i = 0; i < msg.record_count; ++i) {
       const slurm_job_info_t& j = msg.job_array[i];
       const ReleaseRecord release{msg.job_array[i]};
-      if (!squeue_lists(j.job_state)) continue;
-      Job job;
-      job.job_id = j.job_id;
-      job.user = user_name(j.user_id);
-      job.account = j.account ? j.account : "(null)";
-      job.partition = j.partition ? j.partition : "";
-      job.state = job_state_name(j.job_state);
-      // What squeue %r prints: the state description when there is one, else the reason.
-      job.reason = reason_code(
-          j.state_desc ? j.state_desc
-                       : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
-      job.cpus = j.num_cpus;
-      job.submit_time = static_cast<std::int64_t>(j.submit_time);
-      const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
-      job.eligible_time = static_cast<std::int64_t>(j.eligible_time);
-      job.start_time = static_cast<std::int64_t>(j.start_time);
-      const auto text = [](const char* s) { return std::string_view(s ? s : ""); };
-      // scontrol -d's JOB_GRES: filled for started jobs without SHOW_DETAIL.
-      if (!pending) job.gres_alloc = parse_gres_list(text(j.gres_total));
-      // squeue's NumNodes/NumTasks: requested minimum while pending, allocated once started.
-      job.gpus_requested =
-          requested_gpus(text(j.tres_per_job), text(j.tres_per_node), text(j.tres_per_socket),
-                         text(j.tres_per_task), j.num_nodes,
-                         j.num_tasks == NO_VAL || j.num_tasks == 0 ? 1 : j.num_tasks);
-      const char* tres = pending ? j.tres_req_str : j.tres_alloc_str;
-      if (!tres) tres = j.tres_req_str;
-      // The TRES string squeue's tres-alloc prints; no mem= (memory not tracked) means 0.
-      job.memory_bytes = tres ? tres_memory_bytes(tres).value_or(0) : 0;
-      // A pending array not yet split into tasks is one record; squeue -r lists each task.
-      if (j.array_bitmap && j.array_task_id == NO_VAL) {
-        job.task_count = static_cast<std::uint32_t>(slurm_bit_set_count(j.array_bitmap));
-      } else if (j.array_task_str && j.array_task_id == NO_VAL) {
-        job.task_count = static_cast<std::uint32_t>(count_array_tasks(j.array_task_str));
+      try {
+        Job job = convert_job(j, out.parse_errors);
+        if (job.task_count != 0) out.jobs.push_back(std::move(job));
+      } catch (const ParseError& e) {
+        // One job's malformed field costs that job, not the job collectors.
+        out.parse_errors.push_back(fmt::format("job {}: {}", j.job_id, e.what()));
       }
-      if (job.task_count == 0) continue;
-      out.push_back(std::move(job));
     }
     return out;
+  }
+
+  // One job as squeue prints it. Its GRES fields, where they do not parse, cost only its GPU
+  // values (recorded in `errors`); another malformed field throws ParseError.
+  Job convert_job(const slurm_job_info_t& j, std::vector<std::string>& errors) {
+    Job job;
+    job.job_id = j.job_id;
+    job.user = user_name(j.user_id);
+    job.account = j.account ? j.account : "(null)";
+    job.partition = j.partition ? j.partition : "";
+    job.state = job_state_name(j.job_state);
+    // What squeue %r prints: the state description when there is one, else the reason.
+    job.reason = reason_code(
+        j.state_desc ? j.state_desc
+                     : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
+    job.cpus = j.num_cpus;
+    job.submit_time = static_cast<std::int64_t>(j.submit_time);
+    const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
+    job.eligible_time = static_cast<std::int64_t>(j.eligible_time);
+    job.start_time = static_cast<std::int64_t>(j.start_time);
+    const auto str = [](const char* s) { return std::string_view(s ? s : ""); };
+    try {
+      // scontrol -d's JOB_GRES: filled for started jobs without SHOW_DETAIL. Finished jobs
+      // (listed for MinJobAge, as squeue -t all lists them) hold none.
+      if (!pending && !is_final_job_state(job.state)) {
+        job.gres_alloc = parse_gres_list(str(j.gres_total));
+      }
+    } catch (const ParseError& e) {
+      errors.push_back(fmt::format("job {} JOB_GRES: {}: {}", j.job_id,
+                                   text::quote(str(j.gres_total)), e.what()));
+    }
+    try {
+      // squeue's NumNodes/NumTasks: requested minimum while pending, allocated once started.
+      job.gpus_requested = requested_gpus(
+          str(j.tres_per_job), str(j.tres_per_node), str(j.tres_per_socket), str(j.tres_per_task),
+          j.num_nodes, j.num_tasks == NO_VAL || j.num_tasks == 0 ? 1 : j.num_tasks);
+    } catch (const ParseError& e) {
+      errors.push_back(fmt::format(
+          "job {} tres-per-*: {}: {}", j.job_id,
+          text::quote(fmt::format("{}|{}|{}|{}", str(j.tres_per_job), str(j.tres_per_node),
+                                  str(j.tres_per_socket), str(j.tres_per_task))),
+          e.what()));
+    }
+    const char* tres = pending ? j.tres_req_str : j.tres_alloc_str;
+    if (!tres) tres = j.tres_req_str;
+    // The TRES string squeue's tres-alloc prints; no mem= (memory not tracked) means 0.
+    job.memory_bytes = tres ? tres_memory_bytes(tres).value_or(0) : 0;
+    // A pending array not yet split into tasks is one record; squeue -r lists each task.
+    if (j.array_bitmap && j.array_task_id == NO_VAL) {
+      job.task_count = static_cast<std::uint32_t>(slurm_bit_set_count(j.array_bitmap));
+    } else if (j.array_task_str && j.array_task_id == NO_VAL) {
+      job.task_count = static_cast<std::uint32_t>(count_array_tasks(j.array_task_str));
+    }
+    return job;
   }
 };
 
@@ -352,50 +401,24 @@ std::string LibslurmBackend::slurm_version() const {
                      SLURM_VERSION_MICRO(SLURM_VERSION_NUMBER));
 }
 
-NodeData LibslurmBackend::load_nodes() {
-  // Without kept node_data (load_nodes_if_changed() handed it out) only a full load will do.
-  std::optional<NodeData> fresh = impl_->fetch_node_data(/*full=*/!impl_->node_data_valid);
-  if (fresh) {
-    impl_->node_data = std::move(*fresh);
-    impl_->node_data_valid = true;
+std::optional<LoadData> LibslurmBackend::fetch(LoadKind kind, bool full) {
+  switch (kind) {
+    case LoadKind::nodes:
+      if (auto nodes = impl_->fetch_node_data(full)) return LoadData(std::move(*nodes));
+      return std::nullopt;
+    case LoadKind::jobs:
+      if (auto jobs = impl_->fetch_job_data(full)) return LoadData(std::move(*jobs));
+      return std::nullopt;
+    case LoadKind::ping:
+      return LoadData(ping_controllers());
+    case LoadKind::sdiag:
+      return LoadData(load_scheduler_stats());
+    case LoadKind::licenses:
+      return LoadData(load_licenses());
+    case LoadKind::reservations:
+      return LoadData(load_reservations());
   }
-  return impl_->node_data;
-}
-
-std::vector<Job> LibslurmBackend::load_jobs() {
-  // Without kept job_data (load_jobs_if_changed() handed it out) only a full load will do.
-  const time_t since = impl_->job_data_valid ? impl_->jobs_last_update : 0;
-  JobMsg msg;
-  if (impl_->fetch_jobs(since, msg)) {
-    // Invalid until converted: a failed conversion must never leave the previous poll's jobs
-    // to be served as unchanged.
-    impl_->job_data_valid = false;
-    impl_->job_data = {};
-    impl_->job_data = impl_->convert_jobs(*msg);
-    impl_->job_data_valid = true;
-  }
-  return impl_->job_data;
-}
-
-std::optional<std::vector<Job>> LibslurmBackend::load_jobs_if_changed() {
-  JobMsg msg;
-  if (!impl_->fetch_jobs(impl_->jobs_last_update, msg)) return std::nullopt;
-  // The old conversion goes first, so the peak is one message plus one conversion.
-  impl_->job_data = {};
-  impl_->job_data_valid = false;
-  try {
-    return impl_->convert_jobs(*msg);
-  } catch (...) {
-    impl_->jobs_last_update = 0;  // as for nodes: the next call loads and converts afresh
-    throw;
-  }
-}
-
-std::optional<NodeData> LibslurmBackend::load_nodes_if_changed() {
-  // The caller keeps what it made of the previous answer; no copy stays here.
-  impl_->node_data = {};
-  impl_->node_data_valid = false;
-  return impl_->fetch_node_data(/*full=*/false);
+  unsupported(kind);
 }
 
 }  // namespace slurm_exporter::slurm
@@ -484,7 +507,7 @@ SchedulerStats LibslurmBackend::load_scheduler_stats() {
   return s;
 }
 
-std::vector<License> LibslurmBackend::load_licenses() {
+Licenses LibslurmBackend::load_licenses() {
   license_info_msg_t* raw = nullptr;
   if (slurm_load_licenses(0, &raw, SHOW_ALL) != SLURM_SUCCESS) {
     throw_slurm_error("slurm_load_licenses");
@@ -500,7 +523,7 @@ std::vector<License> LibslurmBackend::load_licenses() {
   return out;
 }
 
-std::vector<Reservation> LibslurmBackend::load_reservations() {
+Reservations LibslurmBackend::load_reservations() {
   reserve_info_msg_t* raw = nullptr;
   if (slurm_load_reservations(0, &raw) != SLURM_SUCCESS) {
     throw_slurm_error("slurm_load_reservations");

@@ -386,6 +386,65 @@ def expected_metrics(view: SlurmView) -> Expected:
     return {k: dict(v) for k, v in exp.items()}
 
 
+# The job states slurm_jobs{state} always has (0 when empty): the states of the queue. Finished
+# jobs are in slurm_jobs_finished_total instead.
+QUEUE_JOB_STATES = ("PENDING", "RUNNING", "SUSPENDED", "COMPLETING", "CONFIGURING")
+# Job states that have left the queue (squeue -t all lists them for MinJobAge).
+FINAL_JOB_STATES = ("COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "NODE_FAIL", "PREEMPTED",
+                    "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY")
+
+
+def split_partitions(partition: str) -> list[str]:
+    """squeue %P prints "a,b" for a job pending in two partitions."""
+    return partition.split(",")
+
+
+def expected_partition_job_families(view: SlurmView) -> Expected:
+    """slurm_jobs and this project's per-partition job families from squeue -r (view.jobs) and
+    scontrol's TRES memory: a job pending in several partitions counts in each of them."""
+    exp: Expected = {f: defaultdict(float) for f in (
+        "slurm_jobs", "slurm_partition_jobs", "slurm_partition_pending_jobs",
+        "slurm_partition_pending_cpus", "slurm_partition_pending_memory_bytes")}
+    for s in QUEUE_JOB_STATES:
+        exp["slurm_jobs"][L(state=s)] += 0
+    mem = dict(view.job_mem_bytes)
+    for j in view.jobs:
+        exp["slurm_jobs"][L(state=j.state)] += 1
+        pending = j.state == "PENDING"
+        for p in split_partitions(j.partition):
+            for s in USUAL_JOB_STATES:
+                exp["slurm_partition_jobs"][L(partition=p, state=s)] += 0
+            exp["slurm_partition_jobs"][L(partition=p, state=j.state)] += 1
+            exp["slurm_partition_pending_jobs"][L(partition=p)] += 1 if pending else 0
+            exp["slurm_partition_pending_cpus"][L(partition=p)] += j.cpus if pending else 0
+            exp["slurm_partition_pending_memory_bytes"][L(partition=p)] += (
+                mem[j.job_id] if pending else 0)
+    return {k: dict(v) for k, v in exp.items()}
+
+
+def expected_oldest_pending(cluster: "Cluster", view: SlurmView, now: float) -> dict[Labels, float]:
+    """slurm_partition_oldest_pending_job_seconds from squeue: per partition (a job pending in
+    several counts in each), now − SubmitTime of the oldest pending job that is eligible to start
+    (EligibleTime set and not in the future: held and dependent jobs print N/A, a --begin job its
+    begin time). Times are local, as squeue prints them with SLURM_TIME_FORMAT=standard."""
+    out = cluster.run(["squeue", "-h", "-r", "-t", "PENDING", "-O",
+                       "Partition:|,SubmitTime:|,EligibleTime:|"])
+    oldest: dict[Labels, float] = {L(partition=p): 0.0 for j in view.jobs
+                                   for p in split_partitions(j.partition)}
+    for line in out.splitlines():
+        if not line.strip():
+            continue
+        part, submitted, eligible, _ = line.split("|")
+        if eligible.strip() in ("N/A", "Unknown", ""):
+            continue
+        if time.mktime(time.strptime(eligible.strip(), "%Y-%m-%dT%H:%M:%S")) > now:
+            continue
+        age = now - time.mktime(time.strptime(submitted.strip(), "%Y-%m-%dT%H:%M:%S"))
+        for p in split_partitions(part.strip()):
+            oldest[L(partition=p)] = max(oldest[L(partition=p)], age)
+    return oldest
+
+
 # Contract families compared with Slurm, and how exactly.
 NODE_FAMILIES = ("slurm_cpus_total", "slurm_cpus_idle", "slurm_cpu_load", "slurm_cpus_per_state",
                  "slurm_node_count_per_state", "slurm_mem_real", "slurm_mem_alloc", "slurm_mem_free")
@@ -464,29 +523,32 @@ def compare_family(name: str, expected: dict[Labels, float], got: dict[Labels, f
     return problems
 
 
-# The primary-state precedence of the README, written independently of the C++ code: the
-# first rule that holds wins. scontrol prints State=BASE+FLAG+… (lower-cased here); a partly
-# allocated node is mixed whatever its base, as sinfo shows it.
-def primary_state(base: str, flags: set[str], alloc: int, total: int) -> str:
-    if 0 < alloc < total:
-        base = "mixed"
-    busy = base in ("allocated", "mixed") or alloc > 0 or "completing" in flags
-    rules = [
-        (bool(flags & {"invalid_reg", "not_responding"}) or base in ("down", "error"), "down"),
-        ("fail" in flags, "fail"),
-        ("drain" in flags and not busy, "drained"),
-        ("drain" in flags, "draining"),
-        ("maintenance" in flags, "maint"),
-        (bool(flags & {"reboot_requested", "reboot_issued"}), "reboot"),
-        ("reserved" in flags, "reserved"),
-        (bool(flags & {"powered_down", "powering_up", "powering_down"}), "powered_down"),
-        ("completing" in flags, "completing"),
-        ("planned" in flags, "planned"),
-    ]
-    for cond, state in rules:
-        if cond:
-            return state
-    return base if base in ("mixed", "allocated", "idle", "future") else "unknown"
+# The primary-state rule of the README, written independently of the C++ code: what sinfo %T
+# prints for the node decides, as the word (a state of its own), else the suffix, else the word
+# again; only what sinfo's name can hide (NOT_RESPONDING under "drained$" or "maint",
+# INVALID_REG's "inval", base DOWN/ERROR) is read from scontrol's State=BASE+FLAG+….
+SINFO_WORDS = {"drained": "drained", "draining": "draining", "fail": "fail", "failing": "fail",
+               "maint": "maint", "reboot": "reboot", "reboot_issued": "reboot",
+               "powered_down": "powered_down", "powering_up": "powered_down",
+               "powering_down": "powered_down"}
+SINFO_SUFFIXES = {"$": "maint", "@": "reboot", "^": "reboot", "~": "powered_down",
+                  "#": "powered_down", "%": "powered_down"}
+SINFO_LAST = {"reserved": "reserved", "completing": "completing", "planned": "planned",
+              "mixed": "mixed", "allocated": "allocated", "idle": "idle", "perfctrs": "idle",
+              "future": "future"}
+
+
+def primary_state(sinfo_name: str, scontrol_state: str) -> str:
+    """slurm_nodes{state} of a node from sinfo %T (e.g. "mixed-") and scontrol's State=."""
+    parts = scontrol_state.lower().split("+")
+    base, flags = parts[0].rstrip("*~#!%$@^-"), set(parts[1:])
+    if parts[0].endswith("*") or flags & {"not_responding", "invalid_reg"} or \
+            base in ("down", "error"):
+        return "down"
+    m = re.fullmatch(r"([a-z_]+)(.?)", sinfo_name)
+    assert m, f"sinfo state name {sinfo_name!r}"
+    word, suffix = m.groups()
+    return SINFO_WORDS.get(word) or SINFO_SUFFIXES.get(suffix) or SINFO_LAST.get(word, "unknown")
 
 
 PRIMARY_STATES = ("down", "fail", "drained", "draining", "maint", "reboot", "reserved",
@@ -499,16 +561,6 @@ FLAGS = {"drain": "drain", "not_responding": "not_responding", "powered_down": "
          "reboot_requested": "reboot_requested", "reboot_issued": "reboot_issued",
          "invalid_reg": "invalid_reg", "cloud": "cloud", "dynamic_future": "dynamic",
          "dynamic_norm": "dynamic"}
-
-def scontrol_primary_state(rec: dict[str, str]) -> str:
-    """primary_state of a `scontrol -o show node` record (State=BASE+FLAG+…, CPUAlloc, CPUTot)."""
-    parts = rec["State"].lower().split("+")
-    flags = set(parts[1:])
-    if parts[0].endswith("*"):
-        flags.add("not_responding")
-    return primary_state(parts[0].rstrip("*~#!%$@^-"), flags, int(rec["CPUAlloc"]),
-                         int(rec["CPUTot"]))
-
 
 # ------------------------------------------------------------------------------------- /metrics
 
