@@ -15,6 +15,7 @@
 #include "slurm_exporter/collectors/licenses.hpp"
 #include "slurm_exporter/collectors/node.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
+#include "slurm_exporter/collectors/process.hpp"
 #include "slurm_exporter/collectors/reservations.hpp"
 #include "slurm_exporter/collectors/scheduler.hpp"
 
@@ -130,6 +131,17 @@ const Collector kTable[] = {
      .uses_now = true,
      .collect = [](const Inputs& in, std::int64_t now) -> Collected {
        return collect_reservations(in.reservations(), in.nodes().nodes, now);
+     }},
+    // No Slurm load: the exporter's own process, read from /proc at every poll.
+    {.name = "process",
+     .help = "process_* of the exporter itself (CPU, memory, file descriptors, start time)",
+     .families = "`process_cpu_seconds_total`, `process_resident_memory_bytes`, "
+                 "`process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds`, "
+                 "`process_start_time_seconds` (from `/proc/self`, as client_golang defines "
+                 "them)",
+     .uses_now = true,
+     .collect = [](const Inputs&, std::int64_t) -> Collected {
+       return process_families(read_process_stats());
      }},
 };
 #pragma GCC diagnostic pop
