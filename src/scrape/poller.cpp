@@ -113,6 +113,7 @@ struct Outcome {
   collectors::CollectorStatus status;
   std::string error;  // the first failing row's
   bool quiet = false;
+  bool reads_slurm = false;  // a row of it has loads (the process collector has none)
 };
 
 }  // namespace
@@ -319,7 +320,9 @@ PollResult Collection::Impl::poll(slurm::Backend& backend) {
                      [&](auto& t) { return t.first == row.def->name; })) {
       parse_error_totals.emplace_back(row.def->name, 0);
     }
-    run_row(row, loads, outcome_of(outcomes, row.def->name), text);
+    Outcome& outcome = outcome_of(outcomes, row.def->name);
+    outcome.reads_slurm = outcome.reads_slurm || !row.def->loads.empty();
+    run_row(row, loads, outcome, text);
   }
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
@@ -333,7 +336,8 @@ PollResult Collection::Impl::poll(slurm::Backend& backend) {
     for (const auto& [name, total] : parse_error_totals) {
       if (name == o.status.name) o.status.parse_errors = total;
     }
-    status.slurm_up = status.slurm_up || o.status.success;
+    // A collector that reads no Slurm data (process) says nothing about slurmctld.
+    status.slurm_up = status.slurm_up || (o.reads_slurm && o.status.success);
     status.collectors.push_back(std::move(o.status));
   }
   status.node_load_ms = loads.slot(LoadKind::nodes).seconds * 1000.0;
