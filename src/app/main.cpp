@@ -88,6 +88,8 @@ int main(int argc, char** argv) {
     options.telemetry_path = config.telemetry_path;
     options.web = std::move(web);
     options.web_config_file = config.web_config_file;
+    options.health_no_auth = config.health_no_auth;
+    options.ready = [&poller] { return poller.polls() > 0; };
     se::http::Server server(options, [&poller](auto done) { poller.get(std::move(done)); });
     se::log::info("starting", {{"version", se::build_info::kVersion},
                                {"backend", config.backend},

@@ -201,7 +201,8 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     const auto& req = parser_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
-    if (web_->auth) {
+    const bool auth_exempt = ctx_.options.health_no_auth && is_health_target(req.target());
+    if (web_->auth && !auth_exempt) {
       std::string authorization(req[bhttp::field::authorization]);
       if (const auto known = web_->auth->decided_without_bcrypt(authorization)) {
         on_authenticated(*known);
@@ -239,6 +240,10 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     if (r.route == Route::kMetrics) {
       request_metrics(std::move(r));
       return;
+    }
+    if (r.route == Route::kReady && ctx_.options.ready && !ctx_.options.ready()) {
+      r.status = 503;
+      r.body = "Slurm Exporter is not ready: no poll has completed yet.\n";
     }
     static_body_ = std::move(r.body);
     write_response(r.status, r.content_type, r.headers, static_body_, r.head_only);
