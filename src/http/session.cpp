@@ -20,6 +20,7 @@
 #include "slurm_exporter/http/detail/listener.hpp"
 #include "slurm_exporter/http/router.hpp"
 #include "slurm_exporter/log.hpp"
+#include "slurm_exporter/metrics/openmetrics.hpp"
 
 namespace slurm_exporter::http::detail {
 namespace {
@@ -268,6 +269,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   void request_metrics(RouteResult r) {
     const std::uint64_t seq = ++request_seq_;
     accepts_gzip_ = accepts_gzip(parser_->get()[bhttp::field::accept_encoding]);
+    openmetrics_ = metrics::prefers_openmetrics(parser_->get()[bhttp::field::accept]);
     awaiting_provider_ = true;
     metrics_route_ = std::move(r);
     // Bounds the wait for a provider that never answers; the pending wait also keeps this
@@ -304,18 +306,32 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     }
     // Caches may store the response only keyed by the request's Accept-Encoding; HEAD gets
     // the headers and Content-Length a GET with the same Accept-Encoding would get.
-    std::vector<std::pair<std::string, std::string>> headers{{"Vary", "Accept-Encoding"}};
+    std::vector<std::pair<std::string, std::string>> headers{{"Vary", "Accept, Accept-Encoding"}};
+    std::string_view content_type = metrics_route_.content_type;
+    GzipCache* gzip = &ctx_.gzip;
+    if (openmetrics_) {
+      try {
+        if (ctx_.openmetrics_of != body) {
+          ctx_.openmetrics = std::make_shared<const std::string>(metrics::to_openmetrics(*body));
+          ctx_.openmetrics_of = body;
+        }
+        body = ctx_.openmetrics;
+        content_type = metrics::kOpenMetricsContentType;
+        gzip = &ctx_.gzip_openmetrics;
+      } catch (const std::exception& e) {
+        log::warn("OpenMetrics conversion failed, sending text 0.0.4", {{"error", e.what()}});
+      }
+    }
     if (accepts_gzip_) {
       try {
-        body = ctx_.gzip.get(body);
+        body = gzip->get(body);
         headers.emplace_back("Content-Encoding", "gzip");
       } catch (const std::exception& e) {
         log::warn("gzip failed, sending identity", {{"error", e.what()}});
       }
     }
     metrics_body_ = std::move(body);
-    write_response(200, metrics_route_.content_type, headers, *metrics_body_,
-                   metrics_route_.head_only);
+    write_response(200, content_type, headers, *metrics_body_, metrics_route_.head_only);
   }
 
   void on_provider_timeout(std::uint64_t seq) {
@@ -407,6 +423,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   MetricsBody metrics_body_;
   RouteResult metrics_route_;
   bool accepts_gzip_ = false;  // the metrics request in flight accepts Content-Encoding: gzip
+  bool openmetrics_ = false;   // ... and prefers OpenMetrics (Accept)
   std::uint64_t request_seq_ = 0;
   bool awaiting_provider_ = false;
   unsigned version_ = 11;
