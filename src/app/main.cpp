@@ -13,6 +13,7 @@
 
 #include "slurm_exporter/app/flags.hpp"
 #include "slurm_exporter/build_info.hpp"
+#include "slurm_exporter/collectors/private_data.hpp"
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/http/server.hpp"
 #include "slurm_exporter/http/web_config.hpp"
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The PrivateData exposure warning needs to know whether the metrics need a password.
+  se::collectors::PrivateDataState::set_auth(!web.basic_auth_users.empty());
   try {
     se::scrape::Poller poller(
         [&config]() -> std::unique_ptr<se::slurm::Backend> {

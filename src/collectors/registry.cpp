@@ -15,6 +15,7 @@
 #include "slurm_exporter/collectors/licenses.hpp"
 #include "slurm_exporter/collectors/node.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
+#include "slurm_exporter/collectors/private_data.hpp"
 #include "slurm_exporter/collectors/process.hpp"
 #include "slurm_exporter/collectors/reservations.hpp"
 #include "slurm_exporter/collectors/scheduler.hpp"
@@ -132,6 +133,13 @@ const Collector kTable[] = {
      .collect = [](const Inputs& in, std::int64_t now) -> Collected {
        return collect_reservations(in.reservations(), in.nodes().nodes, now);
      }},
+    {.name = "private_data",
+     .help = "slurm_exporter_private_data{kind}: slurmctld's PrivateData, warned about",
+     .families = "`slurm_exporter_private_data{kind}` (one `slurm_load_ctl_conf`; CLI: "
+                 "`scontrol show config`); logs a warning when PrivateData hides jobs from the "
+                 "exporter's user or exposes them on a port without a password",
+     .loads = {LoadKind::config},
+     .make_state = make<PrivateDataState>},
     // No Slurm load: the exporter's own process, read from /proc at every poll.
     {.name = "process",
      .help = "process_* of the exporter itself (CPU, memory, file descriptors, start time)",
@@ -173,6 +181,9 @@ const slurm::SchedulerStats& Inputs::sdiag() const {
   return get<slurm::SchedulerStats>(LoadKind::sdiag);
 }
 const slurm::Licenses& Inputs::licenses() const { return get<slurm::Licenses>(LoadKind::licenses); }
+const slurm::SlurmConfig& Inputs::config() const {
+  return get<slurm::SlurmConfig>(LoadKind::config);
+}
 const slurm::Reservations& Inputs::reservations() const {
   return get<slurm::Reservations>(LoadKind::reservations);
 }
