@@ -18,6 +18,7 @@
 #include "slurm_exporter/http/server.hpp"
 #include "slurm_exporter/http/web_config.hpp"
 #include "slurm_exporter/log.hpp"
+#include "slurm_exporter/metrics/aggregate.hpp"
 #include "slurm_exporter/scrape/poller.hpp"
 #include "slurm_exporter/slurm/cli_backend.hpp"
 #include "slurm_exporter/slurm/libslurm_backend.hpp"
@@ -25,6 +26,14 @@
 namespace se = slurm_exporter;
 
 namespace {
+
+// -metrics.aggregate-users: the per-user labels summed away.
+se::scrape::FamilyTransform aggregate_transform(bool on) {
+  if (!on) return {};
+  return [](std::vector<se::metrics::Family>& families) {
+    se::metrics::aggregate_away(families, {"username", "user"});
+  };
+}
 
 // -metrics.exclude as a family filter; the pattern was validated by parse_flags.
 se::scrape::FamilyFilter exclude_filter(const std::string& pattern) {
@@ -85,7 +94,8 @@ int main(int argc, char** argv) {
           }
           return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);
         },
-        config.poll_limit, config.collectors, exclude_filter(config.metrics_exclude));
+        config.poll_limit, config.collectors, exclude_filter(config.metrics_exclude),
+        se::scrape::system_clock(), aggregate_transform(config.aggregate_users));
     se::http::ServerOptions options;
     options.listen_address = config.listen_address;
     options.telemetry_path = config.telemetry_path;

@@ -138,8 +138,9 @@ void FailureLog::succeeded(const std::string& collector) {
 }
 
 struct Collection::Impl {
-  Impl(const collectors::EnabledCollectors& enabled, FamilyFilter filter, const Clock& c)
-      : drop(std::move(filter)), clock(c) {
+  Impl(const collectors::EnabledCollectors& enabled, FamilyFilter filter, const Clock& c,
+       FamilyTransform t)
+      : drop(std::move(filter)), transform(std::move(t)), clock(c) {
     for (const auto& def : collectors::collector_table()) {
       if (!enabled.enabled(def.name)) continue;
       Row& row = rows.emplace_back();
@@ -188,6 +189,7 @@ struct Collection::Impl {
 
   std::vector<Row> rows;
   FamilyFilter drop;
+  FamilyTransform transform;
   const Clock& clock;
   FailureLog failures;
   // Per collector, the parse errors counted so far and the load generations they came from.
@@ -199,6 +201,7 @@ struct Collection::Impl {
 
 std::string Collection::Impl::render(std::vector<metrics::Family> families) const {
   if (drop) std::erase_if(families, [&](const metrics::Family& f) { return drop(f.name); });
+  if (transform) transform(families);
   std::string text;
   metrics::write_text(families, text);
   return text;
@@ -356,8 +359,8 @@ PollResult Collection::Impl::poll(slurm::Backend& backend) {
 }
 
 Collection::Collection(const collectors::EnabledCollectors& enabled, FamilyFilter drop,
-                       const Clock& clock)
-    : impl_(std::make_unique<Impl>(enabled, std::move(drop), clock)) {}
+                       const Clock& clock, FamilyTransform transform)
+    : impl_(std::make_unique<Impl>(enabled, std::move(drop), clock, std::move(transform))) {}
 
 Collection::~Collection() = default;
 
@@ -366,8 +369,11 @@ PollResult Collection::poll(slurm::Backend& backend) { return impl_->poll(backen
 void configure_malloc_for_polls() { mallopt(M_TRIM_THRESHOLD, 1024 * 1024); }
 
 Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
-               collectors::EnabledCollectors enabled, FamilyFilter drop, const Clock& clock)
-    : poll_limit_(poll_limit), clock_(clock), collection_(enabled, std::move(drop), clock) {
+               collectors::EnabledCollectors enabled, FamilyFilter drop, const Clock& clock,
+               FamilyTransform transform)
+    : poll_limit_(poll_limit),
+      clock_(clock),
+      collection_(enabled, std::move(drop), clock, std::move(transform)) {
   std::exception_ptr init_error;
   bool init_done = false;
   thread_ = std::thread([this, f = std::move(factory), &init_error, &init_done]() mutable {

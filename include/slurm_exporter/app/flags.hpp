@@ -30,6 +30,8 @@ struct Config {
   /// metrics.exclude: drop every family whose name the regex matches (a search, as Go's
   /// MatchString in the rivosinc exporter); empty = keep all. Validated by parse_flags.
   std::string metrics_exclude;
+  /// metrics.aggregate-users: drop the per-user labels (username, user), summing them away
+  bool aggregate_users = false;
   bool show_version = false;  ///< version
   bool show_help = false;     ///< help / h
 };
