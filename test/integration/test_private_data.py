@@ -95,3 +95,21 @@ def test_an_unprivileged_user_is_warned_and_the_gauge_says_so(cluster, private_j
         assert e.scrape().value("slurm_up") == 1
     finally:
         e.stop()
+
+
+def test_aggregate_users_sums_the_user_label_away(cluster, private_jobs):
+    _, original = private_jobs
+    set_private_data(cluster, original, "jobs")
+    e = Exporter(exporter_binary(), exporter_args(cluster, extra=("--metrics.aggregate-users",)),
+                 cluster.env)
+    e.wait_listening(timeout=30)
+    try:
+        expected = len(cluster.squeue())
+        s = wait_for(lambda: (lambda s: s if total_jobs(s) == expected else None)(e.scrape()), 30,
+                     f"sum of slurm_jobs == {expected}")
+        assert "username=" not in s.text
+        per_state = s.get("slurm_user_state_total") or {}
+        assert per_state and all(set(dict(k)) == {"state"} for k in per_state), per_state
+        assert sum(per_state.values()) == expected
+    finally:
+        e.stop()
