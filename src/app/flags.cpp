@@ -105,7 +105,7 @@ void set_log_level(Config& c, std::string_view flag, std::string_view v) {
 
 std::string log_level_text(const Config& c) { return std::string(log::level_name(c.log_level)); }
 
-const std::array<FlagSpec, 18> kFlags{{
+const std::array<FlagSpec, 20> kFlags{{
     {"web.listen-address", false, "address",
      "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
      "\"[v6]:port\"",
@@ -133,6 +133,19 @@ const std::array<FlagSpec, 18> kFlags{{
      [](Config& c, std::string_view f, std::string_view v) {
        require_non_empty(f, v);
        c.web_config_file = v;
+     }},
+    {"metrics.aggregate-users", true, "",
+     "Drop the per-user labels (username, user) by summing their series: for sites whose "
+     "PrivateData hides users' jobs from each other",
+     [](const Config& c) { return std::string(c.aggregate_users ? "true" : "false"); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.aggregate_users = parse_bool(f, v);
+     }},
+    {"web.health-no-auth", true, "",
+     "Answer /-/healthy and /-/ready without the web config's basic auth (for probes)",
+     [](const Config& c) { return std::string(c.health_no_auth ? "true" : "false"); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.health_no_auth = parse_bool(f, v);
      }},
     {"web.log-level", false, "level", "Lowest level to log: debug, info, warn or error",
      log_level_text, set_log_level},

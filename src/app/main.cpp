@@ -15,10 +15,12 @@
 
 #include "slurm_exporter/app/flags.hpp"
 #include "slurm_exporter/build_info.hpp"
+#include "slurm_exporter/collectors/private_data.hpp"
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/http/server.hpp"
 #include "slurm_exporter/http/web_config.hpp"
 #include "slurm_exporter/log.hpp"
+#include "slurm_exporter/metrics/aggregate.hpp"
 #include "slurm_exporter/scrape/poller.hpp"
 #include "slurm_exporter/slurm/cli_backend.hpp"
 #include "slurm_exporter/slurm/libslurm_backend.hpp"
@@ -26,6 +28,14 @@
 namespace se = slurm_exporter;
 
 namespace {
+
+// -metrics.aggregate-users: the per-user labels summed away.
+se::scrape::FamilyTransform aggregate_transform(bool on) {
+  if (!on) return {};
+  return [](std::vector<se::metrics::Family>& families) {
+    se::metrics::aggregate_away(families, {"username", "user"});
+  };
+}
 
 // -metrics.exclude as a family filter; the pattern was validated by parse_flags.
 se::scrape::FamilyFilter exclude_filter(const std::string& pattern) {
@@ -76,6 +86,8 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The PrivateData exposure warning needs to know whether the metrics need a password.
+  se::collectors::PrivateDataState::set_auth(!web.basic_auth_users.empty());
   try {
     se::scrape::Poller poller(
         [&config]() -> std::unique_ptr<se::slurm::Backend> {
@@ -90,7 +102,8 @@ int main(int argc, char** argv) {
           }
           return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);
         },
-        config.poll_limit, config.collectors, exclude_filter(config.metrics_exclude));
+        config.poll_limit, config.collectors, exclude_filter(config.metrics_exclude),
+        se::scrape::system_clock(), aggregate_transform(config.aggregate_users));
     int sig = 0;
     {
       se::http::ServerOptions options;
@@ -98,6 +111,8 @@ int main(int argc, char** argv) {
       options.telemetry_path = config.telemetry_path;
       options.web = std::move(web);
       options.web_config_file = config.web_config_file;
+      options.health_no_auth = config.health_no_auth;
+      options.ready = [&poller] { return poller.polls() > 0; };
       se::http::Server server(options, [&poller](auto done) { poller.get(std::move(done)); });
       se::log::info("starting", {{"version", se::build_info::kVersion},
                                  {"backend", config.backend},

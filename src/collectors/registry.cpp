@@ -15,6 +15,8 @@
 #include "slurm_exporter/collectors/licenses.hpp"
 #include "slurm_exporter/collectors/node.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
+#include "slurm_exporter/collectors/private_data.hpp"
+#include "slurm_exporter/collectors/process.hpp"
 #include "slurm_exporter/collectors/reservations.hpp"
 #include "slurm_exporter/collectors/scheduler.hpp"
 
@@ -131,6 +133,24 @@ const Collector kTable[] = {
      .collect = [](const Inputs& in, std::int64_t now) -> Collected {
        return collect_reservations(in.reservations(), in.nodes().nodes, now);
      }},
+    {.name = "private_data",
+     .help = "slurm_exporter_private_data{kind}: slurmctld's PrivateData, warned about",
+     .families = "`slurm_exporter_private_data{kind}` (one `slurm_load_ctl_conf`; CLI: "
+                 "`scontrol show config`); logs a warning when PrivateData hides jobs from the "
+                 "exporter's user or exposes them on a port without a password",
+     .loads = {LoadKind::config},
+     .make_state = make<PrivateDataState>},
+    // No Slurm load: the exporter's own process, read from /proc at every poll.
+    {.name = "process",
+     .help = "process_* of the exporter itself (CPU, memory, file descriptors, start time)",
+     .families = "`process_cpu_seconds_total`, `process_resident_memory_bytes`, "
+                 "`process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds`, "
+                 "`process_start_time_seconds` (from `/proc/self`, as client_golang defines "
+                 "them)",
+     .uses_now = true,
+     .collect = [](const Inputs&, std::int64_t) -> Collected {
+       return process_families(read_process_stats());
+     }},
 };
 #pragma GCC diagnostic pop
 
@@ -161,6 +181,9 @@ const slurm::SchedulerStats& Inputs::sdiag() const {
   return get<slurm::SchedulerStats>(LoadKind::sdiag);
 }
 const slurm::Licenses& Inputs::licenses() const { return get<slurm::Licenses>(LoadKind::licenses); }
+const slurm::SlurmConfig& Inputs::config() const {
+  return get<slurm::SlurmConfig>(LoadKind::config);
+}
 const slurm::Reservations& Inputs::reservations() const {
   return get<slurm::Reservations>(LoadKind::reservations);
 }

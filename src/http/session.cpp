@@ -22,6 +22,7 @@
 #include "slurm_exporter/http/detail/listener.hpp"
 #include "slurm_exporter/http/router.hpp"
 #include "slurm_exporter/log.hpp"
+#include "slurm_exporter/metrics/openmetrics.hpp"
 
 namespace slurm_exporter::http::detail {
 namespace {
@@ -239,7 +240,8 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     const auto& req = parser_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
-    if (web_->auth) {
+    const bool auth_exempt = ctx_.options.health_no_auth && is_health_target(req.target());
+    if (web_->auth && !auth_exempt) {
       std::string authorization(req[bhttp::field::authorization]);
       if (const auto known = web_->auth->decided_without_bcrypt(authorization)) {
         on_authenticated(*known);
@@ -311,6 +313,10 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
       request_metrics(std::move(r));
       return;
     }
+    if (r.route == Route::kReady && ctx_.options.ready && !ctx_.options.ready()) {
+      r.status = 503;
+      r.body = "Slurm Exporter is not ready: no poll has completed yet.\n";
+    }
     static_body_ = std::move(r.body);
     write_response(r.status, r.content_type, r.headers, static_body_, r.head_only);
   }
@@ -334,6 +340,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   void request_metrics(RouteResult r) {
     const std::uint64_t seq = ++request_seq_;
     accepts_gzip_ = accepts_gzip(parser_->get()[bhttp::field::accept_encoding]);
+    openmetrics_ = metrics::prefers_openmetrics(parser_->get()[bhttp::field::accept]);
     awaiting_provider_ = true;
     metrics_route_ = std::move(r);
     // Bounds the wait for a provider that never answers; the pending wait also keeps this
@@ -377,18 +384,32 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     }
     // Caches may store the response only keyed by the request's Accept-Encoding; HEAD gets
     // the headers and Content-Length a GET with the same Accept-Encoding would get.
-    std::vector<std::pair<std::string, std::string>> headers{{"Vary", "Accept-Encoding"}};
+    std::vector<std::pair<std::string, std::string>> headers{{"Vary", "Accept, Accept-Encoding"}};
+    std::string_view content_type = metrics_route_.content_type;
+    GzipCache* gzip = &ctx_.gzip;
+    if (openmetrics_) {
+      try {
+        if (ctx_.openmetrics_of != body) {
+          ctx_.openmetrics = std::make_shared<const std::string>(metrics::to_openmetrics(*body));
+          ctx_.openmetrics_of = body;
+        }
+        body = ctx_.openmetrics;
+        content_type = metrics::kOpenMetricsContentType;
+        gzip = &ctx_.gzip_openmetrics;
+      } catch (const std::exception& e) {
+        log::warn("OpenMetrics conversion failed, sending text 0.0.4", {{"error", e.what()}});
+      }
+    }
     if (accepts_gzip_) {
       try {
-        body = ctx_.gzip.get(body);
+        body = gzip->get(body);
         headers.emplace_back("Content-Encoding", "gzip");
       } catch (const std::exception& e) {
         log::warn("gzip failed, sending identity", {{"error", e.what()}});
       }
     }
     metrics_body_ = std::move(body);
-    write_response(200, metrics_route_.content_type, headers, *metrics_body_,
-                   metrics_route_.head_only);
+    write_response(200, content_type, headers, *metrics_body_, metrics_route_.head_only);
   }
 
   void on_provider_timeout(std::uint64_t seq) {
@@ -480,6 +501,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   MetricsBody metrics_body_;
   RouteResult metrics_route_;
   bool accepts_gzip_ = false;  // the metrics request in flight accepts Content-Encoding: gzip
+  bool openmetrics_ = false;   // ... and prefers OpenMetrics (Accept)
   std::uint64_t request_seq_ = 0;
   bool awaiting_provider_ = false;
   unsigned version_ = 11;

@@ -359,6 +359,8 @@ std::optional<LoadData> CliBackend::fetch(LoadKind kind, bool /*full*/) {
       return LoadData(load_licenses());
     case LoadKind::reservations:
       return LoadData(load_reservations());
+    case LoadKind::config:
+      return LoadData(load_config());
   }
   unsupported(kind);
 }
@@ -412,6 +414,16 @@ std::vector<Reservation> CliBackend::load_reservations() {
     return cli::parse_scontrol_reservations(run(scontrol, args, " show reservation -o"));
   } catch (const ParseError& e) {
     throw BackendError(fmt::format("{} show reservation -o: {}", scontrol, e.what()));
+  }
+}
+
+SlurmConfig CliBackend::load_config() {
+  const std::string& scontrol = controller_command("scontrol");
+  const std::string args[] = {"show", "config"};
+  try {
+    return cli::parse_scontrol_config(run(scontrol, args, " show config"));
+  } catch (const ParseError& e) {
+    throw BackendError(fmt::format("{} show config: {}", scontrol, e.what()));
   }
 }
 

@@ -503,6 +503,8 @@ std::optional<LoadData> LibslurmBackend::fetch(LoadKind kind, bool full) {
       return LoadData(load_licenses());
     case LoadKind::reservations:
       return LoadData(load_reservations());
+    case LoadKind::config:
+      return LoadData(load_config());
   }
   unsupported(kind);
 }
@@ -607,6 +609,34 @@ Licenses LibslurmBackend::load_licenses() {
     out.push_back({l.name, l.total, l.in_use, l.available, l.reserved, l.remote != 0});
   }
   return out;
+}
+
+struct CtlConfFree {
+  void operator()(slurm_conf_t* c) const { slurm_free_ctl_conf(c); }
+};
+
+// slurmctld's configuration, not the local slurm.conf: a reconfiguration shows here.
+SlurmConfig LibslurmBackend::load_config() {
+  slurm_conf_t* raw = nullptr;
+  if (slurm_load_ctl_conf(0, &raw) != SLURM_SUCCESS) throw_slurm_error("slurm_load_ctl_conf");
+  const std::unique_ptr<slurm_conf_t, CtlConfFree> conf(raw);
+  static constexpr std::pair<std::uint16_t, std::string_view> kBits[] = {
+      {PRIVATE_DATA_ACCOUNTS, "accounts"},
+      {PRIVATE_CLOUD_NODES, "cloud"},
+      {PRIVATE_DATA_EVENTS, "events"},
+      {PRIVATE_DATA_JOBS, "jobs"},
+      {PRIVATE_DATA_NODES, "nodes"},
+      {PRIVATE_DATA_PARTITIONS, "partitions"},
+      {PRIVATE_DATA_RESERVATIONS, "reservations"},
+      {PRIVATE_DATA_USAGE, "usage"},
+      {PRIVATE_DATA_USERS, "users"}};
+  SlurmConfig c;
+  for (const auto& [bit, name] : kBits) {
+    if (conf->private_data & bit) c.private_data.emplace_back(name);
+  }
+  if (conf->slurm_user_name) c.slurm_user = conf->slurm_user_name;
+  c.slurm_user_id = conf->slurm_user_id;
+  return c;
 }
 
 Reservations LibslurmBackend::load_reservations() {

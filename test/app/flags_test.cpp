@@ -303,7 +303,8 @@ TEST_CASE("collector switches: --collector.X / --no-collector.X, with or without
 TEST_CASE("an unknown collector exits with the known ones listed", "[flags]") {
   CHECK(error_of({"--collector.gpus"}) ==
         "unknown collector \"gpus\" in flag -collector.gpus; known collectors: "
-        "controllers, nodes, node, node_reason, jobs, scheduler, licenses, reservations");
+        "controllers, nodes, node, node_reason, jobs, scheduler, licenses, reservations, "
+        "private_data, process");
   CHECK(error_of({"--no-collector.node=maybe"}).find("no-collector.node") != std::string::npos);
   CHECK(usage().find("node_reason") != std::string::npos);
 }

@@ -618,7 +618,7 @@ TEST_CASE("gzip: a client with and without Accept-Encoding gets the same decoded
   REQUIRE(plain);
   CHECK(plain->status == 200);
   CHECK(plain->header("Content-Encoding") == "<absent>");
-  CHECK(plain->header("Vary") == "Accept-Encoding");
+  CHECK(plain->header("Vary") == "Accept, Accept-Encoding");
   CHECK(plain->body == big);
 
   REQUIRE(c.send(get("/metrics", "Accept-Encoding: deflate, gzip;q=0.8\r\n")));
@@ -626,7 +626,7 @@ TEST_CASE("gzip: a client with and without Accept-Encoding gets the same decoded
   REQUIRE(gz);
   CHECK(gz->status == 200);
   CHECK(gz->header("Content-Encoding") == "gzip");
-  CHECK(gz->header("Vary") == "Accept-Encoding");
+  CHECK(gz->header("Vary") == "Accept, Accept-Encoding");
   CHECK(gz->header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
   CHECK(gz->body.size() < big.size() / 4);
   CHECK(slurm_exporter::http::gzip_decompress(gz->body) == plain->body);
@@ -653,7 +653,7 @@ TEST_CASE("gzip: HEAD announces the gzip GET's length and encoding, with no body
   REQUIRE(h);
   CHECK(h->status == 200);
   CHECK(h->header("Content-Encoding") == "gzip");
-  CHECK(h->header("Vary") == "Accept-Encoding");
+  CHECK(h->header("Vary") == "Accept, Accept-Encoding");
   CHECK(h->header("Content-Length") == std::to_string(g->body.size()));
   // The next response on the connection parses: HEAD sent no body.
   const auto next = c.read_response();
@@ -689,4 +689,31 @@ TEST_CASE("gzip: a new snapshot is compressed anew, not served from the old one"
       CHECK(slurm_exporter::http::gzip_decompress(r->body) == text);
     }
   }
+}
+
+TEST_CASE("OpenMetrics: served when the scraper prefers it, gzip applies, text stays the default",
+          "[server][openmetrics]") {
+  RunningServer s(test_options());
+  Client c(s.port());
+  REQUIRE(c.send(get("/metrics",
+                     "Accept: application/openmetrics-text;version=1.0.0,"
+                     "text/plain;version=0.0.4;q=0.5\r\n")));
+  const auto om = c.read_response();
+  REQUIRE(om);
+  CHECK(om->status == 200);
+  CHECK(om->header("Content-Type") == "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  CHECK(om->header("Vary") == "Accept, Accept-Encoding");
+  CHECK(om->body == std::string(kMetricsText) + "# EOF\n");
+  REQUIRE(c.send(get("/metrics",
+                     "Accept: application/openmetrics-text\r\n"
+                     "Accept-Encoding: gzip\r\n")));
+  const auto gz = c.read_response();
+  REQUIRE(gz);
+  CHECK(gz->header("Content-Encoding") == "gzip");
+  CHECK(slurm_exporter::http::gzip_decompress(gz->body) == om->body);
+  REQUIRE(c.send(get("/metrics")));
+  const auto text = c.read_response();
+  REQUIRE(text);
+  CHECK(text->header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(text->body == kMetricsText);
 }

@@ -28,7 +28,9 @@ WAITS = ("slurm_pending_job_wait_seconds_sum", "slurm_pending_job_wait_seconds_b
 # their values with sdiag on both backends.
 VOLATILE = ("slurm_controller_ping_seconds", "slurm_daemon_thread_count",
             "slurm_dbd_agent_queue_size")
-VOLATILE_PREFIXES = ("slurm_scheduler_", "slurm_backfill_", "slurm_backfilled_", "slurm_rpc_")
+VOLATILE_PREFIXES = ("slurm_scheduler_", "slurm_backfill_", "slurm_backfilled_", "slurm_rpc_",
+                     # each exporter's own process (CPU, memory, fds, start time)
+                     "process_")
 
 
 def slurm_lines(text: str) -> list[str]:

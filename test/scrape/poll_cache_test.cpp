@@ -83,12 +83,14 @@ struct Setup {
   }
 };
 
-// The text without the lines that measure time (durations).
+// The text without the lines that measure time (durations) or the process (process_*).
 std::string stable_lines(const std::string& text) {
   std::istringstream in(text);
   std::string line, out;
   while (std::getline(in, line)) {
-    if (line.find("duration") == std::string::npos) out += line + "\n";
+    if (line.find("duration") == std::string::npos && line.find("process_") == std::string::npos) {
+      out += line + "\n";
+    }
   }
   return out;
 }

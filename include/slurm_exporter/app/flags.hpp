@@ -16,6 +16,7 @@ struct Config {
   std::string listen_address = ":9092";     ///< web.listen-address
   std::string telemetry_path = "/metrics";  ///< web.telemetry-path
   std::string web_config_file;  ///< web.config.file: exporter-toolkit YAML; empty = plain HTTP
+  bool health_no_auth = false;  ///< web.health-no-auth: /-/healthy and /-/ready without auth
   log::Level log_level = log::Level::kInfo;  ///< web.log-level / log.level
   /// slurm.poll-limit, given in seconds (may be fractional, >= 0)
   std::chrono::milliseconds poll_limit{10'000};
@@ -29,6 +30,8 @@ struct Config {
   /// metrics.exclude: drop every family whose name the regex matches (a search, as Go's
   /// MatchString in the rivosinc exporter); empty = keep all. Validated by parse_flags.
   std::string metrics_exclude;
+  /// metrics.aggregate-users: drop the per-user labels (username, user), summing them away
+  bool aggregate_users = false;
   bool show_version = false;  ///< version
   bool show_help = false;     ///< help / h
 };

@@ -64,6 +64,12 @@ struct ServerOptions {
   WebConfig web;
   /// The file `web` was read from, re-read by reload() and SIGHUP; empty = nothing to reload.
   std::string web_config_file;
+  /// --web.health-no-auth: /-/healthy and /-/ready answer without basic auth (probes of load
+  /// balancers, systemd and Kubernetes carry no password). Off: the web config's auth applies.
+  bool health_no_auth = false;
+  /// /-/ready answers 200 when this returns true (a first poll has completed), else 503.
+  /// Called on the HTTP thread; must not block. Empty: always ready.
+  std::function<bool()> ready;
 };
 
 /// The HTTP side: a Boost.Beast server on its own io_context. Construction binds and listens

@@ -108,6 +108,7 @@ class CliBackend final : public Backend {
   std::vector<License> load_licenses();
   /// `scontrol show reservation -o`.
   std::vector<Reservation> load_reservations();
+  SlurmConfig load_config();
   /// `scontrol ping`; every controller's ping_seconds is the whole command's run time.
   ControllerStatus ping_controllers();
 

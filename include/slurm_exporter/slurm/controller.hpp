@@ -62,6 +62,15 @@ struct SchedulerStats {
   std::vector<RpcStat> rpc_users;  ///< per user name (UserNames: the uid when it has no name)
 };
 
+/// What the exporter needs of slurmctld's configuration (slurm_load_ctl_conf; CLI:
+/// `scontrol show config`).
+struct SlurmConfig {
+  /// PrivateData kinds in effect: Slurm's names ("jobs", "usage", …), sorted; empty for none.
+  std::vector<std::string> private_data;
+  std::string slurm_user;                     ///< SlurmUser's name ("" when unknown)
+  std::uint32_t slurm_user_id = 0xffffffffu;  ///< its uid (0xffffffff when unknown)
+};
+
 /// One license (slurm_load_licenses / `scontrol show licenses -o`).
 struct License {
   std::string name;

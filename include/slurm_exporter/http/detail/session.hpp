@@ -34,6 +34,11 @@ struct Context {
   net::thread_pool* auth_pool = nullptr;  ///< runs bcrypt; set once a config has users
   /// The gzip form of the latest metrics body, compressed once per snapshot.
   GzipCache gzip;
+  /// The OpenMetrics form of the latest metrics body (`openmetrics_of` is its source),
+  /// converted once per snapshot, and its gzip form.
+  MetricsBody openmetrics_of;
+  MetricsBody openmetrics;
+  GzipCache gzip_openmetrics;
 };
 
 /// Serves one accepted connection until it closes: TLS with `tls` when set, else plain HTTP.
