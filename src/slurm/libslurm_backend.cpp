@@ -485,6 +485,7 @@ SchedulerStats LibslurmBackend::load_scheduler_stats() {
   s.bf_backfilled_jobs = msg->bf_backfilled_jobs;
   s.bf_backfilled_het_jobs = msg->bf_backfilled_het_jobs;
   s.bf_cycle_counter = msg->bf_cycle_counter;
+  s.bf_cycle_sum_us = msg->bf_cycle_sum;
   s.bf_when_last_cycle = static_cast<std::int64_t>(msg->bf_when_last_cycle);
   s.bf_cycle_last_us = msg->bf_cycle_last;
   s.bf_cycle_max_us = msg->bf_cycle_max;
