@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "slurm_exporter/collectors/controllers.hpp"
+#include "slurm_exporter/collectors/features.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
 #include "slurm_exporter/collectors/jobs_finished.hpp"
 #include "slurm_exporter/collectors/licenses.hpp"
@@ -103,6 +104,12 @@ const Collector kTable[] = {
     {.name = "jobs", .loads = {LoadKind::jobs}, .uses_now = true, .make_state = make<PendingAges>},
     {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<StartedJobWaits>},
     {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<FinishedJobs>},
+    // rivosinc's slurm_feature_* (libslurm backend only: see JobData::features_known).
+    {.name = "jobs",
+     .loads = {LoadKind::jobs},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_features(in.jobs());
+     }},
     {.name = "scheduler",
      .alias = "slurm.collect-diags",
      .help = "scheduler and RPC statistics (sdiag): slurm_scheduler_*, slurm_rpc_*",

@@ -311,6 +311,7 @@ struct LibslurmBackend::Impl {
       }
     };
     JobData out;
+    out.features_known = true;
     out.jobs.reserve(msg.record_count);
     for (std::uint32_t i = 0; i < msg.record_count; ++i) {
       const slurm_job_info_t& j = msg.job_array[i];
@@ -340,6 +341,7 @@ struct LibslurmBackend::Impl {
         j.state_desc ? j.state_desc
                      : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
     job.cpus = j.num_cpus;
+    job.features = j.features ? j.features : "";
     job.submit_time = static_cast<std::int64_t>(j.submit_time);
     const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
     job.eligible_time = static_cast<std::int64_t>(j.eligible_time);

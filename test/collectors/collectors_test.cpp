@@ -7,6 +7,7 @@
 #include "../support/golden.hpp"
 #include "fixtures.hpp"
 #include "slurm_exporter/collectors/exporter.hpp"
+#include "slurm_exporter/collectors/features.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
 #include "slurm_exporter/collectors/node.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
@@ -35,6 +36,13 @@ double value(const std::vector<metrics::Family>& fams, const std::string& name,
   }
   FAIL("no sample " << name);
   return -1;
+}
+
+bool has_family(const std::vector<metrics::Family>& fams, const std::string& name) {
+  for (const auto& f : fams) {
+    if (f.name == name) return true;
+  }
+  return false;
 }
 
 bool has_label_value(const std::vector<metrics::Family>& fams, const std::string& v) {
@@ -227,9 +235,49 @@ TEST_CASE("exporter families") {
   CHECK(value(f, "slurm_exporter_collector_success", {"jobs"}) == 1);
   CHECK(value(f, "slurm_exporter_collector_duration_seconds", {"nodes"}) == 0.5);
   CHECK(value(f, "slurm_node_scrape_duration") == 12.5);
+  // rivosinc's error counters appear only for loads a collector reads.
+  CHECK(!has_family(f, "slurm_diag_scrape_error"));
+  CHECK(!has_family(f, "slurm_diag_scrape_duration"));
+  st.node_load_failures = 3;
+  st.sdiag_load_failures = 0;
+  st.sdiag_load_ms = 4.0;
+  const auto g = collectors::collect_exporter(st);
+  CHECK(value(g, "slurm_node_scrape_error") == 3);
+  CHECK(value(g, "slurm_diag_scrape_error") == 0);
+  CHECK(value(g, "slurm_diag_scrape_duration") == 4.0);
+  CHECK(!has_family(g, "slurm_lic_scrape_error"));
+  CHECK(render(g).find("# TYPE slurm_node_scrape_error counter\n") != std::string::npos);
   const std::string text = render(f);
   CHECK(text.find("slurm_exporter_build_info{version=\"") != std::string::npos);
   CHECK(text.find("slurm_version=\"22.05.8\",backend=\"libslurm\"} 1\n") != std::string::npos);
+}
+
+TEST_CASE("rivosinc feature families: --constraint split at '&', as rivosinc computes them") {
+  slurm::JobData data;
+  const auto job = [](std::string state, std::uint32_t cpus, std::uint64_t mem, std::string feat,
+                      std::uint32_t tasks = 1) {
+    slurm::Job j;
+    j.state = std::move(state);
+    j.cpus = cpus;
+    j.memory_bytes = mem;
+    j.features = std::move(feat);
+    j.task_count = tasks;
+    return j;
+  };
+  data.jobs = {job("RUNNING", 4, 1000, "a100&ib"), job("RUNNING", 2, 500, "ib"),
+               job("PENDING", 8, 9000, "a100", 3), job("RUNNING", 1, 10, ""),
+               job("RUNNING", 1, 10, "x|y")};
+  CHECK(collectors::collect_features(data).empty());  // features not known: nothing
+  data.features_known = true;
+  const auto f = collectors::collect_features(data);
+  CHECK(value(f, "slurm_feature_total", {"a100"}) == 1 + 3);
+  CHECK(value(f, "slurm_feature_total", {"ib"}) == 2);
+  CHECK(value(f, "slurm_feature_total", {""}) == 1);  // rivosinc: "" for a job without features
+  CHECK(value(f, "slurm_feature_total", {"x|y"}) == 1);
+  CHECK(value(f, "slurm_feature_cpu_alloc", {"a100"}) == 4);  // the pending job holds none
+  CHECK(value(f, "slurm_feature_cpu_alloc", {"ib"}) == 6);
+  CHECK(value(f, "slurm_feature_mem_alloc", {"ib"}) == 1500);
+  CHECK(value(f, "slurm_feature_mem_alloc", {"a100"}) == 1000);
 }
 
 TEST_CASE("GPU families per type: configured, allocated, per partition, per node") {
