@@ -141,6 +141,12 @@ TEST_CASE("array tasks count individually; usual states are zero-filled") {
   CHECK(value(f, "slurm_partition_job_state_total", {"debug,batch", "PENDING"}) == 5);
   CHECK(value(f, "slurm_pending_reason_total", {"Priority"}) == 6);
   CHECK(value(f, "slurm_pending_reason_total", {"JobHeldUser"}) == 1);
+  // rivosinc's {account} sums: what the account's jobs hold (pending jobs hold nothing).
+  CHECK(value(f, "slurm_account_cpu_alloc", {"physics"}) == 2);
+  CHECK(value(f, "slurm_account_mem_alloc", {"physics"}) == 1400.0 * 1048576);
+  CHECK(value(f, "slurm_account_cpu_alloc", {"chem"}) == 0);
+  CHECK(value(f, "slurm_account_cpu_alloc", {"(null)"}) == 1);  // COMPLETING still holds it
+  CHECK(!has_label_value(f, "bio"));                              // finished: in no family
 }
 
 TEST_CASE("slurm_jobs and per-partition queue pressure") {
