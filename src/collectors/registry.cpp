@@ -91,6 +91,7 @@ const Collector kTable[] = {
     {.name = "jobs",
      .help = "job families from the job load",
      .families = "the job families (`slurm_jobs_*`, `slurm_user_*`, `slurm_account_*`, …), "
+                 "rivosinc's `slurm_feature_*` (libslurm backend), "
                  "`slurm_jobs{state}`, `slurm_jobs_finished_total`, `slurm_partition_jobs`, the "
                  "pending pressure per "
                  "partition (incl. `slurm_partition_pending_gpus`), GPUs held per user and "
