@@ -120,7 +120,7 @@ std::string override_program(std::string_view flag, std::string_view v) {
   return program;
 }
 
-const std::array<FlagSpec, 24> kFlags{{
+const std::array<FlagSpec, 25> kFlags{{
     {"web.listen-address", false, "address",
      "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
      "\"[v6]:port\"",
@@ -236,6 +236,14 @@ const std::array<FlagSpec, 24> kFlags{{
          bad_value(f, v, "want a whole number of seconds, at least 1");
        }
        c.trace_rate = std::chrono::seconds(ms.count() / 1000);
+     }},
+    {"compat", false, "name",
+     "Also export another exporter's family names: vpenso (its slurm_nodes_*, slurm_queue_*, "
+     "slurm_cpus_alloc/_other, slurm_gpus_*; the same as -collector.vpenso)",
+     [](const Config&) { return std::string("\"\""); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       if (v != "vpenso") bad_value(f, v, "want vpenso");
+       c.collectors.set("vpenso", true);
      }},
     {"slurm.conf", false, "path",
      "Path of slurm.conf; empty means $SLURM_CONF, else Slurm's built-in path",

@@ -18,6 +18,7 @@
 #include "slurm_exporter/collectors/nodes.hpp"
 #include "slurm_exporter/collectors/reservations.hpp"
 #include "slurm_exporter/collectors/scheduler.hpp"
+#include "slurm_exporter/collectors/vpenso.hpp"
 
 namespace slurm_exporter::collectors {
 namespace {
@@ -138,6 +139,17 @@ const Collector kTable[] = {
      .uses_now = true,
      .collect = [](const Inputs& in, std::int64_t now) -> Collected {
        return collect_reservations(in.reservations(), in.nodes().nodes, now);
+     }},
+    {.name = "vpenso",
+     .default_on = false,
+     .help = "vpenso's names: slurm_nodes_*, slurm_queue_*, slurm_cpus_alloc/_other, "
+             "slurm_gpus_* (also --compat=vpenso)",
+     .families = "vpenso's families (`slurm_nodes_alloc`, …, `slurm_queue_pending`, …, "
+                 "`slurm_cpus_alloc`, `slurm_cpus_other`, `slurm_gpus_alloc`, …) from the node "
+                 "and job loads; `--compat=vpenso` turns it on",
+     .loads = {LoadKind::nodes, LoadKind::jobs},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_vpenso(in.nodes(), in.jobs());
      }},
 };
 #pragma GCC diagnostic pop

@@ -304,7 +304,8 @@ TEST_CASE("collector switches: --collector.X / --no-collector.X, with or without
 TEST_CASE("an unknown collector exits with the known ones listed", "[flags]") {
   CHECK(error_of({"--collector.gpus"}) ==
         "unknown collector \"gpus\" in flag -collector.gpus; known collectors: "
-        "controllers, nodes, node, node_reason, jobs, scheduler, licenses, reservations");
+        "controllers, nodes, node, node_reason, jobs, scheduler, licenses, reservations, "
+        "vpenso");
   CHECK(error_of({"--no-collector.node=maybe"}).find("no-collector.node") != std::string::npos);
   CHECK(usage().find("node_reason") != std::string::npos);
 }
@@ -393,4 +394,11 @@ TEST_CASE("rivosinc's command overrides and trace flags are accepted and stored"
   CHECK(d.trace_rate == std::chrono::seconds(10));
   CHECK_THROWS_AS(parse({"-trace.rate=0"}), ConfigError);
   CHECK_THROWS_AS(parse({"-trace.path=trace"}), ConfigError);
+}
+
+TEST_CASE("--compat=vpenso turns the vpenso collector on; off by default") {
+  CHECK_FALSE(parse({}).collectors.enabled("vpenso"));
+  CHECK(parse({"--compat=vpenso"}).collectors.enabled("vpenso"));
+  CHECK(parse({"--collector.vpenso"}).collectors.enabled("vpenso"));
+  CHECK(error_of({"--compat=prometheus"}).find("want vpenso") != std::string::npos);
 }

@@ -11,6 +11,7 @@
 #include "slurm_exporter/collectors/jobs.hpp"
 #include "slurm_exporter/collectors/node.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
+#include "slurm_exporter/collectors/vpenso.hpp"
 #include "slurm_exporter/metrics/exposition.hpp"
 
 using namespace slurm_exporter;
@@ -146,7 +147,7 @@ TEST_CASE("array tasks count individually; usual states are zero-filled") {
   CHECK(value(f, "slurm_account_mem_alloc", {"physics"}) == 1400.0 * 1048576);
   CHECK(value(f, "slurm_account_cpu_alloc", {"chem"}) == 0);
   CHECK(value(f, "slurm_account_cpu_alloc", {"(null)"}) == 1);  // COMPLETING still holds it
-  CHECK(!has_label_value(f, "bio"));                              // finished: in no family
+  CHECK(!has_label_value(f, "bio"));                            // finished: in no family
 }
 
 TEST_CASE("slurm_jobs and per-partition queue pressure") {
@@ -441,4 +442,33 @@ TEST_CASE("pending waits recomputed at a later now without the jobs") {
   // The same as collect_jobs gives at that time.
   const auto direct = job_families(jobs, fixtures::kNow + 3600);
   CHECK(hist(direct, n, "_sum", {"debug"}) == 4200 + 3590 + 5 * 10800);
+}
+
+TEST_CASE("vpenso's families: its state prefixes, each node once, tasks one by one") {
+  slurm::JobData jobs;
+  jobs.jobs = fixtures::jobs();
+  const auto f = collectors::collect_vpenso(fixtures::cluster(), jobs);
+  const auto nodes = fixtures::cluster().nodes;
+  const auto count_prefix = [&](std::string_view p) {
+    double n = 0;
+    for (const auto& node : nodes) n += node.state_name.starts_with(p) ? 1 : 0;
+    return n;
+  };
+  CHECK(value(f, "slurm_nodes_drain") == count_prefix("drain"));  // drained and draining
+  CHECK(value(f, "slurm_nodes_idle") == count_prefix("idle"));
+  CHECK(value(f, "slurm_nodes_mix") == count_prefix("mix"));
+  CHECK(value(f, "slurm_nodes_alloc") == count_prefix("alloc"));
+  CHECK(value(f, "slurm_nodes_down") == count_prefix("down"));
+  CHECK(value(f, "slurm_queue_pending") == 1 + 5 + 1 + 1);  // the array's five tasks
+  CHECK(value(f, "slurm_queue_running") == 1);
+  CHECK(value(f, "slurm_queue_completing") == 1);
+  CHECK(value(f, "slurm_queue_failed") == 1);
+  CHECK(value(f, "slurm_queue_pending_dependency") == 0);
+  const auto n = collectors::collect_nodes(fixtures::cluster());
+  CHECK(value(f, "slurm_cpus_alloc") + value(f, "slurm_cpus_other") + value(n, "slurm_cpus_idle") ==
+        value(n, "slurm_cpus_total"));
+  CHECK(value(f, "slurm_gpus_total") == 6 + 2 + 1);  // a100, untyped, v100 (slurm_gpus)
+  CHECK(value(f, "slurm_gpus_alloc") == 2);
+  CHECK(value(f, "slurm_gpus_idle") == 7);
+  CHECK(value(f, "slurm_gpus_utilization") == Approx(2.0 / 9));
 }
