@@ -151,6 +151,11 @@ const Collector kTable[] = {
      .collect = [](const Inputs& in, std::int64_t) -> Collected {
        return collect_vpenso(in.nodes(), in.jobs());
      }},
+    {.name = "vpenso",
+     .loads = {LoadKind::sdiag},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_vpenso_scheduler(in.sdiag());
+     }},
 };
 #pragma GCC diagnostic pop
 

@@ -102,4 +102,41 @@ std::vector<metrics::Family> collect_vpenso(const slurm::NodeData& nodes,
   return out;
 }
 
+std::vector<metrics::Family> collect_vpenso_scheduler(const slurm::SchedulerStats& s) {
+  const auto d = [](auto v) { return static_cast<double>(v); };
+  const std::int64_t minutes = (s.req_time - s.req_time_start) / 60;
+  std::vector<metrics::Family> out;
+  out.push_back(gauge("slurm_scheduler_queue_size", "Agent queue size (sdiag; vpenso name)",
+                      d(s.agent_queue_size)));
+  out.push_back(gauge("slurm_scheduler_dbd_queue_size", "DBD agent queue size (sdiag; vpenso name)",
+                      d(s.dbd_agent_queue_size)));
+  out.push_back(gauge("slurm_scheduler_last_cycle",
+                      "Last scheduling cycle, microseconds (sdiag; vpenso name)",
+                      d(s.schedule_cycle_last_us)));
+  out.push_back(gauge("slurm_scheduler_mean_cycle",
+                      "Mean scheduling cycle, microseconds (sdiag; vpenso name)",
+                      d(s.schedule_cycle_mean_us)));
+  out.push_back(gauge("slurm_scheduler_cycle_per_minute",
+                      "Scheduling cycles per minute since the statistics were reset (sdiag "
+                      "Cycles per minute; vpenso name)",
+                      minutes > 0
+                          ? d(s.schedule_cycle_counter / static_cast<std::uint64_t>(minutes))
+                          : d(s.schedule_cycle_counter)));
+  out.push_back(gauge("slurm_scheduler_backfill_last_cycle",
+                      "Last backfill cycle, microseconds (sdiag; vpenso name)",
+                      d(s.bf_cycle_last_us)));
+  out.push_back(gauge("slurm_scheduler_backfill_mean_cycle",
+                      "Mean backfill cycle, microseconds (sdiag; vpenso name)",
+                      d(s.bf_cycle_mean_us)));
+  out.push_back(gauge("slurm_scheduler_backfill_depth_mean",
+                      "Mean backfill depth (sdiag; vpenso name)", d(s.bf_depth_mean)));
+  out.push_back(gauge("slurm_scheduler_backfilled_jobs_since_start_total",
+                      "Jobs started by backfill since slurmctld started (sdiag; vpenso name)",
+                      d(s.bf_backfilled_jobs)));
+  out.push_back(gauge("slurm_scheduler_backfilled_heterogeneous_total",
+                      "Heterogeneous job components started by backfill (sdiag; vpenso name)",
+                      d(s.bf_backfilled_het_jobs)));
+  return out;
+}
+
 }  // namespace slurm_exporter::collectors

@@ -472,3 +472,20 @@ TEST_CASE("vpenso's families: its state prefixes, each node once, tasks one by o
   CHECK(value(f, "slurm_gpus_idle") == 7);
   CHECK(value(f, "slurm_gpus_utilization") == Approx(2.0 / 9));
 }
+
+TEST_CASE("vpenso's scheduler names: microseconds, cycles per minute as sdiag prints it") {
+  slurm::SchedulerStats s;
+  s.req_time = 1000 + 600;  // ten minutes of statistics
+  s.req_time_start = 1000;
+  s.schedule_cycle_counter = 25;
+  s.schedule_cycle_last_us = 133;
+  s.bf_cycle_mean_us = 2500;
+  s.bf_backfilled_jobs = 4;
+  s.agent_queue_size = 3;
+  const auto f = collectors::collect_vpenso_scheduler(s);
+  CHECK(value(f, "slurm_scheduler_cycle_per_minute") == 2);  // 25 / 10, integer as sdiag
+  CHECK(value(f, "slurm_scheduler_last_cycle") == 133);
+  CHECK(value(f, "slurm_scheduler_backfill_mean_cycle") == 2500);
+  CHECK(value(f, "slurm_scheduler_backfilled_jobs_since_start_total") == 4);
+  CHECK(value(f, "slurm_scheduler_queue_size") == 3);
+}

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "slurm_exporter/metrics/family.hpp"
+#include "slurm_exporter/slurm/controller.hpp"
 #include "slurm_exporter/slurm/snapshot.hpp"
 
 namespace slurm_exporter::collectors {
@@ -24,5 +25,13 @@ namespace slurm_exporter::collectors {
 ///   0 without GPUs).
 std::vector<metrics::Family> collect_vpenso(const slurm::NodeData& nodes,
                                             const slurm::JobData& jobs);
+
+/// vpenso's scheduler names from sdiag (µs as vpenso): slurm_scheduler_queue_size,
+/// _dbd_queue_size, _last_cycle, _mean_cycle, _cycle_per_minute (cycles per minute since the
+/// statistics were reset, as sdiag prints it), _backfill_last_cycle, _backfill_mean_cycle,
+/// _backfill_depth_mean, slurm_scheduler_backfilled_jobs_since_start_total,
+/// slurm_scheduler_backfilled_heterogeneous_total. slurm_scheduler_threads is the family of the
+/// scheduler collector (same meaning); _backfilled_jobs_since_cycle_total is not exported.
+std::vector<metrics::Family> collect_vpenso_scheduler(const slurm::SchedulerStats& s);
 
 }  // namespace slurm_exporter::collectors
