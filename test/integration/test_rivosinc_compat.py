@@ -153,3 +153,54 @@ def test_bad_variable_exits_2_naming_it(cluster):
                        "LOGLEVEL": "verbose"}, capture_output=True, text=True, timeout=30)
     assert p.returncode == 2
     assert "environment variable LOGLEVEL" in p.stderr
+
+
+# ------------------------------------------------------------------------------ --compat=vpenso
+
+VPENSO_NODES = {"alloc": "alloc", "comp": "comp", "down": "down", "drain": "drain", "err": "err",
+                "fail": "fail", "idle": "idle", "maint": "maint", "mix": "mix", "resv": "res"}
+VPENSO_QUEUE = {"pending": "PENDING", "running": "RUNNING", "suspended": "SUSPENDED",
+                "cancelled": "CANCELLED", "completing": "COMPLETING", "completed": "COMPLETED",
+                "configuring": "CONFIGURING", "failed": "FAILED", "timeout": "TIMEOUT",
+                "preempted": "PREEMPTED", "node_fail": "NODE_FAIL"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
+    e = start(cluster, f"--backend={backend}", "--compat=vpenso")
+    try:
+        wait_for(lambda: e.scrape().value("slurm_up") == 1, 30, "slurm_up 1")
+        cmd_nodes = ["sinfo", "-h", "-N", "-o", "%N %T"]
+        cmd_jobs = ["squeue", "-h", "-r", "-t", "all", "-o", "%T %r"]
+        for _ in range(10):
+            n0, j0 = cluster.run(cmd_nodes), cluster.run(cmd_jobs)
+            time.sleep(POLL_LIMIT + 0.3)
+            s = e.scrape()
+            if (n0, j0) == (cluster.run(cmd_nodes), cluster.run(cmd_jobs)):
+                break
+        states = dict(l.split() for l in n0.splitlines())  # a node once, however many partitions
+        for fam, prefix in VPENSO_NODES.items():
+            want = sum(1 for st in states.values() if st.startswith(prefix))
+            assert s.value(f"slurm_nodes_{fam}") == want, (fam, n0)
+        assert s.value("slurm_nodes_drain") >= 1  # the workload's drained node
+        jobs = [l.split(" ", 1) for l in j0.splitlines()]
+        for fam, state in VPENSO_QUEUE.items():
+            assert s.value(f"slurm_queue_{fam}") == sum(1 for st, _ in jobs if st == state), fam
+        assert s.value("slurm_queue_pending") >= 5
+        assert s.value("slurm_queue_pending_dependency") == sum(
+            1 for st, r in jobs if st == "PENDING" and r == "Dependency")
+        assert s.value("slurm_cpus_alloc") + s.value("slurm_cpus_other") + \
+            s.value("slurm_cpus_idle") == s.value("slurm_cpus_total")
+        assert s.value("slurm_gpus_total") == sum((s.get("slurm_gpus") or {}).values())
+        assert s.value("slurm_gpus_alloc") == sum((s.get("slurm_gpus_allocated") or {}).values())
+        assert s.value("slurm_scheduler_backfill_depth_mean") is not None
+        assert s.value("slurm_exporter_collector_success", collector="vpenso") == 1
+    finally:
+        e.stop()
+    # Off by default.
+    e = start(cluster, f"--backend={backend}")
+    try:
+        wait_for(lambda: e.scrape().value("slurm_up") == 1, 30, "slurm_up 1")
+        assert e.scrape().get("slurm_nodes_idle") is None
+    finally:
+        e.stop()
