@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
   se::app::Config config;
   try {
-    config = se::app::parse_flags(args);
+    config = se::app::parse_flags(
+        args, [](const char* name) -> const char* { return std::getenv(name); });
   } catch (const se::ConfigError& e) {
     std::fprintf(stderr, "prometheus-slurm-exporter: %s\n\n%s", e.what(), se::app::usage().c_str());
     return 2;
@@ -98,6 +99,8 @@ int main(int argc, char** argv) {
             cli.bin_dir = config.bin_dir;
             cli.timeout = config.cli_timeout;
             cli.slurm_conf = config.slurm_conf;
+            cli.lic_scontrol = config.lic_cli;
+            cli.sdiag = config.diag_cli;
             return std::make_unique<se::slurm::CliBackend>(std::move(cli));
           }
           return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "slurm_exporter/collectors/controllers.hpp"
+#include "slurm_exporter/collectors/features.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
 #include "slurm_exporter/collectors/jobs_finished.hpp"
 #include "slurm_exporter/collectors/licenses.hpp"
@@ -19,6 +20,7 @@
 #include "slurm_exporter/collectors/process.hpp"
 #include "slurm_exporter/collectors/reservations.hpp"
 #include "slurm_exporter/collectors/scheduler.hpp"
+#include "slurm_exporter/collectors/vpenso.hpp"
 
 namespace slurm_exporter::collectors {
 namespace {
@@ -92,6 +94,7 @@ const Collector kTable[] = {
     {.name = "jobs",
      .help = "job families from the job load",
      .families = "the job families (`slurm_jobs_*`, `slurm_user_*`, `slurm_account_*`, …), "
+                 "rivosinc's `slurm_feature_*` (libslurm backend), "
                  "`slurm_jobs{state}`, `slurm_jobs_finished_total`, `slurm_partition_jobs`, the "
                  "pending pressure per "
                  "partition (incl. `slurm_partition_pending_gpus`), GPUs held per user and "
@@ -105,6 +108,12 @@ const Collector kTable[] = {
     {.name = "jobs", .loads = {LoadKind::jobs}, .uses_now = true, .make_state = make<PendingAges>},
     {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<StartedJobWaits>},
     {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<FinishedJobs>},
+    // rivosinc's slurm_feature_* (libslurm backend only: see JobData::features_known).
+    {.name = "jobs",
+     .loads = {LoadKind::jobs},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_features(in.jobs());
+     }},
     {.name = "scheduler",
      .alias = "slurm.collect-diags",
      .help = "scheduler and RPC statistics (sdiag): slurm_scheduler_*, slurm_rpc_*",
@@ -132,6 +141,22 @@ const Collector kTable[] = {
      .uses_now = true,
      .collect = [](const Inputs& in, std::int64_t now) -> Collected {
        return collect_reservations(in.reservations(), in.nodes().nodes, now);
+     }},
+    {.name = "vpenso",
+     .default_on = false,
+     .help = "vpenso's names: slurm_nodes_*, slurm_queue_*, slurm_cpus_alloc/_other, "
+             "slurm_gpus_* (also --compat=vpenso)",
+     .families = "vpenso's families (`slurm_nodes_alloc`, …, `slurm_queue_pending`, …, "
+                 "`slurm_cpus_alloc`, `slurm_cpus_other`, `slurm_gpus_alloc`, …) from the node "
+                 "and job loads; `--compat=vpenso` turns it on",
+     .loads = {LoadKind::nodes, LoadKind::jobs},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_vpenso(in.nodes(), in.jobs());
+     }},
+    {.name = "vpenso",
+     .loads = {LoadKind::sdiag},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_vpenso_scheduler(in.sdiag());
      }},
     {.name = "private_data",
      .help = "slurm_exporter_private_data{kind}: slurmctld's PrivateData, warned about",

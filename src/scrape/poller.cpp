@@ -200,6 +200,9 @@ struct Collection::Impl {
   std::set<std::string> logged_parse_errors;
   Generations last_generation{};  // of the previous poll, for PollResult::reloaded
   bool poll_failing = false;      // the previous poll threw (logged once per streak)
+  // Per load kind: failed loads since start, and whether any poll has asked for it.
+  std::array<std::uint64_t, kLoadKinds> load_failures{};
+  std::array<bool, kLoadKinds> load_read{};
 };
 
 std::string Collection::Impl::render(std::vector<metrics::Family> families) const {
@@ -352,6 +355,23 @@ PollResult Collection::Impl::poll(slurm::Backend& backend) {
   }
   status.node_load_ms = loads.slot(LoadKind::nodes).seconds * 1000.0;
   status.job_load_ms = loads.slot(LoadKind::jobs).seconds * 1000.0;
+  for (LoadKind kind : kAllLoads) {
+    const auto& slot = loads.slot(kind);
+    if (!slot.done) continue;
+    load_read[index(kind)] = true;
+    if (!slot.error.empty()) ++load_failures[index(kind)];
+  }
+  const auto failures_of = [&](LoadKind kind) -> std::optional<std::uint64_t> {
+    if (!load_read[index(kind)]) return std::nullopt;
+    return load_failures[index(kind)];
+  };
+  status.node_load_failures = failures_of(LoadKind::nodes);
+  status.job_load_failures = failures_of(LoadKind::jobs);
+  status.sdiag_load_failures = failures_of(LoadKind::sdiag);
+  status.license_load_failures = failures_of(LoadKind::licenses);
+  if (loads.slot(LoadKind::sdiag).done) {
+    status.sdiag_load_ms = loads.slot(LoadKind::sdiag).seconds * 1000.0;
+  }
   PollResult result;
   result.slurm_up = status.slurm_up;
   for (LoadKind kind : {LoadKind::nodes, LoadKind::jobs}) {

@@ -151,6 +151,8 @@ CliBackend::CliBackend(CliOptions options)
     throw BackendError(fmt::format("cannot create an eventfd: {}", std::strerror(errno)));
   }
   // An explicit path is not searched, but a missing one should still stop the start.
+  if (!options_.sdiag.empty()) sdiag_path_ = resolve(options_.sdiag, options_.bin_dir);
+  if (!options_.lic_scontrol.empty()) lic_path_ = resolve(options_.lic_scontrol, options_.bin_dir);
   for (const std::string* path : {&sinfo_path_, &squeue_path_}) {
     if (!is_executable_file(*path)) {
       throw BackendError(fmt::format("cannot run {}: not an executable file", *path));
@@ -398,7 +400,7 @@ SchedulerStats CliBackend::load_scheduler_stats() {
 }
 
 std::vector<License> CliBackend::load_licenses() {
-  const std::string& scontrol = controller_command("scontrol");
+  const std::string& scontrol = lic_path_.empty() ? controller_command("scontrol") : lic_path_;
   const std::string args[] = {"show", "licenses", "-o"};
   try {
     return cli::parse_scontrol_licenses(run(scontrol, args, " show licenses -o"));

@@ -396,6 +396,7 @@ struct LibslurmBackend::Impl {
       }
     };
     JobData out;
+    out.features_known = true;
     out.jobs.reserve(msg.record_count);
     for (std::uint32_t i = 0; i < msg.record_count; ++i) {
       const slurm_job_info_t& j = msg.job_array[i];
@@ -425,6 +426,7 @@ struct LibslurmBackend::Impl {
         j.state_desc ? j.state_desc
                      : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
     job.cpus = j.num_cpus;
+    job.features = j.features ? j.features : "";
     job.submit_time = static_cast<std::int64_t>(j.submit_time);
     const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
     job.eligible_time = static_cast<std::int64_t>(j.eligible_time);
@@ -573,6 +575,7 @@ SchedulerStats LibslurmBackend::load_scheduler_stats() {
   s.bf_backfilled_jobs = msg->bf_backfilled_jobs;
   s.bf_backfilled_het_jobs = msg->bf_backfilled_het_jobs;
   s.bf_cycle_counter = msg->bf_cycle_counter;
+  s.bf_cycle_sum_us = msg->bf_cycle_sum;
   s.bf_when_last_cycle = static_cast<std::int64_t>(msg->bf_when_last_cycle);
   s.bf_cycle_last_us = msg->bf_cycle_last;
   s.bf_cycle_max_us = msg->bf_cycle_max;

@@ -21,6 +21,11 @@ namespace slurm_exporter::slurm {
 struct CliOptions {
   std::string sinfo = "sinfo";    ///< -slurm.sinfo-cli: a path (has a '/'), or a bare name
   std::string squeue = "squeue";  ///< -slurm.squeue-cli
+  /// -slurm.lic-cli: the scontrol run for licenses (`<it> show licenses -o`); empty = the
+  /// scontrol next to sinfo.
+  std::string lic_scontrol;
+  /// -slurm.diag-cli: the sdiag run for scheduler statistics; empty = the sdiag next to sinfo.
+  std::string sdiag;
   /// --slurm.bin-dir: where bare names are looked up; empty = kCliSearchPath.
   std::string bin_dir;
   std::chrono::milliseconds timeout{10'000};  ///< --slurm.cli-timeout, per command
@@ -131,7 +136,8 @@ class CliBackend final : public Backend {
   /// The scontrol / sdiag next to sinfo for the controller-side collectors; throws
   /// BackendError naming the missing command.
   const std::string& controller_command(std::string_view name);
-  std::string sdiag_path_;  ///< next to sinfo; empty when there is none
+  std::string sdiag_path_;  ///< options.sdiag, else next to sinfo; empty when there is none
+  std::string lic_path_;    ///< options.lic_scontrol resolved; empty = scontrol_path_
   std::vector<std::string> env_;
   std::string version_;
   std::set<std::string> warned_;       ///< describe() texts of stderr already logged

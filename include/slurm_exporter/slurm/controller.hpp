@@ -48,6 +48,9 @@ struct SchedulerStats {
   std::uint64_t bf_backfilled_jobs = 0;
   std::uint64_t bf_backfilled_het_jobs = 0;
   std::uint64_t bf_cycle_counter = 0;
+  /// Sum of backfill cycle times, µs. libslurm: bf_cycle_sum; sdiag prints no sum, so the cli
+  /// backend gives Mean cycle × Total cycles (short by less than one µs per cycle).
+  std::uint64_t bf_cycle_sum_us = 0;
   std::int64_t bf_when_last_cycle = 0;  ///< unix seconds; 0 when none yet (sdiag "N/A")
   std::uint64_t bf_cycle_last_us = 0;
   std::uint64_t bf_cycle_max_us = 0;
