@@ -46,10 +46,13 @@ std::vector<metrics::Family> collect_exporter(const ExporterStatus& status) {
                         "How long loading the scheduler statistics (sdiag) took (ms)",
                         *status.sdiag_load_ms));
   }
+  // rivosinc's counters without the _total suffix: declared untyped (like the six inherited
+  // _total/_count gauges), so promtool accepts the text and OpenMetrics keeps their names
+  // (a counter there would be renamed ..._total and break the dashboards that query them).
   const auto counter = [&](const char* name, const char* help, std::optional<std::uint64_t> v) {
     if (!v) return;
     metrics::Family f = gauge(name, help, static_cast<double>(*v));
-    f.type = metrics::Type::kCounter;
+    f.type = metrics::Type::kUntyped;
     out.push_back(std::move(f));
   };
   counter("slurm_node_scrape_error", "Failed loads of nodes and partitions since start",

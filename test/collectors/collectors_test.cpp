@@ -253,7 +253,7 @@ TEST_CASE("exporter families") {
   CHECK(value(g, "slurm_diag_scrape_error") == 0);
   CHECK(value(g, "slurm_diag_scrape_duration") == 4.0);
   CHECK(!has_family(g, "slurm_lic_scrape_error"));
-  CHECK(render(g).find("# TYPE slurm_node_scrape_error counter\n") != std::string::npos);
+  CHECK(render(g).find("# TYPE slurm_node_scrape_error untyped\n") != std::string::npos);
   const std::string text = render(f);
   CHECK(text.find("slurm_exporter_build_info{version=\"") != std::string::npos);
   CHECK(text.find("slurm_version=\"22.05.8\",backend=\"libslurm\"} 1\n") != std::string::npos);

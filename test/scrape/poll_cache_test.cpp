@@ -290,7 +290,7 @@ TEST_CASE("rivosinc's scrape-error counters: failed loads per source since start
   const std::string text = c.poll(s.backend).text;
   // This fake backend has no sdiag or licenses: each poll's load fails once, whatever number
   // of collectors read it.
-  CHECK(contains(text, "# TYPE slurm_diag_scrape_error counter\nslurm_diag_scrape_error 2\n"));
+  CHECK(contains(text, "# TYPE slurm_diag_scrape_error untyped\nslurm_diag_scrape_error 2\n"));
   CHECK(contains(text, "slurm_lic_scrape_error 2\n"));
   CHECK(contains(text, "slurm_node_scrape_error 0\n"));
   CHECK(contains(text, "slurm_job_scrape_error 0\n"));
