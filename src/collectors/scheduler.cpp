@@ -95,16 +95,20 @@ std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
   g("slurm_backfill_last_cycle_timestamp_seconds",
     "When the last backfill cycle ran, unix seconds; 0 before the first (sdiag Last cycle when)",
     static_cast<double>(s.bf_when_last_cycle));
-  // rivosinc's names (its diags collector, 1.6.7+), gauges as it declares them.
-  g("slurm_backfill_job_count",
+  // rivosinc's names (its diags collector, 1.6.7+). Those ending in _count/_counter are
+  // declared untyped, as the other inherited names are, so promtool accepts the text.
+  const auto u = [&](const char* name, const char* help, double v) {
+    out.push_back(legacy_untyped(gauge(name, help, v)));
+  };
+  u("slurm_backfill_job_count",
     "Jobs started by backfill since slurmctld started (rivosinc name; sdiag Total backfilled "
     "jobs)",
     d(s.bf_backfilled_jobs));
-  g("slurm_backfill_cycle_count",
+  u("slurm_backfill_cycle_count",
     "Sum of backfill cycle times in microseconds since the last reset (rivosinc name, sdiag "
     "bf_cycle_sum; rivosinc's help calls it a cycle count)",
     d(s.bf_cycle_sum_us));
-  g("slurm_backfill_cycle_counter", "Backfill cycles since the last reset (rivosinc name)",
+  u("slurm_backfill_cycle_counter", "Backfill cycles since the last reset (rivosinc name)",
     d(s.bf_cycle_counter));
   g("slurm_backfill_last_depth_try_sched",
     "Jobs the last backfill cycle tried to start (rivosinc name; sdiag Last depth cycle (try "

@@ -396,7 +396,7 @@ TEST_CASE("rivosinc's command overrides and trace flags are accepted and stored"
   CHECK_THROWS_AS(parse({"-trace.path=trace"}), ConfigError);
 }
 
-TEST_CASE("--compat=vpenso turns the vpenso collector on; off by default") {
+TEST_CASE("the flag --compat=vpenso turns the vpenso collector on; off by default") {
   CHECK_FALSE(parse({}).collectors.enabled("vpenso"));
   CHECK(parse({"--compat=vpenso"}).collectors.enabled("vpenso"));
   CHECK(parse({"--collector.vpenso"}).collectors.enabled("vpenso"));
