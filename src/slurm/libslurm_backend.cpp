@@ -123,6 +123,13 @@ inline void free_ctl_conf(slurm_conf_t* conf) {
 #endif
 }
 
+// PrivateData=cloud (PRIVATE_CLOUD_NODES, bit 7) is gone from 23.11 on: 0 never matches there.
+#ifdef PRIVATE_CLOUD_NODES
+inline constexpr std::uint16_t kPrivateCloudNodes = PRIVATE_CLOUD_NODES;
+#else
+inline constexpr std::uint16_t kPrivateCloudNodes = 0;
+#endif
+
 // NODE_STATE_NET (bit 4, "PERFCTRS") is gone from 24.05 on; 25.05 reuses the bit as
 // NODE_STATE_EXTERNAL.
 #ifdef NODE_STATE_NET
@@ -724,7 +731,7 @@ Licenses LibslurmBackend::load_licenses() {
 }
 
 struct CtlConfFree {
-  void operator()(slurm_conf_t* c) const { slurm_free_ctl_conf(c); }
+  void operator()(slurm_conf_t* c) const { compat::free_ctl_conf(c); }
 };
 
 // slurmctld's configuration, not the local slurm.conf: a reconfiguration shows here.
@@ -734,7 +741,7 @@ SlurmConfig LibslurmBackend::load_config() {
   const std::unique_ptr<slurm_conf_t, CtlConfFree> conf(raw);
   static constexpr std::pair<std::uint16_t, std::string_view> kBits[] = {
       {PRIVATE_DATA_ACCOUNTS, "accounts"},
-      {PRIVATE_CLOUD_NODES, "cloud"},
+      {compat::kPrivateCloudNodes, "cloud"},
       {PRIVATE_DATA_EVENTS, "events"},
       {PRIVATE_DATA_JOBS, "jobs"},
       {PRIVATE_DATA_NODES, "nodes"},
