@@ -71,11 +71,13 @@ def both(cluster, workload):
         cli.stop()
 
 
-def identical_scrapes(cluster, native: Exporter, cli: Exporter) -> tuple[str, str, list[str]]:
+def identical_scrapes(cluster, native: Exporter, cli: Exporter, names=("libslurm", "cli"),
+                      timeout: float = 30) -> tuple[str, str, list[str]]:
     """Both exporters' /metrics taken between two equal views of Slurm and equal line for line
-    (but for the EXCLUDED and volatile families): (libslurm text, cli text, compared lines)."""
+    (but for the EXCLUDED and volatile families): (first text, second text, compared lines).
+    `names` label the two exporters in the failure message (test_arm64 compares two builds)."""
     wait_for(lambda: native.scrape().value("slurm_up") == 1 and cli.scrape().value("slurm_up") == 1,
-             30, "slurm_up 1 from both exporters")
+             timeout, "slurm_up 1 from both exporters")
     diffs = []
     for attempt in range(10):
         # Both snapshots must come from between two equal views of Slurm: CPU load and free
@@ -91,10 +93,10 @@ def identical_scrapes(cluster, native: Exporter, cli: Exporter) -> tuple[str, st
             return a, b, la
         only_a = sorted(set(la) - set(lb))
         only_b = sorted(set(lb) - set(la))
-        diffs.append(f"attempt {attempt}: only libslurm:\n  " + "\n  ".join(only_a[:40]) +
-                     "\nonly cli:\n  " + "\n  ".join(only_b[:40]))
-    raise AssertionError("the backends disagree:\n" + "\n".join(diffs[-2:]) +
-                         f"\ncli exporter log:\n{cli.log_text()[-3000:]}")
+        diffs.append(f"attempt {attempt}: only {names[0]}:\n  " + "\n  ".join(only_a[:40]) +
+                     f"\nonly {names[1]}:\n  " + "\n  ".join(only_b[:40]))
+    raise AssertionError(f"{names[0]} and {names[1]} disagree:\n" + "\n".join(diffs[-2:]) +
+                         f"\n{names[1]} exporter log:\n{cli.log_text()[-3000:]}")
 
 
 def test_cli_and_libslurm_backends_give_identical_families(cluster, both):
