@@ -276,7 +276,8 @@ def test_disabled_collectors_make_no_rpcs_and_rivosinc_flags_are_aliases(cluster
                     "slurm_reservation_info", "slurm_controller_up"):
             assert s.get(fam) is None, fam
         collectors = {dict(k)["collector"] for k in s.get("slurm_exporter_collector_success")}
-        assert collectors == {"nodes", "node_reason", "jobs"}, collectors
+        # Switched off: scheduler, licenses, reservations, controllers; the rest stay on.
+        assert collectors == {"nodes", "node_reason", "jobs", "private_data", "process"}, collectors
         assert any("collect-limits" in l and "slurmdbd" in l and "level=warn" in l
                    for l in e.log()), e.log_text()
     finally:
