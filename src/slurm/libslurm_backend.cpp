@@ -196,19 +196,32 @@ std::string built_version() {
 }
 
 // How a slurmctld of an incompatible release answers: an older one rejects this newer protocol
-// (SLURM_PROTOCOL_VERSION_ERROR); a 24.11+ one takes a protocol older than its window for HTTP
-// and answers an HTTP error, whose first bytes an older libslurm reads as a message length
-// (SLURM_PROTOCOL_INSANE_MSG_LENGTH; slurmctld logs "Invalid HTTP method").
+// (SLURM_PROTOCOL_VERSION_ERROR); a 26.05 one (seen live) takes a protocol older than its window
+// for HTTP and answers an HTTP error, whose first bytes an older libslurm reads as a message length
+// (SLURM_PROTOCOL_INSANE_MSG_LENGTH; slurmctld logs "Invalid HTTP method"). Seen live, the
+// commonest case is neither: a 24.11 or 25.05 slurmctld answers a 22.05 client (and a 22.05
+// slurmctld a 25.05 client) in its own protocol, the client's unpack fails ("Invalid Protocol
+// Version … Incompatible versions of client and server code" on libslurm's stderr) and the call
+// returns with errno SLURM_ERROR ("Unspecified error"). An RPC that fails with that bare code
+// is, in practice, this (a dead or unreachable controller has codes of its own), so it counts as
+// a mismatch too, worded as the probable cause.
 bool version_mismatch(int err) {
-  return err == SLURM_PROTOCOL_VERSION_ERROR || err == SLURM_PROTOCOL_INSANE_MSG_LENGTH;
+  return err == SLURM_PROTOCOL_VERSION_ERROR || err == SLURM_PROTOCOL_INSANE_MSG_LENGTH ||
+         err == SLURM_ERROR;
 }
 
 std::string version_mismatch_text(const char* call, int err) {
+  const char* what = err == SLURM_ERROR
+                         ? "slurmctld's answer is unreadable to the libslurm {} this exporter was "
+                           "built against, most likely another protocol version (libslurm's "
+                           "stderr says \"Incompatible versions of client and server code\" if "
+                           "so)"
+                         : "slurmctld does not speak the protocol of the libslurm {} this exporter "
+                           "was built against";
   return fmt::format(
-      "version mismatch: slurmctld does not speak the protocol of the libslurm {} this exporter "
-      "was built against ({}: {}); build the exporter against the controller's Slurm release, or "
-      "run --backend=cli with that release's commands (--slurm.bin-dir)",
-      built_version(), call, slurm_strerror(err));
+      "version mismatch: {} ({}: {}); build the exporter against the controller's Slurm release, "
+      "or run --backend=cli with that release's commands (--slurm.bin-dir)",
+      fmt::format(fmt::runtime(what), built_version()), call, slurm_strerror(err));
 }
 
 // Logs the mismatch once per process (every call fails the same way until the exporter is
