@@ -505,20 +505,26 @@ ControllerStatus CliBackend::ping_controllers() {
                        std::none_of(status.controllers.begin(), status.controllers.end(),
                                     [](const Controller& c) { return c.up; });
   // scontrol ping says only DOWN when slurmctld answers in a protocol these commands don't speak
-  // (a release outside their window): a quick DOWN (a stopped slurmctld costs seconds of
-  // retries) gets one cheap RPC whose stderr names the cause.
-  if (status.unreachable && seconds < 1.0) {
+  // (a release outside their window). A 24.11 or 25.05 slurmctld answers in its own protocol and
+  // scontrol's stderr says so ("Incompatible versions", after an auth_g_unpack complaint); a
+  // 26.05 one answers HTTP and stderr is empty: a quick DOWN (a stopped slurmctld costs seconds
+  // of retries) then gets one cheap RPC whose stderr names the cause.
+  std::string cause;
+  if (first != std::string::npos) {
+    cause = client_failure_cause(r.err, version_);
+    if (!cause.starts_with("version mismatch")) cause.clear();  // the stderr line says enough
+  } else if (status.unreachable && seconds < 1.0) {
     CommandOptions probe = opts;
     probe.timeout = std::min(opts.timeout, std::chrono::milliseconds(5000));
     const std::string probe_argv[] = {sinfo_path_, "-h", "-o", "%R"};
     const CommandResult pr = run_command(probe_argv, probe);
-    std::string cause = client_failure_cause(pr.err, version_);
-    if (!cause.empty()) {
-      if (cause.starts_with("version mismatch") && warned_.insert(cause).second) {
-        log::error("version mismatch", {{"err", cause}});
-      }
-      status.error = std::move(cause);
+    cause = client_failure_cause(pr.err, version_);
+  }
+  if (!cause.empty()) {
+    if (cause.starts_with("version mismatch") && warned_.insert(cause).second) {
+      log::error("version mismatch", {{"err", cause}});
     }
+    status.error = std::move(cause);
   }
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) status.local_host = host;

@@ -581,6 +581,35 @@ TEST_CASE("cli backend: a line that doesn't parse costs that line; no line parsi
   }
 }
 
+TEST_CASE("a ping that 24.11's slurmctld answers in its own protocol is a version mismatch") {
+  // Debian's 22.05 scontrol against a 24.11.7 slurmctld, as seen live: DOWN on stdout, an
+  // auth complaint first on stderr, the protocol error after it.
+  TempDir dir;
+  write_script(dir, "sinfo", kSinfoFromFixtures);
+  write_script(dir, "squeue", kSqueueFromFixtures);
+  write_script(dir, "scontrol",
+               "echo 'scontrol: error: auth_g_unpack: authentication plugin unknown(1007) not "
+               "found' >&2\n"
+               "echo 'scontrol: error: slurm_unpack_received_msg: [[localhost]:26817] Invalid "
+               "Protocol Version 10752 from uid=4294967295: Incompatible versions of client and "
+               "server code' >&2\n"
+               "echo 'Slurmctld(primary) at vm is DOWN'\nexit 1");
+  CliBackend backend(options_for(dir));
+  const ControllerStatus s = backend.ping_controllers();
+  REQUIRE(s.controllers.size() == 1);
+  CHECK_FALSE(s.controllers[0].up);
+  CHECK(s.error.starts_with("version mismatch: "));
+  CHECK(s.error.find("Slurm 22.05.8 commands") != std::string::npos);
+  CHECK(s.error.find("Incompatible versions") != std::string::npos);
+
+  // A munge failure keeps scontrol's own line.
+  write_script(dir, "scontrol",
+               "echo 'scontrol: error: Munge decode failed: Expired credential' >&2\n"
+               "echo 'Slurmctld(primary) at vm is DOWN'\nexit 1");
+  CHECK(backend.ping_controllers().error ==
+        "scontrol: error: Munge decode failed: Expired credential");
+}
+
 TEST_CASE("a failed ping's stderr names its cause: version, authentication or connection") {
   using slurm_exporter::slurm::client_failure_cause;
   // 22.05's sinfo against a 26.05.3 slurmctld (seen live), and an older slurmctld's answer.
