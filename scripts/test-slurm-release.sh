@@ -7,6 +7,8 @@
 #
 #   scripts/test-slurm-release.sh [--build-only] VERSION [TEST_FILE…]
 #
+# VERSION `system` is the installed Slurm (Debian's 22.05 in /usr: nothing to build, the cluster
+# runs /usr's daemons); scripts/test-slurm-matrix.sh runs this for every release.
 # Default tests: the subset covering nodes, jobs, GPUs and the controller collectors, and both
 # backends line for line (test_live_metrics, test_backends, test_gpus, test_controller_metrics,
 # test_slurm_versions). `all` runs every integration test file but the package ones (deb, arm64).
@@ -24,11 +26,15 @@ fi
 [[ $# -ge 1 ]] || { sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 version=$1
 shift
-prefix=${SLURM_PREFIX:-/opt/slurm/$version}
+if [[ $version == system ]]; then
+  prefix=${SLURM_PREFIX:-/usr}
+else
+  prefix=${SLURM_PREFIX:-/opt/slurm/$version}
+fi
 build=${BUILD_DIR:-$root/build-slurm-$version}
 
 start=$SECONDS
-"$root/scripts/build-slurm.sh" "$version" "$prefix"
+[[ $version == system ]] || "$root/scripts/build-slurm.sh" "$version" "$prefix"
 slurm_s=$((SECONDS - start))
 
 t=$SECONDS

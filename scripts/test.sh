@@ -114,8 +114,9 @@ if wait "$background"; then
   fi
   if [[ $new_slurm != 0 ]]; then
     echo "== the integration subset against a live Slurm $new_slurm"
-    BUILD_DIR="$build-slurm-$new_slurm" "$root/scripts/test-slurm-release.sh" "$new_slurm" ||
-      status=$?
+    # The suite's 22.05 exporter is the old libslurm whose "version mismatch" line is checked.
+    BUILD_DIR="$build-slurm-$new_slurm" EXPORTER_BIN_OLD="$build/prometheus-slurm-exporter" \
+      "$root/scripts/test-slurm-release.sh" "$new_slurm" || status=$?
   fi
 else
   tail -n 80 "$background_log"
