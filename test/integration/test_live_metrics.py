@@ -103,6 +103,16 @@ def test_scenario_has_the_node_states_and_jobs_it_needs(live):
     assert {"debug", "batch", "debug,batch", "batch,debug"} <= partitions, live.slurm_said()
 
 
+def test_pending_reasons_are_codes_never_descriptions(live):
+    # The requeued-held job: squeue's text says "job requeued in held state", its code is
+    # JobHeldUser; no label may be a description (bounded series).
+    assert "job requeued in held state" in live.view.raw_squeue, live.slurm_said()
+    got = {dict(k)["reason"]: v for k, v in live.scrape.get("slurm_pending_reason_total").items()}
+    assert got.get("JobHeldUser", 0) >= 2 and "other" not in got, got  # requeued + held jobs
+    for reason in got:
+        assert re.fullmatch(r"[A-Za-z0-9_]+", reason), got
+
+
 def test_usual_node_states_are_zero_filled(live):
     for family in ("slurm_node_count_per_state", "slurm_cpus_per_state"):
         series = live.scrape.get(family) or {}
