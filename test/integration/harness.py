@@ -423,7 +423,6 @@ def expected_partition_job_families(view: SlurmView) -> Expected:
     for s in QUEUE_JOB_STATES:
         exp["slurm_jobs"][L(state=s)] += 0
     mem = dict(view.job_mem_bytes)
-    codes = dict(view.reason_codes)
     for j in view.jobs:
         exp["slurm_jobs"][L(state=j.state)] += 1
         pending = j.state == "PENDING"
