@@ -169,8 +169,8 @@ struct ScontrolState {
       reason = line.substr(r + 8);
     }
     const text::Fields fields(before);
-    const std::string_view name = fields.get("NodeName");
-    if (name.empty()) return;
+    // With -o every line is a node's: anything else is not scontrol's output.
+    const std::string_view name = fields.required("NodeName");
     if (!valid_name(name)) throw ParseError(fmt::format("NodeName {} is not a name", quote(name)));
     if (names.contains(std::string(name))) {
       throw ParseError(fmt::format("node {} listed twice", quote(name)));

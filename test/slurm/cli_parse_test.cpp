@@ -1059,6 +1059,8 @@ TEST_CASE("scontrol show node: a malformed field costs that node, recorded") {
   CHECK(p.parse_errors.size() == 1);
   // Output that is not scontrol's at all is an error naming its line.
   CHECK(error_line([&] { parse_scontrol_nodes("NodeName=x garbage\n", ""); }) == 1);
+  CHECK(error_line([&] { parse_scontrol_nodes("not scontrol\nnor this\n", ""); }) == 1);
+  CHECK(parse_scontrol_nodes("", "No partitions in the system\n").partitions.empty());
   CHECK(parse_scontrol_nodes("", "").nodes.empty());
 }
 

@@ -121,9 +121,10 @@ std::uint32_t parse_state_complete(std::string_view text);
 /// lower case), total_nodes (TotalNodes=), total_cpus (TotalCPUs=), max_time_seconds
 /// (MaxTime=, parse_time_limit), nodes the nodes whose Partitions= names it, in node order.
 /// A partition only nodes name (created between the two commands) is appended without
-/// settings. Lines without NodeName= / PartitionName= are skipped. A line that does not parse
-/// (a malformed field, a node or partition listed twice, a key twice) is left out and recorded
-/// in parse_errors; a node's GRES that does not parse costs it only its GRES.
+/// settings. A node line without NodeName= is a bad line; a partition line without PartitionName=
+/// ("No partitions in the system") is skipped. A line that does not parse (a malformed field, a
+/// node or partition listed twice, a key twice) is left out and recorded in parse_errors; a node's
+/// GRES that does not parse costs it only its GRES.
 NodeData parse_scontrol_nodes(std::string_view nodes_text, std::string_view partitions_text);
 
 /// Job id → allocated GRES over all its nodes, from `scontrol -d -o show job` (JOB_GRES=, which
