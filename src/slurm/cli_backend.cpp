@@ -271,8 +271,8 @@ NodeData CliBackend::load_scontrol_nodes() {
   try {
     return cli::parse_scontrol_nodes(out[0], out[1]);
   } catch (const ParseError& e) {
-    throw BackendError(
-        fmt::format("{} -a -d -o show node / -a -o show partition: {}", scontrol_path_, e.what()));
+    // The message names the command ("scontrol -a -d -o show node: …") and the line.
+    throw BackendError(fmt::format("{}: {}", scontrol_path_, e.what()));
   }
 }
 
