@@ -36,7 +36,7 @@ struct CliOptions {
 /// Where bare command names are looked up without a bin_dir, and the PATH the commands get.
 inline constexpr const char* kCliSearchPath = "/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Reads Slurm state by running sinfo and squeue and parsing their output (cli_parse.hpp) into
+/// Reads Slurm state by running scontrol and squeue and parsing their output (cli_parse.hpp) into
 /// the same snapshot the libslurm backend produces, for hosts whose libslurm doesn't match.
 ///
 /// Each kind of load() runs the typed call below. Commands: load_nodes() runs `scontrol -a -d
