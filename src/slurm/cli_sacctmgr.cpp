@@ -48,8 +48,13 @@ std::int64_t epoch_in_parens(std::string_view line, std::size_t n) {
   if (open == std::string_view::npos || line.back() != ')') {
     throw ParseError(fmt::format("sacctmgr show stats: no (epoch) in {}", quote(line)), n);
   }
-  return static_cast<std::int64_t>(
-      acct::number(line.substr(open + 1, line.size() - open - 2), "sacctmgr show stats: epoch", n));
+  const auto digits = line.substr(open + 1, line.size() - open - 2);
+  const double v = acct::number(digits, "sacctmgr show stats: epoch", n);
+  if (digits.find('.') != std::string_view::npos || v > 4e12) {
+    throw ParseError(fmt::format("sacctmgr show stats: epoch {} is out of range", quote(digits)),
+                     n);
+  }
+  return static_cast<std::int64_t>(v);
 }
 
 std::uint64_t counter(std::string_view text, std::string_view what, std::size_t n) {

@@ -362,3 +362,9 @@ TEST_CASE("accounting text: numbers, walls and TRES") {
   CHECK(t[1].value == 512 * 1024);
   CHECK(t[2].name == "gres/gpu:a100");
 }
+
+TEST_CASE("sacctmgr show stats: an epoch out of range (found by the fuzzer)") {
+  CHECK_THROWS_AS(cli::parse_sacctmgr_stats("Data since x (17966118333333333333333333333342)\n"),
+                  ParseError);
+  CHECK_THROWS_AS(cli::parse_sacctmgr_stats("Data since x (1.5)\n"), ParseError);
+}
