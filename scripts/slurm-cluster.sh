@@ -165,7 +165,15 @@ ensure_munge() {
   chown munge:munge /run/munge /var/lib/munge /var/log/munge
   chmod 0755 /run/munge
   note "starting munged"
-  runuser -u munge -- /usr/sbin/munged || die "munged failed to start (see /var/log/munge/munged.log)"
+  # munged outlives this script (it is shared). Run under `flock LOCK …`, it would inherit the
+  # lock's descriptor and hold the cluster lock forever: close every descriptor above stderr.
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec ${fd}>&-" 2>/dev/null
+    done
+    exec runuser -u munge -- /usr/sbin/munged
+  ) || die "munged failed to start (see /var/log/munge/munged.log)"
   local i
   for ((i = 0; i < 50; i++)); do
     munge_ok && return 0

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Wires flags, the poller (libslurm on its own thread) and the HTTP server together.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -34,6 +35,8 @@ se::scrape::FamilyFilter exclude_filter(const std::string& pattern) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SIGHUP (systemctl reload) must never kill the exporter, also before the server handles it.
+  std::signal(SIGHUP, SIG_IGN);
   std::vector<std::string_view> args(argv + 1, argv + argc);
   se::app::Config config;
   try {
@@ -84,6 +87,7 @@ int main(int argc, char** argv) {
     options.listen_address = config.listen_address;
     options.telemetry_path = config.telemetry_path;
     options.web = std::move(web);
+    options.web_config_file = config.web_config_file;
     se::http::Server server(options, [&poller](auto done) { poller.get(std::move(done)); });
     se::log::info("starting", {{"version", se::build_info::kVersion},
                                {"backend", config.backend},

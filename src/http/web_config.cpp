@@ -2,6 +2,8 @@
 #include "slurm_exporter/http/web_config.hpp"
 
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -329,7 +331,11 @@ WebConfig parse_web_config(std::string_view yaml_text, std::string_view file_pat
 
 WebConfig load_web_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("cannot read web config file {}", path));
+  // errno is set by the failed open(2) underneath; name the reason (missing, permission).
+  if (!in) {
+    throw ConfigError(
+        fmt::format("cannot read web config file {}: {}", path, std::strerror(errno)));
+  }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(fmt::format("cannot read web config file {}", path));

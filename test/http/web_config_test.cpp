@@ -142,5 +142,16 @@ TEST_CASE("web config: only exporter-toolkit's security headers can be set") {
 
 TEST_CASE("web config: load_web_config reports an unreadable file") {
   CHECK_THROWS_WITH(se::http::load_web_config("/nonexistent/web.yml"),
-                    "cannot read web config file /nonexistent/web.yml");
+                    "cannot read web config file /nonexistent/web.yml: No such file or directory");
+}
+
+TEST_CASE("web config: the Step CA example the package ships parses") {
+  const std::string path =
+      std::string(SE_TEST_DATA_DIR) + "/../deb/examples/web-config-step-ca.yml";
+  const auto c = se::http::load_web_config(path);
+  REQUIRE(c.tls);
+  CHECK(c.tls->cert_file == "/etc/prometheus-slurm-exporter/tls/slurm-exporter.crt");
+  CHECK(c.tls->key_file == "/etc/prometheus-slurm-exporter/tls/slurm-exporter.key");
+  CHECK(c.tls->min_version == se::http::TlsVersion::kTls12);
+  CHECK(c.basic_auth_users.empty());
 }

@@ -37,6 +37,9 @@ SHARE = Path("/usr/share/prometheus-slurm-exporter")
 DEFAULT_FILE = Path("/etc/default/prometheus-slurm-exporter")
 UNIT = Path("/lib/systemd/system/prometheus-slurm-exporter.service")
 UNIT_LINK = Path("/etc/systemd/system/multi-user.target.wants/prometheus-slurm-exporter.service")
+# Alias=slurm-exporter.service: the name admins and cert-renewer@slurm-exporter use.
+ALIAS_LINK = Path("/etc/systemd/system/slurm-exporter.service")
+EXAMPLES = Path("/usr/share/doc/prometheus-slurm-exporter/examples")
 BINARY = Path("/usr/bin/prometheus-slurm-exporter")
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 
@@ -263,6 +266,8 @@ def test_install_creates_user_files_and_enables_unit(package):
         SHARE / "prometheus.yml": 0o644, SHARE / "slurm_targets.yaml": 0o644,
         SHARE / "slurm-alerts.rules.yml": 0o644, SHARE / "slurm-recording.rules.yml": 0o644,
         SHARE / "slurm-dashboard.json": 0o644,
+        EXAMPLES / "cert-renewer@slurm-exporter.service.d" / "override.conf": 0o644,
+        EXAMPLES / "web-config-step-ca.yml": 0o644,
     }
     for path, mode in expected.items():
         st = path.stat()
@@ -275,9 +280,12 @@ def test_install_creates_user_files_and_enables_unit(package):
             assert p.stat().st_uid != user.pw_uid, f"{p} is owned by {USER}"
     # deb-systemd-helper enabled the unit for boot (systemd need not run for that).
     assert UNIT_LINK.is_symlink() and UNIT_LINK.resolve() == UNIT.resolve(), UNIT_LINK
+    # `systemctl status slurm-exporter` resolves through the alias link made on enable.
+    assert ALIAS_LINK.is_symlink() and ALIAS_LINK.resolve() == UNIT.resolve(), ALIAS_LINK
     unit = UNIT.read_text()
     for line in ("User=slurm-exporter", "EnvironmentFile=-/etc/default/prometheus-slurm-exporter",
-                 "ExecStart=/usr/bin/prometheus-slurm-exporter $ARGS", "Restart=on-failure"):
+                 "ExecStart=/usr/bin/prometheus-slurm-exporter $ARGS", "Restart=on-failure",
+                 "ExecReload=/bin/kill -HUP $MAINPID", "Alias=slurm-exporter.service"):
         assert line in unit.splitlines(), f"{line!r} missing from the unit"
     assert re.search(r'^ARGS=".*-web\.listen-address=:9092\b', DEFAULT_FILE.read_text(), re.M)
 
@@ -494,6 +502,7 @@ def test_purge_removes_everything(package):
     left = [str(f) for f in files if f.exists() and f.is_file()]
     assert not left, f"left behind after purge: {left}"
     assert not DEFAULT_FILE.exists() and not UNIT_LINK.exists() and not UNIT_LINK.is_symlink()
+    assert not ALIAS_LINK.is_symlink()
     assert not SHARE.exists()
     assert run(["getent", "passwd", USER], check=False).returncode != 0, "user left behind"
     assert run(["getent", "group", USER], check=False).returncode != 0, "group left behind"

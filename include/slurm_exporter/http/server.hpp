@@ -5,10 +5,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
-#include <stdexcept>
 #include <string>
 
+#include "slurm_exporter/http/listen_address.hpp"
 #include "slurm_exporter/http/web_config.hpp"
 
 namespace slurm_exporter::http {
@@ -45,21 +46,18 @@ struct ServerOptions {
   /// connection is busy answering, the new one is closed at once.
   std::size_t max_connections = 512;
   /// --web.config.file: TLS (the listener then serves TLS only; certificate files are re-read
-  /// when they change, checked at most once a second on a new connection), basic auth on every
-  /// path (401 with WWW-Authenticate otherwise) and extra response headers.
+  /// when they change, checked at most once a second on a new connection, and used once they
+  /// look the same on two checks), basic auth on every path (401 with WWW-Authenticate
+  /// otherwise) and extra response headers.
   WebConfig web;
-};
-
-/// The listen address could not be parsed, resolved or bound.
-class ListenError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
+  /// The file `web` was read from, re-read by reload() and SIGHUP; empty = nothing to reload.
+  std::string web_config_file;
 };
 
 /// The HTTP side: a Boost.Beast server on its own io_context. Construction binds and listens
 /// (throws ListenError with the address and the system's reason, ConfigError when the TLS
-/// certificate or key cannot be loaded); run() serves until stop() or
-/// SIGINT/SIGTERM. Beast and Asio stay inside this class's implementation.
+/// certificate or key cannot be loaded); run() serves until stop() or SIGINT/SIGTERM, and
+/// reloads the web config on SIGHUP. Beast and Asio stay inside this class's implementation.
 class Server {
  public:
   Server(ServerOptions options, MetricsProvider provider);
@@ -71,10 +69,23 @@ class Server {
   std::uint16_t port() const;
 
   /// Serves on the calling thread until stop() is called or SIGINT/SIGTERM arrives
-  /// (when `handle_signals`). Returns the signal number that stopped it, or 0.
+  /// (when `handle_signals`; SIGHUP then calls reload() and serving goes on, and when run()
+  /// returns SIGHUP's disposition is what it was before). Returns the signal number that
+  /// stopped it, or 0.
   /// Logs `msg=listening address=<host:port>` (IPv6 as `[addr]:port`) at info when it starts.
   /// Call it from one thread at a time; after stop() it returns at once.
   int run(bool handle_signals = true);
+
+  /// Re-reads ServerOptions::web_config_file from any thread; the work runs on run()'s thread,
+  /// so the future resolves only while run() serves. The new config (certificates, keys,
+  /// client CA, users, headers) is loaded completely before it is used: new connections get
+  /// its certificate, and every request from then on (also on open keep-alive connections) its
+  /// users and headers; a connection keeps the certificate it was accepted with. On any error
+  /// (unreadable or invalid file, a key that does not match, TLS switched on or off) the old
+  /// config stays, `level=error msg="cannot reload web config, keeping the previous one"
+  /// file=… err=…` is logged and the future is false. Without a file it logs that there is
+  /// nothing to reload and is false.
+  std::future<bool> reload();
 
   /// Stops run() from any thread, also before run() starts; in-flight responses are
   /// abandoned and open connections close when the Server is destroyed.
