@@ -44,7 +44,9 @@
 # node4 has 8 CPUs and 16000 MiB, the others 4 CPUs and 8000 MiB; Weight=N for nodeN; partitions
 # debug (Default, node[1-5]) and batch (node[3-4]), so node3 and node4 are in two partitions.
 # GPUs (fake device files DIR/dev/nvidia*, see SLURM_NOTES.md): node1 gpu:a100:4, node2
-# gpu:a100:2 + gpu:v100:2, node4 gpu:4 (no type) + shard:8; node3 and node5 have none.
+# gpu:a100:2 + gpu:v100:2, node4 gpu:4 (no type) + shard:8. Non-GPU GRES without devices
+# (Flags=CountOnly): node3 bandwidth:lustre:no_consume:4G (Slurm prints the count with its binary
+# suffix: 4 x 1024^3, never allocated) and node4 bandwidth:nvme:2K (2048, consumable).
 # Controller side: licenses matlab:10, fluent:4, spare:2 (Licenses=); a second SlurmctldHost
 # <host>-backup at 127.0.0.2 that never runs: with CommunicationParameters=NoCtldInAddrAny slurmctld
 # listens on 127.0.0.1 only, so nothing answers there and `scontrol ping` reports it DOWN at once
@@ -86,7 +88,8 @@ node_gres() {
   case "$1" in
     node1) echo "gpu:a100:4" ;;
     node2) echo "gpu:a100:2,gpu:v100:2" ;;
-    node4) echo "gpu:4,shard:8" ;;
+    node3) echo "bandwidth:lustre:no_consume:4G" ;;
+    node4) echo "gpu:4,shard:8,bandwidth:nvme:2K" ;;
   esac
 }
 
@@ -106,6 +109,8 @@ NodeName=node2 Name=gpu Type=a100 File=$dir/dev/nvidia[0-1]
 NodeName=node2 Name=gpu Type=v100 File=$dir/dev/nvidia[2-3]
 NodeName=node4 Name=gpu File=$dir/dev/nvidia[0-3]
 NodeName=node4 Name=shard Count=8
+NodeName=node3 Name=bandwidth Type=lustre Count=4G Flags=CountOnly
+NodeName=node4 Name=bandwidth Type=nvme Count=2K Flags=CountOnly
 EOF
 }
 
@@ -165,12 +170,13 @@ ensure_munge() {
   chown munge:munge /run/munge /var/lib/munge /var/log/munge
   chmod 0755 /run/munge
   note "starting munged"
-  # munged outlives this script (it is shared). Run under `flock LOCK …`, it would inherit the
-  # lock's descriptor and hold the cluster lock forever: close every descriptor above stderr.
+  # munged outlives this script and is shared: it must not keep the caller's descriptors open.
+  # Started under `flock /tmp/se-cluster.lock …` it would otherwise hold the cluster lock for
+  # as long as it runs, and every later run would wait for it forever.
   (
-    for fd in /proc/self/fd/*; do
+    for fd in /proc/$BASHPID/fd/*; do
       fd=${fd##*/}
-      ((fd > 2)) && eval "exec ${fd}>&-" 2>/dev/null
+      ((fd > 2)) && eval "exec ${fd}>&-"
     done
     exec runuser -u munge -- /usr/sbin/munged
   ) || die "munged failed to start (see /var/log/munge/munged.log)"
@@ -231,7 +237,7 @@ InactiveLimit=0
 KillWait=2
 MinJobAge=300
 MaxJobCount=20000
-GresTypes=gpu,shard
+GresTypes=gpu,shard,bandwidth
 Licenses=matlab:10,fluent:4,spare:2
 EOF
     for n in "${ALL_NODES[@]}"; do

@@ -72,7 +72,30 @@ std::vector<metrics::Family> collect_node(const slurm::NodeData& data) {
                       "GPUs of the node allocated to jobs per GPU type; only nodes with GPUs "
                       "(slurm_load_node gres_used; sinfo GresUsed)",
                       {"node", "type"}, gpus_alloc));
+  append_node_gres_families(data, out);
   return out;
+}
+
+void append_node_gres_families(const slurm::NodeData& data, std::vector<metrics::Family>& out) {
+  SampleMap gres, gres_alloc;
+  for (const auto& n : data.nodes) {
+    for (const auto& g : n.gres) {
+      gres[{n.name, g.name, g.type}] += static_cast<double>(g.count);
+      gres_alloc.try_emplace({n.name, g.name, g.type}, 0);
+    }
+    for (const auto& g : n.gres_used) {
+      if (g.count) gres_alloc[{n.name, g.name, g.type}] += static_cast<double>(g.count);
+    }
+  }
+  out.push_back(gauge("slurm_node_gres",
+                      "Configured generic resources of the node per GRES name and type, GPUs "
+                      "included, in Slurm's count; only nodes with GRES (slurm_load_node gres; "
+                      "scontrol show node Gres)",
+                      {"node", "name", "type"}, gres));
+  out.push_back(gauge("slurm_node_gres_allocated",
+                      "Generic resources of the node allocated to jobs per GRES name and type; "
+                      "only nodes with GRES (slurm_load_node gres_used; sinfo GresUsed)",
+                      {"node", "name", "type"}, gres_alloc));
 }
 
 std::vector<metrics::Family> collect_node_reasons(const slurm::NodeData& data) {

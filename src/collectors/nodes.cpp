@@ -244,7 +244,49 @@ std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data) {
                       "GPUs of the partition's nodes allocated to jobs, per GPU type "
                       "(slurm_load_node gres_used; sinfo GresUsed)",
                       {"partition", "type"}, p_gpus_alloc));
+  append_gres_families(data, out);
   return out;
+}
+
+void append_gres_families(const slurm::NodeData& data, std::vector<metrics::Family>& out) {
+  // Every GRES by name and type, counted as Slurm counts it ("bandwidth:lustre:no_consume:4G"
+  // is 4 × 1024³). Each configured name/type gets an allocated series, 0 when none is in use.
+  SampleMap gres, gres_alloc, p_gres, p_gres_alloc;
+  for (const auto& n : data.nodes) {
+    for (const auto& g : n.gres) {
+      gres[{g.name, g.type}] += static_cast<double>(g.count);
+      gres_alloc.try_emplace({g.name, g.type}, 0);
+      for (const auto& p : n.partitions) {
+        p_gres[{p, g.name, g.type}] += static_cast<double>(g.count);
+        p_gres_alloc.try_emplace({p, g.name, g.type}, 0);
+      }
+    }
+    for (const auto& g : n.gres_used) {
+      if (g.count == 0) continue;
+      gres_alloc[{g.name, g.type}] += static_cast<double>(g.count);
+      for (const auto& p : n.partitions) {
+        p_gres_alloc[{p, g.name, g.type}] += static_cast<double>(g.count);
+      }
+    }
+  }
+  out.push_back(gauge("slurm_gres",
+                      "Configured generic resources per GRES name and type, GPUs included, in "
+                      "Slurm's count (a size suffix is multiplied out: 4G is 4*1024^3); type "
+                      "empty when untyped (slurm_load_node gres; sinfo Gres, scontrol show node "
+                      "Gres=NAME:TYPE:COUNT)",
+                      {"name", "type"}, gres));
+  out.push_back(gauge("slurm_gres_allocated",
+                      "Generic resources allocated to jobs per GRES name and type; 0 for "
+                      "no_consume GRES (slurm_load_node gres_used; sinfo GresUsed)",
+                      {"name", "type"}, gres_alloc));
+  out.push_back(gauge("slurm_partition_gres",
+                      "Configured generic resources of the partition's nodes per GRES name and "
+                      "type (slurm_load_node gres; sinfo Gres)",
+                      {"partition", "name", "type"}, p_gres));
+  out.push_back(gauge("slurm_partition_gres_allocated",
+                      "Generic resources of the partition's nodes allocated to jobs per GRES "
+                      "name and type (slurm_load_node gres_used; sinfo GresUsed)",
+                      {"partition", "name", "type"}, p_gres_alloc));
 }
 
 }  // namespace slurm_exporter::collectors

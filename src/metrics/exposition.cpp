@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/metrics/exposition.hpp"
 
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <system_error>
+#include <unordered_set>
+
+#include "slurm_exporter/log.hpp"
 
 namespace slurm_exporter::metrics {
 
@@ -76,31 +80,122 @@ std::string escape_help(std::string_view help) {
   return out;
 }
 
-void write_text(std::span<const Family> families, std::string& out) {
+namespace {
+
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool valid_metric_name(std::string_view n) {
+  if (n.empty() || !(is_letter(n[0]) || n[0] == ':')) return false;
+  for (char c : n) {
+    if (!is_letter(c) && !is_digit(c) && c != ':') return false;
+  }
+  return true;
+}
+
+bool valid_label_name(std::string_view n) {
+  if (n.empty() || !is_letter(n[0]) || n.starts_with("__")) return false;
+  for (char c : n) {
+    if (!is_letter(c) && !is_digit(c)) return false;
+  }
+  return true;
+}
+
+std::string sample_problem(const Family& f, const Sample& s) {
+  if (s.label_values.size() != f.label_names.size()) {
+    return "a sample has " + std::to_string(s.label_values.size()) + " label values for " +
+           std::to_string(f.label_names.size()) + " label names";
+  }
+  if (f.type == Type::kHistogram) {
+    if (s.suffix != "_bucket" && s.suffix != "_sum" && s.suffix != "_count") {
+      return "a histogram sample without _bucket, _sum or _count";
+    }
+    if ((s.suffix == "_bucket") == s.le.empty()) return "le on a sample that is not a bucket";
+  } else if (!s.suffix.empty() || !s.le.empty()) {
+    return "a histogram suffix or le on a sample of another type";
+  }
+  return {};
+}
+
+// Writes one family's samples; `keys` gets each series' text (name and labels) as offsets.
+void write_samples(const Family& f, std::string& out,
+                   std::vector<std::pair<std::size_t, std::size_t>>& keys) {
+  for (const Sample& s : f.samples) {
+    const std::size_t start = out.size();
+    out.append(f.name).append(s.suffix);
+    if (!f.label_names.empty() || !s.le.empty()) {
+      out.push_back('{');
+      for (std::size_t i = 0; i < f.label_names.size(); ++i) {
+        if (i) out.push_back(',');
+        out.append(f.label_names[i]).append("=\"");
+        append_escaped<true>(out, s.label_values[i]);
+        out.push_back('"');
+      }
+      if (!s.le.empty()) {
+        if (!f.label_names.empty()) out.push_back(',');
+        out.append("le=\"").append(s.le).push_back('"');
+      }
+      out.push_back('}');
+    }
+    keys.emplace_back(start, out.size() - start);
+    out.push_back(' ');
+    out.append(format_value(s.value)).push_back('\n');
+  }
+}
+
+}  // namespace
+
+std::string family_problem(const Family& f) {
+  if (!valid_metric_name(f.name)) return "not a valid metric name";
+  std::unordered_set<std::string_view> names;
+  for (const std::string& l : f.label_names) {
+    if (!valid_label_name(l)) return "label name \"" + l + "\" is not valid";
+    if (l == "le" && f.type == Type::kHistogram) return "label name \"le\" on a histogram";
+    if (!names.insert(l).second) return "label name \"" + l + "\" twice";
+  }
+  for (const Sample& s : f.samples) {
+    if (std::string p = sample_problem(f, s); !p.empty()) return p;
+  }
+  return {};
+}
+
+std::vector<std::string> write_text_checked(std::span<const Family> families, std::string& out) {
+  std::vector<std::string> problems;
+  std::unordered_set<std::string_view> family_names;
+  std::vector<std::pair<std::size_t, std::size_t>> keys;
   for (const Family& f : families) {
+    std::string problem = family_problem(f);
+    if (problem.empty() && !family_names.insert(f.name).second) problem = "named twice";
+    if (!problem.empty()) {
+      problems.push_back("family " + f.name + ": " + problem);
+      continue;
+    }
+    const std::size_t begin = out.size();
     out.append("# HELP ").append(f.name).push_back(' ');
     append_escaped<false>(out, f.help);
     out.append("\n# TYPE ").append(f.name).push_back(' ');
     out.append(type_name(f.type)).push_back('\n');
-    for (const Sample& s : f.samples) {
-      out.append(f.name).append(s.suffix);
-      if (!f.label_names.empty() || !s.le.empty()) {
-        out.push_back('{');
-        for (std::size_t i = 0; i < f.label_names.size(); ++i) {
-          if (i) out.push_back(',');
-          out.append(f.label_names[i]).append("=\"");
-          if (i < s.label_values.size()) append_escaped<true>(out, s.label_values[i]);
-          out.push_back('"');
-        }
-        if (!s.le.empty()) {
-          if (!f.label_names.empty()) out.push_back(',');
-          out.append("le=\"").append(s.le).push_back('"');
-        }
-        out.push_back('}');
+    keys.clear();
+    write_samples(f, out, keys);
+    // The text is complete now (no more reallocation): views into it are stable.
+    std::unordered_set<std::string_view> series;
+    series.reserve(keys.size());
+    for (const auto& [at, len] : keys) {
+      const std::string_view key(out.data() + at, len);
+      if (!series.insert(key).second) {
+        problems.push_back("family " + f.name + ": series " + std::string(key) + " twice");
+        break;
       }
-      out.push_back(' ');
-      out.append(format_value(s.value)).push_back('\n');
     }
+    if (series.size() != keys.size()) out.resize(begin);
+  }
+  return problems;
+}
+
+void write_text(std::span<const Family> families, std::string& out) {
+  for (const std::string& problem : write_text_checked(families, out)) {
+    log::error("metric family left out", {{"problem", problem}});
+    assert(!"a collector built a family that must not be served");
   }
 }
 

@@ -66,6 +66,9 @@ std::vector<std::string> command_env(const std::string& slurm_conf) {
   if (const char* home = std::getenv("HOME"); home && *home) {
     env.push_back(fmt::format("HOME={}", home));
   }
+  // The commands print local times and the parsers read them back with mktime in the
+  // exporter's own zone: both must be the same zone. Without TZ both use /etc/localtime.
+  if (const char* tz = std::getenv("TZ"); tz && *tz) env.push_back(fmt::format("TZ={}", tz));
   // Sites with AuthType=auth/jwt give the commands their token this way.
   if (const char* jwt = std::getenv("SLURM_JWT"); jwt && *jwt) {
     env.push_back(fmt::format("SLURM_JWT={}", jwt));

@@ -3,12 +3,12 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/slurm/text.hpp"
 
 namespace slurm_exporter::slurm {
 namespace {
@@ -83,12 +83,11 @@ std::vector<std::string> expand_host_list(std::string_view list) {
       const std::string_view hi_text =
           dash == std::string_view::npos ? lo_text : range.substr(dash + 1);
       const auto parse = [&](std::string_view t) {
-        std::uint64_t v = 0;
-        const auto r = std::from_chars(t.data(), t.data() + t.size(), v);
-        if (t.empty() || r.ec != std::errc{} || r.ptr != t.data() + t.size()) {
+        try {
+          return text::parse_u64(t, "host list index");
+        } catch (const ParseError&) {
           throw bad(fmt::format("bad range \"{}\"", range));
         }
-        return v;
       };
       const std::uint64_t lo = parse(lo_text), hi = parse(hi_text);
       if (hi < lo || hi - lo > 1'000'000) throw bad(fmt::format("bad range \"{}\"", range));

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/slurm/text.hpp"
 
 namespace slurm_exporter::slurm {
 namespace js = job_state;
@@ -64,24 +65,13 @@ bool squeue_lists(std::uint32_t s) {
 namespace {
 
 std::uint64_t parse_u64(std::string_view text, std::string_view what) {
-  std::uint64_t v = 0;
-  const auto* end = text.data() + text.size();
-  const auto r = std::from_chars(text.data(), end, v);
-  if (text.empty() || r.ec != std::errc() || r.ptr != end) {
-    throw ParseError(fmt::format("invalid {} \"{}\"", what, text));
-  }
-  return v;
+  return text::parse_u64(text, what);
 }
 
 }  // namespace
 
 std::string reason_code(std::string_view reason) {
-  reason = reason.substr(0, reason.find(','));
-  while (!reason.empty() && (reason.front() == ' ' || reason.front() == '\t'))
-    reason.remove_prefix(1);
-  while (!reason.empty() && (reason.back() == ' ' || reason.back() == '\t'))
-    reason.remove_suffix(1);
-  return std::string(reason);
+  return std::string(text::trim(reason.substr(0, reason.find(','))));
 }
 
 std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres) {
@@ -91,31 +81,16 @@ std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres) {
     tres = comma == std::string_view::npos ? std::string_view{} : tres.substr(comma + 1);
     if (item.substr(0, 4) != "mem=") continue;
     std::string_view value = item.substr(4);
-    std::uint64_t scale = 1024 * 1024;  // Slurm's default memory unit is MiB
-    if (!value.empty()) {
-      switch (value.back()) {
-        case 'K':
-          scale = 1024ULL;
-          break;
-        case 'M':
-          scale = 1024ULL * 1024;
-          break;
-        case 'G':
-          scale = 1024ULL * 1024 * 1024;
-          break;
-        case 'T':
-          scale = 1024ULL * 1024 * 1024 * 1024;
-          break;
-        case 'P':
-          scale = 1024ULL * 1024 * 1024 * 1024 * 1024;
-          break;
-        default:
-          break;
-      }
-      if (value.back() < '0' || value.back() > '9') value.remove_suffix(1);
+    std::uint64_t scale = text::kMiB;  // Slurm's default memory unit is MiB
+    if (!value.empty() && (value.back() < '0' || value.back() > '9')) {
+      scale = text::binary_unit(value.back(), "TRES memory");
+      value.remove_suffix(1);
     }
     const auto dot = value.find('.');
-    if (dot == std::string_view::npos) return parse_u64(value, "TRES memory") * scale;
+    if (dot == std::string_view::npos) {
+      return text::checked_mul(parse_u64(value, "TRES memory"), scale,
+                               fmt::format("TRES memory \"{}\"", item));
+    }
     // "1.50G": whole and fractional digits, both required.
     const std::string_view whole = value.substr(0, dot), frac = value.substr(dot + 1);
     parse_u64(whole, "TRES memory");
@@ -125,7 +100,12 @@ std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres) {
     if (r.ec != std::errc() || r.ptr != value.data() + value.size()) {
       throw ParseError(fmt::format("invalid TRES memory \"{}\"", value));
     }
-    return static_cast<std::uint64_t>(std::llround(number * static_cast<double>(scale)));
+    const double bytes = std::round(number * static_cast<double>(scale));
+    // 2^64 as a double: anything at or above it does not fit.
+    if (!(bytes < 18446744073709551616.0)) {
+      throw ParseError(fmt::format("TRES memory \"{}\" is out of range", item));
+    }
+    return static_cast<std::uint64_t>(bytes);
   }
   return std::nullopt;
 }
@@ -147,13 +127,13 @@ std::uint64_t count_array_tasks(std::string_view expr) {
     const auto dash = item.find('-');
     if (dash == std::string_view::npos) {
       parse_u64(item, "job array task id");
-      total += 1;
+      total = text::checked_add(total, 1, "job array task count");
       continue;
     }
     const auto first = parse_u64(item.substr(0, dash), "job array task id");
     const auto last = parse_u64(item.substr(dash + 1), "job array task id");
     if (last < first) throw ParseError(fmt::format("job array range \"{}\" runs backwards", item));
-    total += (last - first) / step + 1;
+    total = text::checked_add(total, (last - first) / step + 1, "job array task count");
   }
   return total;
 }

@@ -22,6 +22,7 @@
 #include "slurm_exporter/slurm/gres.hpp"
 #include "slurm_exporter/slurm/job_fields.hpp"
 #include "slurm_exporter/slurm/node_state.hpp"
+#include "slurm_exporter/slurm/text.hpp"
 #include "slurm_exporter/slurm/user_names.hpp"
 
 // libslurm exports these (squeue and sinfo link them) but 22.05's slurm.h does not declare them.
@@ -66,8 +67,6 @@ static_assert(job_state::kBaseMask == JOB_STATE_BASE && job_state::kOom == JOB_O
               job_state::kSignaling == JOB_SIGNALING);
 
 namespace {
-
-constexpr std::uint64_t kMiB = 1024 * 1024;
 
 struct NodeMsgFree {
   void operator()(node_info_msg_t* m) const { slurm_free_node_info_msg(m); }
@@ -201,6 +200,23 @@ struct LibslurmBackend::Impl {
     }
   }
 
+  // What sinfo's Gres and GresUsed print. GRES that does not parse costs the node its GRES
+  // only, as in the CLI backend.
+  static void convert_node_gres(const node_info_t& n, Node& node,
+                                std::vector<std::string>& errors) {
+    const std::string_view gres = n.gres ? n.gres : "", used = n.gres_used ? n.gres_used : "";
+    try {
+      node.gres = parse_gres_list(gres);
+      node.gres_used = parse_gres_list(used);
+    } catch (const ParseError& e) {
+      const bool in_gres = node.gres.empty() && !gres.empty();
+      errors.push_back(fmt::format("node {} {}: {}: {}", node.name, in_gres ? "Gres" : "GresUsed",
+                                   text::quote(in_gres ? gres : used), e.what()));
+      node.gres.clear();
+      node.gres_used.clear();
+    }
+  }
+
   NodeData convert_nodes(const node_info_msg_t& nodes_msg, const partition_info_msg_t& parts_msg) {
     const node_info_msg_t* nodes = &nodes_msg;
     const partition_info_msg_t* parts = &parts_msg;
@@ -225,9 +241,9 @@ struct LibslurmBackend::Impl {
       node.state_name = sinfo_state_name(n.node_state, alloc_cpus, n.cpus);
       // cpu_load is load average x 100; NO_VAL when the node never reported.
       node.cpu_load = n.cpu_load == NO_VAL ? 0.0 : n.cpu_load / 100.0;
-      node.real_memory_bytes = n.real_memory * kMiB;
-      node.alloc_memory_bytes = alloc_mem * kMiB;
-      node.free_memory_bytes = n.free_mem == NO_VAL64 ? 0 : n.free_mem * kMiB;
+      node.real_memory_bytes = n.real_memory * text::kMiB;
+      node.alloc_memory_bytes = alloc_mem * text::kMiB;
+      node.free_memory_bytes = n.free_mem == NO_VAL64 ? 0 : n.free_mem * text::kMiB;
       node.weight = n.weight;
       // What sinfo's Reason, TimeStamp, UserLong, Features and Arch print, with sinfo's
       // placeholders for unset values ("none", "Unknown", "(null)") as empty / 0.
@@ -239,9 +255,7 @@ struct LibslurmBackend::Impl {
       node.features = n.features ? n.features : "";
       if (node.features == "(null)") node.features.clear();
       node.arch = n.arch ? n.arch : "";
-      // What sinfo's Gres and GresUsed print.
-      node.gres = parse_gres_list(n.gres ? n.gres : "");
-      node.gres_used = parse_gres_list(n.gres_used ? n.gres_used : "");
+      convert_node_gres(n, node, data.parse_errors);
       index.emplace(node.name, data.nodes.size());
       data.nodes.push_back(std::move(node));
     }
@@ -278,7 +292,9 @@ struct LibslurmBackend::Impl {
   // Frees each record's members (strings, bitmaps) once converted and zeroes the record, so
   // slurm_free_job_info_msg later frees nothing twice: the conversion reuses the message's
   // memory instead of adding to it, and a big poll's peak is the message alone.
-  std::vector<Job> convert_jobs(job_info_msg_t& msg) {
+  std::vector<Job> convert_jobs(job_info_msg_t& msg) { return convert_job_data(msg).jobs; }
+
+  JobData convert_job_data(job_info_msg_t& msg) {
     struct ReleaseRecord {
       slurm_job_info_t& record;
       ~ReleaseRecord() {
@@ -286,49 +302,72 @@ struct LibslurmBackend::Impl {
         std::memset(&record, 0, sizeof record);
       }
     };
-    std::vector<Job> out;
-    out.reserve(msg.record_count);
+    JobData out;
+    out.jobs.reserve(msg.record_count);
     for (std::uint32_t i = 0; i < msg.record_count; ++i) {
       const slurm_job_info_t& j = msg.job_array[i];
       const ReleaseRecord release{msg.job_array[i]};
       if (!squeue_lists(j.job_state)) continue;
-      Job job;
-      job.job_id = j.job_id;
-      job.user = user_name(j.user_id);
-      job.account = j.account ? j.account : "(null)";
-      job.partition = j.partition ? j.partition : "";
-      job.state = job_state_name(j.job_state);
-      // What squeue %r prints: the state description when there is one, else the reason.
-      job.reason = reason_code(
-          j.state_desc ? j.state_desc
-                       : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
-      job.cpus = j.num_cpus;
-      job.submit_time = static_cast<std::int64_t>(j.submit_time);
-      const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
-      job.eligible_time = static_cast<std::int64_t>(j.eligible_time);
-      job.start_time = static_cast<std::int64_t>(j.start_time);
-      const auto text = [](const char* s) { return std::string_view(s ? s : ""); };
-      // scontrol -d's JOB_GRES: filled for started jobs without SHOW_DETAIL.
-      if (!pending) job.gres_alloc = parse_gres_list(text(j.gres_total));
-      // squeue's NumNodes/NumTasks: requested minimum while pending, allocated once started.
-      job.gpus_requested =
-          requested_gpus(text(j.tres_per_job), text(j.tres_per_node), text(j.tres_per_socket),
-                         text(j.tres_per_task), j.num_nodes,
-                         j.num_tasks == NO_VAL || j.num_tasks == 0 ? 1 : j.num_tasks);
-      const char* tres = pending ? j.tres_req_str : j.tres_alloc_str;
-      if (!tres) tres = j.tres_req_str;
-      // The TRES string squeue's tres-alloc prints; no mem= (memory not tracked) means 0.
-      job.memory_bytes = tres ? tres_memory_bytes(tres).value_or(0) : 0;
-      // A pending array not yet split into tasks is one record; squeue -r lists each task.
-      if (j.array_bitmap && j.array_task_id == NO_VAL) {
-        job.task_count = static_cast<std::uint32_t>(slurm_bit_set_count(j.array_bitmap));
-      } else if (j.array_task_str && j.array_task_id == NO_VAL) {
-        job.task_count = static_cast<std::uint32_t>(count_array_tasks(j.array_task_str));
+      try {
+        Job job = convert_job(j, out.parse_errors);
+        if (job.task_count != 0) out.jobs.push_back(std::move(job));
+      } catch (const ParseError& e) {
+        // One job's malformed field costs that job, not the job collectors.
+        out.parse_errors.push_back(fmt::format("job {}: {}", j.job_id, e.what()));
       }
-      if (job.task_count == 0) continue;
-      out.push_back(std::move(job));
     }
     return out;
+  }
+
+  // One job as squeue prints it. Its GRES fields, where they do not parse, cost only its GPU
+  // values (recorded in `errors`); another malformed field throws ParseError.
+  Job convert_job(const slurm_job_info_t& j, std::vector<std::string>& errors) {
+    Job job;
+    job.job_id = j.job_id;
+    job.user = user_name(j.user_id);
+    job.account = j.account ? j.account : "(null)";
+    job.partition = j.partition ? j.partition : "";
+    job.state = job_state_name(j.job_state);
+    // What squeue %r prints: the state description when there is one, else the reason.
+    job.reason = reason_code(
+        j.state_desc ? j.state_desc
+                     : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
+    job.cpus = j.num_cpus;
+    job.submit_time = static_cast<std::int64_t>(j.submit_time);
+    const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
+    job.eligible_time = static_cast<std::int64_t>(j.eligible_time);
+    job.start_time = static_cast<std::int64_t>(j.start_time);
+    const auto str = [](const char* s) { return std::string_view(s ? s : ""); };
+    try {
+      // scontrol -d's JOB_GRES: filled for started jobs without SHOW_DETAIL.
+      if (!pending) job.gres_alloc = parse_gres_list(str(j.gres_total));
+    } catch (const ParseError& e) {
+      errors.push_back(fmt::format("job {} JOB_GRES: {}: {}", j.job_id,
+                                   text::quote(str(j.gres_total)), e.what()));
+    }
+    try {
+      // squeue's NumNodes/NumTasks: requested minimum while pending, allocated once started.
+      job.gpus_requested = requested_gpus(
+          str(j.tres_per_job), str(j.tres_per_node), str(j.tres_per_socket), str(j.tres_per_task),
+          j.num_nodes, j.num_tasks == NO_VAL || j.num_tasks == 0 ? 1 : j.num_tasks);
+    } catch (const ParseError& e) {
+      errors.push_back(fmt::format(
+          "job {} tres-per-*: {}: {}", j.job_id,
+          text::quote(fmt::format("{}|{}|{}|{}", str(j.tres_per_job), str(j.tres_per_node),
+                                  str(j.tres_per_socket), str(j.tres_per_task))),
+          e.what()));
+    }
+    const char* tres = pending ? j.tres_req_str : j.tres_alloc_str;
+    if (!tres) tres = j.tres_req_str;
+    // The TRES string squeue's tres-alloc prints; no mem= (memory not tracked) means 0.
+    job.memory_bytes = tres ? tres_memory_bytes(tres).value_or(0) : 0;
+    // A pending array not yet split into tasks is one record; squeue -r lists each task.
+    if (j.array_bitmap && j.array_task_id == NO_VAL) {
+      job.task_count = static_cast<std::uint32_t>(slurm_bit_set_count(j.array_bitmap));
+    } else if (j.array_task_str && j.array_task_id == NO_VAL) {
+      job.task_count = static_cast<std::uint32_t>(count_array_tasks(j.array_task_str));
+    }
+    return job;
   }
 };
 

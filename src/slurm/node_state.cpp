@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 namespace slurm_exporter::slurm {
 namespace ns = node_state;
@@ -116,31 +117,35 @@ std::string_view primary_state(std::uint32_t state, std::uint32_t alloc_cpus, st
   // libslurm keeps the raw base: applying the same rule first makes both encodings agree.
   const std::uint32_t s = with_mixed(state, alloc_cpus, cpus);
   const std::uint32_t base = s & ns::kBaseMask;
-  const bool busy =
-      base == ns::kAllocated || base == ns::kMixed || alloc_cpus != 0 || (s & ns::kCompleting) != 0;
   if ((s & (ns::kInvalidReg | ns::kNoRespond)) || base == ns::kDown || base == ns::kError) {
     return "down";
   }
-  if (s & ns::kFail) return "fail";
-  if (s & ns::kDrain) return busy ? "draining" : "drained";
-  if (s & ns::kMaint) return "maint";
-  if (s & (ns::kRebootRequested | ns::kRebootIssued)) return "reboot";
-  if (s & ns::kRes) return "reserved";
-  if (s & (ns::kPoweredDown | ns::kPoweringUp | ns::kPoweringDown)) return "powered_down";
-  if (s & ns::kCompleting) return "completing";
-  if (s & ns::kPlanned) return "planned";
-  switch (base) {
-    case ns::kMixed:
-      return "mixed";
-    case ns::kAllocated:
-      return "allocated";
-    case ns::kIdle:
-      return "idle";
-    case ns::kFuture:
-      return "future";
-    default:
-      return "unknown";
+  // The rest follows the name sinfo prints: its word where the word is a state of its own,
+  // else its suffix, else the word again.
+  const std::string name = slurm_state_string(s);
+  const auto split = name.find_first_of("*~#!%$@^-+");
+  const std::string_view word = std::string_view(name).substr(0, split);
+  const std::string_view suffix =
+      split == std::string::npos ? std::string_view{} : std::string_view(name).substr(split);
+  if (word == "DRAINED") return "drained";
+  if (word == "DRAINING") return "draining";
+  if (word == "FAIL" || word == "FAILING") return "fail";
+  if (word == "MAINT" || suffix == "$") return "maint";
+  if (word == "REBOOT" || word == "REBOOT_ISSUED" || suffix == "@" || suffix == "^") {
+    return "reboot";
   }
+  if (word == "POWERED_DOWN" || word == "POWERING_UP" || word == "POWERING_DOWN" || suffix == "~" ||
+      suffix == "#" || suffix == "%") {
+    return "powered_down";
+  }
+  static constexpr std::pair<std::string_view, std::string_view> kWords[] = {
+      {"RESERVED", "reserved"}, {"COMPLETING", "completing"}, {"PLANNED", "planned"},
+      {"MIXED", "mixed"},       {"ALLOCATED", "allocated"},   {"IDLE", "idle"},
+      {"PERFCTRS", "idle"},     {"FUTURE", "future"}};
+  for (const auto& [w, primary] : kWords) {
+    if (word == w) return primary;
+  }
+  return "unknown";
 }
 
 }  // namespace slurm_exporter::slurm

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/slurm/sdiag_parse.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <string>
 
@@ -9,28 +8,22 @@
 
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/slurm/cli_parse.hpp"
+#include "slurm_exporter/slurm/text.hpp"
 
 namespace slurm_exporter::slurm::cli {
 namespace {
 
 enum class Section { kHeader, kMain, kBackfill, kRpcTypes, kRpcUsers, kOther };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
+using text::quote;
+using text::trim;
 
 std::uint64_t number(std::string_view text, std::string_view line, std::size_t line_no) {
-  std::uint64_t v = 0;
-  const char* end = text.data() + text.size();
-  const auto r = std::from_chars(text.data(), end, v);
-  if (text.empty() || r.ec != std::errc{} || r.ptr != end) {
-    throw ParseError(fmt::format("sdiag: {} is not a number in {}", quote(text), quote(line)),
-                     line_no);
+  try {
+    return text::parse_u64(text, "sdiag: value");
+  } catch (const ParseError& e) {
+    throw ParseError(fmt::format("{} in {}", e.what(), quote(line)), line_no);
   }
-  return v;
 }
 
 // "Last cycle when: Mon Nov 30 00:31:34 2026 (1795998694)" → 1795998694; "N/A" → 0.
@@ -79,41 +72,104 @@ Row rpc_row(std::string_view line, std::size_t line_no) {
 
 }  // namespace
 
+namespace {
+
+// The plain "Key: number" lines of each section and where their values go.
+struct NumberField {
+  Section section;
+  std::string_view key;
+  std::uint64_t SchedulerStats::*member;
+};
+using S = SchedulerStats;
+constexpr NumberField kNumberFields[] = {
+    {Section::kHeader, "Server thread count", &S::server_thread_count},
+    {Section::kHeader, "Agent queue size", &S::agent_queue_size},
+    {Section::kHeader, "Agent count", &S::agent_count},
+    {Section::kHeader, "Agent thread count", &S::agent_thread_count},
+    {Section::kHeader, "DBD Agent queue size", &S::dbd_agent_queue_size},
+    {Section::kHeader, "Jobs submitted", &S::jobs_submitted},
+    {Section::kHeader, "Jobs started", &S::jobs_started},
+    {Section::kHeader, "Jobs completed", &S::jobs_completed},
+    {Section::kHeader, "Jobs canceled", &S::jobs_canceled},
+    {Section::kHeader, "Jobs failed", &S::jobs_failed},
+    {Section::kMain, "Last cycle", &S::schedule_cycle_last_us},
+    {Section::kMain, "Max cycle", &S::schedule_cycle_max_us},
+    {Section::kMain, "Total cycles", &S::schedule_cycle_counter},
+    {Section::kMain, "Mean cycle", &S::schedule_cycle_mean_us},
+    {Section::kMain, "Mean depth cycle", &S::schedule_cycle_mean_depth},
+    {Section::kMain, "Last queue length", &S::schedule_queue_len},
+    {Section::kBackfill, "Total backfilled jobs (since last slurm start)", &S::bf_backfilled_jobs},
+    {Section::kBackfill, "Total backfilled heterogeneous job components",
+     &S::bf_backfilled_het_jobs},
+    {Section::kBackfill, "Total cycles", &S::bf_cycle_counter},
+    {Section::kBackfill, "Last cycle", &S::bf_cycle_last_us},
+    {Section::kBackfill, "Max cycle", &S::bf_cycle_max_us},
+    {Section::kBackfill, "Mean cycle", &S::bf_cycle_mean_us},
+    {Section::kBackfill, "Last depth cycle", &S::bf_last_depth},
+    {Section::kBackfill, "Last depth cycle (try sched)", &S::bf_last_depth_try},
+    {Section::kBackfill, "Depth Mean", &S::bf_depth_mean},
+    {Section::kBackfill, "Last queue length", &S::bf_queue_len},
+    {Section::kBackfill, "Last table size", &S::bf_table_size},
+};
+
+// A section heading changes the section (and, for backfill, says whether it is active);
+// false when the line is not one.
+bool section_heading(std::string_view line, Section& section, SchedulerStats& st) {
+  if (line.starts_with("Main schedule statistics")) {
+    section = Section::kMain;
+  } else if (line.starts_with("Backfilling stats")) {
+    section = Section::kBackfill;
+    st.bf_active = line.find("WARNING") != std::string_view::npos;
+  } else if (line.starts_with("Remote Procedure Call statistics by message type")) {
+    section = Section::kRpcTypes;
+  } else if (line.starts_with("Remote Procedure Call statistics by user")) {
+    section = Section::kRpcUsers;
+  } else if (line.starts_with("Main scheduler exit") || line.starts_with("Backfill exit") ||
+             line.starts_with("Pending RPC") || line.starts_with("Latency for")) {
+    section = Section::kOther;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// A "Key: value" line of the header, main or backfill section.
+void key_value_line(std::string_view line, std::string_view raw, std::size_t line_no,
+                    Section section, SchedulerStats& st) {
+  // Header lines whose value is a ctime with its own colons.
+  if (line.starts_with("sdiag output at ")) {
+    st.req_time = epoch_in_parens(line.substr(16), raw, line_no);
+    return;
+  }
+  if (line.starts_with("Data since ")) {
+    st.req_time_start = epoch_in_parens(trim(line.substr(11)), raw, line_no);
+    return;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return;
+  const std::string_view key = trim(line.substr(0, colon));
+  const std::string_view value = trim(line.substr(colon + 1));
+  if (section == Section::kBackfill && key == "Last cycle when") {
+    st.bf_when_last_cycle = epoch_in_parens(value, raw, line_no);
+    return;
+  }
+  for (const NumberField& f : kNumberFields) {
+    if (f.section == section && f.key == key) {
+      st.*f.member = number(value, raw, line_no);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
 SchedulerStats parse_sdiag(std::string_view text) {
   SchedulerStats st;
   Section section = Section::kHeader;
   bool saw_threads = false;
-  std::size_t line_no = 0;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    const std::string_view raw = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    ++line_no;
+  text::for_each_line(text, [&](std::string_view raw, std::size_t line_no) {
     const std::string_view line = trim(raw);
-    if (line.empty() || line.front() == '*') continue;
-
-    if (line.starts_with("Main schedule statistics")) {
-      section = Section::kMain;
-      continue;
-    }
-    if (line.starts_with("Backfilling stats")) {
-      section = Section::kBackfill;
-      st.bf_active = line.find("WARNING") != std::string_view::npos;
-      continue;
-    }
-    if (line.starts_with("Remote Procedure Call statistics by message type")) {
-      section = Section::kRpcTypes;
-      continue;
-    }
-    if (line.starts_with("Remote Procedure Call statistics by user")) {
-      section = Section::kRpcUsers;
-      continue;
-    }
-    if (line.starts_with("Main scheduler exit") || line.starts_with("Backfill exit") ||
-        line.starts_with("Pending RPC") || line.starts_with("Latency for")) {
-      section = Section::kOther;
-      continue;
-    }
+    if (line.front() == '*' || section_heading(line, section, st)) return;
     if (section == Section::kRpcTypes || section == Section::kRpcUsers) {
       Row row = rpc_row(raw, line_no);
       if (section == Section::kRpcUsers) {
@@ -123,94 +179,11 @@ SchedulerStats parse_sdiag(std::string_view text) {
       } else {
         st.rpc_types.push_back({row.name, row.count, row.total_time_us});
       }
-      continue;
+      return;
     }
-    // Header lines whose value is a ctime with its own colons.
-    if (line.starts_with("sdiag output at ")) {
-      st.req_time = epoch_in_parens(line.substr(16), raw, line_no);
-      continue;
-    }
-    if (line.starts_with("Data since ")) {
-      st.req_time_start = epoch_in_parens(trim(line.substr(11)), raw, line_no);
-      continue;
-    }
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    const std::string_view key = trim(line.substr(0, colon));
-    const std::string_view value = trim(line.substr(colon + 1));
-    const auto num = [&] { return number(value, raw, line_no); };
-
-    switch (section) {
-      case Section::kHeader:
-        if (key == "Server thread count") {
-          st.server_thread_count = num();
-          saw_threads = true;
-        } else if (key == "Agent queue size") {
-          st.agent_queue_size = num();
-        } else if (key == "Agent count") {
-          st.agent_count = num();
-        } else if (key == "Agent thread count") {
-          st.agent_thread_count = num();
-        } else if (key == "DBD Agent queue size") {
-          st.dbd_agent_queue_size = num();
-        } else if (key == "Jobs submitted") {
-          st.jobs_submitted = num();
-        } else if (key == "Jobs started") {
-          st.jobs_started = num();
-        } else if (key == "Jobs completed") {
-          st.jobs_completed = num();
-        } else if (key == "Jobs canceled") {
-          st.jobs_canceled = num();
-        } else if (key == "Jobs failed") {
-          st.jobs_failed = num();
-        }
-        break;
-      case Section::kMain:
-        if (key == "Last cycle") {
-          st.schedule_cycle_last_us = num();
-        } else if (key == "Max cycle") {
-          st.schedule_cycle_max_us = num();
-        } else if (key == "Total cycles") {
-          st.schedule_cycle_counter = num();
-        } else if (key == "Mean cycle") {
-          st.schedule_cycle_mean_us = num();
-        } else if (key == "Mean depth cycle") {
-          st.schedule_cycle_mean_depth = num();
-        } else if (key == "Last queue length") {
-          st.schedule_queue_len = num();
-        }
-        break;
-      case Section::kBackfill:
-        if (key == "Total backfilled jobs (since last slurm start)") {
-          st.bf_backfilled_jobs = num();
-        } else if (key == "Total backfilled heterogeneous job components") {
-          st.bf_backfilled_het_jobs = num();
-        } else if (key == "Total cycles") {
-          st.bf_cycle_counter = num();
-        } else if (key == "Last cycle when") {
-          st.bf_when_last_cycle = epoch_in_parens(value, raw, line_no);
-        } else if (key == "Last cycle") {
-          st.bf_cycle_last_us = num();
-        } else if (key == "Max cycle") {
-          st.bf_cycle_max_us = num();
-        } else if (key == "Mean cycle") {
-          st.bf_cycle_mean_us = num();
-        } else if (key == "Last depth cycle") {
-          st.bf_last_depth = num();
-        } else if (key == "Last depth cycle (try sched)") {
-          st.bf_last_depth_try = num();
-        } else if (key == "Depth Mean") {
-          st.bf_depth_mean = num();
-        } else if (key == "Last queue length") {
-          st.bf_queue_len = num();
-        } else if (key == "Last table size") {
-          st.bf_table_size = num();
-        }
-        break;
-      default:
-        break;
-    }
-  }
+    if (section == Section::kHeader && line.starts_with("Server thread count")) saw_threads = true;
+    if (section != Section::kOther) key_value_line(line, raw, line_no, section, st);
+  });
   if (!saw_threads) throw ParseError("sdiag: no \"Server thread count\" line: not sdiag output");
   return st;
 }

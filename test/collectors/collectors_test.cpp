@@ -190,6 +190,24 @@ TEST_CASE("GPU families per type: configured, allocated, per partition, per node
   CHECK(value(n, "slurm_node_gpus_allocated", {"node2", "a100"}) == 1);
 }
 
+TEST_CASE("GRES families: every GRES by name and type, sizes in Slurm's count") {
+  const auto f = collectors::collect_nodes(fixtures::cluster());
+  CHECK(value(f, "slurm_gres", {"shard", ""}) == 8);
+  CHECK(value(f, "slurm_gres_allocated", {"shard", ""}) == 3);
+  CHECK(value(f, "slurm_gres", {"bandwidth", "lustre"}) == 4294967296.0);
+  CHECK(value(f, "slurm_gres_allocated", {"bandwidth", "lustre"}) == 0);
+  CHECK(value(f, "slurm_gres", {"gpu", "a100"}) == value(f, "slurm_gpus", {"a100"}));
+  CHECK(value(f, "slurm_gres_allocated", {"gpu", "v100"}) == 0);  // zero-filled
+  CHECK(value(f, "slurm_partition_gres", {"debug", "shard", ""}) == 8);
+  CHECK(value(f, "slurm_partition_gres_allocated", {"debug", "shard", ""}) == 3);
+  CHECK(value(f, "slurm_partition_gres", {"batch", "gpu", "v100"}) == 1);
+  const auto n = collectors::collect_node(fixtures::cluster());
+  CHECK(value(n, "slurm_node_gres", {"node1", "bandwidth", "lustre"}) == 4294967296.0);
+  CHECK(value(n, "slurm_node_gres", {"node1", "shard", ""}) == 8);
+  CHECK(value(n, "slurm_node_gres_allocated", {"node1", "shard", ""}) == 3);
+  CHECK(value(n, "slurm_node_gres_allocated", {"node2", "gpu", ""}) == 1);
+}
+
 TEST_CASE("GPUs held per user and account, requested per partition") {
   const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
   CHECK(value(f, "slurm_user_gpus_allocated", {"alice", "a100"}) == 1);

@@ -65,9 +65,10 @@ inline se::NodeData cluster() {
   d.nodes[3].reason_user = "slurm";
   d.nodes[3].arch.clear();  // never registered
   // GPUs: node1 four a100 (none in use), node2 two a100 + two untyped (one of each in use),
-  // node4 (down) one v100; shards are not GPUs.
-  d.nodes[0].gres = {{"gpu", "a100", 4}, {"shard", "", 8}};
-  d.nodes[0].gres_used = {{"gpu", "a100", 0}, {"shard", "", 3}};
+  // node4 (down) one v100; shards are not GPUs. node1 also has 4 GiB of no_consume lustre
+  // bandwidth (Gres=bandwidth:lustre:no_consume:4G, GresUsed bandwidth:lustre:0).
+  d.nodes[0].gres = {{"gpu", "a100", 4}, {"shard", "", 8}, {"bandwidth", "lustre", 4ULL << 30}};
+  d.nodes[0].gres_used = {{"gpu", "a100", 0}, {"shard", "", 3}, {"bandwidth", "lustre", 0}};
   d.nodes[1].gres = {{"gpu", "a100", 2}, {"gpu", "", 2}};
   d.nodes[1].gres_used = {{"gpu", "a100", 1}, {"gpu", "", 1}};
   d.nodes[3].gres = {{"gpu", "v100", 1}};

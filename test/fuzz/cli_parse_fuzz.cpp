@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: the CLI backend's pure parsers. The first byte picks the parser; sinfo's two
-// texts are split at the first NUL. A ParseError is the documented answer to bad input; any
-// other exception or a crash is a bug.
+// texts are split at the first NUL. Also the GRES list and the text toolkit's scontrol fields. A
+// ParseError is the documented answer to bad input; any other exception or a crash is a bug.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/slurm/cli_parse.hpp"
+#include "slurm_exporter/slurm/gres.hpp"
+#include "slurm_exporter/slurm/text.hpp"
 
 namespace cli = slurm_exporter::slurm::cli;
 
@@ -15,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   try {
-    switch (data[0] % 4) {
+    switch (data[0] % 6) {
       case 0: {
         const auto nul = in.find('\0');
         const auto nodes = nul == std::string_view::npos ? in : in.substr(0, nul);
@@ -29,6 +31,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 2:
         (void)cli::parse_state_complete(in);
         break;
+      case 4:
+        (void)slurm_exporter::slurm::parse_gres_list(in);
+        break;
+      case 5: {
+        const slurm_exporter::slurm::text::Fields fields(in);
+        (void)fields.find("State");
+        (void)slurm_exporter::slurm::text::parse_suffixed(fields.get("Count"), "count");
+        break;
+      }
       default: {
         // scontrol's nodes merged into an empty sinfo view, as the CLI backend does.
         slurm_exporter::slurm::NodeData data;

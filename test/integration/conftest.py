@@ -146,8 +146,9 @@ def workload(cluster):
     j["plain"] = c.sbatch("-w", "node1", "-c", "2", "--mem=1000", "-L", "matlab:3")
     j["mem_per_cpu"] = c.sbatch("-w", "node1", "-c", "2", "--mem-per-cpu=700")
     # node4 (8 CPUs) mixed: accounts, a second partition, another user.
+    # It also holds half of node4's consumable non-GPU GRES (test_gres.py).
     j["physics"] = c.sbatch("-w", "node4", "-c", "1", "--mem=500", "--account=physics",
-                            "-L", "fluent:1,matlab:1")
+                            "-L", "fluent:1,matlab:1", "--gres=bandwidth:nvme:1K")
     j["chem_batch"] = c.sbatch("-w", "node4", "-p", "batch", "-c", "2", "--mem=2000",
                                "--account=chem")
     j["two_partitions"] = c.sbatch("-w", "node4", "-p", "debug,batch", "-c", "1", "--mem=1G")

@@ -483,29 +483,32 @@ def compare_family(name: str, expected: dict[Labels, float], got: dict[Labels, f
     return problems
 
 
-# The primary-state precedence of the README, written independently of the C++ code: the
-# first rule that holds wins. scontrol prints State=BASE+FLAG+… (lower-cased here); a partly
-# allocated node is mixed whatever its base, as sinfo shows it.
-def primary_state(base: str, flags: set[str], alloc: int, total: int) -> str:
-    if 0 < alloc < total:
-        base = "mixed"
-    busy = base in ("allocated", "mixed") or alloc > 0 or "completing" in flags
-    rules = [
-        (bool(flags & {"invalid_reg", "not_responding"}) or base in ("down", "error"), "down"),
-        ("fail" in flags, "fail"),
-        ("drain" in flags and not busy, "drained"),
-        ("drain" in flags, "draining"),
-        ("maintenance" in flags, "maint"),
-        (bool(flags & {"reboot_requested", "reboot_issued"}), "reboot"),
-        ("reserved" in flags, "reserved"),
-        (bool(flags & {"powered_down", "powering_up", "powering_down"}), "powered_down"),
-        ("completing" in flags, "completing"),
-        ("planned" in flags, "planned"),
-    ]
-    for cond, state in rules:
-        if cond:
-            return state
-    return base if base in ("mixed", "allocated", "idle", "future") else "unknown"
+# The primary-state rule of the README, written independently of the C++ code: what sinfo %T
+# prints for the node decides, as the word (a state of its own), else the suffix, else the word
+# again; only what sinfo's name can hide (NOT_RESPONDING under "drained$" or "maint",
+# INVALID_REG's "inval", base DOWN/ERROR) is read from scontrol's State=BASE+FLAG+….
+SINFO_WORDS = {"drained": "drained", "draining": "draining", "fail": "fail", "failing": "fail",
+               "maint": "maint", "reboot": "reboot", "reboot_issued": "reboot",
+               "powered_down": "powered_down", "powering_up": "powered_down",
+               "powering_down": "powered_down"}
+SINFO_SUFFIXES = {"$": "maint", "@": "reboot", "^": "reboot", "~": "powered_down",
+                  "#": "powered_down", "%": "powered_down"}
+SINFO_LAST = {"reserved": "reserved", "completing": "completing", "planned": "planned",
+              "mixed": "mixed", "allocated": "allocated", "idle": "idle", "perfctrs": "idle",
+              "future": "future"}
+
+
+def primary_state(sinfo_name: str, scontrol_state: str) -> str:
+    """slurm_nodes{state} of a node from sinfo %T (e.g. "mixed-") and scontrol's State=."""
+    parts = scontrol_state.lower().split("+")
+    base, flags = parts[0].rstrip("*~#!%$@^-"), set(parts[1:])
+    if parts[0].endswith("*") or flags & {"not_responding", "invalid_reg"} or \
+            base in ("down", "error"):
+        return "down"
+    m = re.fullmatch(r"([a-z_]+)(.?)", sinfo_name)
+    assert m, f"sinfo state name {sinfo_name!r}"
+    word, suffix = m.groups()
+    return SINFO_WORDS.get(word) or SINFO_SUFFIXES.get(suffix) or SINFO_LAST.get(word, "unknown")
 
 
 PRIMARY_STATES = ("down", "fail", "drained", "draining", "maint", "reboot", "reserved",
@@ -518,16 +521,6 @@ FLAGS = {"drain": "drain", "not_responding": "not_responding", "powered_down": "
          "reboot_requested": "reboot_requested", "reboot_issued": "reboot_issued",
          "invalid_reg": "invalid_reg", "cloud": "cloud", "dynamic_future": "dynamic",
          "dynamic_norm": "dynamic"}
-
-def scontrol_primary_state(rec: dict[str, str]) -> str:
-    """primary_state of a `scontrol -o show node` record (State=BASE+FLAG+…, CPUAlloc, CPUTot)."""
-    parts = rec["State"].lower().split("+")
-    flags = set(parts[1:])
-    if parts[0].endswith("*"):
-        flags.add("not_responding")
-    return primary_state(parts[0].rstrip("*~#!%$@^-"), flags, int(rec["CPUAlloc"]),
-                         int(rec["CPUTot"]))
-
 
 # ------------------------------------------------------------------------------------- /metrics
 

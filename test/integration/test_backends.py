@@ -125,6 +125,27 @@ def test_cli_and_libslurm_backends_give_identical_families(cluster, both):
     assert "# TYPE slurm_rpc_calls_total counter" in la
 
 
+def test_a_tz_for_the_exporter_shifts_no_time_on_the_cli_backend(cluster, both):
+    # A unit that sets TZ: the CLI backend's commands print local times in that zone and the
+    # exporter reads them back in it, so every time (node reasons, reservations, submit and
+    # start times) is the instant libslurm reports. Asia/Kolkata: +05:30, no DST.
+    native, _ = both
+    cli = Exporter(exporter_binary(),
+                   exporter_args(cluster, extra=("--backend=cli", "--collector.node")),
+                   {**cluster.env, "TZ": "Asia/Kolkata"})
+    try:
+        cli.wait_listening(timeout=30)
+        _, b, la = identical_scrapes(cluster, native, cli)
+        assert any(l.startswith("slurm_node_reason_timestamp_seconds{") for l in la)
+        assert any(l.startswith("slurm_reservation_start_timestamp_seconds{") for l in la)
+        sa, sb = Scrape(native.get()[1]), Scrape(b)
+        for fam in AGES:
+            for k, v in sa.get(fam).items():
+                assert abs(v - sb.get(fam)[k]) <= POLL_LIMIT + 2, (fam, k, v, sb.get(fam)[k])
+    finally:
+        cli.stop()
+
+
 def test_a_node_in_no_partition_counts_in_both_backends(cluster, both):
     """sinfo prints a node only under its partitions. A node taken out of every partition is
     still a node of the cluster (slurm_load_node lists it); the CLI backend reads it from
@@ -211,12 +232,13 @@ wait
 
 
 def test_garbage_from_sinfo_fails_the_node_collector_with_the_line(cluster, workload):
+    # Output where no line parses is not sinfo's: the node collector fails, naming the line.
     d = fake_dir()
     write_script(d / "sinfo", """
 if [ "$1" = "--version" ]; then exec /usr/bin/sinfo --version; fi
 case "$*" in
   *%R*) echo debug ;;
-  *) printf 'node1|idle|idle|0/4/0/4|8000|100|0.01|1|0|(null)|Unknown|Unknown|(null)|(null)|debug*|none|\\nthis is not sinfo output\\n' ;;
+  *) printf 'this is not sinfo output\\nnor is this\\n' ;;
 esac
 """)
     e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}")
@@ -225,8 +247,31 @@ esac
         assert s.value("slurm_exporter_collector_success", collector="nodes") == 0
         assert s.get("slurm_cpus_total") is None, "no partial node totals from a bad output"
         assert s.value("slurm_exporter_collector_success", collector="jobs") == 1
-        wait_for(lambda: any("level=error" in l and "line 2" in l for l in e.log()), 10,
-                 "an error naming line 2")
+        wait_for(lambda: any("level=error" in l and "line 1" in l for l in e.log()), 10,
+                 "an error naming line 1")
+        assert e.proc.poll() is None
+    finally:
+        e.stop()
+
+
+def test_one_garbage_line_from_sinfo_costs_only_that_line(cluster, workload):
+    # The real sinfo's output with one line appended that is not sinfo's: every node is still
+    # there, with sinfo's values.
+    d = fake_dir()
+    write_script(d / "sinfo", """
+/usr/bin/sinfo "$@" || exit $?
+case "$*" in
+  *NodeList*) echo 'this is not sinfo output' ;;
+esac
+""")
+    e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}")
+    try:
+        s = e.scrape(timeout=30)
+        assert s.value("slurm_exporter_collector_success", collector="nodes") == 1
+        total = sum(int(l.split("/")[3]) for l in
+                    {l.split()[0]: l.split()[1] for l in cluster.run(
+                        ["sinfo", "-h", "-N", "-o", "%N %C"]).splitlines()}.values())
+        assert s.value("slurm_cpus_total") == total
         assert e.proc.poll() is None
     finally:
         e.stop()

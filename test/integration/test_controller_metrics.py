@@ -15,7 +15,7 @@ import time
 import pytest
 
 from harness import (POLL_LIMIT, Exporter, L, Scrape, exporter_args, exporter_binary,
-                     parse_kv_line, scontrol_primary_state, wait_for)
+                     parse_kv_line, primary_state, wait_for)
 
 BACKENDS = ("libslurm", "cli")
 
@@ -117,10 +117,10 @@ def test_reservations_match_scontrol(cluster, exp):
         assert s.value("slurm_reservation_cores", reservation=name) == float(r["CoreCnt"])
         assert s.value("slurm_reservation_active", reservation=name) == \
             (1.0 if r["State"] == "ACTIVE" else 0.0), (name, r["State"])
-        # The reserved nodes' primary states (the README's precedence, from scontrol's State).
+        # The reserved nodes' primary states (the README's rule, from sinfo's name).
         want: dict[str, float] = {}
         for n in expand(r["Nodes"]):
-            state = scontrol_primary_state(nodes[n])
+            state = primary_state(sinfo[n], nodes[n]["State"])
             want[state] = want.get(state, 0) + 1
         by_state = {dict(k)["state"]: v for k, v in s.get("slurm_reservation_nodes_by_state").items()
                     if dict(k)["reservation"] == name}

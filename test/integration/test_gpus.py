@@ -36,13 +36,18 @@ def gres_items(text: str) -> list[tuple[str, str, int]]:
             cur += ch
     out = []
     for item in items:
-        item = re.sub(r"\((?:IDX|S):[^)]*\)$", "", item)
-        parts = item.split(":")
+        # Detail: (S:…), (IDX:…), or a shared GRES's per-GPU (alloc/avail,…).
+        item = re.sub(r"\([^()]*\)$", "", item)
+        parts = [p for p in item.split(":") if p != "no_consume"]
         if len(parts) == 3:
             name, typ, count = parts
         else:
             name, typ, count = parts[0], "", parts[1]
-        out.append((name, "" if typ == "(null)" else typ, int(count)))
+        # Slurm prints counts divisible by 1024 with a binary suffix (bandwidth:nvme:2K).
+        m = re.fullmatch(r"(\d+)([KMGTP]?)", count)
+        assert m, f"GRES count {count!r} in {text!r}"
+        n = int(m.group(1)) * 1024 ** ("KMGTP".index(m.group(2)) + 1 if m.group(2) else 0)
+        out.append((name, "" if typ == "(null)" else typ, n))
     return out
 
 

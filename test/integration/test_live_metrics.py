@@ -213,12 +213,11 @@ def test_node_state_and_per_node_families_match_scontrol(live_node):
         rec = parse_kv_line(line)
         name = rec["NodeName"]
         parts = rec["State"].lower().split("+")
-        base = parts[0].rstrip("*~#!%$@^-")
         flags = set(parts[1:])
         if parts[0].endswith("*"):
             flags.add("not_responding")
         alloc, total = int(rec["CPUAlloc"]), int(rec["CPUTot"])
-        state = primary_state(base, flags, alloc, total)
+        state = primary_state(sinfo[name].state, rec["State"])
         exp["slurm_nodes"][L(state=state)] += 1
         for f in {FLAGS[f] for f in flags if f in FLAGS}:
             exp["slurm_nodes_flagged"][L(flag=f)] += 1

@@ -104,3 +104,64 @@ TEST_CASE("histograms: _bucket with le as the last label, then _sum and _count")
         "x_seconds_bucket{le=\"+Inf\"} 0\n"
         "x_seconds_count 0\n");
 }
+
+TEST_CASE("families Prometheus would reject are found before they are served") {
+  const auto problem = [](Family f) { return family_problem(f); };
+  CHECK(problem({"slurm_ok:rate", "h", Type::kGauge, {"a", "_b2"}, {{{"x", "y"}, 1}}}).empty());
+  CHECK(problem({"", "h", Type::kGauge, {}, {}}) == "not a valid metric name");
+  CHECK(problem({"1slurm", "h", Type::kGauge, {}, {}}) == "not a valid metric name");
+  CHECK(problem({"slurm-nodes", "h", Type::kGauge, {}, {}}) == "not a valid metric name");
+  CHECK(problem({"m", "h", Type::kGauge, {"state name"}, {}}) ==
+        "label name \"state name\" is not valid");
+  CHECK(problem({"m", "h", Type::kGauge, {"__name"}, {}}) == "label name \"__name\" is not valid");
+  CHECK(problem({"m", "h", Type::kGauge, {"a:b"}, {}}) == "label name \"a:b\" is not valid");
+  CHECK(problem({"m", "h", Type::kGauge, {"a", "a"}, {}}) == "label name \"a\" twice");
+  CHECK(problem({"m", "h", Type::kHistogram, {"le"}, {}}) == "label name \"le\" on a histogram");
+  CHECK(problem({"m", "h", Type::kGauge, {"a", "b"}, {{{"x"}, 1}}}) ==
+        "a sample has 1 label values for 2 label names");
+  CHECK(problem({"m", "h", Type::kGauge, {}, {{{"x"}, 1}}}) ==
+        "a sample has 1 label values for 0 label names");
+  CHECK(problem({"m", "h", Type::kGauge, {}, {{{}, 1, "_bucket", "1"}}}) ==
+        "a histogram suffix or le on a sample of another type");
+  CHECK(problem({"m", "h", Type::kHistogram, {}, {{{}, 1, "_bucket"}}}) ==
+        "le on a sample that is not a bucket");
+  CHECK(problem({"m", "h", Type::kHistogram, {}, {{{}, 1}}}) ==
+        "a histogram sample without _bucket, _sum or _count");
+}
+
+TEST_CASE("a family with a problem or a duplicate series is left out whole, the rest served") {
+  std::vector<Family> fams;
+  fams.push_back({"good", "h", Type::kGauge, {"a"}, {{{"1"}, 1}}});
+  fams.push_back({"short_labels", "h", Type::kGauge, {"a", "b"}, {{{"1", "2"}, 1}, {{"1"}, 2}}});
+  fams.push_back({"dup", "h", Type::kGauge, {"a"}, {{{"x"}, 1}, {{"y"}, 2}, {{"x"}, 3}}});
+  fams.push_back({"good", "again", Type::kGauge, {}, {{{}, 1}}});
+  fams.push_back({"last", "h", Type::kGauge, {}, {{{}, 4}}});
+  // Escaping keeps distinct values distinct: a\"b and a"b are one value, "a\\" another.
+  fams.push_back({"esc", "h", Type::kGauge, {"a"}, {{{"a\"b"}, 1}, {{"a\\\"b"}, 2}}});
+  std::string out = "keep\n";
+  const auto problems = write_text_checked(fams, out);
+  CHECK(out ==
+        "keep\n"
+        "# HELP good h\n# TYPE good gauge\ngood{a=\"1\"} 1\n"
+        "# HELP last h\n# TYPE last gauge\nlast 4\n"
+        "# HELP esc h\n# TYPE esc gauge\nesc{a=\"a\\\"b\"} 1\nesc{a=\"a\\\\\\\"b\"} 2\n");
+  REQUIRE(problems.size() == 3);
+  CHECK(problems[0] == "family short_labels: a sample has 1 label values for 2 label names");
+  CHECK(problems[1] == "family dup: series dup{a=\"x\"} twice");
+  CHECK(problems[2] == "family good: named twice");
+}
+
+TEST_CASE("histogram buckets differ by le, not duplicates") {
+  Family f{"w", "h", Type::kHistogram, {}, {}};
+  f.samples.push_back({{}, 1, "_bucket", "1"});
+  f.samples.push_back({{}, 1, "_bucket", "+Inf"});
+  f.samples.push_back({{}, 1, "_sum"});
+  f.samples.push_back({{}, 1, "_count"});
+  std::string out;
+  CHECK(write_text_checked(std::vector<Family>{f}, out).empty());
+  f.samples.push_back({{}, 1, "_bucket", "1"});
+  std::string again;
+  CHECK(write_text_checked(std::vector<Family>{f}, again) ==
+        std::vector<std::string>{"family w: series w_bucket{le=\"1\"} twice"});
+  CHECK(again.empty());
+}

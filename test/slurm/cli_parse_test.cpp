@@ -12,6 +12,7 @@
 
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/slurm/node_state.hpp"
+#include "slurm_exporter/slurm/text.hpp"
 
 // Exported by libslurm 22.05 (sinfo uses them) but not declared in slurm.h; the results are
 // xmalloc'ed and freed with slurm_xfree_ptr.
@@ -417,10 +418,17 @@ TEST_CASE("sinfo: bad numbers are errors naming the line") {
   };
   for (const auto& [field, value] : bad) {
     INFO("field " << field << " = \"" << value << "\"");
-    const std::string text = node_line(0, "ok") + node_line(field, value);
+    // Alone, the line is output that is wholly wrong: an error naming the line.
     std::string what;
-    CHECK(error_line([&] { parse_sinfo_nodes(text, "p1\n"); }, &what) == 2);
-    CHECK(what.find("line 2") != std::string::npos);
+    CHECK(error_line([&] { parse_sinfo_nodes(node_line(field, value), "p1\n"); }, &what) == 1);
+    CHECK(what.find("line 1") != std::string::npos);
+    // Next to a good line it costs only its node, and is recorded with the value.
+    const NodeData d = parse_sinfo_nodes(node_line(0, "ok") + node_line(field, value), "p1\n");
+    REQUIRE(d.nodes.size() == 1);
+    CHECK(d.nodes[0].name == "ok");
+    REQUIRE(d.parse_errors.size() == 1);
+    CHECK(d.parse_errors[0].starts_with("sinfo -N: \"n1|"));
+    CHECK(d.parse_errors[0].find(value) != std::string::npos);
   }
   // The largest memory that fits in bytes is fine.
   const NodeData d = parse_sinfo_nodes(node_line(4, "17592186044415"), "p1\n");
@@ -428,19 +436,22 @@ TEST_CASE("sinfo: bad numbers are errors naming the line") {
   CHECK(parse_sinfo_nodes(node_line(7, "4294967295"), "p1\n").nodes[0].weight == 4294967295u);
 }
 
-TEST_CASE("sinfo: wrong field counts, truncation and garbage are errors with the line") {
+TEST_CASE("sinfo: wrong field counts, truncation and garbage cost their line only") {
   const std::string good = node_line(0, "n1");
   const std::string full = fixture("live_sinfo_nodes.txt");
   const std::string parts = fixture("live_sinfo_partitions.txt");
-  std::string what;
+  const std::size_t all = parse_sinfo_nodes(full, parts).nodes.size();
   // A truncated last line (the command was cut off mid-line).
-  CHECK(error_line([&] { parse_sinfo_nodes(full.substr(0, full.size() - 20), parts); }, &what) ==
-        8);
-  CHECK(what.find("node6|unknown*") != std::string::npos);
+  NodeData d = parse_sinfo_nodes(full.substr(0, full.size() - 20), parts);
+  CHECK(d.nodes.size() == all - 1);
+  REQUIRE(d.parse_errors.size() == 1);
+  CHECK(d.parse_errors[0].find("node6|unknown*") != std::string::npos);
+  CHECK(d.parse_errors[0].ends_with("expected 16 fields each ending in '|'"));
   // Trailing garbage.
-  CHECK(error_line([&] { parse_sinfo_nodes(full + "this is not sinfo output\n", parts); }, &what) ==
-        9);
-  CHECK(what.find("this is not sinfo output") != std::string::npos);
+  d = parse_sinfo_nodes(full + "this is not sinfo output\n", parts);
+  CHECK(d.nodes.size() == all);
+  CHECK(d.parse_errors ==
+        Strings{"sinfo -N: \"this is not sinfo output\": expected 16 fields each ending in '|'"});
   // An extra field ends up in Reason (free text, last); one too few, no trailing '|'.
   CHECK(parse_sinfo_nodes(
             good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|0|(null)|Unknown|Unknown|(null)|(null)|"
@@ -448,14 +459,15 @@ TEST_CASE("sinfo: wrong field counts, truncation and garbage are errors with the
             "p1")
             .nodes[1]
             .reason == "none|x");
-  CHECK(error_line([&] {
-          parse_sinfo_nodes(good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|p1|\n", "p1");
-        }) == 2);
-  CHECK(error_line([&] {
-          parse_sinfo_nodes(good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|0|p1\n", "p1");
-        }) == 2);
-  // Blank lines count in the line numbers.
-  CHECK(error_line([&] { parse_sinfo_nodes("\n\n" + good + "junk\n", "p1"); }) == 4);
+  CHECK(parse_sinfo_nodes(good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|p1|\n", "p1")
+            .parse_errors.size() == 1);
+  CHECK(parse_sinfo_nodes(good + "n2|idle|idle|0/4/0/4|8000|7000|0.5|1|0|p1\n", "p1")
+            .parse_errors.size() == 1);
+  // Output that is wholly wrong (no line parses) is an error with the first bad line; blank
+  // lines count in the line numbers.
+  std::string what;
+  CHECK(error_line([&] { parse_sinfo_nodes("\n\njunk\nmore junk\n", "p1"); }, &what) == 3);
+  CHECK(what.find("sinfo -N") != std::string::npos);
   // Not one node per line (sinfo without -N would aggregate).
   CHECK(error_line([&] { parse_sinfo_nodes(node_line(0, "n[1-4]"), "p1"); }) == 1);
   CHECK(error_line([&] { parse_sinfo_nodes(node_line(0, ""), "p1"); }) == 1);
@@ -463,7 +475,10 @@ TEST_CASE("sinfo: wrong field counts, truncation and garbage are errors with the
   CHECK(error_line([&] { parse_sinfo_nodes(node_line(2, "idle+sle-epy"), "p1"); }) == 1);
   CHECK(error_line([&] { parse_sinfo_nodes(node_line(14, "*"), "p1"); }) == 1);
   // Garbage in the partition list.
-  CHECK(error_line([&] { parse_sinfo_nodes(good, "p1\nthis is not sinfo output\n"); }, &what) == 2);
+  d = parse_sinfo_nodes(good, "p1\nthis is not sinfo output\n");
+  CHECK(d.parse_errors ==
+        Strings{"sinfo -o %R: \"this is not sinfo output\": not a partition name"});
+  CHECK(error_line([&] { parse_sinfo_nodes(good, "not a partition\n"); }, &what) == 1);
   CHECK(what.find("sinfo -o %R") != std::string::npos);
 }
 
@@ -472,18 +487,26 @@ TEST_CASE("sinfo: a node's lines must agree apart from the partition") {
       "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|(null)|(null)|p1*|none|\n";
   const std::string b =
       "n1|idle|idle|0/4/0/4|8000|6999|0.50|1|0|(null)|Unknown|Unknown|(null)|(null)|p2|none|\n";
-  std::string what;
-  CHECK(error_line([&] { parse_sinfo_nodes(a + b, "p1\np2\n"); }, &what) == 2);
-  CHECK(what.find("line 1") != std::string::npos);  // names the line it disagrees with
-  CHECK(what.find("6999") != std::string::npos);
+  // The disagreeing line is left out and recorded; the node keeps its first line.
+  const NodeData bad = parse_sinfo_nodes(a + b, "p1\np2\n");
+  REQUIRE(bad.nodes.size() == 1);
+  CHECK(bad.nodes[0].free_memory_bytes == 7000 * kMiB);
+  CHECK(bad.nodes[0].partitions == Strings{"p1"});
+  REQUIRE(bad.parse_errors.size() == 1);
+  CHECK(bad.parse_errors[0].starts_with("sinfo -N: \"n1|idle|idle|0/4/0/4|8000|6999|"));
+  CHECK(bad.parse_errors[0].ends_with(": node \"n1\" differs from its line in another partition"));
   // The same node twice in one partition.
-  CHECK(error_line([&] { parse_sinfo_nodes(a + a, "p1\n"); }) == 2);
+  const NodeData twice = parse_sinfo_nodes(a + a, "p1\n");
+  CHECK(twice.nodes.size() == 1);
+  REQUIRE(twice.parse_errors.size() == 1);
+  CHECK(twice.parse_errors[0].ends_with("node \"n1\" listed twice in partition \"p1\""));
   // Agreeing lines merge.
   const NodeData d = parse_sinfo_nodes(
       a + "n1|idle|idle|0/4/0/4|8000|7000|0.50|1|0|(null)|Unknown|Unknown|(null)|(null)|p2|none|\n",
       "p2\np1\n");
   REQUIRE(d.nodes.size() == 1);
   CHECK(d.nodes[0].partitions == Strings{"p2", "p1"});
+  CHECK(d.parse_errors.empty());
 }
 
 TEST_CASE("sinfo: partitions only on node lines are appended, duplicate names collapse") {
@@ -597,31 +620,48 @@ TEST_CASE("squeue: unicode names, '|' inside Reason, N/A and empty TRES") {
   CHECK(jobs[5].account == "");
 }
 
-TEST_CASE("squeue: bad fields are errors naming the line") {
+TEST_CASE("squeue: a bad field costs its job, recorded; alone it is an error naming the line") {
   const std::vector<std::pair<std::size_t, std::string>> bad{
-      {0, "7_1"},        {0, "-1"},
-      {0, "4294967296"}, {0, ""},
-      {1, ""},           {4, ""},
-      {4, "running"},    {4, "RUN NING"},
-      {6, "N/A"},        {6, "12x"},
-      {6, "-2"},         {6, "4294967296"},
-      {6, ""},           {7, "cpu=1,mem=abcM"},
-      {8, "yesterday"},  {8, "2024-13-01T00:00:00"},
+      {0, "7_1"},
+      {0, "-1"},
+      {0, "4294967296"},
+      {0, ""},
+      {1, ""},
+      {4, ""},
+      {4, "running"},
+      {4, "RUN NING"},
+      {6, "N/A"},
+      {6, "12x"},
+      {6, "-2"},
+      {6, "4294967296"},
+      {6, ""},
+      {7, "cpu=1,mem=abcM"},
+      {7, "cpu=1,mem=4X"},
+      {8, "yesterday"},
+      {8, "2024-13-01T00:00:00"},
   };
   for (const auto& [field, value] : bad) {
     INFO("field " << field << " = \"" << value << "\"");
     std::string what;
-    CHECK(error_line([&] { parse_squeue_jobs(job_line(0, "1") + job_line(field, value)); },
-                     &what) == 2);
+    CHECK(error_line([&] { parse_squeue_jobs(job_line(field, value)); }, &what) == 1);
     CHECK(what.find("squeue") != std::string::npos);
+    const JobData d = parse_squeue(job_line(0, "1") + job_line(field, value));
+    REQUIRE(d.jobs.size() == 1);
+    CHECK(d.jobs[0].job_id == 1);
+    REQUIRE(d.parse_errors.size() == 1);
+    CHECK(d.parse_errors[0].starts_with("squeue: \""));
   }
 }
 
-TEST_CASE("squeue: wrong shapes, truncation and garbage are errors with the line") {
+TEST_CASE("squeue: wrong shapes, truncation and garbage cost their line only") {
   const std::string full = fixture("live_squeue.txt");
-  CHECK(error_line([&] { parse_squeue_jobs(full.substr(0, full.size() - 15)); }) == 16);
-  CHECK(error_line([&] { parse_squeue_jobs(full + "garbage\n"); }) == 17);
-  CHECK(error_line([&] { parse_squeue_jobs(full + "1|2|3|4|5|6|7|\n"); }) == 17);
+  JobData d = parse_squeue(full.substr(0, full.size() - 15));
+  CHECK(d.jobs.size() == 15);
+  CHECK(d.parse_errors.size() == 1);
+  d = parse_squeue(full + "garbage\n");
+  CHECK(d.jobs.size() == 16);
+  CHECK(d.parse_errors == Strings{"squeue: \"garbage\": expected 17 fields each ending in '|'"});
+  CHECK(parse_squeue(full + "1|2|3|4|5|6|7|\n").parse_errors.size() == 1);
   // An extra field makes NumCPUs the TRES: caught.
   CHECK(error_line([&] {
           parse_squeue_jobs(
@@ -630,6 +670,8 @@ TEST_CASE("squeue: wrong shapes, truncation and garbage are errors with the line
         }) == 1);
   CHECK(error_line([&] { parse_squeue_jobs("1|u|a|p|RUNNING|None|2|cpu=2\n"); }) == 1);
   CHECK(error_line([&] { parse_squeue_jobs("|\n"); }) == 1);
+  // Every line wrong: not squeue's output at all.
+  CHECK(error_line([&] { parse_squeue_jobs("\nno\nnot this either\n"); }) == 2);
 }
 
 TEST_CASE("squeue: empty output, CRLF, no final newline, blank lines") {
@@ -801,7 +843,7 @@ TEST_CASE("scontrol -d -o show node: live 22.05 output, two nodes in no partitio
   CHECK(drained.gres.size() == 2);
   CHECK(drained.reason == "gpu swap [ticket 12]");
   CHECK(drained.reason_user == "root");
-  CHECK(drained.reason_time == parse_local_time("2026-11-30T06:51:44"));
+  CHECK(drained.reason_time == text::parse_local_time("2026-11-30T06:51:44"));
   const Node& dead = more.unpartitioned[1];
   CHECK(dead.name == "node6");
   CHECK(dead.state_name == "unknown");
@@ -839,7 +881,7 @@ TEST_CASE("scontrol -d -o show node: placeholders and a reason without a time") 
   CHECK(parse_scontrol_nodes(lone_node()).unpartitioned[0].reason.empty());
 }
 
-TEST_CASE("scontrol -d -o show node: a malformed field of a node in no partition is an error") {
+TEST_CASE("scontrol -d -o show node: a malformed field costs that node, recorded") {
   const std::string ok = "NodeName=n1 CPUTot=x Partitions=p1\n";  // not read: sinfo has it
   for (const auto& [from, to] :
        std::vector<std::pair<std::string, std::string>>{{"CPUTot=8", "CPUTot=eight"},
@@ -850,21 +892,38 @@ TEST_CASE("scontrol -d -o show node: a malformed field of a node in no partition
                                                         {"Weight=5", "Weight=99999999999"},
                                                         {"State=MIXED+DRAIN", "State=BUSY"},
                                                         {"State=MIXED+DRAIN", "State="},
-                                                        {"Gres=gpu:a100:2", "Gres=gpu:a100:x"}}) {
+                                                        {"OS=Linux", "OS=Linux State=IDLE"}}) {
     CAPTURE(to);
     std::string line = lone_node();
     line.replace(line.find(from), from.size(), to);
+    const ScontrolNodes d = parse_scontrol_nodes(ok + line);
+    CHECK(d.order == Strings{"n1"});
+    CHECK(d.unpartitioned.empty());
+    REQUIRE(d.parse_errors.size() == 1);
+    CHECK(d.parse_errors[0].starts_with("scontrol -d -o show node: \"NodeName="));
     std::string what;
-    CHECK(error_line([&] { parse_scontrol_nodes(ok + line); }, &what) == 2);
+    CHECK(error_line([&] { parse_scontrol_nodes(line); }, &what) == 1);
     CHECK(what.find("scontrol -d -o show node") != std::string::npos);
   }
-  std::string what;
+  // Bad GRES costs the node its GRES only.
   std::string line = lone_node();
+  line.replace(line.find("Gres=gpu:a100:2"), 15, "Gres=gpu:a100:x");
+  const ScontrolNodes g = parse_scontrol_nodes(line);
+  REQUIRE(g.unpartitioned.size() == 1);
+  CHECK(g.unpartitioned[0].gres.empty());
+  CHECK(g.unpartitioned[0].gres_used.empty());
+  CHECK(g.unpartitioned[0].real_memory_bytes == 4000 * kMiB);
+  REQUIRE(g.parse_errors.size() == 1);
+  CHECK(g.parse_errors[0].starts_with("node n9 Gres: \"gpu:a100:x\": "));
+  std::string what;
+  line = lone_node();
   line.replace(line.find("CPULoad=1.25"), 12, "CPULoad=high");
   CHECK(error_line([&] { parse_scontrol_nodes(line); }, &what) == 1);
   CHECK(what.find("CPULoad \"high\"") != std::string::npos);
-  CHECK(error_line([&] { parse_scontrol_nodes(lone_node() + lone_node()); }) == 2);
-  CHECK(error_line([&] { parse_scontrol_nodes(ok + ok); }) == 2);
+  const ScontrolNodes twice = parse_scontrol_nodes(lone_node() + lone_node());
+  CHECK(twice.unpartitioned.size() == 1);
+  CHECK(twice.parse_errors.size() == 1);
+  CHECK(parse_scontrol_nodes(ok + ok).parse_errors.size() == 1);
 }
 
 TEST_CASE("scontrol nodes merge into sinfo's: arch, nodes in no partition, slurmctld's order") {
@@ -989,19 +1048,37 @@ TEST_CASE("captured GPU cluster: node GRES, used GRES, job requests and JOB_GRES
   CHECK(gres.at(10) == List{{"shard", "", 2}});
 }
 
-TEST_CASE("scontrol -d show job: bad JobId or GRES is an error") {
+TEST_CASE("scontrol -d show job: bad JobId or GRES costs that job, recorded") {
   CHECK_THROWS_AS(parse_scontrol_job_gres("JobId=x JOB_GRES=gpu:1\n"), ParseError);
   CHECK_THROWS_AS(parse_scontrol_job_gres("JobId=1 JOB_GRES=gpu:a100:x\n"), ParseError);
+  CHECK_THROWS_AS(parse_scontrol_job_gres("JobId=2 JOB_GRES=gpu:1\nJobId=1 JOB_GRES=gpu:a:x\n"),
+                  ParseError);
+  Strings errors;
+  const auto gres = parse_scontrol_job_gres(
+      "JobId=2 JOB_GRES=gpu:1\nJobId=1 JOB_GRES=gpu:a100:x\nJobId=3 JobName=a JOB_GRES=gpu:9 "
+      "JOB_GRES=gpu:1\n",
+      &errors);
+  CHECK(gres.size() == 1);
+  CHECK(gres.at(2) == std::vector<GresCount>{{"gpu", "", 1}});
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0].starts_with("scontrol -d -o show job: \"JobId=1 JOB_GRES=gpu:a100:x\": "));
+  CHECK(errors[1].ends_with("JOB_GRES= appears twice (a value holds text shaped like a field)"));
   CHECK(parse_scontrol_job_gres("no job here\nJobId=3 JOB_GRES=(null)\n").at(3).empty());
   // Per-node detail (GRES=… with IDX) is not the job total.
   CHECK(parse_scontrol_job_gres("JobId=4 JOB_GRES=gpu:2   Nodes=n1 GRES=gpu:1(IDX:0)\n").at(4) ==
         std::vector<GresCount>{{"gpu", "", 2}});
 }
 
-TEST_CASE("squeue: bad GPU requests and new time fields are errors naming the line") {
-  CHECK(error_line([&] { parse_squeue_jobs(job_line(12, "gres:gpu:x")); }) == 1);
+TEST_CASE("squeue: bad GPU requests cost the request only; bad times and counts the job") {
+  const JobData d = parse_squeue(job_line(12, "gres:gpu:x"));
+  REQUIRE(d.jobs.size() == 1);
+  CHECK(d.jobs[0].gpus_requested == 0);
+  CHECK(d.jobs[0].cpus == 2);
+  REQUIRE(d.parse_errors.size() == 1);
+  CHECK(d.parse_errors[0].starts_with("job 42 tres-per-*: \"N/A|gres:gpu:x|N/A|N/A\": "));
   CHECK(error_line([&] { parse_squeue_jobs(job_line(15, "two")); }) == 1);
   CHECK(error_line([&] { parse_squeue_jobs(job_line(9, "yesterday")); }) == 1);
   CHECK(parse_squeue_jobs(job_line(12, "gres:gpu:2"))[0].gpus_requested == 2);
   CHECK(parse_squeue_jobs(job_line(14, "gres:gpu:1"))[0].gpus_requested == 1);
+  CHECK(parse_squeue_jobs(job_line(12, "gres:gpu:2K"))[0].gpus_requested == 2048);
 }

@@ -15,6 +15,10 @@ namespace slurm_exporter::collectors {
 /// Pure and deterministic.
 std::vector<metrics::Family> collect_node(const slurm::NodeData& data);
 
+/// The GRES families collect_node ends with: slurm_node_gres{node,name,type} and
+/// slurm_node_gres_allocated{node,name,type}, as slurm_gres per node; only nodes with GRES.
+void append_node_gres_families(const slurm::NodeData& data, std::vector<metrics::Family>& out);
+
 /// The node_reason collector: for every node with a reason, slurm_node_reason_info{node,reason,
 /// user} (1) and, when Slurm knows when it was set, slurm_node_reason_timestamp_seconds{node}.
 /// Pure and deterministic.

@@ -24,4 +24,11 @@ inline constexpr const char* kUsualNodeStates[] = {"idle",    "mixed",    "alloc
 /// every partition it belongs to. Pure and deterministic (samples sorted by labels).
 std::vector<metrics::Family> collect_nodes(const slurm::NodeData& data);
 
+/// The GRES families collect_nodes ends with: slurm_gres{name,type} and
+/// slurm_gres_allocated{name,type} (every GRES, GPUs included, in Slurm's count with size
+/// suffixes multiplied out; each configured name/type has an allocated series, 0 when unused),
+/// and per partition slurm_partition_gres{partition,name,type} and
+/// slurm_partition_gres_allocated. A cluster without GRES has no samples.
+void append_gres_families(const slurm::NodeData& data, std::vector<metrics::Family>& out);
+
 }  // namespace slurm_exporter::collectors

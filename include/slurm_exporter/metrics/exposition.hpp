@@ -4,6 +4,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "slurm_exporter/metrics/family.hpp"
 
@@ -22,8 +23,23 @@ std::string escape_label_value(std::string_view value);
 /// Escapes HELP text: backslash and newline.
 std::string escape_help(std::string_view help);
 
+/// Why `family` must not be served, empty when it may: a metric name Prometheus does not accept
+/// (`[a-zA-Z_:][a-zA-Z0-9_:]*`), a label name it does not accept (`[a-zA-Z_][a-zA-Z0-9_]*`, not
+/// starting with "__"; "le" only as a histogram bucket's own label) or that repeats, a sample
+/// with more or fewer label values than the family has label names, a histogram suffix or `le`
+/// on a sample of another type. Duplicate series are found by write_text_checked.
+std::string family_problem(const Family& family);
+
 /// Appends text format 0.0.4 for `families` to `out`: `# HELP`, `# TYPE`, then one line per
-/// sample. A family with no samples still gets its HELP and TYPE lines.
+/// sample. A family with no samples still gets its HELP and TYPE lines. A family with a
+/// family_problem(), with two samples of the same series, or named like an earlier family of
+/// the same call is left out whole (nothing of it is written); the returned list says why, one
+/// "family NAME: problem" per family left out (empty when everything was written).
+std::vector<std::string> write_text_checked(std::span<const Family> families, std::string& out);
+
+/// write_text_checked for code whose families are right by construction (the collectors): a
+/// family left out is a programming error. Debug builds assert; release builds log it at error
+/// level and serve the rest.
 void write_text(std::span<const Family> families, std::string& out);
 
 }  // namespace slurm_exporter::metrics

@@ -13,10 +13,15 @@
 #include "slurm_exporter/slurm/snapshot.hpp"
 
 /// Pure parsers for the output of the Slurm commands the CLI backend runs: text in, snapshot
-/// records out, no I/O. Every function throws ParseError on text that doesn't have the expected
-/// shape; a line-level error carries the 1-based line number and quotes the line (at most 200
-/// bytes, control characters escaped). Lines may end in "\n" or "\r\n", the last one may lack
-/// its newline, and blank lines are skipped (line numbers still count them).
+/// records out, no I/O. Lines may end in "\n" or "\r\n", the last one may lack its newline,
+/// and blank lines are skipped (line numbers still count them).
+///
+/// One bad datum costs one datum: where a result has `parse_errors`, a line that does not parse
+/// is left out and recorded there as "<command>: <quoted line>: <problem>", and a node's GRES
+/// that does not parse costs the node only its GRES ("node NAME Gres: <quoted text>:
+/// <problem>"). Output that is wholly wrong (lines, and not one of them parses) throws
+/// ParseError instead, with the 1-based line number of the first bad line and the line quoted
+/// (at most 200 bytes, control characters escaped, text::quote).
 namespace slurm_exporter::slurm::cli {
 
 /// `sinfo -N -h -a -O <this>`: one line per node and partition. A field with no width prints
@@ -60,7 +65,9 @@ inline constexpr std::size_t kSqueueFieldCount = 17;
 /// reason_time (unix seconds via mktime; "Unknown"/"N/A" → 0), and UserLong "name(uid)" →
 /// reason_user holding the decimal uid (the backend turns it into a name with UserNames, as
 /// libslurm's backend does; anything else → empty).
-/// An empty `nodes_text` is a valid empty cluster.
+/// An empty `nodes_text` is a valid empty cluster. A line that does not parse, a node line that
+/// differs from the node's earlier line, and a node listed twice in one partition are left out
+/// and recorded in parse_errors.
 NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partitions_text);
 
 /// Jobs from `squeue -h -r -a -O kSqueueFields`, one Job per line (task_count 1: -r prints
@@ -72,6 +79,11 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
 ///
 /// Reason is Slurm-generated free text, so it is taken positionally: the first five fields and
 /// the last three can't contain '|', and Reason is everything between them.
+/// A line that does not parse is left out and recorded in parse_errors; a job whose tres-per-*
+/// fields do not parse keeps gpus_requested 0 and is recorded.
+JobData parse_squeue(std::string_view text);
+
+/// parse_squeue(text).jobs (what a load that returns only the jobs needs).
 std::vector<Job> parse_squeue_jobs(std::string_view text);
 
 /// Raw node state bits (node_state.hpp) from sinfo's StateComplete, e.g. "idle+drain",
@@ -82,16 +94,6 @@ std::vector<Job> parse_squeue_jobs(std::string_view text);
 /// flag name this build does not know (a newer Slurm's). Throws ParseError (no line) on an
 /// unknown base state, an empty name or a flag that is not a word.
 std::uint32_t parse_state_complete(std::string_view text);
-
-/// Text as it goes into a parse error: in double quotes, at most 200 bytes (cut on a UTF-8
-/// boundary, then "..."), control bytes, quotes and backslashes escaped. Shared by the parsers
-/// of every Slurm command's output.
-std::string quote(std::string_view text);
-
-/// "YYYY-MM-DDTHH:MM:SS" in local time (what Slurm prints with SLURM_TIME_FORMAT=standard) as
-/// unix seconds via mktime (tm_isdst=-1, the instant libslurm's time_t holds); nullopt when the
-/// text is not such a time.
-std::optional<std::int64_t> parse_local_time(std::string_view text);
 
 /// What `scontrol -d -o show node` adds to sinfo's view of the nodes.
 struct ScontrolNodes {
@@ -109,22 +111,28 @@ struct ScontrolNodes {
   /// Reason= up to its " [user@YYYY-MM-DDTHH:MM:SS]" → reason, reason_user (the name, or
   /// the uid where the user has none, as scontrol prints it), reason_time (local time).
   std::vector<Node> unpartitioned;
+  /// Lines and node GRES left out, as NodeData::parse_errors.
+  std::vector<std::string> parse_errors;
 };
 
 /// Parses `scontrol -d -o show node`: one "NodeName=… Arch=… … Reason=…" line per node. Keys
-/// are looked up before " Reason=" only: a reason is free text. Lines without NodeName= are
-/// skipped. Throws ParseError (with the line) on a malformed field of a node in no partition.
+/// are looked up (text::Fields) before " Reason=" only: a reason is free text. Lines without
+/// NodeName= are skipped. A line that does not parse (a malformed field of a node in no
+/// partition, a node listed twice, a key twice) is left out and recorded in parse_errors.
 ScontrolNodes parse_scontrol_nodes(std::string_view text);
 
 /// Adds scontrol's view to sinfo's: Arch for every node, the nodes in no partition (a node
 /// sinfo printed keeps sinfo's record), and scontrol's node order for data.nodes and each
-/// Partition::nodes (nodes scontrol did not print go last, in their order). Pure.
+/// Partition::nodes (nodes scontrol did not print go last, in their order); its parse_errors
+/// are appended to data's. Pure.
 void merge_scontrol_nodes(NodeData& data, ScontrolNodes&& more);
 
 /// Job id → allocated GRES over all its nodes, from `scontrol -d -o show job` (JOB_GRES=, which
-/// only -d prints; "(null)" or missing → empty). Lines without JobId= are skipped. Throws
-/// ParseError on a malformed JobId or GRES list.
-std::map<std::uint32_t, std::vector<GresCount>> parse_scontrol_job_gres(std::string_view text);
+/// only -d prints; "(null)" or missing → empty). Lines without JobId= are skipped. A line with
+/// a malformed JobId or GRES list is left out and recorded in `errors`; without `errors`,
+/// throws ParseError on it.
+std::map<std::uint32_t, std::vector<GresCount>> parse_scontrol_job_gres(
+    std::string_view text, std::vector<std::string>* errors = nullptr);
 
 /// Partition settings from `scontrol -a -o show partition` (one "PartitionName=… State=… …"
 /// line per partition), by name: state (State= UP/DOWN/DRAIN/INACTIVE in lower case),

@@ -40,7 +40,8 @@ std::string reason_code(std::string_view reason);
 /// M = MiB; K, G, T, P likewise binary). Slurm shortens values to two decimals ("1.50G" for
 /// 1536M, "1.46G" for 1500M): the bytes are the printed value times the unit, rounded to the
 /// nearest byte, so both backends and Slurm's own commands agree on the same number.
-/// nullopt when absent. Throws ParseError on a malformed value.
+/// nullopt when absent. Throws ParseError on a malformed value, an unknown unit suffix (naming
+/// it) or a size that does not fit 64 bits.
 std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres);
 
 /// Number of task IDs in a job array expression as squeue/scontrol print it:

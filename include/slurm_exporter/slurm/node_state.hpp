@@ -59,32 +59,26 @@ std::string sinfo_state_name(std::uint32_t state, std::uint32_t alloc_cpus, std:
 /// sinfo's idle CPUs for a node: 0 when drained/draining or down, else cpus - alloc.
 std::uint32_t sinfo_idle_cpus(std::uint32_t state, std::uint32_t alloc_cpus, std::uint32_t cpus);
 
-/// The primary states of slurm_nodes{state}, in precedence order: every node is in exactly one,
-/// the first whose condition holds. First, as sinfo does, a node with some but not all CPUs
-/// allocated gets base MIXED whatever its raw base (with_mixed); flags are Node::state bits;
-/// "busy" means base ALLOCATED or MIXED, some CPUs allocated, or COMPLETING.
+/// The primary states of slurm_nodes{state}: every node is in exactly one. First, as sinfo
+/// does, a node with some but not all CPUs allocated gets base MIXED whatever its raw base
+/// (with_mixed), so the libslurm encoding (ALLOCATED) and sinfo's StateComplete (mixed) agree.
+/// Then the first of these that holds, where "word" and "suffix" are of the name sinfo %T
+/// prints for the node (slurm_state_string: "DRAINED", "MIXED-" is word MIXED, suffix "-"):
 ///   down          INVALID_REG, NOT_RESPONDING, base DOWN or base ERROR
-///   fail          FAIL (sinfo: fail / failing)
-///   drained       DRAIN and not busy
-///   draining      DRAIN and busy
-///   maint         MAINT
-///   reboot        REBOOT_REQUESTED or REBOOT_ISSUED
-///   reserved      RESERVED (in an active reservation)
-///   powered_down  POWERED_DOWN, POWERING_UP or POWERING_DOWN
-///   completing    COMPLETING
-///   planned       PLANNED
-///   mixed         base MIXED (after with_mixed)
-///   allocated     base ALLOCATED
-///   idle          base IDLE
-///   future        base FUTURE
-///   unknown       anything else (base UNKNOWN)
-/// Base ALLOCATED and MIXED are treated alike and mixed is decided by alloc_cpus/cpus, so the
-/// libslurm encoding (ALLOCATED) and sinfo's StateComplete (mixed) give the same answer.
+///   drained, draining, fail (FAIL or FAILING), maint, reboot (REBOOT or REBOOT_ISSUED):
+///                 the word
+///   maint         suffix $;   reboot  suffix @ or ^
+///   powered_down  word POWERED_DOWN, POWERING_UP or POWERING_DOWN, or suffix ~, # or %
+///   reserved, completing, planned, mixed, allocated, idle (IDLE or PERFCTRS), future: the word
+///   unknown       anything else (UNKNOWN, CLOUD, RESUME, …)
+/// So an allocated or mixed node flagged reserved, planned or completing is counted as sinfo
+/// names it (ALLOCATED+RES is allocated, MIXED+PLANNED mixed, ALLOCATED+COMPLETING allocated,
+/// MIXED+COMPLETING completing).
 inline constexpr std::array<std::string_view, 15> kPrimaryStates{
     "down",       "fail",    "drained", "draining",  "maint", "reboot", "reserved", "powered_down",
     "completing", "planned", "mixed",   "allocated", "idle",  "future", "unknown"};
 
-/// The node's primary state, one of kPrimaryStates (see there for the precedence). Pure.
+/// The node's primary state, one of kPrimaryStates (see there for the rule). Pure.
 std::string_view primary_state(std::uint32_t state, std::uint32_t alloc_cpus, std::uint32_t cpus);
 
 /// A flag of slurm_nodes_flagged{flag}: its label and the state bits any of which set it.
