@@ -10,23 +10,22 @@
 #include <fmt/format.h>
 
 #include "slurm_exporter/errors.hpp"
-#include "slurm_exporter/slurm/cli_parse.hpp"
+#include "slurm_exporter/slurm/text.hpp"
 
 namespace slurm_exporter::slurm::cli::acct {
 namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
-[[noreturn]] void fail(std::string_view what, std::string_view text, std::string_view problem,
-                       std::size_t line) {
-  throw ParseError(fmt::format("{} {} {}", what, quote(text), problem), line);
+[[noreturn]] void fail(std::string_view what, std::string_view value, std::string_view problem) {
+  throw ParseError(fmt::format("{} {} {}", what, text::quote(value), problem));
 }
 
 // Slurm's memory TRES: MiB unless a binary suffix says otherwise.
-double memory_bytes(std::string_view text, std::string_view what, std::size_t line) {
+double memory_bytes(std::string_view value, std::string_view what) {
   double factor = kMiB;
-  if (!text.empty()) {
-    switch (text.back()) {
+  if (!value.empty()) {
+    switch (value.back()) {
       case 'K':
         factor = 1024.0;
         break;
@@ -46,89 +45,81 @@ double memory_bytes(std::string_view text, std::string_view what, std::size_t li
         factor = 0;
     }
     if (factor != 0) {
-      text.remove_suffix(1);
+      value.remove_suffix(1);
     } else {
       factor = kMiB;
     }
   }
-  return number(text, what, line) * factor;
+  return number(value, what) * factor;
 }
 
 // "name=value" → {name, value}; the name is everything before the last '=' (names hold '/'
 // and ':' but never '=').
 std::pair<std::string_view, std::string_view> tres_item(std::string_view item,
-                                                        std::string_view what, std::size_t line) {
+                                                        std::string_view what) {
   const auto eq = item.find('=');
-  if (eq == std::string_view::npos || eq == 0) fail(what, item, "is not a TRES name=value", line);
+  if (eq == std::string_view::npos || eq == 0) fail(what, item, "is not a TRES name=value");
   return {item.substr(0, eq), item.substr(eq + 1)};
 }
 
 }  // namespace
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-std::vector<std::string_view> split(std::string_view text, char sep) {
+std::vector<std::string_view> split(std::string_view value, char sep) {
   std::vector<std::string_view> out;
   while (true) {
-    const auto at = text.find(sep);
-    out.push_back(text.substr(0, at));
+    const auto at = value.find(sep);
+    out.push_back(value.substr(0, at));
     if (at == std::string_view::npos) return out;
-    text.remove_prefix(at + 1);
+    value.remove_prefix(at + 1);
   }
 }
 
-double number(std::string_view text, std::string_view what, std::size_t line, bool allow_inf) {
-  if (allow_inf && text == "inf") return std::numeric_limits<double>::infinity();
+double number(std::string_view value, std::string_view what, bool allow_inf) {
+  if (allow_inf && value == "inf") return std::numeric_limits<double>::infinity();
   // from_chars would take "inf", "nan", "1e5" and a leading '-': Slurm prints none of them.
   bool digit = false;
-  for (const char c : text) {
+  for (const char c : value) {
     if (c >= '0' && c <= '9') {
       digit = true;
     } else if (c != '.') {
-      fail(what, text, "is not a number", line);
+      fail(what, value, "is not a number");
     }
   }
-  if (!digit) fail(what, text, "is not a number", line);
+  if (!digit) fail(what, value, "is not a number");
   double v = 0;
-  const char* end = text.data() + text.size();
-  const auto r = std::from_chars(text.data(), end, v, std::chars_format::fixed);
+  const char* end = value.data() + value.size();
+  const auto r = std::from_chars(value.data(), end, v, std::chars_format::fixed);
   if (r.ec != std::errc{} || r.ptr != end || !std::isfinite(v)) {
-    fail(what, text, "is not a number", line);
+    fail(what, value, "is not a number");
   }
   return v;
 }
 
-std::optional<double> optional_number(std::string_view text, std::string_view what,
-                                      std::size_t line, bool allow_inf) {
-  if (text.empty()) return std::nullopt;
-  return number(text, what, line, allow_inf);
+std::optional<double> optional_number(std::string_view value, std::string_view what,
+                                      bool allow_inf) {
+  if (value.empty()) return std::nullopt;
+  return number(value, what, allow_inf);
 }
 
-Limit limit(std::string_view text, std::string_view what, std::size_t line) {
+Limit limit(std::string_view value, std::string_view what) {
   Limit out;
-  if (text.empty()) return out;
-  const auto open = text.find('(');
-  if (open == std::string_view::npos || text.back() != ')') {
-    fail(what, text, "is not LIMIT(USED)", line);
+  if (value.empty()) return out;
+  const auto open = value.find('(');
+  if (open == std::string_view::npos || value.back() != ')') {
+    fail(what, value, "is not LIMIT(USED)");
   }
-  const auto max = text.substr(0, open);
-  if (max != "N") out.max = number(max, what, line);
-  out.used = number(text.substr(open + 1, text.size() - open - 2), what, line);
+  const auto max = value.substr(0, open);
+  if (max != "N") out.max = number(max, what);
+  out.used = number(value.substr(open + 1, value.size() - open - 2), what);
   return out;
 }
 
-std::vector<TresLimit> tres_limits(std::string_view text, std::string_view what, std::size_t line) {
+std::vector<TresLimit> tres_limits(std::string_view list, std::string_view what) {
   std::vector<TresLimit> out;
-  if (text.empty()) return out;
-  for (const auto item : split(text, ',')) {
-    const auto [name, value] = tres_item(item, what, line);
-    TresLimit t{std::string(name), limit(value, what, line)};
+  if (list.empty()) return out;
+  for (const auto item : split(list, ',')) {
+    const auto [name, value] = tres_item(item, what);
+    TresLimit t{std::string(name), limit(value, what)};
     if (name == "mem") {
       if (t.value.max) *t.value.max *= kMiB;
       t.value.used *= kMiB;
@@ -138,34 +129,33 @@ std::vector<TresLimit> tres_limits(std::string_view text, std::string_view what,
   return out;
 }
 
-std::vector<TresAmount> tres_amounts(std::string_view text, std::string_view what,
-                                     std::size_t line) {
+std::vector<TresAmount> tres_amounts(std::string_view list, std::string_view what) {
   std::vector<TresAmount> out;
-  if (text.empty()) return out;
-  for (const auto item : split(text, ',')) {
-    const auto [name, value] = tres_item(item, what, line);
-    out.push_back({std::string(name),
-                   name == "mem" ? memory_bytes(value, what, line) : number(value, what, line)});
+  if (list.empty()) return out;
+  for (const auto item : split(list, ',')) {
+    const auto [name, value] = tres_item(item, what);
+    out.push_back(
+        {std::string(name), name == "mem" ? memory_bytes(value, what) : number(value, what)});
   }
   return out;
 }
 
-std::optional<double> wall_seconds(std::string_view text, std::string_view what, std::size_t line) {
-  if (text.empty()) return std::nullopt;
+std::optional<double> wall_seconds(std::string_view value, std::string_view what) {
+  if (value.empty()) return std::nullopt;
   double days = 0;
-  std::string_view clock = text;
-  if (const auto dash = text.find('-'); dash != std::string_view::npos) {
-    days = number(text.substr(0, dash), what, line);
-    clock = text.substr(dash + 1);
+  std::string_view clock = value;
+  if (const auto dash = value.find('-'); dash != std::string_view::npos) {
+    days = number(value.substr(0, dash), what);
+    clock = value.substr(dash + 1);
   }
   const auto parts = split(clock, ':');
-  if (parts.size() < 2 || parts.size() > 3) fail(what, text, "is not [D-]HH:MM:SS", line);
+  if (parts.size() < 2 || parts.size() > 3) fail(what, value, "is not [D-]HH:MM:SS");
   double seconds = 0;
   for (const auto p : parts) {
     if (p.empty() || p.find('.') != std::string_view::npos) {
-      fail(what, text, "is not [D-]HH:MM:SS", line);
+      fail(what, value, "is not [D-]HH:MM:SS");
     }
-    seconds = seconds * 60 + number(p, what, line);
+    seconds = seconds * 60 + number(p, what);
   }
   return days * 86400 + seconds;
 }

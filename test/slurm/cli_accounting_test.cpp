@@ -62,7 +62,9 @@ constexpr double kMiB = 1048576.0;
 }  // namespace
 
 TEST_CASE("sshare: the live tree with usage after the decay thread ran") {
-  const auto rows = cli::parse_sshare(fixture("sshare_fields.txt"));
+  const auto data = cli::parse_sshare(fixture("sshare_fields.txt"));
+  CHECK(data.parse_errors.empty());
+  const auto& rows = data.rows;
   REQUIRE(rows.size() == 12);
   const auto& root = rows[0];
   CHECK(root.account == "root");
@@ -96,8 +98,8 @@ TEST_CASE("sshare: the live tree with usage after the decay thread ran") {
 }
 
 TEST_CASE("sshare: -l output with its header gives the same rows") {
-  const auto long_rows = cli::parse_sshare(fixture("sshare_all_long.txt"));
-  const auto rows = cli::parse_sshare(fixture("sshare_fields.txt"));
+  const auto long_rows = cli::parse_sshare(fixture("sshare_all_long.txt")).rows;
+  const auto rows = cli::parse_sshare(fixture("sshare_fields.txt")).rows;
   REQUIRE(long_rows.size() == rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     CHECK(long_rows[i].account == rows[i].account);
@@ -107,7 +109,7 @@ TEST_CASE("sshare: -l output with its header gives the same rows") {
 }
 
 TEST_CASE("sshare: Fairshare=parent has no raw shares") {
-  const auto rows = cli::parse_sshare(" a|u|parent|0.5|1|0.1|0.1|0.5|1.0\n");
+  const auto rows = cli::parse_sshare(" a|u|parent|0.5|1|0.1|0.1|0.5|1.0\n").rows;
   REQUIRE(rows.size() == 1);
   CHECK_FALSE(rows[0].shares.raw_shares);
   CHECK(rows[0].depth == 1);
@@ -130,8 +132,17 @@ TEST_CASE("sshare: hostile input is a ParseError, never a number") {
     INFO(text);
     CHECK_THROWS_AS(cli::parse_sshare(text), ParseError);
   }
-  CHECK(cli::parse_sshare("").empty());
-  CHECK(cli::parse_sshare("\n\n").empty());
+  CHECK(cli::parse_sshare("").rows.empty());
+  CHECK(cli::parse_sshare("\n\n").rows.empty());
+  // One bad line among good ones costs that line only, and says so.
+  const auto mixed = cli::parse_sshare(
+      " a|u|1|0.5|1|0.1|0.1|0.5|1.0\n b|v|1|0.5|-1|0.1|0.1|0.5|1.0\n "
+      "c|w|1|0.5|2|0.1|0.1|0.5|1.0\n");
+  REQUIRE(mixed.rows.size() == 2);
+  CHECK(mixed.rows[1].account == "c");
+  REQUIRE(mixed.parse_errors.size() == 1);
+  CHECK(mixed.parse_errors[0].find("RawUsage") != std::string::npos);
+  CHECK(mixed.parse_errors[0].find("b|v|") != std::string::npos);
 }
 
 TEST_CASE("assoc_mgr: limits and what running and pending jobs use of them") {
@@ -229,6 +240,15 @@ TEST_CASE("assoc_mgr: hostile records are ParseErrors") {
     CHECK_THROWS_AS(cli::parse_assoc_mgr(head + attr), ParseError);
   }
   CHECK_THROWS_AS(cli::parse_assoc_mgr("    GrpJobs=N(1)\n"), ParseError);  // no record
+  // A bad record among good ones costs that record only.
+  const auto one_bad =
+      cli::parse_assoc_mgr(head + "    GrpJobs=x(1)\n    GrpSubmitJobs=N(1)\n" +
+                           "ClusterName=c Account=b UserName= ID=2\n    GrpJobs=3(1)\n");
+  REQUIRE(one_bad.associations.size() == 1);
+  CHECK(one_bad.associations[0].account == "b");
+  CHECK(one_bad.associations[0].grp_jobs.max == 3);
+  REQUIRE(one_bad.parse_errors.size() == 1);
+  CHECK(one_bad.parse_errors[0].find("GrpJobs") != std::string::npos);
   CHECK_THROWS_AS(cli::parse_assoc_mgr("Association Records\nQOS=normal(1)\n"), ParseError);
   CHECK_THROWS_AS(cli::parse_assoc_mgr("QOS Records\nQOS=normal\n"), ParseError);
   CHECK_THROWS_AS(cli::parse_assoc_mgr("User Records\nUserName=x(99999999999)\n"), ParseError);
@@ -243,7 +263,7 @@ TEST_CASE("assoc_mgr: hostile records are ParseErrors") {
 }
 
 TEST_CASE("sacctmgr show assoc: configured limits, mem in bytes") {
-  const auto list = cli::parse_sacctmgr_assocs(fixture("sacctmgr_assoc.txt"));
+  const auto list = cli::parse_sacctmgr_assocs(fixture("sacctmgr_assoc.txt")).associations;
   REQUIRE(list.size() == 12);
   const auto& astro = assoc(list, "astro", "");
   CHECK(astro.parent == "physics");
@@ -263,7 +283,7 @@ TEST_CASE("sacctmgr show assoc: configured limits, mem in bytes") {
 }
 
 TEST_CASE("sacctmgr show qos: limits and priority") {
-  const auto list = cli::parse_sacctmgr_qos(fixture("sacctmgr_qos.txt"));
+  const auto list = cli::parse_sacctmgr_qos(fixture("sacctmgr_qos.txt")).qos;
   REQUIRE(list.size() == 3);
   const auto& high = qos(list, "high");
   CHECK(high.priority == 100);
@@ -288,7 +308,8 @@ TEST_CASE("sacctmgr: hostile rows") {
   CHECK_THROWS_AS(cli::parse_sacctmgr_qos("q|1|2\n"), ParseError);
   CHECK_THROWS_AS(cli::parse_sacctmgr_qos("|1||||||||||\n"), ParseError);
   // -p's trailing '|' is accepted; GrpWall 1-00:00:00 is 1440 minutes; mem=2G is bytes.
-  const auto a = cli::parse_sacctmgr_assocs("c|a|||root|parent|||mem=2G|1-00:00:00||||||\n");
+  const auto a =
+      cli::parse_sacctmgr_assocs("c|a|||root|parent|||mem=2G|1-00:00:00||||||\n").associations;
   REQUIRE(a.size() == 1);
   CHECK_FALSE(a[0].shares.raw_shares);
   CHECK(a[0].grp_wall_minutes == 1440);
@@ -331,11 +352,14 @@ TEST_CASE("sacctmgr show stats: per-cluster rollups and hostile rows") {
   CHECK_THROWS_AS(cli::parse_sacctmgr_stats("Internal DBD rollup\n\tLast cycle: 1\n"),
                   ParseError);  // no Data since
   const std::string rpc = head + "Remote Procedure Call statistics by message type\n";
-  CHECK_THROWS_AS(cli::parse_sacctmgr_stats(rpc + "\tDBD_FINI ( 1401) count:-1 total_time:1\n"),
-                  ParseError);
-  CHECK_THROWS_AS(cli::parse_sacctmgr_stats(rpc + "\tDBD_FINI 1401 count:1 total_time:1\n"),
-                  ParseError);
-  CHECK_THROWS_AS(cli::parse_sacctmgr_stats(rpc + "\tDBD_FINI (1401) count:1\n"), ParseError);
+  // Bad RPC rows are left out and recorded.
+  const auto rows = cli::parse_sacctmgr_stats(
+      rpc + "\tDBD_FINI ( 1401) count:-1 total_time:1\n\tDBD_FINI 1401 count:1 total_time:1\n" +
+      "\tDBD_FINI (1401) count:1\n\tDBD_GET_QOS ( 1448) count:2 ave_time:1 total_time:3\n");
+  REQUIRE(rows.by_type.size() == 1);
+  CHECK(rows.by_type[0].name == "DBD_GET_QOS");
+  CHECK(rows.by_type[0].total_time_us == 3);
+  CHECK(rows.parse_errors.size() == 3);
   CHECK_THROWS_AS(cli::parse_sacctmgr_stats(head + "\tLast cycle: 1\n"), ParseError);
   CHECK_THROWS_AS(
       cli::parse_sacctmgr_stats(head + "Internal DBD rollup last ran x (1)\n\tLast cycle: 1.5\n"),
@@ -344,20 +368,20 @@ TEST_CASE("sacctmgr show stats: per-cluster rollups and hostile rows") {
 
 TEST_CASE("accounting text: numbers, walls and TRES") {
   namespace acct = cli::acct;
-  CHECK(acct::number("0.396040", "x", 1) == Approx(0.39604));
-  CHECK(std::isinf(acct::number("inf", "x", 1, true)));
-  CHECK_THROWS_AS(acct::number("inf", "x", 1), ParseError);
-  CHECK_THROWS_AS(acct::number("", "x", 1), ParseError);
-  CHECK_THROWS_AS(acct::number(".", "x", 1), ParseError);
-  CHECK_THROWS_AS(acct::number("+1", "x", 1), ParseError);
-  CHECK_THROWS_AS(acct::number(std::string(400, '9'), "x", 1), ParseError);  // not finite
-  CHECK(acct::wall_seconds("02:00:00", "x", 1) == 7200);
-  CHECK(acct::wall_seconds("3-01:00:00", "x", 1) == 3 * 86400 + 3600);
-  CHECK(acct::wall_seconds("30:00", "x", 1) == 1800);
-  CHECK_THROWS_AS(acct::wall_seconds("1:2:3:4", "x", 1), ParseError);
-  CHECK_THROWS_AS(acct::wall_seconds("10", "x", 1), ParseError);
-  CHECK_THROWS_AS(acct::wall_seconds("1::3", "x", 1), ParseError);
-  const auto t = acct::tres_amounts("cpu=8,mem=512K,gres/gpu:a100=2", "x", 1);
+  CHECK(acct::number("0.396040", "x") == Approx(0.39604));
+  CHECK(std::isinf(acct::number("inf", "x", true)));
+  CHECK_THROWS_AS(acct::number("inf", "x"), ParseError);
+  CHECK_THROWS_AS(acct::number("", "x"), ParseError);
+  CHECK_THROWS_AS(acct::number(".", "x"), ParseError);
+  CHECK_THROWS_AS(acct::number("+1", "x"), ParseError);
+  CHECK_THROWS_AS(acct::number(std::string(400, '9'), "x"), ParseError);  // not finite
+  CHECK(acct::wall_seconds("02:00:00", "x") == 7200);
+  CHECK(acct::wall_seconds("3-01:00:00", "x") == 3 * 86400 + 3600);
+  CHECK(acct::wall_seconds("30:00", "x") == 1800);
+  CHECK_THROWS_AS(acct::wall_seconds("1:2:3:4", "x"), ParseError);
+  CHECK_THROWS_AS(acct::wall_seconds("10", "x"), ParseError);
+  CHECK_THROWS_AS(acct::wall_seconds("1::3", "x"), ParseError);
+  const auto t = acct::tres_amounts("cpu=8,mem=512K,gres/gpu:a100=2", "x");
   REQUIRE(t.size() == 3);
   CHECK(t[1].value == 512 * 1024);
   CHECK(t[2].name == "gres/gpu:a100");

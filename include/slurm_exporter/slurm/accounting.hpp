@@ -115,11 +115,20 @@ struct AccountingUser {
   std::string admin_level;  ///< None, Operator, Administrator
 };
 
-/// Everything `scontrol show assoc_mgr` returns.
-struct AssocMgrState {
+/// Associations, QOS and users: everything `scontrol show assoc_mgr` returns, or what
+/// `sacctmgr show assoc` / `show qos` return (configured limits only).
+struct AccountingState {
   std::vector<Association> associations;
   std::vector<Qos> qos;
   std::vector<AccountingUser> users;
+  /// Records left out because they did not parse: "<command>: <problem>: <quoted text>".
+  std::vector<std::string> parse_errors;
+};
+
+/// The rows of `sshare -a`, and the lines left out because they did not parse.
+struct ShareData {
+  std::vector<ShareRow> rows;
+  std::vector<std::string> parse_errors;
 };
 
 /// One rollup line of `sacctmgr show stats` (times in microseconds as slurmdbd counts them).
@@ -148,6 +157,7 @@ struct DbdStats {
   std::vector<DbdRollup> rollups;
   std::vector<DbdRpc> by_type;
   std::vector<DbdRpc> by_user;
+  std::vector<std::string> parse_errors;  ///< RPC rows left out
 };
 
 }  // namespace slurm_exporter::slurm

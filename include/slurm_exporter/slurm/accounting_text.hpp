@@ -9,51 +9,31 @@
 #include "slurm_exporter/slurm/accounting.hpp"
 
 /// Value formats shared by the accounting parsers (sshare, sacctmgr, scontrol show assoc_mgr).
-/// Pure. Every function throws ParseError carrying `line` (1-based) and naming `what`.
+/// Pure. Every function throws ParseError naming `what` (no line: the caller adds it).
 namespace slurm_exporter::slurm::cli::acct {
 
 /// A plain non-negative decimal ("12", "0.396040"): no sign, exponent, blank or junk; "inf"
 /// is +infinity only when allow_inf (sshare's LevelFS).
-double number(std::string_view text, std::string_view what, std::size_t line,
-              bool allow_inf = false);
+double number(std::string_view text, std::string_view what, bool allow_inf = false);
 
 /// number(), or nullopt for an empty field.
 std::optional<double> optional_number(std::string_view text, std::string_view what,
-                                      std::size_t line, bool allow_inf = false);
+                                      bool allow_inf = false);
 
 /// assoc_mgr's "LIMIT(USED)": LIMIT is "N" (none) or a number; "" is no limit, nothing used.
-Limit limit(std::string_view text, std::string_view what, std::size_t line);
+Limit limit(std::string_view text, std::string_view what);
 
 /// assoc_mgr's TRES list "cpu=N(6),mem=16000(4400),gres/gpu=2(2)": mem (MiB) becomes bytes.
-std::vector<TresLimit> tres_limits(std::string_view text, std::string_view what, std::size_t line);
+std::vector<TresLimit> tres_limits(std::string_view text, std::string_view what);
 
 /// sacctmgr's TRES list "cpu=8,gres/gpu=2,mem=16000M" (mem with a K/M/G/T/P suffix, MiB
 /// without one) and assoc_mgr's "cpu=8" lists: mem becomes bytes.
-std::vector<TresAmount> tres_amounts(std::string_view text, std::string_view what,
-                                     std::size_t line);
+std::vector<TresAmount> tres_amounts(std::string_view text, std::string_view what);
 
 /// sacctmgr's wall clock limit "[D-]HH:MM:SS" or "MM:SS" in seconds; nullopt for "".
-std::optional<double> wall_seconds(std::string_view text, std::string_view what, std::size_t line);
+std::optional<double> wall_seconds(std::string_view text, std::string_view what);
 
 /// `text` split at every `sep` (an empty text is one empty field).
 std::vector<std::string_view> split(std::string_view text, char sep);
-
-/// `s` without spaces, tabs and a carriage return at either end.
-std::string_view trim(std::string_view s);
-
-/// Calls f(line, number) for each line that holds more than blanks (number 1-based).
-template <typename F>
-void for_each_line(std::string_view text, F&& f) {
-  std::size_t number = 0;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (trim(line).empty()) continue;
-    f(line, number);
-  }
-}
 
 }  // namespace slurm_exporter::slurm::cli::acct
