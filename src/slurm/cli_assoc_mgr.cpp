@@ -204,6 +204,8 @@ class Reader {
   void dispatch(std::string_view line) {
     const std::string_view t = text::trim(line);
     if (t == "Current Association Manager state") return;
+    // A cluster without slurmdbd: "No associations currently cached in Slurm." (QOS, users).
+    if (t.starts_with("No ") && t.ends_with(" currently cached in Slurm.")) return;
     if (t == "Association Records") return enter(Section::kAssoc);
     if (t == "QOS Records") return enter(Section::kQos);
     if (t == "User Records") return enter(Section::kUsers);

@@ -212,6 +212,13 @@ TEST_CASE("assoc_mgr: limits and what running and pending jobs use of them") {
   CHECK(qos(s.qos, "normal").usage_raw > 0);
 }
 
+TEST_CASE("assoc_mgr: a cluster without accounting has nothing, and that is no error") {
+  const auto s = cli::parse_assoc_mgr(fixture("assoc_mgr_no_accounting.txt"));
+  CHECK(s.associations.empty());
+  CHECK(s.qos.empty());
+  CHECK(s.parse_errors.empty());
+}
+
 TEST_CASE("assoc_mgr: user records") {
   const auto s = cli::parse_assoc_mgr(fixture("assoc_mgr_users.txt"));
   REQUIRE(s.users.size() == 4);
