@@ -20,10 +20,10 @@
 #   1 floor: every RPC of one poll and nothing else (slurm_ping, slurm_get_statistics,
 #     slurm_load_licenses, slurm_load_reservations, slurm_load_partitions, slurm_load_node,
 #     slurm_load_jobs with update_time 0), alone and run by run right after each libslurm poll
-#   2 full poll (poll_once right after a job and a node changed), libslurm and cli backends,
+#   2 full poll (a Collection::poll right after a job and a node changed), libslurm and cli backends,
 #     wall and CPU; libslurm against the floor measured right after it (ratio per run), the cli
 #     backend against the commands it runs, timed alone
-#   3 unchanged poll (poll_once again, nothing changed), next to the unchanged floor (the same
+#   3 unchanged poll (a poll again, nothing changed), next to the unchanged floor (the same
 #     RPCs, the three loads answered SLURM_NO_CHANGE_IN_DATA)
 #   4 /metrics of a warm snapshot: 1 and 50 concurrent keep-alive clients, plain and gzip
 #   5 during a full poll: `/` latency, and a /metrics that arrives mid-poll (joins it)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/app/flags.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -104,7 +105,7 @@ void set_log_level(Config& c, std::string_view flag, std::string_view v) {
 
 std::string log_level_text(const Config& c) { return std::string(log::level_name(c.log_level)); }
 
-const std::array<FlagSpec, 20> kFlags{{
+const std::array<FlagSpec, 18> kFlags{{
     {"web.listen-address", false, "address",
      "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
      "\"[v6]:port\"",
@@ -203,18 +204,6 @@ const std::array<FlagSpec, 20> kFlags{{
        }
        c.metrics_exclude = v;
      }},
-    {"slurm.collect-diags", true, "",
-     "Alias of -collector.scheduler=<value> (the rivosinc exporter's flag)",
-     [](const Config& c) { return std::string(c.collectors.scheduler ? "true" : "false"); },
-     [](Config& c, std::string_view f, std::string_view v) {
-       c.collectors.scheduler = parse_bool(f, v);
-     }},
-    {"slurm.collect-licenses", true, "",
-     "Alias of -collector.licenses=<value> (the rivosinc exporter's flag)",
-     [](const Config& c) { return std::string(c.collectors.licenses ? "true" : "false"); },
-     [](Config& c, std::string_view f, std::string_view v) {
-       c.collectors.licenses = parse_bool(f, v);
-     }},
     {"slurm.collect-limits", true, "",
      "Accepted for the rivosinc exporter's unit files; account limits need slurmdbd (sacctmgr) "
      "and are not available in this exporter",
@@ -246,12 +235,17 @@ const FlagSpec* find_flag(std::string_view name) {
   return nullptr;
 }
 
-// -collector.<name>[=bool] and -no-collector.<name>[=bool] (node_exporter's switches): true
-// when `name` is one of them.
+// -collector.<name>[=bool] and -no-collector.<name>[=bool] (node_exporter's switches) and the
+// rivosinc aliases of the collector table: true when `name` is one of them.
 bool apply_collector_flag(Config& c, std::string_view name, std::string_view value) {
   bool negate = false;
   std::string_view collector;
-  if (name.starts_with("collector.")) {
+  for (const auto& row : collectors::collector_table()) {
+    if (!row.alias.empty() && row.alias == name) collector = row.name;
+  }
+  if (!collector.empty()) {
+    // An alias: -slurm.collect-diags=false turns the scheduler collector off.
+  } else if (name.starts_with("collector.")) {
     collector = name.substr(10);
   } else if (name.starts_with("no-collector.")) {
     collector = name.substr(13);
@@ -259,12 +253,11 @@ bool apply_collector_flag(Config& c, std::string_view name, std::string_view val
   } else {
     return false;
   }
-  bool* on = c.collectors.find(collector);
-  if (on == nullptr) {
+  const bool on = parse_bool(name, value) != negate;
+  if (!c.collectors.set(collector, on)) {
     throw ConfigError(fmt::format("unknown collector \"{}\" in flag -{}; known collectors: {}",
                                   collector, name, collectors::collector_names()));
   }
-  *on = parse_bool(name, value) != negate;
   return true;
 }
 
@@ -327,8 +320,18 @@ std::string usage() {
     if (!spec.is_bool) text += fmt::format(" {}", spec.value_name);
     text += fmt::format("\n        {} (default {})\n", spec.help, spec.default_text(defaults));
   }
+  const auto& table = collectors::collector_table();
+  for (const auto& c : table) {
+    if (c.alias.empty()) continue;
+    text += fmt::format(
+        "  -{}\n        Alias of -collector.{}=<value> (the rivosinc exporter's flag) (default "
+        "{})\n",
+        c.alias, c.name, defaults.collectors.enabled(c.name) ? "true" : "false");
+  }
   text += "\nCollectors (enable with -collector.<name>, disable with -no-collector.<name>):\n";
-  for (const auto& c : collectors::kCollectors) {
+  for (const auto name : collectors::collector_name_list()) {
+    const auto& c = *std::find_if(table.begin(), table.end(),
+                                  [&](const collectors::Collector& r) { return r.name == name; });
     text += fmt::format("  {}\n        {} (default {})\n", c.name, c.help,
                         c.default_on ? "enabled" : "disabled");
   }

@@ -9,10 +9,11 @@ using detail::gauge;
 using detail::SampleMap;
 
 std::vector<metrics::Family> collect_exporter(const ExporterStatus& status) {
-  SampleMap success, duration;
+  SampleMap success, duration, parse_errors;
   for (const auto& c : status.collectors) {
     success[{c.name}] = c.success ? 1 : 0;
     duration[{c.name}] = c.duration_seconds;
+    parse_errors[{c.name}] = static_cast<double>(c.parse_errors);
   }
   SampleMap info;
   info[{build_info::kVersion, build_info::kRevision, status.slurm_version, status.backend}] = 1;
@@ -33,6 +34,13 @@ std::vector<metrics::Family> collect_exporter(const ExporterStatus& status) {
                       status.node_load_ms));
   out.push_back(gauge("slurm_job_scrape_duration", "How long loading jobs from Slurm took (ms)",
                       status.job_load_ms));
+  metrics::Family errors = gauge("slurm_exporter_parse_errors_total",
+                                 "Data the collector's Slurm loads could not parse and left out "
+                                 "(a node's GRES, a malformed line), counted once per load; the "
+                                 "log has each distinct text once",
+                                 {"collector"}, parse_errors);
+  errors.type = metrics::Type::kCounter;
+  out.push_back(std::move(errors));
   return out;
 }
 

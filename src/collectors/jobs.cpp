@@ -8,9 +8,12 @@
 #include <unordered_map>
 
 #include "slurm_exporter/collectors/detail/histogram.hpp"
+#include "slurm_exporter/collectors/detail/partitions.hpp"
 #include "slurm_exporter/collectors/detail/sample_map.hpp"
+#include "slurm_exporter/slurm/job_fields.hpp"
 
 namespace slurm_exporter::collectors {
+using detail::for_each_partition;
 using detail::gauge;
 using detail::Histograms;
 using detail::legacy_untyped;
@@ -40,15 +43,13 @@ struct GroupKeyHash {
 };
 struct Group {
   double tasks = 0, cpus = 0, mem = 0, gpus_requested = 0;
-  double oldest_age = 0;  // pending jobs with a submit time: the longest wait so far
 };
 
 }  // namespace
 
-std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std::int64_t now) {
+std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
   double pending = 0, running = 0;
-  SampleMap by_state, part_jobs, part_pending_jobs, part_pending_cpus, part_pending_mem,
-      part_oldest;
+  SampleMap by_state, part_jobs, part_pending_jobs, part_pending_cpus, part_pending_mem;
   for (const char* s : kJobStates) by_state[{s}] = 0;
   SampleMap user_count, user_cpus, user_mem;
   SampleMap acct_count, acct_cpus, acct_mem;
@@ -61,6 +62,7 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
 
   std::unordered_map<GroupKey, Group, GroupKeyHash> groups;
   for (const auto& j : jobs) {
+    if (slurm::is_final_job_state(j.state)) continue;  // slurm_jobs_finished_total's
     const bool is_pending = j.state == "PENDING";
     Group& g = groups[{j.user, j.account, j.partition, j.state,
                        is_pending ? std::string_view(j.reason) : std::string_view()}];
@@ -69,11 +71,6 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
     g.cpus += tasks * j.cpus;
     g.mem += tasks * static_cast<double>(j.memory_bytes);
     g.gpus_requested += tasks * static_cast<double>(j.gpus_requested);
-    if (is_pending && j.submit_time > 0) {
-      // A submit time in the future (clock skew) counts as no wait.
-      g.oldest_age = std::max(g.oldest_age,
-                              static_cast<double>(std::max<std::int64_t>(0, now - j.submit_time)));
-    }
     if (holds_gpus(j)) {
       for (const auto& gres : j.gres_alloc) {
         if (gres.name != "gpu" || gres.count == 0) continue;
@@ -105,21 +102,22 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
     part_count[{partition, state}] += tasks;
 
     by_state[{state}] += tasks;
-    zero_fill(part_jobs, partition);
-    part_jobs[{partition, state}] += tasks;
-    part_pending_jobs.try_emplace({partition}, 0);
-    part_pending_cpus.try_emplace({partition}, 0);
-    part_pending_mem.try_emplace({partition}, 0);
-    part_oldest.try_emplace({partition}, 0);
-    part_pending_gpus.try_emplace({partition}, 0);
-    if (state == "PENDING") {
-      part_pending_gpus[{partition}] += g.gpus_requested;
-      part_pending_jobs[{partition}] += tasks;
-      part_pending_cpus[{partition}] += cpus;
-      part_pending_mem[{partition}] += mem;
-      double& oldest = part_oldest[{partition}];
-      oldest = std::max(oldest, g.oldest_age);
-    }
+    // This project's partition families: a job pending in "a,b" counts in a and in b.
+    for_each_partition(partition, [&](std::string_view one) {
+      const std::string p(one);
+      zero_fill(part_jobs, p);
+      part_jobs[{p, state}] += tasks;
+      part_pending_jobs.try_emplace({p}, 0);
+      part_pending_cpus.try_emplace({p}, 0);
+      part_pending_mem.try_emplace({p}, 0);
+      part_pending_gpus.try_emplace({p}, 0);
+      if (state == "PENDING") {
+        part_pending_gpus[{p}] += g.gpus_requested;
+        part_pending_jobs[{p}] += tasks;
+        part_pending_cpus[{p}] += cpus;
+        part_pending_mem[{p}] += mem;
+      }
+    });
   }
 
   std::vector<metrics::Family> out;
@@ -154,33 +152,34 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
       legacy_untyped(gauge("slurm_pending_reason_total", "Pending jobs per reason (squeue -r %r)",
                            {"reason"}, reasons)));
   out.push_back(gauge("slurm_jobs",
-                      "Jobs in each state, array tasks counted individually (slurm_load_jobs "
+                      "Jobs in the queue in each state, array tasks counted individually; "
+                      "finished jobs are in slurm_jobs_finished_total (slurm_load_jobs "
                       "job_state; squeue -r State)",
                       {"state"}, by_state));
   out.push_back(gauge("slurm_partition_jobs",
-                      "Jobs per partition and state, array tasks counted individually "
+                      "Jobs in the queue per partition and state, array tasks counted "
+                      "individually; a job pending in several partitions counts in each "
                       "(slurm_load_jobs partition, job_state; squeue -r Partition, State)",
                       {"partition", "state"}, part_jobs));
   out.push_back(gauge("slurm_partition_pending_jobs",
-                      "Pending jobs per partition, array tasks counted individually "
-                      "(squeue -r -t PENDING Partition)",
+                      "Pending jobs per partition, array tasks counted individually; a job "
+                      "pending in several partitions counts in each (squeue -r -t PENDING "
+                      "Partition)",
                       {"partition"}, part_pending_jobs));
   out.push_back(gauge("slurm_partition_pending_cpus",
-                      "CPUs requested by pending jobs per partition (slurm_load_jobs num_cpus; "
-                      "squeue -r NumCPUs)",
+                      "CPUs requested by pending jobs per partition; a job pending in several "
+                      "partitions counts in each (slurm_load_jobs num_cpus; squeue -r NumCPUs)",
                       {"partition"}, part_pending_cpus));
   out.push_back(gauge("slurm_partition_pending_memory_bytes",
-                      "Memory requested by pending jobs per partition in bytes (slurm_load_jobs "
-                      "tres_req_str mem; squeue -r tres-alloc mem)",
+                      "Memory requested by pending jobs per partition in bytes; a job pending in "
+                      "several partitions counts in each (slurm_load_jobs tres_req_str mem; "
+                      "squeue -r tres-alloc mem)",
                       {"partition"}, part_pending_mem));
-  out.push_back(gauge("slurm_partition_oldest_pending_job_seconds",
-                      "Seconds since the oldest pending job of the partition was submitted, 0 "
-                      "when none is pending (slurm_load_jobs submit_time; squeue SubmitTime)",
-                      {"partition"}, part_oldest));
   out.push_back(gauge("slurm_partition_pending_gpus",
                       "GPUs requested by pending jobs per partition, however they asked (--gpus, "
-                      "--gres, --gpus-per-node × nodes, --gpus-per-task × tasks; slurm_load_jobs "
-                      "tres_per_*; squeue tres-per-*)",
+                      "--gres, --gpus-per-node × nodes, --gpus-per-task × tasks); a job pending "
+                      "in several partitions counts in each (slurm_load_jobs tres_per_*; squeue "
+                      "tres-per-*)",
                       {"partition"}, part_pending_gpus));
   out.push_back(gauge("slurm_user_gpus_allocated",
                       "GPUs held by started jobs per user and GPU type; only users holding GPUs "
@@ -190,22 +189,80 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs, std:
                       "GPUs held by started jobs per account and GPU type; only accounts holding "
                       "GPUs (slurm_load_jobs gres_total; scontrol -d show job JOB_GRES)",
                       {"account", "type"}, acct_gpus));
-  out.push_back(PendingWaits(jobs).family(now));
+  return out;
+}
+
+void PendingAges::take(std::span<const slurm::Job> jobs) {
+  // Per partition seen, the pending jobs that may be its oldest eligible one at some later
+  // "now": in order of eligibility, each kept only when it was submitted before every job of
+  // that partition that became eligible no later (usually a handful per partition).
+  std::map<std::string_view, std::vector<std::pair<std::int64_t, std::int64_t>>> by_partition;
+  for (const auto& j : jobs) {
+    if (slurm::is_final_job_state(j.state)) continue;
+    for_each_partition(j.partition, [&](std::string_view p) {
+      auto& c = by_partition[p];
+      if (j.state == "PENDING" && j.eligible_time > 0 && j.submit_time > 0) {
+        c.emplace_back(j.eligible_time, j.submit_time);
+      }
+    });
+  }
+  oldest_.clear();
+  for (auto& [partition, candidates] : by_partition) {
+    std::sort(candidates.begin(), candidates.end());
+    Partition kept{std::string(partition), {}};
+    for (const auto& c : candidates) {
+      if (kept.candidates.empty() || c.second < kept.candidates.back().second) {
+        kept.candidates.push_back(c);
+      }
+    }
+    oldest_.push_back(std::move(kept));
+  }
+  waits_ = PendingWaits(jobs);
+}
+
+void PendingAges::update(const Inputs& in, std::int64_t /*now*/) { take(in.jobs().jobs); }
+
+std::vector<metrics::Family> PendingAges::collect(std::int64_t now) const {
+  SampleMap part_oldest;
+  for (const auto& [partition, candidates] : oldest_) {
+    // The oldest submit time among the jobs eligible by `now`: candidates are in order of
+    // eligibility with falling submit times, so the last one eligible by now.
+    std::int64_t submit = 0;
+    for (const auto& [eligible_time, submit_time] : candidates) {
+      if (eligible_time > now) break;
+      submit = submit_time;
+    }
+    // A submit time in the future (clock skew) counts as no wait.
+    part_oldest[{partition}] =
+        submit > 0 ? static_cast<double>(std::max<std::int64_t>(0, now - submit)) : 0.0;
+  }
+  std::vector<metrics::Family> out;
+  out.push_back(gauge("slurm_partition_oldest_pending_job_seconds",
+                      "Seconds since the oldest pending job of the partition that is eligible to "
+                      "start was submitted, 0 when none; held jobs and jobs waiting on a "
+                      "dependency or a future --begin are not counted; a job pending in several "
+                      "partitions counts in each (slurm_load_jobs submit_time, eligible_time; "
+                      "squeue SubmitTime, EligibleTime)",
+                      {"partition"}, part_oldest));
+  out.push_back(waits_.family(now));
   return out;
 }
 
 PendingWaits::PendingWaits(std::span<const slurm::Job> jobs) {
   std::map<std::string_view, std::uint32_t> index;
   for (const auto& j : jobs) {
-    auto [it, added] = index.try_emplace(j.partition, 0);
-    if (added) {
-      it->second = static_cast<std::uint32_t>(partitions_.size());
-      partitions_.push_back(j.partition);
-    }
-    // Waiting since it became eligible; held and dependent jobs (0) are not waiting.
-    if (j.state == "PENDING" && j.eligible_time > 0) {
-      waits_.push_back({it->second, j.eligible_time, static_cast<double>(j.task_count)});
-    }
+    if (slurm::is_final_job_state(j.state)) continue;
+    for_each_partition(j.partition, [&](std::string_view p) {
+      auto [it, added] = index.try_emplace(p, 0);
+      if (added) {
+        it->second = static_cast<std::uint32_t>(partitions_.size());
+        partitions_.emplace_back(p);
+      }
+      // Waiting since it became eligible; held and dependent jobs (0) are not waiting.
+      if (j.state == "PENDING" && j.eligible_time > 0) {
+        waits_.push_back({it->second, j.eligible_time, static_cast<double>(j.task_count)});
+      }
+    });
   }
 }
 
@@ -220,7 +277,8 @@ metrics::Family PendingWaits::family(std::int64_t now) const {
   return h.family(std::string(kPendingWaitFamily),
                   "Gauge histogram of how long the pending jobs have been eligible to run, per "
                   "partition: recomputed from the queue each poll, so buckets go down as jobs "
-                  "start; held jobs and jobs waiting on --begin or a dependency are not counted "
+                  "start; held jobs and jobs waiting on --begin or a dependency are not "
+                  "counted; a job pending in several partitions counts in each "
                   "(now - slurm_load_jobs eligible_time; squeue EligibleTime)",
                   {"partition"});
 }
@@ -228,12 +286,17 @@ metrics::Family PendingWaits::family(std::int64_t now) const {
 void StartedJobWaits::update(std::span<const slurm::Job> jobs) {
   std::set<std::pair<std::uint32_t, std::int64_t>> current;
   for (const auto& j : jobs) {
-    if (j.state == "PENDING" || j.start_time <= 0 || j.eligible_time <= 0) continue;
+    if (j.state == "PENDING" || j.start_time <= 0 || j.eligible_time <= 0 ||
+        slurm::is_final_job_state(j.state)) {
+      continue;
+    }
     const std::pair key{j.job_id, j.start_time};
     current.insert(key);
     if (seen_.count(key)) continue;
     const auto wait = std::max<std::int64_t>(0, j.start_time - j.eligible_time);
-    histograms_.observe({j.partition}, static_cast<double>(wait));
+    for_each_partition(j.partition, [&](std::string_view p) {
+      histograms_.observe({std::string(p)}, static_cast<double>(wait));
+    });
   }
   seen_ = std::move(current);
 }

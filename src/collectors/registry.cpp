@@ -1,31 +1,215 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// The collector table: one row per collector (or per part of one). Adding a collector is a
+// file with its collect function (or state class) and one row here.
 #include "slurm_exporter/collectors/registry.hpp"
 
-namespace slurm_exporter::collectors {
+#include <algorithm>
+#include <stdexcept>
 
-bool* EnabledCollectors::find(std::string_view name) {
-  if (name == "nodes") return &nodes;
-  if (name == "node") return &node;
-  if (name == "node_reason") return &node_reason;
-  if (name == "jobs") return &jobs;
-  if (name == "controllers") return &controllers;
-  if (name == "scheduler") return &scheduler;
-  if (name == "licenses") return &licenses;
-  if (name == "reservations") return &reservations;
-  return nullptr;
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "slurm_exporter/collectors/controllers.hpp"
+#include "slurm_exporter/collectors/jobs.hpp"
+#include "slurm_exporter/collectors/jobs_finished.hpp"
+#include "slurm_exporter/collectors/licenses.hpp"
+#include "slurm_exporter/collectors/node.hpp"
+#include "slurm_exporter/collectors/nodes.hpp"
+#include "slurm_exporter/collectors/reservations.hpp"
+#include "slurm_exporter/collectors/scheduler.hpp"
+
+namespace slurm_exporter::collectors {
+namespace {
+
+using slurm::LoadKind;
+
+template <typename State>
+std::unique_ptr<CollectorState> make() {
+  return std::make_unique<State>();
+}
+
+// A ping that no controller answered fails the collector, but its families (every controller
+// down) are served.
+Collected collect_ping(const Inputs& in, std::int64_t /*now*/) {
+  const slurm::ControllerStatus& ctl = in.ping();
+  Collected out(collect_controllers(ctl));
+  const bool any_up = std::any_of(ctl.controllers.begin(), ctl.controllers.end(),
+                                  [](const slurm::Controller& c) { return c.up; });
+  if (!any_up) {
+    out.failure = "no SlurmctldHost answered a ping";
+    if (!ctl.error.empty()) out.failure += " (" + ctl.error + ")";
+    out.failure_secondary = !ctl.unreachable;
+  }
+  return out;
+}
+
+// Rows name only the fields that differ from Collector's defaults; GCC's
+// -Wmissing-field-initializers would flag every default left out of a designated initializer.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+const Collector kTable[] = {
+    {.name = "controllers",
+     .help = "slurm_controller_up/_ping_seconds per SlurmctldHost, "
+             "slurm_exporter_on_active_controller",
+     .families = "`slurm_controller_up`, `slurm_controller_ping_seconds`, "
+                 "`slurm_exporter_on_active_controller` (one `slurm_ping` per SlurmctldHost; "
+                 "CLI: `scontrol ping`)",
+     .loads = {LoadKind::ping},
+     .collect = collect_ping},
+    {.name = "nodes",
+     .help = "cluster and partition families from the node load, slurm_nodes{state}",
+     .families =
+         "the cluster and partition families of the node and partition load (`slurm_cpus_*`, "
+         "`slurm_mem_*`, `slurm_partition_*`, …), `slurm_nodes`, `slurm_nodes_flagged`, the "
+         "partition settings (`slurm_partition_info`, `_nodes`, `_cpus`, `_max_time_seconds`), "
+         "the GPU families `slurm_gpus`, `slurm_gpus_allocated`, `slurm_partition_gpus`, "
+         "`slurm_partition_gpus_allocated`, the GRES families `slurm_gres`, "
+         "`slurm_gres_allocated`, `slurm_partition_gres`, `slurm_partition_gres_allocated`",
+     .loads = {LoadKind::nodes},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_nodes(in.nodes());
+     }},
+    {.name = "node",
+     .default_on = false,
+     .help = "per-node families slurm_node_* (one series per node: opt-in)",
+     .families = "per-node families `slurm_node_*`, `slurm_node_gpus`, "
+                 "`slurm_node_gpus_allocated`, `slurm_node_gres`, `slurm_node_gres_allocated` "
+                 "(one series per node and family: opt in on large clusters)",
+     .loads = {LoadKind::nodes},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_node(in.nodes());
+     }},
+    {.name = "node_reason",
+     .help = "slurm_node_reason_info / _timestamp_seconds of nodes with a reason",
+     .families = "`slurm_node_reason_info`, `slurm_node_reason_timestamp_seconds` (only nodes "
+                 "with a reason)",
+     .loads = {LoadKind::nodes},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_node_reasons(in.nodes());
+     }},
+    {.name = "jobs",
+     .help = "job families from the job load",
+     .families = "the job families (`slurm_jobs_*`, `slurm_user_*`, `slurm_account_*`, …), "
+                 "`slurm_jobs{state}`, `slurm_jobs_finished_total`, `slurm_partition_jobs`, the "
+                 "pending pressure per "
+                 "partition (incl. `slurm_partition_pending_gpus`), GPUs held per user and "
+                 "account, and the wait-time histograms `slurm_pending_job_wait_seconds`, "
+                 "`slurm_job_wait_seconds`",
+     .loads = {LoadKind::jobs},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_jobs(in.jobs().jobs);
+     }},
+    // The job families that depend on "now", from a small summary of the queue.
+    {.name = "jobs", .loads = {LoadKind::jobs}, .uses_now = true, .make_state = make<PendingAges>},
+    {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<StartedJobWaits>},
+    {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<FinishedJobs>},
+    {.name = "scheduler",
+     .alias = "slurm.collect-diags",
+     .help = "scheduler and RPC statistics (sdiag): slurm_scheduler_*, slurm_rpc_*",
+     .families = "scheduler and RPC statistics: `slurm_scheduler_*`, `slurm_backfill_*`, "
+                 "`slurm_rpc_*` and rivosinc's diag names (one `slurm_get_statistics`; CLI: "
+                 "`sdiag`)",
+     .loads = {LoadKind::sdiag},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_scheduler(in.sdiag());
+     }},
+    {.name = "licenses",
+     .alias = "slurm.collect-licenses",
+     .help = "slurm_license_* per license (scontrol show licenses)",
+     .families = "`slurm_license_*` and rivosinc's `slurm_lic_*` (one `slurm_load_licenses`; "
+                 "CLI: `scontrol show licenses -o`)",
+     .loads = {LoadKind::licenses},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_licenses(in.licenses());
+     }},
+    {.name = "reservations",
+     .help = "slurm_reservation_* per reservation (scontrol show reservation)",
+     .families = "`slurm_reservation_*` (one `slurm_load_reservations` plus the node load; "
+                 "CLI: `scontrol show reservation -o`)",
+     .loads = {LoadKind::reservations, LoadKind::nodes},
+     .uses_now = true,
+     .collect = [](const Inputs& in, std::int64_t now) -> Collected {
+       return collect_reservations(in.reservations(), in.nodes().nodes, now);
+     }},
+};
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+void Inputs::set(slurm::LoadKind kind, const slurm::LoadData* data) {
+  data_[static_cast<std::size_t>(kind)] = data;
+}
+
+template <typename T>
+const T& Inputs::get(slurm::LoadKind kind) const {
+  const slurm::LoadData* d = data_[static_cast<std::size_t>(kind)];
+  if (!d) {
+    throw std::logic_error(
+        fmt::format("collector read the {} load, which its row does not "
+                    "declare",
+                    slurm::load_name(kind)));
+  }
+  return std::get<T>(*d);
+}
+
+const slurm::ControllerStatus& Inputs::ping() const {
+  return get<slurm::ControllerStatus>(LoadKind::ping);
+}
+const slurm::NodeData& Inputs::nodes() const { return get<slurm::NodeData>(LoadKind::nodes); }
+const slurm::JobData& Inputs::jobs() const { return get<slurm::JobData>(LoadKind::jobs); }
+const slurm::SchedulerStats& Inputs::sdiag() const {
+  return get<slurm::SchedulerStats>(LoadKind::sdiag);
+}
+const slurm::Licenses& Inputs::licenses() const { return get<slurm::Licenses>(LoadKind::licenses); }
+const slurm::Reservations& Inputs::reservations() const {
+  return get<slurm::Reservations>(LoadKind::reservations);
+}
+
+std::span<const Collector> collector_table() { return kTable; }
+
+std::vector<std::string_view> collector_name_list() {
+  std::vector<std::string_view> names;
+  for (const auto& c : kTable) {
+    if (std::find(names.begin(), names.end(), c.name) == names.end()) names.push_back(c.name);
+  }
+  return names;
+}
+
+std::string collector_names() { return fmt::format("{}", fmt::join(collector_name_list(), ", ")); }
+
+EnabledCollectors::EnabledCollectors() {
+  for (const auto name : collector_name_list()) {
+    const auto first = std::find_if(std::begin(kTable), std::end(kTable),
+                                    [&](const Collector& c) { return c.name == name; });
+    if (first->default_on) on_.push_back(name);
+  }
+}
+
+EnabledCollectors EnabledCollectors::none() {
+  EnabledCollectors e;
+  e.on_.clear();
+  return e;
+}
+
+bool EnabledCollectors::set(std::string_view name, bool on) {
+  const auto names = collector_name_list();
+  const auto known = std::find(names.begin(), names.end(), name);
+  if (known == names.end()) return false;
+  std::erase(on_, *known);
+  if (on) on_.push_back(*known);
+  return true;
 }
 
 bool EnabledCollectors::enabled(std::string_view name) const {
-  EnabledCollectors copy = *this;
-  const bool* b = copy.find(name);
-  return b != nullptr && *b;
+  return std::find(on_.begin(), on_.end(), name) != on_.end();
 }
 
-std::string collector_names() {
-  std::string out;
-  for (const auto& c : kCollectors) {
-    if (!out.empty()) out += ", ";
-    out += c.name;
+std::string collectors_markdown() {
+  std::string out = "| collector | default | families |\n| --- | --- | --- |\n";
+  for (const auto name : collector_name_list()) {
+    const auto& c = *std::find_if(std::begin(kTable), std::end(kTable),
+                                  [&](const Collector& r) { return r.name == name; });
+    out += fmt::format("| `{}` | {} | {} |\n", c.name, c.default_on ? "on" : "**off**", c.families);
   }
   return out;
 }

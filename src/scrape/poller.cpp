@@ -4,20 +4,14 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <array>
 #include <exception>
-#include <optional>
+#include <set>
+#include <stdexcept>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
-#include "slurm_exporter/collectors/controllers.hpp"
 #include "slurm_exporter/collectors/exporter.hpp"
-#include "slurm_exporter/collectors/jobs.hpp"
-#include "slurm_exporter/collectors/licenses.hpp"
-#include "slurm_exporter/collectors/node.hpp"
-#include "slurm_exporter/collectors/nodes.hpp"
-#include "slurm_exporter/collectors/reservations.hpp"
-#include "slurm_exporter/collectors/scheduler.hpp"
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/log.hpp"
 #include "slurm_exporter/metrics/exposition.hpp"
@@ -25,158 +19,101 @@
 namespace slurm_exporter::scrape {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using collectors::Collector;
+using slurm::kAllLoads;
+using slurm::kLoadKinds;
+using slurm::LoadKind;
+using Generations = std::array<std::uint64_t, kLoadKinds>;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
+std::size_t index(LoadKind kind) { return static_cast<std::size_t>(kind); }
+
+double seconds_between(std::chrono::steady_clock::time_point a,
+                       std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
 }
 
-// Runs one collector: the load and the conversion to families. A failure is reported in its
-// status and the families it would have produced are left out, never stale ones.
-// `unreachable` carries a failure to contact slurmctld from one collector to the next, so a
-// dead controller costs one connection timeout per poll, not one per collector.
-template <typename Load, typename Collect>
-collectors::CollectorStatus run_collector(const std::string& name, Load load, Collect collect,
-                                          std::vector<metrics::Family>& out, double& load_ms,
-                                          FailureLog& failures, std::string& unreachable) {
-  collectors::CollectorStatus status{name, false, 0.0};
-  if (!unreachable.empty()) {
-    failures.failed(name, "skipped: " + unreachable, /*quiet=*/true);
-    return status;
-  }
-  const auto start = Clock::now();
-  try {
-    auto data = load();
-    load_ms = seconds_since(start) * 1000.0;
-    auto families = collect(data);
-    std::move(families.begin(), families.end(), std::back_inserter(out));
-    status.success = true;
-    failures.succeeded(name);
-  } catch (const BackendError& e) {
-    load_ms = seconds_since(start) * 1000.0;
-    if (e.unreachable()) unreachable = e.what();
-    failures.failed(name, e.what());
-  } catch (const std::exception& e) {
-    load_ms = seconds_since(start) * 1000.0;
-    failures.failed(name, e.what());
-  }
-  status.duration_seconds = seconds_since(start);
-  return status;
+// Distinct parse-error texts remembered for warn-once; past this, repeats may be logged again.
+constexpr std::size_t kMaxLoggedParseErrors = 1024;
+
+// When no controller answered and the backend says they are unreachable (connection refused,
+// timeout), the other loads would wait for slurmctld too: the reason to skip them, else "".
+std::string unreachable_reason(const slurm::ControllerStatus& ctl) {
+  const bool any_up = std::any_of(ctl.controllers.begin(), ctl.controllers.end(),
+                                  [](const slurm::Controller& c) { return c.up; });
+  if (any_up || !ctl.unreachable) return {};
+  std::string reason = "no SlurmctldHost answered a ping";
+  if (!ctl.error.empty()) reason += " (" + ctl.error + ")";
+  return reason;
 }
 
-constexpr std::string_view kOldestPendingFamily = "slurm_partition_oldest_pending_job_seconds";
+// One poll's loads, each run at most once, when the first collector asks for it.
+class PollLoads {
+ public:
+  struct Slot {
+    bool done = false;
+    slurm::Loaded loaded;
+    std::string error;          // non-empty: the load failed (or was skipped)
+    bool error_logged = false;  // a collector already reported this error at error level
+    bool skipped = false;       // not run: slurmctld was found unreachable earlier
+    double seconds = 0;         // the load's wall time
+  };
 
-// Per partition, the pending job the oldest-pending age comes from (the earliest known submit
-// time), so an unchanged poll can let collect_jobs compute the ages at a new "now".
-std::vector<slurm::Job> oldest_pending_per_partition(const std::vector<slurm::Job>& jobs) {
-  std::unordered_map<std::string, const slurm::Job*> oldest;
-  for (const auto& j : jobs) {
-    if (j.state != "PENDING" || j.submit_time <= 0) continue;
-    auto [it, inserted] = oldest.try_emplace(j.partition, &j);
-    if (!inserted && j.submit_time < it->second->submit_time) it->second = &j;
+  PollLoads(slurm::Backend& backend, const Clock& clock, const Generations& known)
+      : backend_(backend), clock_(clock), known_(known) {}
+
+  // The load of `kind`, run now unless done this poll.
+  Slot& get(LoadKind kind) {
+    Slot& slot = slots_[index(kind)];
+    if (!slot.done) run(kind, slot);
+    return slot;
   }
-  std::vector<slurm::Job> out;
-  out.reserve(oldest.size());
-  for (const auto& [partition, job] : oldest) out.push_back(*job);
-  return out;
-}
+  const Slot& slot(LoadKind kind) const { return slots_[index(kind)]; }
 
-// Sets the oldest-pending ages in `families` to what collect_jobs gives at `now`; partitions
-// without a pending job with a submit time keep their 0.
-void refresh_pending_ages(std::vector<metrics::Family>& families,
-                          const std::vector<slurm::Job>& oldest, std::int64_t now) {
-  auto cached = std::find_if(families.begin(), families.end(),
-                             [](const auto& f) { return f.name == kOldestPendingFamily; });
-  if (cached == families.end() || oldest.empty()) return;
-  const auto fresh_families = collectors::collect_jobs(oldest, now);
-  const auto fresh = std::find_if(fresh_families.begin(), fresh_families.end(),
-                                  [](const auto& f) { return f.name == kOldestPendingFamily; });
-  if (fresh == fresh_families.end()) return;
-  for (auto& sample : cached->samples) {
-    for (const auto& f : fresh->samples) {
-      if (f.label_values == sample.label_values) sample.value = f.value;
+ private:
+  void run(LoadKind kind, Slot& slot) {
+    slot.done = true;
+    if (!unreachable_.empty()) {
+      slot.error = "skipped: " + unreachable_;
+      slot.skipped = true;
+      return;
     }
-  }
-}
-
-// The controllers collector: pings every SlurmctldHost. It succeeds when one answered; its
-// families are served either way (a controller that doesn't answer is the news). When none
-// answered and the backend says they are unreachable (connection refused, timeout), the loads
-// after it are skipped; otherwise (e.g. munge down, which a ping can't tell apart) they run and
-// their errors say why, so this failure is logged at error only when not `quiet`.
-collectors::CollectorStatus run_controllers(slurm::Backend& backend,
-                                            std::vector<metrics::Family>& out, FailureLog& failures,
-                                            std::string& unreachable, bool quiet) {
-  collectors::CollectorStatus status{"controllers", false, 0.0};
-  const auto start = Clock::now();
-  try {
-    const slurm::ControllerStatus ctl = backend.ping_controllers();
-    auto families = collectors::collect_controllers(ctl);
-    std::move(families.begin(), families.end(), std::back_inserter(out));
-    status.success = std::any_of(ctl.controllers.begin(), ctl.controllers.end(),
-                                 [](const slurm::Controller& c) { return c.up; });
-    if (status.success) {
-      failures.succeeded(status.name);
-    } else {
-      std::string error = "no SlurmctldHost answered a ping";
-      if (!ctl.error.empty()) error += " (" + ctl.error + ")";
-      if (ctl.unreachable) {
-        // A dead or frozen controller: skip the loads below, which would wait for it too.
-        unreachable = error;
-        failures.failed(status.name, error);
-      } else {
-        failures.failed(status.name, error, quiet);
+    const auto start = clock_.steady();
+    try {
+      slot.loaded = backend_.load(kind, known_[index(kind)]);
+      if (kind == LoadKind::ping) {
+        unreachable_ = unreachable_reason(std::get<slurm::ControllerStatus>(*slot.loaded.data));
       }
+    } catch (const BackendError& e) {
+      if (e.unreachable()) unreachable_ = e.what();
+      slot.error = e.what();
+    } catch (const std::exception& e) {
+      slot.error = e.what();
     }
-  } catch (const BackendError& e) {
-    if (e.unreachable()) unreachable = e.what();
-    failures.failed(status.name, e.what());
-  } catch (const std::exception& e) {
-    failures.failed(status.name, e.what());
+    slot.seconds = seconds_between(start, clock_.steady());
   }
-  status.duration_seconds = seconds_since(start);
-  return status;
-}
 
-// The scheduler, licenses and reservations collectors, each with its own RPC or command.
-void run_controller_side(slurm::Backend& backend, const collectors::EnabledCollectors& enabled,
-                         const std::vector<slurm::Node>* reservation_nodes,
-                         std::vector<metrics::Family>& families, collectors::ExporterStatus& status,
-                         FailureLog& failures, std::string& unreachable) {
-  double ignored_ms = 0;
-  if (enabled.scheduler) {
-    status.collectors.push_back(run_collector(
-        "scheduler", [&] { return backend.load_scheduler_stats(); },
-        [](const slurm::SchedulerStats& s) { return collectors::collect_scheduler(s); }, families,
-        ignored_ms, failures, unreachable));
-  }
-  if (enabled.licenses) {
-    status.collectors.push_back(run_collector(
-        "licenses", [&] { return backend.load_licenses(); },
-        [](const std::vector<slurm::License>& l) { return collectors::collect_licenses(l); },
-        families, ignored_ms, failures, unreachable));
-  }
-  if (enabled.reservations) {
-    status.collectors.push_back(run_collector(
-        "reservations",
-        [&] {
-          // The reserved nodes' states: from this poll's node load, else a load of our own.
-          std::pair<std::vector<slurm::Reservation>, std::vector<slurm::Node>> data;
-          data.first = backend.load_reservations();
-          if (!reservation_nodes) data.second = backend.load_nodes().nodes;
-          return data;
-        },
-        [&](const auto& data) {
-          const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-          return collectors::collect_reservations(
-              data.first, reservation_nodes ? *reservation_nodes : data.second,
-              static_cast<std::int64_t>(now));
-        },
-        families, ignored_ms, failures, unreachable));
-  }
-}
+  slurm::Backend& backend_;
+  const Clock& clock_;
+  const Generations known_;
+  std::array<Slot, kLoadKinds> slots_;
+  std::string unreachable_;
+};
+
+// One enabled row and what it keeps between polls.
+struct Row {
+  const Collector* def = nullptr;
+  std::unique_ptr<collectors::CollectorState> state;
+  bool valid = false;  // `text` is what the loads of `generations` gave
+  Generations generations{};
+  std::string text;
+};
+
+// How one collector (all rows of a name) fared in this poll.
+struct Outcome {
+  collectors::CollectorStatus status;
+  std::string error;  // the first failing row's
+  bool quiet = false;
+};
 
 }  // namespace
 
@@ -199,223 +136,234 @@ void FailureLog::succeeded(const std::string& collector) {
   log::info("collector recovered", {{"collector", collector}});
 }
 
-PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
-                     const collectors::EnabledCollectors& enabled, const FamilyFilter& drop,
-                     collectors::StartedJobWaits* waits, PollCache* cache) {
-  collectors::StartedJobWaits this_poll_only;
-  if (!waits) waits = &this_poll_only;
+struct Collection::Impl {
+  Impl(const collectors::EnabledCollectors& enabled, FamilyFilter filter, const Clock& c)
+      : drop(std::move(filter)), clock(c) {
+    for (const auto& def : collectors::collector_table()) {
+      if (!enabled.enabled(def.name)) continue;
+      Row& row = rows.emplace_back();
+      row.def = &def;
+      if (def.make_state) row.state = def.make_state();
+    }
+  }
+
+  // The loads whose converted data must outlive a poll: those of collectors that read them at
+  // every poll (a stateless one that uses "now") or that read several loads (one may change
+  // while another does not).
+  bool kept(LoadKind kind) const {
+    return std::any_of(rows.begin(), rows.end(), [&](const Row& r) {
+      const bool several = std::count_if(kAllLoads.begin(), kAllLoads.end(),
+                                         [&](LoadKind k) { return r.def->loads.has(k); }) > 1;
+      return r.def->loads.has(kind) && ((r.def->collect && r.def->uses_now) || several);
+    });
+  }
+
+  // Per load, the generation every row that reads it already holds (0: some row needs data).
+  Generations known() const {
+    Generations out{};
+    for (LoadKind kind : kAllLoads) {
+      std::uint64_t common = 0;
+      bool first = true, usable = true;
+      for (const Row& r : rows) {
+        if (!r.def->loads.has(kind)) continue;
+        const std::uint64_t g = r.valid ? r.generations[index(kind)] : 0;
+        usable = usable && g != 0 && (first || g == common);
+        common = g;
+        first = false;
+      }
+      out[index(kind)] = usable ? common : 0;
+    }
+    return out;
+  }
+
+  PollResult poll(slurm::Backend& backend);
+  bool run_loads(Row& row, PollLoads& loads, collectors::Inputs& in, bool& changed,
+                 Outcome& outcome);
+  void count_parse_errors(std::string_view name, PollLoads& loads, LoadKind kind);
+  bool collect(Row& row, const collectors::Inputs& in, bool changed, Outcome& outcome);
+  void run_row(Row& row, PollLoads& loads, Outcome& outcome, std::string& text);
+  Outcome& outcome_of(std::vector<Outcome>& outcomes, std::string_view name);
+  std::string render(std::vector<metrics::Family> families) const;
+
+  std::vector<Row> rows;
+  FamilyFilter drop;
+  const Clock& clock;
+  FailureLog failures;
+  // Per collector, the parse errors counted so far and the load generations they came from.
+  std::vector<std::pair<std::string_view, Generations>> counted;
+  std::vector<std::pair<std::string_view, std::uint64_t>> parse_error_totals;
+  std::set<std::string> logged_parse_errors;
+  Generations last_generation{};  // of the previous poll, for PollResult::reloaded
+};
+
+std::string Collection::Impl::render(std::vector<metrics::Family> families) const {
+  if (drop) std::erase_if(families, [&](const metrics::Family& f) { return drop(f.name); });
+  std::string text;
+  metrics::write_text(families, text);
+  return text;
+}
+
+Outcome& Collection::Impl::outcome_of(std::vector<Outcome>& outcomes, std::string_view name) {
+  for (auto& o : outcomes) {
+    if (o.status.name == name) return o;
+  }
+  outcomes.push_back({{std::string(name), true, 0.0}, {}, false});
+  return outcomes.back();
+}
+
+// Counts the parse errors of a load generation the collector has not counted yet, and logs
+// each distinct text once.
+void Collection::Impl::count_parse_errors(std::string_view name, PollLoads& loads, LoadKind kind) {
+  const slurm::Loaded& loaded = loads.get(kind).loaded;
+  auto seen =
+      std::find_if(counted.begin(), counted.end(), [&](auto& c) { return c.first == name; });
+  if (seen == counted.end()) seen = counted.insert(counted.end(), {name, Generations{}});
+  std::uint64_t& generation = seen->second[index(kind)];
+  if (generation == loaded.generation || !loaded.data) return;
+  generation = loaded.generation;
+  const auto errors = slurm::parse_errors(*loaded.data);
+  auto total = std::find_if(parse_error_totals.begin(), parse_error_totals.end(),
+                            [&](auto& t) { return t.first == name; });
+  total->second += errors.size();
+  for (const auto& text : errors) {
+    if (logged_parse_errors.size() >= kMaxLoggedParseErrors) logged_parse_errors.clear();
+    if (!logged_parse_errors.insert(text).second) continue;
+    log::warn("Slurm data left out: cannot parse it",
+              {{"collector", std::string(name)},
+               {"load", std::string(slurm::load_name(kind))},
+               {"err", text}});
+  }
+}
+
+// Runs the row's loads (memoised) into `in`; false with the outcome set when one failed.
+bool Collection::Impl::run_loads(Row& row, PollLoads& loads, collectors::Inputs& in, bool& changed,
+                                 Outcome& outcome) {
+  for (LoadKind kind : kAllLoads) {
+    if (!row.def->loads.has(kind)) continue;
+    PollLoads::Slot& slot = loads.get(kind);
+    if (!slot.error.empty()) {
+      if (outcome.error.empty()) {
+        outcome.error = slot.error;
+        // One error line per failed load, not one per collector.
+        outcome.quiet = slot.error_logged || slot.skipped;
+      }
+      slot.error_logged = true;
+      return false;
+    }
+    changed = changed || slot.loaded.generation != row.generations[index(kind)];
+    in.set(kind, slot.loaded.data.get());
+  }
+  return true;
+}
+
+// The row's families: collected (or its state updated) when its loads changed, else its
+// previous text; rendered at every poll when it uses "now". False when it failed.
+bool Collection::Impl::collect(Row& row, const collectors::Inputs& in, bool changed,
+                               Outcome& outcome) {
+  const Collector& def = *row.def;
+  if (!changed && !def.uses_now) return true;  // row.text stays
+  const std::int64_t now = clock.unix_seconds();
+  collectors::Collected out;
+  if (def.collect) {
+    out = def.collect(in, now);
+  } else {
+    if (changed) row.state->update(in, now);
+    out.families = row.state->collect(now);
+  }
+  row.text = render(std::move(out.families));
+  if (out.failure.empty()) return true;
+  if (outcome.error.empty()) {
+    outcome.error = out.failure;
+    outcome.quiet = out.failure_secondary && rows.size() > 1;
+  }
+  outcome.status.success = false;
+  return false;
+}
+
+void Collection::Impl::run_row(Row& row, PollLoads& loads, Outcome& outcome, std::string& text) {
+  // A load an earlier row ran costs nothing here: a row's duration is the loads it triggered
+  // plus its own work.
+  const auto start = clock.steady();
+  collectors::Inputs in;
+  bool changed = !row.valid;
+  if (!run_loads(row, loads, in, changed, outcome)) {
+    row.valid = false;
+    outcome.status.success = false;
+  } else {
+    try {
+      for (LoadKind kind : kAllLoads) {
+        if (row.def->loads.has(kind)) count_parse_errors(row.def->name, loads, kind);
+      }
+      row.valid = collect(row, in, changed, outcome);
+      for (LoadKind kind : kAllLoads) {
+        if (!row.def->loads.has(kind)) continue;
+        row.generations[index(kind)] = loads.slot(kind).loaded.generation;
+      }
+      text.append(row.text);
+    } catch (const std::exception& e) {
+      row.valid = false;
+      outcome.status.success = false;
+      if (outcome.error.empty()) outcome.error = e.what();
+    }
+  }
+  outcome.status.duration_seconds += seconds_between(start, clock.steady());
+}
+
+PollResult Collection::Impl::poll(slurm::Backend& backend) {
+  for (LoadKind kind : kAllLoads) backend.keep(kind, kept(kind));
+  PollLoads loads(backend, clock, known());
+  std::string text;
+  std::vector<Outcome> outcomes;
+  for (Row& row : rows) {
+    if (std::none_of(parse_error_totals.begin(), parse_error_totals.end(),
+                     [&](auto& t) { return t.first == row.def->name; })) {
+      parse_error_totals.emplace_back(row.def->name, 0);
+    }
+    run_row(row, loads, outcome_of(outcomes, row.def->name), text);
+  }
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
   status.slurm_version = backend.slurm_version();
-  std::string unreachable;
+  for (Outcome& o : outcomes) {
+    if (o.status.success) {
+      failures.succeeded(o.status.name);
+    } else {
+      failures.failed(o.status.name, o.error, o.quiet);
+    }
+    for (const auto& [name, total] : parse_error_totals) {
+      if (name == o.status.name) o.status.parse_errors = total;
+    }
+    status.slurm_up = status.slurm_up || o.status.success;
+    status.collectors.push_back(std::move(o.status));
+  }
+  status.node_load_ms = loads.slot(LoadKind::nodes).seconds * 1000.0;
+  status.job_load_ms = loads.slot(LoadKind::jobs).seconds * 1000.0;
   PollResult result;
-  std::vector<metrics::Family> families;  // the controller-side collectors
-  const auto drop_filtered = [&](std::vector<metrics::Family>& fams) {
-    if (drop) {
-      std::erase_if(fams, [&](const metrics::Family& f) { return drop(f.name); });
-    }
-  };
-  // Rendered per load, in the order node collectors, jobs, the exporter's own families.
-  std::string node_text;
-  bool node_from_cache = false;  // unchanged nodes: cache->nodes_text instead of node_text
-  std::string job_text;
-
-  if (enabled.controllers) {
-    // First: a controller outage is reported even when a load below hangs.
-    const bool others = enabled.nodes || enabled.node || enabled.node_reason || enabled.jobs ||
-                        enabled.scheduler || enabled.licenses || enabled.reservations;
-    status.collectors.push_back(
-        run_controllers(backend, families, failures, unreachable, /*quiet=*/others));
-  }
-  // The reserved nodes' states come from this poll's node load (or, unchanged, the previous
-  // one's): only name, state and CPUs of each node, kept in the cache or for this poll only.
-  std::vector<slurm::Node> poll_reservation_nodes;
-  const std::vector<slurm::Node>* reservation_nodes = nullptr;
-
-  // The node-based collectors share one load per poll; a failed load fails each of them.
-  using NodeCollect = std::vector<metrics::Family> (*)(const slurm::NodeData&);
-  struct NodeCollector {
-    const char* name;
-    bool on;
-    NodeCollect collect;
-  };
-  const NodeCollector node_collectors[] = {
-      {"nodes", enabled.nodes, &collectors::collect_nodes},
-      {"node", enabled.node, &collectors::collect_node},
-      {"node_reason", enabled.node_reason, &collectors::collect_node_reasons},
-  };
-  std::vector<const NodeCollector*> on;
-  for (const auto& c : node_collectors) {
-    if (c.on) on.push_back(&c);
-  }
-  if (!on.empty()) {
-    const auto start = Clock::now();
-    std::string error;
-    std::optional<slurm::NodeData> data;
-    const bool reuse = cache && cache->nodes_valid;
-    if (cache) cache->nodes_valid = false;
-    // Skipped when an earlier collector found slurmctld unreachable (already logged).
-    const bool skipped = !unreachable.empty();
-    try {
-      if (skipped) throw BackendError("skipped: " + unreachable, true);
-      if (reuse) {
-        data = backend.load_nodes_if_changed();
-      } else {
-        data = backend.load_nodes();
-      }
-    } catch (const BackendError& e) {
-      if (e.unreachable()) unreachable = e.what();
-      error = e.what();
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    const double load_seconds = seconds_since(start);
-    status.node_load_ms = load_seconds * 1000.0;
-    if (error.empty() && enabled.reservations) {
-      // Unchanged nodes: the reservations collector gets the nodes of the load that made them.
-      if (data) {
-        // Only what the reservations collector reads (name, state, CPUs): 10,000 full nodes
-        // would be megabytes kept between polls.
-        std::vector<slurm::Node>& slim = cache ? cache->reservation_nodes : poll_reservation_nodes;
-        slim.assign(data->nodes.size(), {});
-        for (std::size_t i = 0; i < data->nodes.size(); ++i) {
-          const slurm::Node& n = data->nodes[i];
-          slurm::Node& kept = slim[i];
-          kept.name = n.name;
-          kept.state = n.state;
-          kept.alloc_cpus = n.alloc_cpus;
-          kept.cpus = n.cpus;
-        }
-        reservation_nodes = &slim;
-      } else {
-        reservation_nodes = &cache->reservation_nodes;
-      }
-    }
-    std::vector<metrics::Family> node_families;
-    bool all_ok = true;
-    for (std::size_t i = 0; i < on.size(); ++i) {
-      collectors::CollectorStatus c{on[i]->name, false, load_seconds};
-      if (!error.empty()) {
-        // One error line per failed load, not one per collector.
-        failures.failed(c.name, error, /*quiet=*/i > 0 || skipped);
-      } else if (!data) {
-        c.success = true;  // unchanged: the cached text of the previous, successful poll
-        failures.succeeded(c.name);
-      } else {
-        const auto collect_start = Clock::now();
-        try {
-          auto fams = on[i]->collect(*data);
-          std::move(fams.begin(), fams.end(), std::back_inserter(node_families));
-          c.success = true;
-          failures.succeeded(c.name);
-        } catch (const std::exception& e) {
-          failures.failed(c.name, e.what());
-        }
-        c.duration_seconds += seconds_since(collect_start);
-      }
-      all_ok = all_ok && c.success;
-      status.collectors.push_back(std::move(c));
-    }
-    if (error.empty() && !data) {
-      node_from_cache = true;
-      cache->nodes_valid = true;
-    } else {
-      result.reloaded = result.reloaded || error.empty();
-      drop_filtered(node_families);
-      metrics::write_text(node_families, node_text);
-      if (cache && error.empty() && all_ok) {
-        cache->nodes_text = node_text;
-        cache->nodes_valid = true;
-      }
-    }
-  }
-  if (enabled.jobs) {
-    collectors::CollectorStatus c{"jobs", false, 0.0};
-    const bool reuse = cache && cache->jobs_valid;
-    if (cache) cache->jobs_valid = false;
-    const auto start = Clock::now();
-    if (!unreachable.empty()) {
-      failures.failed(c.name, "skipped: " + unreachable, /*quiet=*/true);
-    } else {
-      try {
-        std::optional<std::vector<slurm::Job>> jobs;
-        if (cache) {
-          // Also without a valid cache: the backend then keeps no copy of the jobs between
-          // polls. "Unchanged" is no use without the previous families: load them all.
-          jobs = backend.load_jobs_if_changed();
-          if (!jobs && !reuse) jobs = backend.load_jobs();
-        } else {
-          jobs = backend.load_jobs();
-        }
-        status.job_load_ms = seconds_since(start) * 1000.0;
-        // "now" for the job ages: once per poll, right after the load.
-        const auto now =
-            static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-        std::vector<metrics::Family> job_families;
-        if (!jobs) {
-          // Unchanged: the previous families, with the pending ages and the pending-wait
-          // histogram computed anew at this poll's "now" from what the cache kept of the queue.
-          job_families = cache->job_families;
-          refresh_pending_ages(job_families, cache->oldest_pending, now);
-          for (auto& f : job_families) {
-            if (f.name == collectors::kPendingWaitFamily) f = cache->pending_waits.family(now);
-          }
-        } else {
-          result.reloaded = true;
-          job_families = collectors::collect_jobs(*jobs, now);
-          waits->update(*jobs);
-          drop_filtered(job_families);
-          if (cache) {
-            cache->job_families = job_families;
-            cache->oldest_pending = oldest_pending_per_partition(*jobs);
-            cache->pending_waits = collectors::PendingWaits(*jobs);
-          }
-        }
-        // The started-job histogram changes only with the jobs; it is never cached with them.
-        job_families.push_back(waits->family());
-        drop_filtered(job_families);
-        metrics::write_text(job_families, job_text);
-        c.success = true;
-        if (cache) cache->jobs_valid = true;
-        failures.succeeded(c.name);
-      } catch (const BackendError& e) {
-        status.job_load_ms = seconds_since(start) * 1000.0;
-        if (e.unreachable()) unreachable = e.what();
-        failures.failed(c.name, e.what());
-      } catch (const std::exception& e) {
-        status.job_load_ms = seconds_since(start) * 1000.0;
-        failures.failed(c.name, e.what());
-      }
-    }
-    c.duration_seconds = seconds_since(start);
-    status.collectors.push_back(std::move(c));
-  }
-
-  run_controller_side(backend, enabled, reservation_nodes, families, status, failures, unreachable);
-
-  status.slurm_up = std::any_of(status.collectors.begin(), status.collectors.end(),
-                                [](const auto& c) { return c.success; });
-  auto own = collectors::collect_exporter(status);
-  drop_filtered(own);
-
   result.slurm_up = status.slurm_up;
-  const std::string& nodes_part = node_from_cache ? cache->nodes_text : node_text;
-  result.text.reserve(nodes_part.size() + job_text.size() + 16 * 1024);
-  result.text.append(nodes_part).append(job_text);
-  // The controller-side collectors' families (controllers, scheduler, licenses, reservations).
-  drop_filtered(families);
-  metrics::write_text(families, result.text);
-  metrics::write_text(own, result.text);
+  for (LoadKind kind : {LoadKind::nodes, LoadKind::jobs}) {
+    const auto& slot = loads.slot(kind);
+    if (!slot.done || !slot.error.empty()) continue;
+    result.reloaded = result.reloaded || slot.loaded.generation != last_generation[index(kind)];
+    last_generation[index(kind)] = slot.loaded.generation;
+  }
+  result.text = std::move(text);
+  result.text.append(render(collectors::collect_exporter(status)));
   return result;
 }
+
+Collection::Collection(const collectors::EnabledCollectors& enabled, FamilyFilter drop,
+                       const Clock& clock)
+    : impl_(std::make_unique<Impl>(enabled, std::move(drop), clock)) {}
+
+Collection::~Collection() = default;
+
+PollResult Collection::poll(slurm::Backend& backend) { return impl_->poll(backend); }
 
 void configure_malloc_for_polls() { mallopt(M_TRIM_THRESHOLD, 1024 * 1024); }
 
 Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
-               collectors::EnabledCollectors enabled, FamilyFilter drop)
-    : poll_limit_(poll_limit), enabled_(enabled), drop_(std::move(drop)) {
+               collectors::EnabledCollectors enabled, FamilyFilter drop, const Clock& clock)
+    : poll_limit_(poll_limit), clock_(clock), collection_(enabled, std::move(drop), clock) {
   std::exception_ptr init_error;
   bool init_done = false;
   thread_ = std::thread([this, f = std::move(factory), &init_error, &init_done]() mutable {
@@ -441,7 +389,7 @@ Poller::~Poller() {
 
 void Poller::get(std::function<void(Text)> done) {
   std::unique_lock lock(mutex_);
-  const bool fresh = cached_ && Clock::now() - cached_at_ < poll_limit_;
+  const bool fresh = cached_ && clock_.steady() - cached_at_ < poll_limit_;
   if (fresh || (cached_ && !cached_up_)) {
     Text text = cached_;
     const bool start_refresh = !fresh && !refresh_requested_;
@@ -480,15 +428,14 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
   }
   cv_.notify_all();
 
-  FailureLog failures;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       cv_.wait(lock, [&] { return stopping_ || refresh_requested_; });
       if (stopping_) break;
     }
-    const auto started = Clock::now();
-    PollResult result = poll_once(*backend_, failures, enabled_, drop_, &waits_, &cache_);
+    const auto started = clock_.steady();
+    PollResult result = collection_.poll(*backend_);
     // A big answer (50,000 jobs: ~100 MB of libslurm message and conversion) leaves freed
     // heap behind; give it back to the system instead of keeping the peak as RSS.
     if (result.reloaded) malloc_trim(0);

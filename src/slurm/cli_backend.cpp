@@ -18,6 +18,7 @@
 #include "slurm_exporter/log.hpp"
 #include "slurm_exporter/slurm/cli_parse.hpp"
 #include "slurm_exporter/slurm/controller_parse.hpp"
+#include "slurm_exporter/slurm/job_fields.hpp"
 #include "slurm_exporter/slurm/sdiag_parse.hpp"
 #include "slurm_exporter/slurm/subprocess.hpp"
 
@@ -226,28 +227,35 @@ NodeData CliBackend::load_nodes() {
   return data;
 }
 
-std::vector<Job> CliBackend::load_jobs() {
-  const std::string args[] = {"-h", "-r", "-a", "-O", std::string(cli::kSqueueFields)};
-  std::vector<Job> jobs = cli::parse_squeue_jobs(run(squeue_path_, args, ""));
+JobData CliBackend::load_jobs() {
+  // -t all: the finished jobs slurmctld still lists (MinJobAge) too, as slurm_load_jobs
+  // returns them; the finished-jobs counter needs them, the queue families skip them.
+  const std::string args[] = {"-h", "-r", "-a", "-t", "all", "-O", std::string(cli::kSqueueFields)};
+  JobData data = cli::parse_squeue(run(squeue_path_, args, ""));
+  std::vector<Job>& jobs = data.jobs;
   // Which GPUs (of which type) a running job holds is only in scontrol -d's JOB_GRES: asked
   // for only when some started job wants GPUs, as that prints every job in full.
-  const bool gpus_in_use = std::any_of(jobs.begin(), jobs.end(), [](const Job& j) {
-    return j.gpus_requested > 0 && j.state != "PENDING";
-  });
+  // Finished jobs hold nothing.
+  const auto started = [](const Job& j) {
+    return j.state != "PENDING" && !is_final_job_state(j.state);
+  };
+  const bool gpus_in_use = std::any_of(
+      jobs.begin(), jobs.end(), [&](const Job& j) { return j.gpus_requested > 0 && started(j); });
   if (gpus_in_use && !scontrol_path_.empty()) {
     const std::string show_args[] = {"-d", "-o", "show", "job"};
     std::map<std::uint32_t, std::vector<GresCount>> gres;
     try {
-      gres = cli::parse_scontrol_job_gres(run(scontrol_path_, show_args, " -d -o show job"));
+      gres = cli::parse_scontrol_job_gres(run(scontrol_path_, show_args, " -d -o show job"),
+                                          &data.parse_errors);
     } catch (const ParseError& e) {
       throw BackendError(fmt::format("{} -d -o show job: {}", scontrol_path_, e.what()));
     }
     for (Job& j : jobs) {
-      if (j.state == "PENDING") continue;
+      if (!started(j)) continue;
       if (auto it = gres.find(j.job_id); it != gres.end()) j.gres_alloc = std::move(it->second);
     }
   }
-  return jobs;
+  return data;
 }
 
 }  // namespace slurm_exporter::slurm
@@ -256,6 +264,24 @@ std::vector<Job> CliBackend::load_jobs() {
 // Controller-side collectors: sdiag and scontrol, from sinfo's directory.
 
 namespace slurm_exporter::slurm {
+
+std::optional<LoadData> CliBackend::fetch(LoadKind kind, bool /*full*/) {
+  switch (kind) {
+    case LoadKind::nodes:
+      return LoadData(load_nodes());
+    case LoadKind::jobs:
+      return LoadData(load_jobs());
+    case LoadKind::ping:
+      return LoadData(ping_controllers());
+    case LoadKind::sdiag:
+      return LoadData(load_scheduler_stats());
+    case LoadKind::licenses:
+      return LoadData(load_licenses());
+    case LoadKind::reservations:
+      return LoadData(load_reservations());
+  }
+  unsupported(kind);
+}
 
 const std::string& CliBackend::controller_command(std::string_view name) {
   if (name == "sdiag" && sdiag_path_.empty()) {

@@ -56,10 +56,11 @@ std::string job_state_name(std::uint32_t s) {
   }
 }
 
-bool squeue_lists(std::uint32_t s) {
-  const std::uint32_t base = s & js::kBaseMask;
-  return base == js::kPending || base == js::kRunning || base == js::kSuspended ||
-         (s & js::kCompleting);
+bool is_final_job_state(std::string_view state) {
+  for (const char* s : kFinalJobStates) {
+    if (state == s) return true;
+  }
+  return false;
 }
 
 namespace {

@@ -99,7 +99,7 @@ using Hostlist = std::unique_ptr<std::remove_pointer_t<hostlist_t>, HostlistFree
 // Runs a slurm_load_* call with `since` (0: everything) into `out`; false on
 // SLURM_NO_CHANGE_IN_DATA (only possible with since != 0), `last_update` set on success.
 template <typename Msg, typename Load>
-bool fetch(const char* call, time_t since, Msg& out, time_t& last_update, Load load) {
+bool fetch_since(const char* call, time_t since, Msg& out, time_t& last_update, Load load) {
   typename Msg::pointer fresh = nullptr;
   if (load(since, &fresh) != SLURM_SUCCESS) {
     if (since != 0 && slurm_get_errno() == SLURM_NO_CHANGE_IN_DATA) return false;
@@ -149,30 +149,26 @@ std::string effective_slurm_conf(const std::string& flag_value) {
 struct LibslurmBackend::Impl {
   // The node and job messages are not kept between polls (10,000 nodes are ~10 MB of
   // node_info_t, 50,000 jobs ~100 MB): only each one's last_update (0: load everything next
-  // time) and, for load_nodes()/load_jobs(), the converted data (*_data_valid), reused while
-  // unchanged. The partition message is kept (a few KB: node lists are ranges), so that a node
-  // change, which every slurmd ping can bring, costs one RPC and not two.
+  // time); Backend keeps the converted data when asked to. The partition message is kept (a few KB:
+  // node lists are ranges), so that a node change, which every slurmd ping can bring, costs one RPC
+  // and not two.
   time_t nodes_last_update = 0;
   time_t parts_last_update = 0;  // of `partitions`
   PartMsg partitions;
   time_t jobs_last_update = 0;
-  NodeData node_data;
-  bool node_data_valid = false;
-  std::vector<Job> job_data;
-  bool job_data_valid = false;
   UserNames user_names;
 
   const std::string& user_name(uid_t uid) { return user_names.name(uid); }
 
   bool fetch_nodes(time_t since, NodeMsg& out) {
     // SHOW_DETAIL: without it slurmctld leaves gres_used out (sinfo GresUsed asks for it too).
-    return fetch("slurm_load_node", since, out, nodes_last_update,
-                 [](time_t t, node_info_msg_t** m) {
-                   return slurm_load_node(t, m, SHOW_ALL | SHOW_DETAIL);
-                 });
+    return fetch_since("slurm_load_node", since, out, nodes_last_update,
+                       [](time_t t, node_info_msg_t** m) {
+                         return slurm_load_node(t, m, SHOW_ALL | SHOW_DETAIL);
+                       });
   }
   bool fetch_partitions(time_t since, PartMsg& out) {
-    return fetch(
+    return fetch_since(
         "slurm_load_partitions", since, out, parts_last_update,
         [](time_t t, partition_info_msg_t** m) { return slurm_load_partitions(t, m, SHOW_ALL); });
   }
@@ -285,15 +281,27 @@ struct LibslurmBackend::Impl {
 
   // Loads jobs with `since` (0: everything); false on SLURM_NO_CHANGE_IN_DATA.
   bool fetch_jobs(time_t since, JobMsg& out) {
-    return fetch("slurm_load_jobs", since, out, jobs_last_update,
-                 [](time_t t, job_info_msg_t** m) { return slurm_load_jobs(t, m, SHOW_ALL); });
+    return fetch_since(
+        "slurm_load_jobs", since, out, jobs_last_update,
+        [](time_t t, job_info_msg_t** m) { return slurm_load_jobs(t, m, SHOW_ALL); });
+  }
+
+  // Jobs converted, or nullopt when slurmctld reports them unchanged since the previous call
+  // (never with `full`). The message is freed once converted; only its last_update is kept.
+  std::optional<JobData> fetch_job_data(bool full) {
+    JobMsg msg;
+    if (!fetch_jobs(full ? 0 : jobs_last_update, msg)) return std::nullopt;
+    try {
+      return convert_job_data(*msg);
+    } catch (...) {
+      jobs_last_update = 0;  // as for nodes: the next call loads and converts afresh
+      throw;
+    }
   }
 
   // Frees each record's members (strings, bitmaps) once converted and zeroes the record, so
   // slurm_free_job_info_msg later frees nothing twice: the conversion reuses the message's
   // memory instead of adding to it, and a big poll's peak is the message alone.
-  std::vector<Job> convert_jobs(job_info_msg_t& msg) { return convert_job_data(msg).jobs; }
-
   JobData convert_job_data(job_info_msg_t& msg) {
     struct ReleaseRecord {
       slurm_job_info_t& record;
@@ -307,7 +315,6 @@ struct LibslurmBackend::Impl {
     for (std::uint32_t i = 0; i < msg.record_count; ++i) {
       const slurm_job_info_t& j = msg.job_array[i];
       const ReleaseRecord release{msg.job_array[i]};
-      if (!squeue_lists(j.job_state)) continue;
       try {
         Job job = convert_job(j, out.parse_errors);
         if (job.task_count != 0) out.jobs.push_back(std::move(job));
@@ -339,8 +346,11 @@ struct LibslurmBackend::Impl {
     job.start_time = static_cast<std::int64_t>(j.start_time);
     const auto str = [](const char* s) { return std::string_view(s ? s : ""); };
     try {
-      // scontrol -d's JOB_GRES: filled for started jobs without SHOW_DETAIL.
-      if (!pending) job.gres_alloc = parse_gres_list(str(j.gres_total));
+      // scontrol -d's JOB_GRES: filled for started jobs without SHOW_DETAIL. Finished jobs
+      // (listed for MinJobAge, as squeue -t all lists them) hold none.
+      if (!pending && !is_final_job_state(job.state)) {
+        job.gres_alloc = parse_gres_list(str(j.gres_total));
+      }
     } catch (const ParseError& e) {
       errors.push_back(fmt::format("job {} JOB_GRES: {}: {}", j.job_id,
                                    text::quote(str(j.gres_total)), e.what()));
@@ -391,50 +401,24 @@ std::string LibslurmBackend::slurm_version() const {
                      SLURM_VERSION_MICRO(SLURM_VERSION_NUMBER));
 }
 
-NodeData LibslurmBackend::load_nodes() {
-  // Without kept node_data (load_nodes_if_changed() handed it out) only a full load will do.
-  std::optional<NodeData> fresh = impl_->fetch_node_data(/*full=*/!impl_->node_data_valid);
-  if (fresh) {
-    impl_->node_data = std::move(*fresh);
-    impl_->node_data_valid = true;
+std::optional<LoadData> LibslurmBackend::fetch(LoadKind kind, bool full) {
+  switch (kind) {
+    case LoadKind::nodes:
+      if (auto nodes = impl_->fetch_node_data(full)) return LoadData(std::move(*nodes));
+      return std::nullopt;
+    case LoadKind::jobs:
+      if (auto jobs = impl_->fetch_job_data(full)) return LoadData(std::move(*jobs));
+      return std::nullopt;
+    case LoadKind::ping:
+      return LoadData(ping_controllers());
+    case LoadKind::sdiag:
+      return LoadData(load_scheduler_stats());
+    case LoadKind::licenses:
+      return LoadData(load_licenses());
+    case LoadKind::reservations:
+      return LoadData(load_reservations());
   }
-  return impl_->node_data;
-}
-
-std::vector<Job> LibslurmBackend::load_jobs() {
-  // Without kept job_data (load_jobs_if_changed() handed it out) only a full load will do.
-  const time_t since = impl_->job_data_valid ? impl_->jobs_last_update : 0;
-  JobMsg msg;
-  if (impl_->fetch_jobs(since, msg)) {
-    // Invalid until converted: a failed conversion must never leave the previous poll's jobs
-    // to be served as unchanged.
-    impl_->job_data_valid = false;
-    impl_->job_data = {};
-    impl_->job_data = impl_->convert_jobs(*msg);
-    impl_->job_data_valid = true;
-  }
-  return impl_->job_data;
-}
-
-std::optional<std::vector<Job>> LibslurmBackend::load_jobs_if_changed() {
-  JobMsg msg;
-  if (!impl_->fetch_jobs(impl_->jobs_last_update, msg)) return std::nullopt;
-  // The old conversion goes first, so the peak is one message plus one conversion.
-  impl_->job_data = {};
-  impl_->job_data_valid = false;
-  try {
-    return impl_->convert_jobs(*msg);
-  } catch (...) {
-    impl_->jobs_last_update = 0;  // as for nodes: the next call loads and converts afresh
-    throw;
-  }
-}
-
-std::optional<NodeData> LibslurmBackend::load_nodes_if_changed() {
-  // The caller keeps what it made of the previous answer; no copy stays here.
-  impl_->node_data = {};
-  impl_->node_data_valid = false;
-  return impl_->fetch_node_data(/*full=*/false);
+  unsupported(kind);
 }
 
 }  // namespace slurm_exporter::slurm
@@ -523,7 +507,7 @@ SchedulerStats LibslurmBackend::load_scheduler_stats() {
   return s;
 }
 
-std::vector<License> LibslurmBackend::load_licenses() {
+Licenses LibslurmBackend::load_licenses() {
   license_info_msg_t* raw = nullptr;
   if (slurm_load_licenses(0, &raw, SHOW_ALL) != SLURM_SUCCESS) {
     throw_slurm_error("slurm_load_licenses");
@@ -539,7 +523,7 @@ std::vector<License> LibslurmBackend::load_licenses() {
   return out;
 }
 
-std::vector<Reservation> LibslurmBackend::load_reservations() {
+Reservations LibslurmBackend::load_reservations() {
   reserve_info_msg_t* raw = nullptr;
   if (slurm_load_reservations(0, &raw) != SLURM_SUCCESS) {
     throw_slurm_error("slurm_load_reservations");

@@ -264,6 +264,14 @@ TEST_CASE("usage lists every flag with its default", "[flags]") {
   CHECK_THAT(text, Catch::Contains("(default 10)"));
   CHECK_THAT(text, Catch::Contains("(default \"libslurm\")"));
   CHECK_THAT(text, Catch::Contains("(default false)"));
+  // The collectors and the rivosinc aliases come from the collector table.
+  for (const auto name : slurm_exporter::collectors::collector_name_list()) {
+    CHECK_THAT(text, Catch::Contains("\n  " + std::string(name) + "\n        "));
+  }
+  CHECK_THAT(text,
+             Catch::Contains("  -slurm.collect-diags\n        Alias of -collector.scheduler"));
+  CHECK_THAT(text, Catch::Contains("  node\n        per-node families slurm_node_* (one series per "
+                                   "node: opt-in) (default disabled)\n"));
 }
 
 TEST_CASE("web.config.file takes a non-empty path", "[flags]") {
@@ -276,26 +284,26 @@ TEST_CASE("web.config.file takes a non-empty path", "[flags]") {
 TEST_CASE("collector switches: --collector.X / --no-collector.X, with or without =bool",
           "[flags]") {
   const Config d = parse({});
-  CHECK(d.collectors.nodes);
-  CHECK_FALSE(d.collectors.node);
-  CHECK(d.collectors.node_reason);
-  CHECK(d.collectors.jobs);
+  CHECK(d.collectors.enabled("nodes"));
+  CHECK_FALSE(d.collectors.enabled("node"));
+  CHECK(d.collectors.enabled("node_reason"));
+  CHECK(d.collectors.enabled("jobs"));
   const Config c = parse({"--collector.node", "--no-collector.jobs",
                           "-no-collector.node_reason=false", "-collector.nodes=false"});
-  CHECK(c.collectors.node);
-  CHECK_FALSE(c.collectors.jobs);
-  CHECK(c.collectors.node_reason);
-  CHECK_FALSE(c.collectors.nodes);
+  CHECK(c.collectors.enabled("node"));
+  CHECK_FALSE(c.collectors.enabled("jobs"));
+  CHECK(c.collectors.enabled("node_reason"));
+  CHECK_FALSE(c.collectors.enabled("nodes"));
   // A switch never takes the next argument as its value.
   CHECK_THROWS_AS(parse({"--collector.node", "true"}), ConfigError);
-  CHECK(parse({"--no-collector.node=0", "--collector.jobs=f"}).collectors.node);
-  CHECK_FALSE(parse({"--collector.jobs=f"}).collectors.jobs);
+  CHECK(parse({"--no-collector.node=0", "--collector.jobs=f"}).collectors.enabled("node"));
+  CHECK_FALSE(parse({"--collector.jobs=f"}).collectors.enabled("jobs"));
 }
 
 TEST_CASE("an unknown collector exits with the known ones listed", "[flags]") {
   CHECK(error_of({"--collector.gpus"}) ==
-        "unknown collector \"gpus\" in flag -collector.gpus; known collectors: nodes, node, "
-        "node_reason, jobs, controllers, scheduler, licenses, reservations");
+        "unknown collector \"gpus\" in flag -collector.gpus; known collectors: "
+        "controllers, nodes, node, node_reason, jobs, scheduler, licenses, reservations");
   CHECK(error_of({"--no-collector.node=maybe"}).find("no-collector.node") != std::string::npos);
   CHECK(usage().find("node_reason") != std::string::npos);
 }
@@ -308,18 +316,19 @@ TEST_CASE("metrics.exclude takes a valid regular expression", "[flags]") {
 }
 
 TEST_CASE("the rivosinc collect flags switch the controller-side collectors", "[flags]") {
-  CHECK(parse({}).collectors.scheduler);
-  CHECK(parse({}).collectors.licenses);
-  CHECK_FALSE(parse({"-slurm.collect-diags=false"}).collectors.scheduler);
-  CHECK_FALSE(parse({"-slurm.collect-licenses=false"}).collectors.licenses);
-  CHECK(parse({"-no-collector.scheduler", "-slurm.collect-diags"}).collectors.scheduler);
-  CHECK(parse({"--no-collector.licenses", "--slurm.collect-licenses"}).collectors.licenses);
+  CHECK(parse({}).collectors.enabled("scheduler"));
+  CHECK(parse({}).collectors.enabled("licenses"));
+  CHECK_FALSE(parse({"-slurm.collect-diags=false"}).collectors.enabled("scheduler"));
+  CHECK_FALSE(parse({"-slurm.collect-licenses=false"}).collectors.enabled("licenses"));
+  CHECK(parse({"-no-collector.scheduler", "-slurm.collect-diags"}).collectors.enabled("scheduler"));
+  CHECK(parse({"--no-collector.licenses", "--slurm.collect-licenses"})
+            .collectors.enabled("licenses"));
   // Accepted (it logs that limits need slurmdbd) and changes no collector.
   const auto limits = parse({"-slurm.collect-limits"});
-  CHECK(limits.collectors.scheduler);
-  CHECK(limits.collectors.reservations);
-  CHECK_FALSE(parse({"--no-collector.reservations"}).collectors.reservations);
-  CHECK_FALSE(parse({"--collector.controllers=false"}).collectors.controllers);
+  CHECK(limits.collectors.enabled("scheduler"));
+  CHECK(limits.collectors.enabled("reservations"));
+  CHECK_FALSE(parse({"--no-collector.reservations"}).collectors.enabled("reservations"));
+  CHECK_FALSE(parse({"--collector.controllers=false"}).collectors.enabled("controllers"));
   CHECK_THAT(error_of({"-slurm.collect-diags=maybe"}),
              Catch::StartsWith("invalid value \"maybe\" for flag -slurm.collect-diags"));
 }

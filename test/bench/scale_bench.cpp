@@ -407,8 +407,8 @@ int cmd_touch(const Args&) {
 }
 
 // ---------------------------------------------------------------- poll
-// One full poll = the exporter's poll_once (loads, conversion, collectors, rendering) right
-// after the cluster changed; one unchanged poll = poll_once again with nothing changed.
+// One full poll = the exporter's Collection::poll (loads, conversion, collectors, rendering)
+// right after the cluster changed; one unchanged poll = a poll again with nothing changed.
 int cmd_poll(const Args& a) {
   const std::string backend_name = a.get("backend", "libslurm");
   const long runs = a.num("runs", 10);
@@ -426,10 +426,7 @@ int cmd_poll(const Args& a) {
   } else {
     throw std::runtime_error("--backend is libslurm or cli");
   }
-  se::scrape::FailureLog failures;
-  se::scrape::PollCache cache;  // as the exporter's Poller keeps them
-  se::collectors::StartedJobWaits waits;
-  const se::collectors::EnabledCollectors enabled;
+  se::scrape::Collection collection;  // as the exporter's Poller keeps it
   std::vector<double> wall, cpu, unchanged_wall, unchanged_cpu, rss_after;
   std::size_t text_bytes = 0;
   bool up = true;
@@ -455,7 +452,7 @@ int cmd_poll(const Args& a) {
     if (r % 2 == 1) run_floor();
     const double c0 = cpu_ms() + children_cpu_ms();
     const auto t = Clock::now();
-    auto result = se::scrape::poll_once(*backend, failures, enabled, {}, &waits, &cache);
+    auto result = collection.poll(*backend);
     wall.push_back(ms_since(t));
     cpu.push_back(cpu_ms() + children_cpu_ms() - c0);
     text_bytes = result.text.size();
@@ -466,7 +463,7 @@ int cmd_poll(const Args& a) {
     for (long u = 0; u < (r == runs - 1 ? unchanged_runs : 0); ++u) {
       const double uc0 = cpu_ms() + children_cpu_ms();
       const auto ut = Clock::now();
-      auto again = se::scrape::poll_once(*backend, failures, enabled, {}, &waits, &cache);
+      auto again = collection.poll(*backend);
       unchanged_wall.push_back(ms_since(ut));
       unchanged_cpu.push_back(cpu_ms() + children_cpu_ms() - uc0);
       up = up && again.slurm_up;

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <string>
 
+#include "../support/golden.hpp"
 #include "fixtures.hpp"
 #include "slurm_exporter/collectors/exporter.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
@@ -12,24 +13,16 @@
 #include "slurm_exporter/metrics/exposition.hpp"
 
 using namespace slurm_exporter;
+using test_support::check_golden;
+using test_support::render;
 
 namespace {
 
-std::string render(const std::vector<metrics::Family>& f) {
-  std::string out;
-  metrics::write_text(f, out);
+// Every job family of one poll: the counts and the families that depend on "now".
+std::vector<metrics::Family> job_families(std::span<const slurm::Job> jobs, std::int64_t now) {
+  auto out = collectors::collect_jobs(jobs);
+  for (auto& f : collectors::PendingAges(jobs).collect(now)) out.push_back(std::move(f));
   return out;
-}
-
-// Compares with test/golden/<name>; SE_UPDATE_GOLDEN=1 rewrites the file instead.
-void check_golden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(SE_TEST_DATA_DIR) + "/golden/" + name;
-  if (std::getenv("SE_UPDATE_GOLDEN")) {
-    std::ofstream(path, std::ios::binary) << actual;
-  }
-  const std::string expected = fixtures::read_file(path);
-  REQUIRE_FALSE(expected.empty());
-  CHECK(actual == expected);
 }
 
 double value(const std::vector<metrics::Family>& fams, const std::string& name,
@@ -42,6 +35,17 @@ double value(const std::vector<metrics::Family>& fams, const std::string& name,
   }
   FAIL("no sample " << name);
   return -1;
+}
+
+bool has_label_value(const std::vector<metrics::Family>& fams, const std::string& v) {
+  for (const auto& f : fams) {
+    for (const auto& s : f.samples) {
+      for (const auto& l : s.label_values) {
+        if (l == v) return true;
+      }
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -114,11 +118,11 @@ TEST_CASE("reason families: only nodes with a reason, timestamp only when known"
 }
 
 TEST_CASE("job families match the golden file") {
-  check_golden("jobs.prom", render(collectors::collect_jobs(fixtures::jobs(), fixtures::kNow)));
+  check_golden("jobs.prom", render(job_families(fixtures::jobs(), fixtures::kNow)));
 }
 
 TEST_CASE("array tasks count individually; usual states are zero-filled") {
-  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  const auto f = job_families(fixtures::jobs(), fixtures::kNow);
   CHECK(value(f, "slurm_jobs_pending") == 1 + 5 + 1 + 1);
   CHECK(value(f, "slurm_jobs_running") == 1);
   CHECK(value(f, "slurm_user_state_total", {"bob", "PENDING"}) == 7);
@@ -132,22 +136,79 @@ TEST_CASE("array tasks count individually; usual states are zero-filled") {
 }
 
 TEST_CASE("slurm_jobs and per-partition queue pressure") {
-  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  const auto f = job_families(fixtures::jobs(), fixtures::kNow);
   CHECK(value(f, "slurm_jobs", {"PENDING"}) == 8);
   CHECK(value(f, "slurm_jobs", {"COMPLETING"}) == 1);
-  CHECK(value(f, "slurm_jobs", {"OUT_OF_MEMORY"}) == 0);
   CHECK(value(f, "slurm_partition_jobs", {"batch", "RUNNING"}) == 0);
-  CHECK(value(f, "slurm_partition_jobs", {"debug,batch", "PENDING"}) == 5);
-  CHECK(value(f, "slurm_partition_pending_jobs", {"debug"}) == 2);
-  CHECK(value(f, "slurm_partition_pending_cpus", {"debug,batch"}) == 5);
-  CHECK(value(f, "slurm_partition_pending_memory_bytes", {"batch"}) == 200.0 * 1048576);
-  CHECK(value(f, "slurm_partition_oldest_pending_job_seconds", {"debug"}) == 600);
-  CHECK(value(f, "slurm_partition_oldest_pending_job_seconds", {"debug,batch"}) == 7200);
-  CHECK(value(f, "slurm_partition_oldest_pending_job_seconds", {"batch"}) == 30);
+  CHECK(value(f, "slurm_partition_jobs", {"debug", "RUNNING"}) == 1);
+  // bob's 5-task array pending in debug,batch counts in each: 1 + 5 + 1 in debug, 5 + 1 in
+  // batch.
+  CHECK(value(f, "slurm_partition_jobs", {"debug", "PENDING"}) == 7);
+  CHECK(value(f, "slurm_partition_jobs", {"batch", "PENDING"}) == 6);
+  CHECK(value(f, "slurm_partition_pending_jobs", {"debug"}) == 7);
+  CHECK(value(f, "slurm_partition_pending_jobs", {"batch"}) == 6);
+  CHECK(value(f, "slurm_partition_pending_cpus", {"debug"}) == 4 + 5 + 1);
+  CHECK(value(f, "slurm_partition_pending_cpus", {"batch"}) == 5 + 2);
+  CHECK(value(f, "slurm_partition_pending_memory_bytes", {"debug"}) ==
+        (1000.0 + 2500 + 1) * 1048576);
+  CHECK(value(f, "slurm_partition_pending_memory_bytes", {"batch"}) == (2500.0 + 200) * 1048576);
+  // The array (eligible for 7200 s) is the oldest eligible job in both; batch's held job
+  // (submitted 30 s ago) and debug's future-eligible one don't count.
+  CHECK(value(f, "slurm_partition_oldest_pending_job_seconds", {"debug"}) == 7200);
+  CHECK(value(f, "slurm_partition_oldest_pending_job_seconds", {"batch"}) == 7200);
+  // The rivosinc-named family keeps the combined label.
+  CHECK(value(f, "slurm_partition_job_state_total", {"debug,batch", "PENDING"}) == 5);
+  for (const auto& fam : f) {
+    if (fam.name == "slurm_partition_job_state_total") continue;
+    for (const auto& s : fam.samples) {
+      for (const auto& l : s.label_values) CHECK(l != "debug,batch");
+    }
+  }
+}
+
+TEST_CASE("finished jobs are in no queue family, and terminal states are not zero-filled") {
+  const auto f = job_families(fixtures::jobs(), fixtures::kNow);
+  CHECK_FALSE(has_label_value(f, "carol"));
+  CHECK_FALSE(has_label_value(f, "bio"));
+  CHECK_FALSE(has_label_value(f, "FAILED"));
+  CHECK_FALSE(has_label_value(f, "NonZeroExitCode"));
+  for (const char* s : {"COMPLETED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL",
+                        "DEADLINE", "OUT_OF_MEMORY"}) {
+    CHECK_FALSE(has_label_value(f, s));
+  }
+  for (const char* s : {"PENDING", "RUNNING", "SUSPENDED", "COMPLETING", "CONFIGURING"}) {
+    CHECK(has_label_value(f, s));
+  }
+  CHECK(value(f, "slurm_user_gpus_allocated", {"alice", "a100"}) == 1);  // not carol's a100
+}
+
+TEST_CASE("oldest pending job: only jobs eligible to start") {
+  using fixtures::job;
+  std::vector<slurm::Job> jobs{
+      job("u", "a", "held", "PENDING", "JobHeldUser", 1, 1, 1, fixtures::kNow - 5000),
+      job("u", "a", "dep", "PENDING", "Dependency", 1, 1, 1, fixtures::kNow - 4000),
+      job("u", "a", "begin", "PENDING", "BeginTime", 1, 1, 1, fixtures::kNow - 3000),
+      job("u", "a", "begin", "PENDING", "Priority", 1, 1, 1, fixtures::kNow - 20),
+      job("u", "a", "mixed", "PENDING", "JobHeldAdmin", 1, 1, 1, fixtures::kNow - 9000),
+      job("u", "a", "mixed", "PENDING", "Priority", 1, 1, 1, fixtures::kNow - 100),
+  };
+  jobs[2].eligible_time = fixtures::kNow + 60;  // --begin in a minute
+  jobs[3].eligible_time = fixtures::kNow - 10;
+  jobs[5].eligible_time = fixtures::kNow - 100;
+  const auto f = job_families(jobs, fixtures::kNow);
+  const std::string n = "slurm_partition_oldest_pending_job_seconds";
+  CHECK(value(f, n, {"held"}) == 0);
+  CHECK(value(f, n, {"dep"}) == 0);
+  CHECK(value(f, n, {"begin"}) == 20);  // since submission, of the eligible job
+  CHECK(value(f, n, {"mixed"}) == 100);
+  // Once the --begin time has passed, that job is the oldest (submitted 3000 s before).
+  const auto later = job_families(jobs, fixtures::kNow + 60);
+  CHECK(value(later, n, {"begin"}) == 3060);
+  CHECK(value(f, "slurm_partition_pending_jobs", {"held"}) == 1);  // still pending
 }
 
 TEST_CASE("no jobs: the cluster-wide counts are still there") {
-  const auto f = collectors::collect_jobs({}, fixtures::kNow);
+  const auto f = job_families({}, fixtures::kNow);
   CHECK(value(f, "slurm_jobs_pending") == 0);
   CHECK(value(f, "slurm_jobs_running") == 0);
   CHECK(value(f, "slurm_jobs", {"RUNNING"}) == 0);
@@ -209,15 +270,14 @@ TEST_CASE("GRES families: every GRES by name and type, sizes in Slurm's count") 
 }
 
 TEST_CASE("GPUs held per user and account, requested per partition") {
-  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  const auto f = job_families(fixtures::jobs(), fixtures::kNow);
   CHECK(value(f, "slurm_user_gpus_allocated", {"alice", "a100"}) == 1);
   CHECK(value(f, "slurm_user_gpus_allocated", {"alice", ""}) == 1);
   CHECK(value(f, "slurm_user_gpus_allocated", {"root", "v100"}) == 1);
   CHECK(value(f, "slurm_account_gpus_allocated", {"physics", "a100"}) == 1);
-  // pending: alice's 2 in debug, bob's array 5 tasks × 1 in debug,batch
-  CHECK(value(f, "slurm_partition_pending_gpus", {"debug"}) == 2);
-  CHECK(value(f, "slurm_partition_pending_gpus", {"debug,batch"}) == 5);
-  CHECK(value(f, "slurm_partition_pending_gpus", {"batch"}) == 0);
+  // pending: alice's 2 in debug, bob's array 5 tasks × 1 in debug and in batch
+  CHECK(value(f, "slurm_partition_pending_gpus", {"debug"}) == 2 + 5);
+  CHECK(value(f, "slurm_partition_pending_gpus", {"batch"}) == 5);
 }
 
 namespace {
@@ -237,17 +297,21 @@ double hist(const std::vector<metrics::Family>& f, const std::string& name, std:
 }  // namespace
 
 TEST_CASE("pending wait gauge histogram: eligible pending jobs, cumulative buckets") {
-  const auto f = collectors::collect_jobs(fixtures::jobs(), fixtures::kNow);
+  const auto f = job_families(fixtures::jobs(), fixtures::kNow);
   const std::string n = "slurm_pending_job_wait_seconds";
+  // debug: alice's job pending 600 s, and bob's 5-task array (pending in debug,batch) 7200 s.
   CHECK(hist(f, n, "_bucket", {"debug"}, "300") == 0);
   CHECK(hist(f, n, "_bucket", {"debug"}, "900") == 1);  // 600 s
-  CHECK(hist(f, n, "_bucket", {"debug"}, "+Inf") == 1);
-  CHECK(hist(f, n, "_count", {"debug"}) == 1);  // the future-eligible job is not waiting
-  CHECK(hist(f, n, "_sum", {"debug"}) == 600);
-  CHECK(hist(f, n, "_bucket", {"debug,batch"}, "3600") == 0);
-  CHECK(hist(f, n, "_bucket", {"debug,batch"}, "7200") == 5);  // le is inclusive
-  CHECK(hist(f, n, "_sum", {"debug,batch"}) == 5 * 7200);
-  CHECK(hist(f, n, "_count", {"batch"}) == 0);  // the held job; series still there
+  CHECK(hist(f, n, "_bucket", {"debug"}, "3600") == 1);
+  CHECK(hist(f, n, "_bucket", {"debug"}, "7200") == 6);  // le is inclusive
+  CHECK(hist(f, n, "_bucket", {"debug"}, "+Inf") == 6);
+  CHECK(hist(f, n, "_count", {"debug"}) == 6);  // the future-eligible job is not waiting
+  CHECK(hist(f, n, "_sum", {"debug"}) == 600 + 5 * 7200);
+  // batch: the array again; the held job is not waiting.
+  CHECK(hist(f, n, "_bucket", {"batch"}, "3600") == 0);
+  CHECK(hist(f, n, "_bucket", {"batch"}, "7200") == 5);
+  CHECK(hist(f, n, "_count", {"batch"}) == 5);
+  CHECK(hist(f, n, "_sum", {"batch"}) == 5 * 7200);
 }
 
 TEST_CASE("started-job wait counter histogram: each job once, again after a requeue") {
@@ -255,6 +319,7 @@ TEST_CASE("started-job wait counter histogram: each job once, again after a requ
   auto jobs = fixtures::jobs();
   waits.update(jobs);
   waits.update(jobs);  // the same jobs again: not observed twice
+  // (carol's finished job, waited 100 s in debug, is not observed either)
   auto f = std::vector<metrics::Family>{waits.family()};
   const std::string n = "slurm_job_wait_seconds";
   CHECK(hist(f, n, "_count", {"debug"}) == 1);
@@ -298,7 +363,7 @@ TEST_CASE("sums past 2^32 don't wrap: CPUs, memory, GPUs, array tasks") {
 
   std::vector<slurm::Job> jobs(2, fixtures::job("u", "a", "p", "PENDING", "Priority", 4294967295u,
                                                 1, 4294967295u, fixtures::kNow));
-  const auto j = collectors::collect_jobs(jobs, fixtures::kNow);
+  const auto j = job_families(jobs, fixtures::kNow);
   CHECK(value(j, "slurm_jobs_pending") == 2.0 * 4294967295.0);
   CHECK(value(j, "slurm_partition_pending_cpus", {"p"}) == 2.0 * 4294967295.0 * 4294967295.0);
 }
@@ -309,15 +374,17 @@ TEST_CASE("pending waits recomputed at a later now without the jobs") {
   auto f = std::vector<metrics::Family>{waits.family(fixtures::kNow)};
   const std::string n = "slurm_pending_job_wait_seconds";
   CHECK(hist(f, n, "_bucket", {"debug"}, "900") == 1);
-  CHECK(hist(f, n, "_count", {"debug"}) == 1);
-  // An hour later: the 600 s job is at 4200 s, and the job eligible at now+10 waits 3590 s.
+  CHECK(hist(f, n, "_count", {"debug"}) == 6);
+  // An hour later: the 600 s job is at 4200 s, the job eligible at now+10 waits 3590 s and
+  // the array's 5 tasks 10800 s.
   f = {waits.family(fixtures::kNow + 3600)};
   CHECK(hist(f, n, "_bucket", {"debug"}, "900") == 0);
   CHECK(hist(f, n, "_bucket", {"debug"}, "3600") == 1);
   CHECK(hist(f, n, "_bucket", {"debug"}, "7200") == 2);
-  CHECK(hist(f, n, "_count", {"debug"}) == 2);
-  CHECK(hist(f, n, "_sum", {"debug"}) == 4200 + 3590);
+  CHECK(hist(f, n, "_bucket", {"debug"}, "14400") == 7);
+  CHECK(hist(f, n, "_count", {"debug"}) == 7);
+  CHECK(hist(f, n, "_sum", {"debug"}) == 4200 + 3590 + 5 * 10800);
   // The same as collect_jobs gives at that time.
-  const auto direct = collectors::collect_jobs(jobs, fixtures::kNow + 3600);
-  CHECK(hist(direct, n, "_sum", {"debug"}) == 4200 + 3590);
+  const auto direct = job_families(jobs, fixtures::kNow + 3600);
+  CHECK(hist(direct, n, "_sum", {"debug"}) == 4200 + 3590 + 5 * 10800);
 }

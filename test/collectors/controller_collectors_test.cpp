@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 
+#include "../support/golden.hpp"
 #include "slurm_exporter/collectors/controllers.hpp"
 #include "slurm_exporter/collectors/licenses.hpp"
 #include "slurm_exporter/collectors/reservations.hpp"
@@ -13,25 +14,10 @@
 #include "slurm_exporter/slurm/node_state.hpp"
 
 using namespace slurm_exporter;
+using test_support::check_golden;
+using test_support::render;
 
 namespace {
-
-std::string render(const std::vector<metrics::Family>& f) {
-  std::string out;
-  metrics::write_text(f, out);
-  return out;
-}
-
-// Compares with test/golden/<name>; SE_UPDATE_GOLDEN=1 rewrites the file instead.
-void check_golden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(SE_TEST_DATA_DIR) + "/golden/" + name;
-  if (std::getenv("SE_UPDATE_GOLDEN")) std::ofstream(path, std::ios::binary) << actual;
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  REQUIRE_FALSE(s.str().empty());
-  CHECK(actual == s.str());
-}
 
 slurm::SchedulerStats stats() {
   slurm::SchedulerStats s;

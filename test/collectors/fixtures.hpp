@@ -94,8 +94,8 @@ inline se::Job job(std::string user, std::string account, std::string partition,
 /// The "now" the job fixtures are aged against (unix seconds).
 inline constexpr std::int64_t kNow = 1700010000;
 
-/// Six jobs; alice's running job holds one a100 and one untyped GPU, her pending one asks for
-/// two GPUs, bob's pending array one per task.
+/// Seven jobs (the last one finished); alice's running job holds one a100 and one untyped GPU, her
+/// pending one asks for two GPUs, bob's pending array one per task.
 inline std::vector<se::Job> jobs() {
   std::vector<se::Job> j{
       job("alice", "physics", "debug", "RUNNING", "None", 2, 1400, 1, kNow - 5000),
@@ -106,6 +106,8 @@ inline std::vector<se::Job> jobs() {
       job("bob", "chem", "batch", "PENDING", "JobHeldUser", 2, 200, 1, kNow - 30),
       // submitted "after now" (clock skew): no wait
       job("bob", "chem", "debug", "PENDING", "Priority", 1, 1, 1, kNow + 10),
+      // finished (slurmctld lists it for MinJobAge): in no queue family
+      job("carol", "bio", "debug", "FAILED", "NonZeroExitCode", 8, 4000, 1, kNow - 300),
   };
   j[0].job_id = 1;
   j[0].eligible_time = kNow - 5000;
@@ -125,6 +127,11 @@ inline std::vector<se::Job> jobs() {
   j[4].job_id = 5;  // held: not eligible, not in the pending wait histogram
   j[5].job_id = 6;
   j[5].eligible_time = kNow + 10;  // eligible in the future: not waiting yet
+  j[6].job_id = 7;
+  j[6].eligible_time = kNow - 300;
+  j[6].start_time = kNow - 200;
+  j[6].gres_alloc = {{"gpu", "a100", 1}};
+  j[6].gpus_requested = 1;
   return j;
 }
 

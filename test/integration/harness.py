@@ -405,6 +405,65 @@ def expected_metrics(view: SlurmView) -> Expected:
     return {k: dict(v) for k, v in exp.items()}
 
 
+# The job states slurm_jobs{state} always has (0 when empty): the states of the queue. Finished
+# jobs are in slurm_jobs_finished_total instead.
+QUEUE_JOB_STATES = ("PENDING", "RUNNING", "SUSPENDED", "COMPLETING", "CONFIGURING")
+# Job states that have left the queue (squeue -t all lists them for MinJobAge).
+FINAL_JOB_STATES = ("COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "NODE_FAIL", "PREEMPTED",
+                    "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY")
+
+
+def split_partitions(partition: str) -> list[str]:
+    """squeue %P prints "a,b" for a job pending in two partitions."""
+    return partition.split(",")
+
+
+def expected_partition_job_families(view: SlurmView) -> Expected:
+    """slurm_jobs and this project's per-partition job families from squeue -r (view.jobs) and
+    scontrol's TRES memory: a job pending in several partitions counts in each of them."""
+    exp: Expected = {f: defaultdict(float) for f in (
+        "slurm_jobs", "slurm_partition_jobs", "slurm_partition_pending_jobs",
+        "slurm_partition_pending_cpus", "slurm_partition_pending_memory_bytes")}
+    for s in QUEUE_JOB_STATES:
+        exp["slurm_jobs"][L(state=s)] += 0
+    mem = dict(view.job_mem_bytes)
+    for j in view.jobs:
+        exp["slurm_jobs"][L(state=j.state)] += 1
+        pending = j.state == "PENDING"
+        for p in split_partitions(j.partition):
+            for s in USUAL_JOB_STATES:
+                exp["slurm_partition_jobs"][L(partition=p, state=s)] += 0
+            exp["slurm_partition_jobs"][L(partition=p, state=j.state)] += 1
+            exp["slurm_partition_pending_jobs"][L(partition=p)] += 1 if pending else 0
+            exp["slurm_partition_pending_cpus"][L(partition=p)] += j.cpus if pending else 0
+            exp["slurm_partition_pending_memory_bytes"][L(partition=p)] += (
+                mem[j.job_id] if pending else 0)
+    return {k: dict(v) for k, v in exp.items()}
+
+
+def expected_oldest_pending(cluster: "Cluster", view: SlurmView, now: float) -> dict[Labels, float]:
+    """slurm_partition_oldest_pending_job_seconds from squeue: per partition (a job pending in
+    several counts in each), now − SubmitTime of the oldest pending job that is eligible to start
+    (EligibleTime set and not in the future: held and dependent jobs print N/A, a --begin job its
+    begin time). Times are local, as squeue prints them with SLURM_TIME_FORMAT=standard."""
+    out = cluster.run(["squeue", "-h", "-r", "-t", "PENDING", "-O",
+                       "Partition:|,SubmitTime:|,EligibleTime:|"])
+    oldest: dict[Labels, float] = {L(partition=p): 0.0 for j in view.jobs
+                                   for p in split_partitions(j.partition)}
+    for line in out.splitlines():
+        if not line.strip():
+            continue
+        part, submitted, eligible, _ = line.split("|")
+        if eligible.strip() in ("N/A", "Unknown", ""):
+            continue
+        if time.mktime(time.strptime(eligible.strip(), "%Y-%m-%dT%H:%M:%S")) > now:
+            continue
+        age = now - time.mktime(time.strptime(submitted.strip(), "%Y-%m-%dT%H:%M:%S"))
+        for p in split_partitions(part.strip()):
+            oldest[L(partition=p)] = max(oldest[L(partition=p)], age)
+    return oldest
+
+
 # Contract families compared with Slurm, and how exactly.
 NODE_FAMILIES = ("slurm_cpus_total", "slurm_cpus_idle", "slurm_cpu_load", "slurm_cpus_per_state",
                  "slurm_node_count_per_state", "slurm_mem_real", "slurm_mem_alloc", "slurm_mem_free")

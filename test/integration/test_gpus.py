@@ -116,18 +116,23 @@ class GpuTruth:
         for line in self.jobs_text.splitlines():
             (jid, user, account, part, state, elig, start, per_job, per_node, per_socket, per_task,
              nodes, tasks) = line.split("|")[:13]
-            self.pending.setdefault(L(partition=part), 0.0)
-            self.waiting.setdefault(L(partition=part), 0.0)  # a series per partition seen
+            # A job pending in "debug,batch" counts in each of its partitions.
+            parts = part.split(",")
+            for p in parts:
+                self.pending.setdefault(L(partition=p), 0.0)
+                self.waiting.setdefault(L(partition=p), 0.0)  # a series per partition seen
             if state == "PENDING":
                 tasks_n = int(tasks) if tasks.isdigit() else 1
-                self.pending[L(partition=part)] += (
-                    requested(per_job, 1) + requested(per_node, int(nodes)) +
-                    requested(per_socket, int(nodes)) + requested(per_task, tasks_n))
-                if elig != "N/A" and elig <= now:
-                    self.waiting[L(partition=part)] += 1
+                for p in parts:
+                    self.pending[L(partition=p)] += (
+                        requested(per_job, 1) + requested(per_node, int(nodes)) +
+                        requested(per_socket, int(nodes)) + requested(per_task, tasks_n))
+                    if elig != "N/A" and elig <= now:
+                        self.waiting[L(partition=p)] += 1
                 continue
             if start != "N/A" and elig != "N/A":
-                self.started[L(partition=part)] += 1
+                for p in parts:
+                    self.started[L(partition=p)] += 1
             for name, typ, count in job_gres.get(jid, []):
                 if name == "gpu" and count:
                     self.user[L(username=user, type=typ)] += count

@@ -9,6 +9,9 @@
 #include <mutex>
 #include <thread>
 
+#include "../support/fake_backend.hpp"
+#include "../support/fake_clock.hpp"
+#include "../support/golden.hpp"
 #include "slurm_exporter/errors.hpp"
 
 using namespace slurm_exporter;
@@ -16,35 +19,30 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A backend whose answers and speed the test controls; counts its calls.
-struct FakeBackend final : slurm::Backend {
-  std::atomic<int> node_loads{0}, job_loads{0};
-  std::atomic<bool> fail_nodes{false}, fail_jobs{false}, unreachable{false};
-  std::chrono::milliseconds delay{0};
-  std::thread::id last_thread;
+using slurm::LoadKind;
+using test_support::FakeBackend;
 
-  std::string_view name() const override { return "fake"; }
-  std::string slurm_version() const override { return "22.05.8"; }
-  slurm::NodeData load_nodes() override {
-    last_thread = std::this_thread::get_id();
-    ++node_loads;
-    std::this_thread::sleep_for(delay);
-    if (fail_nodes) {
-      throw BackendError("slurm_load_node: Unable to contact slurm controller", unreachable);
-    }
-    slurm::NodeData d;
-    slurm::Node n;
-    n.name = "n1";
-    n.state_name = "idle";
-    n.cpus = 4;
-    n.idle_cpus = 4;
-    d.nodes.push_back(n);
-    return d;
+std::string poll(slurm::Backend& b, const collectors::EnabledCollectors& enabled = {},
+                 scrape::FamilyFilter drop = {}) {
+  scrape::Collection c(enabled, std::move(drop));
+  return c.poll(b).text;
+}
+
+// Blocks every fetch until open() (instead of sleeping to make a poll take time).
+struct Gate {
+  std::mutex m;
+  std::condition_variable cv;
+  bool is_open = false;
+  void wait() {
+    std::unique_lock l(m);
+    cv.wait(l, [&] { return is_open; });
   }
-  std::vector<slurm::Job> load_jobs() override {
-    ++job_loads;
-    if (fail_jobs) throw BackendError("slurm_load_jobs: Socket timed out");
-    return {};
+  void open() {
+    {
+      std::lock_guard l(m);
+      is_open = true;
+    }
+    cv.notify_all();
   }
 };
 
@@ -62,23 +60,26 @@ bool contains(const scrape::Text& t, const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("poll_once renders Slurm and exporter families") {
+TEST_CASE("a poll renders Slurm and exporter families") {
   FakeBackend b;
-  scrape::FailureLog log;
-  const std::string text = scrape::poll_once(b, log).text;
+  const std::string text = poll(b);
   CHECK(text.find("slurm_cpus_total 4\n") != std::string::npos);
   CHECK(text.find("slurm_up 1\n") != std::string::npos);
   CHECK(text.find("slurm_exporter_collector_success{collector=\"nodes\"} 1\n") !=
         std::string::npos);
   CHECK(text.find("slurm_exporter_collector_success{collector=\"jobs\"} 1\n") != std::string::npos);
   CHECK(text.find("backend=\"fake\"} 1\n") != std::string::npos);
+  // The fake has no ping, sdiag, licenses or reservations: those collectors fail alone.
+  CHECK(text.find("slurm_exporter_collector_success{collector=\"scheduler\"} 0\n") !=
+        std::string::npos);
+  CHECK(text.find("slurm_exporter_parse_errors_total{collector=\"nodes\"} 0\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("families the filter names are left out, the others stay") {
   FakeBackend b;
-  scrape::FailureLog log;
   const auto drop = [](const std::string& name) { return name.rfind("slurm_cpus", 0) == 0; };
-  const std::string text = scrape::poll_once(b, log, {}, drop).text;
+  const std::string text = poll(b, {}, drop);
   CHECK(text.find("slurm_cpus_total") == std::string::npos);
   CHECK(text.find("slurm_cpus_idle") == std::string::npos);
   CHECK(text.find("slurm_up 1\n") != std::string::npos);
@@ -87,21 +88,20 @@ TEST_CASE("families the filter names are left out, the others stay") {
 
 TEST_CASE("a failed load drops that collector's families, keeps the others") {
   FakeBackend b;
-  b.fail_jobs = true;
-  scrape::FailureLog log;
-  const std::string text = scrape::poll_once(b, log).text;
+  b.fail(LoadKind::jobs, "slurm_load_jobs: Socket timed out");
+  const std::string text = poll(b);
   CHECK(text.find("slurm_up 1\n") != std::string::npos);
   CHECK(text.find("slurm_cpus_total 4\n") != std::string::npos);
   CHECK(text.find("slurm_jobs_pending") == std::string::npos);
+  CHECK(text.find("slurm_pending_job_wait_seconds") == std::string::npos);
   CHECK(text.find("slurm_exporter_collector_success{collector=\"jobs\"} 0\n") != std::string::npos);
 }
 
 TEST_CASE("all loads failing gives slurm_up 0 and no Slurm families") {
   FakeBackend b;
-  b.fail_jobs = true;
-  b.fail_nodes = true;
-  scrape::FailureLog log;
-  const std::string text = scrape::poll_once(b, log).text;
+  b.fail(LoadKind::jobs, "slurm_load_jobs: Socket timed out");
+  b.fail(LoadKind::nodes, "slurm_load_node: Socket timed out");
+  const std::string text = poll(b);
   CHECK(text.find("slurm_up 0\n") != std::string::npos);
   CHECK(text.find("slurm_cpus_total") == std::string::npos);
   CHECK(text.find("slurm_exporter_build_info{") != std::string::npos);
@@ -109,36 +109,36 @@ TEST_CASE("all loads failing gives slurm_up 0 and no Slurm families") {
 
 TEST_CASE("an unreachable slurmctld is contacted once per poll, not once per collector") {
   FakeBackend b;
-  b.fail_nodes = true;
-  b.unreachable = true;
-  scrape::FailureLog log;
-  const std::string text = scrape::poll_once(b, log).text;
-  CHECK(b.node_loads == 1);
-  CHECK(b.job_loads == 0);
+  b.fail(LoadKind::nodes, "slurm_load_node: Unable to contact slurm controller", true);
+  const std::string text = poll(b);
+  CHECK(b.fetches(LoadKind::nodes) == 1);
+  CHECK(b.fetches(LoadKind::jobs) == 0);
+  CHECK(b.fetches(LoadKind::licenses) == 0);
   CHECK(text.find("slurm_up 0\n") != std::string::npos);
   CHECK(text.find("slurm_exporter_collector_success{collector=\"jobs\"} 0\n") != std::string::npos);
   // A failure that is not about reaching slurmctld does not skip the other loads.
   FakeBackend c;
-  c.fail_nodes = true;
-  scrape::poll_once(c, log);
-  CHECK(c.job_loads == 1);
+  c.fail(LoadKind::nodes, "slurm_load_node: Protocol authentication error");
+  poll(c);
+  CHECK(c.fetches(LoadKind::jobs) == 1);
 }
 
 TEST_CASE("while slurmctld is down, scrapes get slurm_up 0 at once and the poll runs behind") {
   FakeBackend* backend = nullptr;
+  Gate gate;
   scrape::Poller p(
       [&] {
         auto b = std::make_unique<FakeBackend>();
-        b->fail_nodes = true;
-        b->unreachable = true;
-        b->delay = 200ms;
+        b->fail(LoadKind::nodes, "slurm_load_node: Unable to contact slurm controller", true);
         backend = b.get();
         return b;
       },
       0ms);
   CHECK(contains(get_sync(p), "slurm_up 0\n"));  // no earlier answer: this one waits
-  REQUIRE(backend->node_loads == 1);
-  // The next request is answered on the calling thread, before get() returns.
+  REQUIRE(backend->fetches(LoadKind::nodes) == 1);
+  // The next request is answered on the calling thread, before get() returns, although the
+  // poll it starts cannot finish (its fetches wait at the gate).
+  backend->on_fetch = [&] { gate.wait(); };
   bool answered = false;
   scrape::Text text;
   p.get([&](scrape::Text t) {
@@ -148,41 +148,44 @@ TEST_CASE("while slurmctld is down, scrapes get slurm_up 0 at once and the poll 
   CHECK(answered);
   CHECK(contains(text, "slurm_up 0\n"));
   // ... and it started a background poll, which sees the controller back.
-  backend->fail_nodes = false;
-  for (int i = 0; i < 100 && backend->node_loads < 2; ++i) std::this_thread::sleep_for(20ms);
-  CHECK(backend->node_loads >= 2);
-  for (int i = 0; i < 100 && !contains(get_sync(p), "slurm_up 1\n"); ++i) {
-    std::this_thread::sleep_for(20ms);
+  backend->fail(LoadKind::nodes, "");
+  gate.open();
+  for (int i = 0; i < 500 && !contains(get_sync(p), "slurm_up 1\n"); ++i) {
+    std::this_thread::sleep_for(10ms);  // waits for the poller thread, not for time to pass
   }
+  CHECK(backend->fetches(LoadKind::nodes) >= 2);
   CHECK(contains(get_sync(p), "slurm_up 1\n"));
 }
 
 TEST_CASE("a snapshot younger than the poll limit is reused") {
   FakeBackend* backend = nullptr;
+  test_support::FakeClock clock;
   scrape::Poller p(
       [&] {
         auto b = std::make_unique<FakeBackend>();
         backend = b.get();
         return b;
       },
-      500ms);
+      500ms, {}, {}, clock);
   auto first = get_sync(p);
+  clock.advance(499ms);
   auto second = get_sync(p);
   CHECK(first == second);  // the same shared text, not a new poll
-  CHECK(backend->node_loads == 1);
+  CHECK(backend->fetches(LoadKind::nodes) == 1);
   CHECK(p.polls() == 1);
-  std::this_thread::sleep_for(600ms);
+  clock.advance(1ms);
   auto third = get_sync(p);
   CHECK(third != first);
-  CHECK(backend->node_loads == 2);
+  CHECK(backend->fetches(LoadKind::nodes) == 2);
 }
 
 TEST_CASE("concurrent requests during a poll share that poll") {
   FakeBackend* backend = nullptr;
+  Gate gate;
   scrape::Poller p(
       [&] {
         auto b = std::make_unique<FakeBackend>();
-        b->delay = 300ms;
+        b->on_fetch = [&] { gate.wait(); };
         backend = b.get();
         return b;
       },
@@ -193,8 +196,9 @@ TEST_CASE("concurrent requests during a poll share that poll") {
     results.push_back(pr.get_future());
     p.get([&pr](scrape::Text t) { pr.set_value(std::move(t)); });
   }
+  gate.open();
   for (auto& r : results) REQUIRE(r.wait_for(10s) == std::future_status::ready);
-  CHECK(backend->node_loads == 1);
+  CHECK(backend->fetches(LoadKind::nodes) == 1);
   CHECK(p.polls() == 1);
 }
 
@@ -228,8 +232,8 @@ TEST_CASE("recovery: slurm_up returns to 1 with the first poll after slurmctld i
   scrape::Poller p(
       [&] {
         auto b = std::make_unique<FakeBackend>();
-        b->fail_nodes = true;
-        b->fail_jobs = true;
+        b->fail(LoadKind::nodes, "slurm_load_node: Socket timed out");
+        b->fail(LoadKind::jobs, "slurm_load_jobs: Socket timed out");
         backend = b.get();
         return b;
       },
@@ -237,24 +241,25 @@ TEST_CASE("recovery: slurm_up returns to 1 with the first poll after slurmctld i
   CHECK(contains(get_sync(p), "slurm_up 0\n"));
   CHECK(contains(get_sync(p), "slurm_up 0\n"));
   const auto polls_while_down = p.polls();
-  backend->fail_nodes = false;
-  backend->fail_jobs = false;
+  backend->fail(LoadKind::nodes, "");
+  backend->fail(LoadKind::jobs, "");
   // The request that notices is answered from the failed poll and starts the next one; the
   // answer after that poll is good. Nothing stays stale for longer than one poll.
   get_sync(p);
-  for (int i = 0; i < 200 && p.polls() == polls_while_down; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 500 && p.polls() == polls_while_down; ++i) {
+    std::this_thread::sleep_for(10ms);  // waits for the poller thread
+  }
   CHECK(p.polls() == polls_while_down + 1);
   CHECK(contains(get_sync(p), "slurm_up 1\n"));
 }
 
 TEST_CASE("node-based collectors share one node load; disabled collectors have no series") {
   FakeBackend b;
-  scrape::FailureLog log;
   collectors::EnabledCollectors all;
-  all.node = true;
-  const std::string text = scrape::poll_once(b, log, all).text;
-  CHECK(b.node_loads == 1);
-  CHECK(b.job_loads == 1);
+  all.set("node", true);
+  const std::string text = poll(b, all);
+  CHECK(b.fetches(LoadKind::nodes) == 1);
+  CHECK(b.fetches(LoadKind::jobs) == 1);
   for (const char* c : {"nodes", "node", "node_reason", "jobs"}) {
     INFO(c);
     CHECK(text.find(std::string("slurm_exporter_collector_success{collector=\"") + c + "\"} 1\n") !=
@@ -263,11 +268,11 @@ TEST_CASE("node-based collectors share one node load; disabled collectors have n
   CHECK(text.find("slurm_node_cpus{") != std::string::npos);
 
   FakeBackend d;
-  collectors::EnabledCollectors jobs_only;
-  jobs_only.nodes = false;
-  jobs_only.node_reason = false;
-  const std::string only = scrape::poll_once(d, log, jobs_only).text;
-  CHECK(d.node_loads == 0);
+  auto jobs_only = collectors::EnabledCollectors::none();
+  jobs_only.set("jobs", true);
+  const std::string only = poll(d, jobs_only);
+  CHECK(d.fetches(LoadKind::nodes) == 0);
+  CHECK(d.fetches(LoadKind::ping) == 0);
   CHECK(only.find("collector=\"nodes\"") == std::string::npos);
   CHECK(only.find("collector=\"node\"") == std::string::npos);
   CHECK(only.find("collector=\"node_reason\"") == std::string::npos);
@@ -276,12 +281,92 @@ TEST_CASE("node-based collectors share one node load; disabled collectors have n
 
   // A failed node load fails every node-based collector, once.
   FakeBackend f;
-  f.fail_nodes = true;
-  const std::string failed = scrape::poll_once(f, log, all).text;
-  CHECK(f.node_loads == 1);
+  f.fail(LoadKind::nodes, "slurm_load_node: Socket timed out");
+  const std::string failed = poll(f, all);
+  CHECK(f.fetches(LoadKind::nodes) == 1);
   for (const char* c : {"nodes", "node", "node_reason"}) {
     INFO(c);
     CHECK(failed.find(std::string("slurm_exporter_collector_success{collector=\"") + c +
                       "\"} 0\n") != std::string::npos);
   }
+}
+
+namespace {
+
+double sample(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  REQUIRE(at != std::string::npos);
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+}  // namespace
+
+TEST_CASE("each collector's duration is its own loads and work: the sum is the poll") {
+  // Every fetch takes 1 s on the fake clock; nodes, node and node_reason share one node load.
+  test_support::FakeClock clock;
+  FakeBackend b;
+  b.on_fetch = [&] { clock.advance(1000ms); };
+  collectors::EnabledCollectors e = collectors::EnabledCollectors::none();
+  for (const char* c : {"nodes", "node", "node_reason", "jobs"}) e.set(c, true);
+  scrape::Collection c(e, {}, clock);
+  const std::string text = c.poll(b).text;
+  const std::string d = "slurm_exporter_collector_duration_seconds{collector=\"";
+  CHECK(sample(text, d + "nodes\"}") == 1.0);  // the node load
+  CHECK(sample(text, d + "node\"}") == 0.0);   // shared: counted once, in nodes
+  CHECK(sample(text, d + "node_reason\"}") == 0.0);
+  CHECK(sample(text, d + "jobs\"}") == 1.0);
+  CHECK(sample(text, "slurm_node_scrape_duration") == 1000.0);
+  CHECK(sample(text, "slurm_job_scrape_duration") == 1000.0);
+}
+
+TEST_CASE("parse errors are counted per collector once per load generation, logged once") {
+  FakeBackend b;
+  b.change_detection = true;
+  slurm::NodeData nodes = b.nodes;
+  nodes.parse_errors = {"node n9: gres \"gpu:x:\": bad count"};
+  b.set(LoadKind::nodes, nodes);
+  collectors::EnabledCollectors e = collectors::EnabledCollectors::none();
+  e.set("nodes", true);
+  e.set("node_reason", true);
+  e.set("jobs", true);
+  scrape::Collection c(e);
+  std::string text = c.poll(b).text;
+  CHECK(test_support::contains(text, "slurm_exporter_parse_errors_total{collector=\"nodes\"} 1\n"));
+  CHECK(test_support::contains(text,
+                               "slurm_exporter_parse_errors_total{collector=\"node_reason\"} 1\n"));
+  CHECK(test_support::contains(text, "slurm_exporter_parse_errors_total{collector=\"jobs\"} 0\n"));
+  CHECK(test_support::contains(text, "# TYPE slurm_exporter_parse_errors_total counter\n"));
+  // Unchanged data: the same generation, not counted again.
+  text = c.poll(b).text;
+  CHECK(test_support::contains(text, "slurm_exporter_parse_errors_total{collector=\"nodes\"} 1\n"));
+  // A new answer with the same bad datum counts again.
+  b.changed(LoadKind::nodes);
+  text = c.poll(b).text;
+  CHECK(test_support::contains(text, "slurm_exporter_parse_errors_total{collector=\"nodes\"} 2\n"));
+  CHECK(test_support::contains(text, "slurm_exporter_collector_success{collector=\"nodes\"} 1\n"));
+}
+
+TEST_CASE("a finished job is counted once through the jobs collector's finished-jobs row") {
+  FakeBackend b;
+  b.change_detection = true;
+  slurm::Job j;
+  j.job_id = 42;
+  j.user = "alice";
+  j.account = "physics";
+  j.partition = "debug";
+  j.state = "RUNNING";
+  j.submit_time = 1'700'000'000;
+  b.set(LoadKind::jobs, slurm::JobData{{j}, {}});
+  auto jobs_only = collectors::EnabledCollectors::none();
+  jobs_only.set("jobs", true);
+  scrape::Collection c(jobs_only);
+  c.poll(b);
+  j.state = "COMPLETED";
+  b.set(LoadKind::jobs, slurm::JobData{{j}, {}});
+  const std::string series =
+      "slurm_jobs_finished_total{state=\"COMPLETED\",partition=\"debug\",account=\"physics\"} 1\n";
+  CHECK(test_support::contains(c.poll(b).text, series));
+  b.changed(LoadKind::jobs);  // listed finished again (MinJobAge): not counted twice
+  CHECK(test_support::contains(c.poll(b).text, series));
+  CHECK(test_support::contains(c.poll(b).text, series));  // unchanged: reused text
 }

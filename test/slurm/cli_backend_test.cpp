@@ -180,7 +180,7 @@ TEST_CASE("cli backend: nodes and jobs from fake sinfo/squeue, with the exact ar
   REQUIRE(nodes.partitions.size() == 2);
   CHECK(nodes.partitions[1].nodes == std::vector<std::string>{"node3", "node4"});
 
-  const std::vector<Job> jobs = backend.load_jobs();
+  const std::vector<Job> jobs = backend.load_jobs().jobs;
   REQUIRE(jobs.size() == 16);
   CHECK(jobs[0].user == "cliuser");
   CHECK(jobs[1].reason == "ReqNodeNotAvail");
@@ -193,7 +193,7 @@ TEST_CASE("cli backend: nodes and jobs from fake sinfo/squeue, with the exact ar
             "]\n"
             "[-h][-a][-o][%R]\n");
   CHECK(read_file(dir.file("squeue.calls")) ==
-        "[-h][-r][-a][-O][" + std::string(cli::kSqueueFields) + "]\n");
+        "[-h][-r][-a][-t][all][-O][" + std::string(cli::kSqueueFields) + "]\n");
 }
 
 TEST_CASE("cli backend: the commands run with a pinned, minimal environment") {
@@ -227,7 +227,7 @@ TEST_CASE("cli backend: the commands run with a pinned, minimal environment") {
     o.slurm_conf = "/from/options.conf";
     CliBackend backend(o);
     CHECK(backend.load_nodes().nodes.empty());
-    CHECK(backend.load_jobs().empty());
+    CHECK(backend.load_jobs().jobs.empty());
     for (const char* file : {"env.--version", "env.-N", "env.-h"}) {
       INFO(file);
       const std::set<std::string> got = vars(file);
@@ -275,7 +275,7 @@ TEST_CASE("cli backend: local times are read in the zone the commands print them
     const NodeData nodes = backend.load_nodes();
     REQUIRE(nodes.nodes.size() == 1);
     CHECK(nodes.nodes[0].reason_time == 1709287200);
-    const std::vector<Job> jobs = backend.load_jobs();
+    const std::vector<Job> jobs = backend.load_jobs().jobs;
     REQUIRE(jobs.size() == 1);
     CHECK(jobs[0].submit_time == 1709287200);
     CHECK(jobs[0].eligible_time == 1709287200);
@@ -380,7 +380,7 @@ TEST_CASE("cli backend: a command taking over half its timeout is reported once"
     CliBackend backend(o);
     CHECK(backend.load_nodes().nodes.size() == 6);
     CHECK(backend.load_nodes().nodes.size() == 6);
-    CHECK(backend.load_jobs().size() > 0);  // quick: not reported
+    CHECK(backend.load_jobs().jobs.size() > 0);  // quick: not reported
     logged = capture.text();
   }
   INFO(logged);
@@ -417,7 +417,7 @@ TEST_CASE("cli backend: a hanging command times out and is killed") {
   for (int i = 0; i < 100 && alive(pid); ++i) std::this_thread::sleep_for(20ms);
   CHECK_FALSE(alive(pid));
   // The backend still works afterwards.
-  CHECK(backend.load_jobs().size() == 16);
+  CHECK(backend.load_jobs().jobs.size() == 16);
 }
 
 TEST_CASE("cli backend: finding the commands") {
@@ -489,7 +489,7 @@ TEST_CASE("cli backend: a line that doesn't parse costs that line; no line parsi
   CHECK(nodes.nodes[0].name == "node1");
   REQUIRE(nodes.parse_errors.size() == 1);
   CHECK(nodes.parse_errors[0].find("this is not sinfo output") != std::string::npos);
-  const std::vector<Job> jobs = backend.load_jobs();
+  const std::vector<Job> jobs = backend.load_jobs().jobs;
   REQUIRE(jobs.size() == 1);
   CHECK(jobs[0].job_id == 1);
   write_script(dir, "squeue", "printf '7_1|x\\n'");

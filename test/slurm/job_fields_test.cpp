@@ -41,14 +41,19 @@ TEST_CASE("job state names agree with libslurm for every base x flag combination
   CHECK(job_state_name(js::kPending) == "PENDING");
 }
 
-TEST_CASE("squeue lists pending, running, suspended and completing jobs only") {
-  CHECK(squeue_lists(js::kPending));
-  CHECK(squeue_lists(js::kRunning));
-  CHECK(squeue_lists(js::kSuspended));
-  CHECK(squeue_lists(js::kComplete | js::kCompleting));
-  CHECK_FALSE(squeue_lists(js::kComplete));
-  CHECK_FALSE(squeue_lists(js::kCancelled));
-  CHECK_FALSE(squeue_lists(js::kFailed));
+TEST_CASE("final job states: a finished base state with no flag still being handled") {
+  for (std::uint32_t base = js::kPending; base <= js::kOom; ++base) {
+    const bool finished = base >= js::kComplete;
+    INFO("base " << base);
+    CHECK(is_final_job_state(job_state_name(base)) == finished);
+    // Still completing or staging out: not final yet.
+    CHECK_FALSE(is_final_job_state(job_state_name(base | js::kCompleting)));
+    CHECK_FALSE(is_final_job_state(job_state_name(base | js::kStageOut)));
+  }
+  CHECK(is_final_job_state("OUT_OF_MEMORY"));
+  CHECK_FALSE(is_final_job_state("REQUEUED"));
+  CHECK_FALSE(is_final_job_state(""));
+  CHECK_FALSE(is_final_job_state("completed"));
 }
 
 TEST_CASE("TRES memory in bytes") {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,9 +11,15 @@ namespace slurm_exporter::collectors {
 
 /// How one collector fared in the latest poll.
 struct CollectorStatus {
-  std::string name;  ///< "nodes", "node", "node_reason", "jobs"
+  std::string name;  ///< the collector's name in the table
   bool success = false;
-  double duration_seconds = 0.0;  ///< Slurm load plus turning it into families
+  /// The loads this collector triggered in the poll (a load shared with an earlier collector
+  /// is counted there, once) plus its collect and rendering: the durations of one poll add up
+  /// to the poll's time.
+  double duration_seconds = 0.0;
+  /// Entries of the parse_errors of the loads it used, counted once per load generation since
+  /// the exporter started (slurm_exporter_parse_errors_total).
+  std::uint64_t parse_errors = 0;
 };
 
 /// The exporter's own state after a poll.
@@ -25,8 +32,9 @@ struct ExporterStatus {
   double job_load_ms = 0.0;   ///< the job load's wall time, milliseconds
 };
 
-/// slurm_up, slurm_exporter_build_info, slurm_exporter_collector_success/duration_seconds and
-/// the rivosinc-compatible slurm_node_scrape_duration / slurm_job_scrape_duration (ms).
+/// slurm_up, slurm_exporter_build_info, slurm_exporter_collector_success/duration_seconds,
+/// the rivosinc-compatible slurm_node_scrape_duration / slurm_job_scrape_duration (ms) and the
+/// counter slurm_exporter_parse_errors_total{collector}.
 std::vector<metrics::Family> collect_exporter(const ExporterStatus& status);
 
 }  // namespace slurm_exporter::collectors

@@ -10,9 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "slurm_exporter/collectors/jobs.hpp"
 #include "slurm_exporter/collectors/registry.hpp"
-#include "slurm_exporter/metrics/family.hpp"
+#include "slurm_exporter/scrape/clock.hpp"
 #include "slurm_exporter/slurm/backend.hpp"
 
 namespace slurm_exporter::scrape {
@@ -37,44 +36,36 @@ class FailureLog {
 struct PollResult {
   std::string text;       ///< text format 0.0.4
   bool slurm_up = false;  ///< slurmctld answered at least one load
-  bool reloaded = false;  ///< some load brought new data (not a SLURM_NO_CHANGE_IN_DATA poll)
-};
-
-/// What poll_once keeps between polls so that data slurmctld reports unchanged is neither
-/// converted, collected nor rendered again: the rendered text of the node-based collectors and
-/// the job families (whose pending ages are brought up to date from the oldest pending job of
-/// each partition). Owned by one poller thread.
-struct PollCache {
-  bool nodes_valid = false;  ///< nodes_text is what the node load last produced
-  std::string nodes_text;
-  bool jobs_valid = false;  ///< job_families, oldest_pending are what the job load produced
-  std::vector<metrics::Family> job_families;  ///< after the family filter
-  std::vector<slurm::Job> oldest_pending;     ///< per partition, its oldest pending job
-  /// The pending-wait histogram's input, to recompute it at each poll's "now".
-  collectors::PendingWaits pending_waits;
-  /// The nodes of the latest node load, for the reservations collector when the nodes are
-  /// unchanged (kept only while that collector is on; only name, state and CPUs are set).
-  std::vector<slurm::Node> reservation_nodes;
+  bool reloaded = false;  ///< the node or job load brought new data (not SLURM_NO_CHANGE_IN_DATA)
 };
 
 /// Says whether a family is dropped from the output (-metrics.exclude); empty drops nothing.
 using FamilyFilter = std::function<bool(const std::string& family_name)>;
 
-/// Runs one poll of the `enabled` collectors: loads nodes (once, if any of nodes, node,
-/// node_reason is on) and jobs (if jobs is on) from `backend`, turns them into families,
-/// appends the exporter's own families and renders text format 0.0.4. A disabled collector
-/// doesn't run and has no collector_success series. Never throws for Slurm errors: a failed
-/// load gives collector_success 0 for every collector that needed it and, if every load
-/// failed, slurm_up 0. Once slurmctld is found unreachable, the remaining loads are skipped.
-/// Families for which `drop` returns true are left out of the text. `waits` carries the
-/// started-job wait histogram from poll to poll (nullptr: a fresh one for this poll). With a
-/// `cache` (kept by the caller across polls with the same backend, `enabled` and `drop`), a load
-/// that the backend reports unchanged reuses the previous poll's work: the text is the same as
-/// without.
-PollResult poll_once(slurm::Backend& backend, FailureLog& failures,
-                     const collectors::EnabledCollectors& enabled = {},
-                     const FamilyFilter& drop = {}, collectors::StartedJobWaits* waits = nullptr,
-                     PollCache* cache = nullptr);
+/// The enabled rows of the collector table and what they keep between polls (their rendered
+/// text and the generations it was made from, stateful collectors' state, the failure streaks,
+/// the parse-error counts). Used by one thread.
+class Collection {
+ public:
+  /// `drop` leaves families out of the text; `clock` gives "now" and the durations.
+  explicit Collection(const collectors::EnabledCollectors& enabled = {}, FamilyFilter drop = {},
+                      const Clock& clock = system_clock());
+  ~Collection();
+  Collection(const Collection&) = delete;
+  Collection& operator=(const Collection&) = delete;
+
+  /// One poll: each enabled row in table order, each load it needs run at most once (the
+  /// first row that needs it pays for it), each row in its own try/catch. A row's text is
+  /// reused while the generations of its loads are unchanged and it does not use "now". Once
+  /// slurmctld is found unreachable the remaining loads are skipped (their collectors fail
+  /// quietly). Then the exporter's own families. Never throws for Slurm errors. Use one
+  /// backend per Collection.
+  PollResult poll(slurm::Backend& backend);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 /// Sets glibc malloc up for the poller's pattern (call once, from main, before any thread):
 /// a big poll allocates and frees ~100 MB (a 50,000-job libslurm message) on the poller
@@ -98,7 +89,8 @@ class Poller {
   /// Starts the thread and creates the backend there; rethrows the factory's exception.
   /// Every poll runs the `enabled` collectors and leaves out the families `drop` names.
   Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
-         collectors::EnabledCollectors enabled = {}, FamilyFilter drop = {});
+         collectors::EnabledCollectors enabled = {}, FamilyFilter drop = {},
+         const Clock& clock = system_clock());
   /// Stops the thread after the poll in flight, if any. Pending requests are dropped.
   ~Poller();
   Poller(const Poller&) = delete;
@@ -115,8 +107,7 @@ class Poller {
   void run(BackendFactory factory, std::exception_ptr& init_error, bool& init_done);
 
   const std::chrono::milliseconds poll_limit_;
-  const collectors::EnabledCollectors enabled_;
-  const FamilyFilter drop_;
+  const Clock& clock_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   Text cached_;
@@ -127,8 +118,7 @@ class Poller {
   bool stopping_ = false;
   std::size_t polls_ = 0;
   std::unique_ptr<slurm::Backend> backend_;
-  collectors::StartedJobWaits waits_;  // poller thread only
-  PollCache cache_;                    // the poller thread's only
+  Collection collection_;  // the poller thread's only
   std::thread thread_;
 };
 

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "slurm_exporter/errors.hpp"
@@ -12,8 +18,40 @@
 
 namespace slurm_exporter::slurm {
 
-/// A source of Slurm state: libslurm RPCs or the Slurm commands' output.
-/// Not thread-safe: the poller calls it from one thread only.
+/// One kind of Slurm data a collector can need; each is one RPC (or command set) per poll.
+/// `nodes` is the nodes with their partitions (a node's partitions need both messages).
+enum class LoadKind : std::uint8_t { ping, nodes, jobs, sdiag, licenses, reservations };
+inline constexpr std::size_t kLoadKinds = 6;
+inline constexpr std::array<LoadKind, kLoadKinds> kAllLoads{
+    LoadKind::ping,  LoadKind::nodes,    LoadKind::jobs,
+    LoadKind::sdiag, LoadKind::licenses, LoadKind::reservations};
+
+/// "ping", "nodes", "jobs", "sdiag", "licenses", "reservations" (docs and log lines).
+std::string_view load_name(LoadKind kind);
+
+using Licenses = std::vector<License>;
+using Reservations = std::vector<Reservation>;
+/// The data of one load; the alternative matches the LoadKind (ping: ControllerStatus, nodes:
+/// NodeData, jobs: JobData, sdiag: SchedulerStats, licenses, reservations).
+using LoadData =
+    std::variant<ControllerStatus, NodeData, JobData, SchedulerStats, Licenses, Reservations>;
+
+/// The entries of NodeData/JobData::parse_errors of a load (empty for the other kinds).
+std::span<const std::string> parse_errors(const LoadData& data);
+
+/// What load() returns: the data and its generation.
+struct Loaded {
+  /// The data; null only when `generation` is the `known` generation the caller passed and the
+  /// backend keeps no copy of it (see Backend::keep).
+  std::shared_ptr<const LoadData> data;
+  /// Changes whenever the data may have changed (a new number per converted answer; the same
+  /// number while slurmctld reports SLURM_NO_CHANGE_IN_DATA). Never 0. Unique across kinds.
+  std::uint64_t generation = 0;
+};
+
+/// A source of Slurm state: libslurm RPCs or the Slurm commands' output. It is the one cache of
+/// Slurm data: load() hands out the data and its generation, the backend decides (through
+/// fetch) whether Slurm's answer is new. Not thread-safe: the poller calls it from one thread.
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -24,40 +62,37 @@ class Backend {
   /// Version of the Slurm the backend talks to, e.g. "22.05.8".
   virtual std::string slurm_version() const = 0;
 
-  /// Nodes and partitions, each node with its partitions. Throws BackendError.
-  virtual NodeData load_nodes() = 0;
+  /// Loads `kind`. `known` is the generation the caller already holds what it needs of (0:
+  /// none): when Slurm reports the data unchanged since then, the data may be left out (null)
+  /// unless this kind is kept (keep()). Otherwise the data is always there, loaded in full if
+  /// need be. Throws BackendError (unreachable() when slurmctld cannot be contacted) or
+  /// ParseError; after a failure the next load converts afresh.
+  Loaded load(LoadKind kind, std::uint64_t known = 0);
 
-  /// Every job and array task slurmctld knows (squeue -r). Throws BackendError.
-  virtual std::vector<Job> load_jobs() = 0;
+  /// Whether the converted data of `kind` stays in the backend between loads (default: no):
+  /// needed when a caller wants the data of every poll, changed or not (e.g. a collector that
+  /// depends on "now"). Not keeping 50,000 converted jobs keeps the steady memory small.
+  void keep(LoadKind kind, bool keep);
 
-  /// Like load_nodes(), but nullopt when slurmctld reports that nothing changed since this
-  /// backend's previous load_nodes_if_changed() (the caller keeps what it made of that one).
-  /// The default cannot tell and always loads. Throws BackendError.
-  virtual std::optional<NodeData> load_nodes_if_changed() { return load_nodes(); }
+ protected:
+  /// Fetches `kind` from Slurm and converts it. With `full` false the backend may return
+  /// nullopt when Slurm reports nothing changed since its previous successful fetch of `kind`
+  /// (libslurm's last_update); with `full` true it always returns the data. The default for
+  /// the controller-side kinds throws BackendError ("not supported"). Throws BackendError,
+  /// ParseError.
+  virtual std::optional<LoadData> fetch(LoadKind kind, bool full) = 0;
 
-  /// Like load_jobs(), but nullopt when nothing changed since the previous
-  /// load_jobs_if_changed(). The default always loads. Throws BackendError.
-  virtual std::optional<std::vector<Job>> load_jobs_if_changed() { return load_jobs(); }
-
-  // Controller-side data (scheduler, licenses, reservations, controllers). The defaults throw
-  // BackendError, for backends (and test fakes) that don't provide them.
-
-  /// slurmctld's scheduler and RPC statistics (sdiag); never resets them. Throws BackendError.
-  virtual SchedulerStats load_scheduler_stats() { throw BackendError(unsupported("sdiag")); }
-  /// Every license slurmctld knows. Throws BackendError.
-  virtual std::vector<License> load_licenses() { throw BackendError(unsupported("licenses")); }
-  /// Every reservation, active or future. Throws BackendError.
-  virtual std::vector<Reservation> load_reservations() {
-    throw BackendError(unsupported("reservations"));
-  }
-  /// Pings every configured SlurmctldHost (primary first). A controller that doesn't answer is
-  /// reported down, not thrown; throws BackendError only when the list can't be read.
-  virtual ControllerStatus ping_controllers() { throw BackendError(unsupported("ping")); }
+  /// BackendError text for a kind this backend cannot load.
+  [[noreturn]] void unsupported(LoadKind kind) const;
 
  private:
-  std::string unsupported(std::string_view what) const {
-    return std::string(name()) + " backend: " + std::string(what) + " is not supported";
-  }
+  struct Slot {
+    std::shared_ptr<const LoadData> data;  // kept copy (keep) or null
+    std::uint64_t generation = 0;          // 0: nothing loaded yet, or the last load failed
+    bool keep = false;
+  };
+  std::array<Slot, kLoadKinds> slots_;
+  std::uint64_t next_generation_ = 1;
 };
 
 }  // namespace slurm_exporter::slurm

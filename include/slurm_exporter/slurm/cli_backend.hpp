@@ -30,14 +30,15 @@ inline constexpr const char* kCliSearchPath = "/usr/sbin:/usr/bin:/sbin:/bin";
 /// Reads Slurm state by running sinfo and squeue and parsing their output (cli_parse.hpp) into
 /// the same snapshot the libslurm backend produces, for hosts whose libslurm doesn't match.
 ///
-/// Commands: load_nodes() runs `sinfo -N -h -a -O <fields>` and `sinfo -h -a -o %R` (the
-/// second lists partitions without nodes too), and `scontrol -o show node` for the nodes' Arch
-/// (22.05's sinfo has no such field) when a scontrol sits in sinfo's directory; load_jobs() runs
-/// `squeue -h -r -a -O <fields>`. Each runs through run_command(): no shell, stdin /dev/null,
-/// `timeout` per command (the whole process group is killed), and this environment only: LC_ALL=C,
-/// SLURM_TIME_FORMAT=standard, PATH=kCliSearchPath, SLURM_CONF (options.slurm_conf, else the
-/// exporter's SLURM_CONF when set) and HOME when set. Nothing else is inherited, so a user's
-/// SQUEUE_FORMAT, SINFO_SORT, SLURM_CLUSTERS… can't change the output.
+/// Each kind of load() runs the typed call below. Commands: load_nodes() runs `sinfo -N -h -a -O
+/// <fields>` and `sinfo -h -a -o %R` (the second lists partitions without nodes too), and `scontrol
+/// -o show node` for the nodes' Arch (22.05's sinfo has no such field) when a scontrol sits in
+/// sinfo's directory; load_jobs() runs `squeue -h -r -a -O <fields>`. Each runs through
+/// run_command(): no shell, stdin /dev/null, `timeout` per command (the whole process group is
+/// killed), and this environment only: LC_ALL=C, SLURM_TIME_FORMAT=standard, PATH=kCliSearchPath,
+/// SLURM_CONF (options.slurm_conf, else the exporter's SLURM_CONF when set) and HOME when set.
+/// Nothing else is inherited, so a user's SQUEUE_FORMAT, SINFO_SORT, SLURM_CLUSTERS… can't change
+/// the output.
 ///
 /// Known differences from the libslurm snapshot (no collector depends on them):
 /// - Node::state comes from sinfo's StateComplete, which already names the base MIXED where
@@ -69,17 +70,23 @@ class CliBackend final : public Backend {
   /// Throws BackendError when a command cannot run, times out, exits non-zero or dies by a
   /// signal (unreachable() when its stderr says slurmctld cannot be contacted), ParseError
   /// when its output doesn't parse.
-  NodeData load_nodes() override;
-  /// As load_nodes().
-  std::vector<Job> load_jobs() override;
+  NodeData load_nodes();
+  /// As load_nodes(); a malformed squeue or JOB_GRES line is left out and recorded in
+  /// JobData::parse_errors.
+  JobData load_jobs();
   /// `sdiag` (next to sinfo; read only, never `sdiag --reset`), parsed by cli::parse_sdiag.
-  SchedulerStats load_scheduler_stats() override;
+  SchedulerStats load_scheduler_stats();
   /// `scontrol show licenses -o` (scontrol next to sinfo).
-  std::vector<License> load_licenses() override;
+  std::vector<License> load_licenses();
   /// `scontrol show reservation -o`.
-  std::vector<Reservation> load_reservations() override;
+  std::vector<Reservation> load_reservations();
   /// `scontrol ping`; every controller's ping_seconds is the whole command's run time.
-  ControllerStatus ping_controllers() override;
+  ControllerStatus ping_controllers();
+
+ protected:
+  /// Runs the commands of `kind` (see above); every answer is new (the commands cannot tell
+  /// what changed).
+  std::optional<LoadData> fetch(LoadKind kind, bool full) override;
 
  private:
   /// Runs `command` with `args`; returns stdout. `label` follows the path in messages

@@ -26,9 +26,17 @@ inline constexpr std::uint32_t kRequeue = 1u << 10, kRequeueHold = 1u << 11,
 /// (COMPLETING, CONFIGURING, …), then the base state (PENDING, RUNNING, …).
 std::string job_state_name(std::uint32_t state);
 
-/// Whether squeue lists a job in this state by default: pending, running, suspended or
-/// completing (finished jobs are left out).
-bool squeue_lists(std::uint32_t state);
+/// The final job states as job_state_name() prints them: COMPLETED, CANCELLED, FAILED,
+/// TIMEOUT, NODE_FAIL, PREEMPTED, BOOT_FAIL, DEADLINE, OUT_OF_MEMORY.
+inline constexpr const char* kFinalJobStates[] = {"COMPLETED", "CANCELLED", "FAILED",
+                                                  "TIMEOUT",   "NODE_FAIL", "PREEMPTED",
+                                                  "BOOT_FAIL", "DEADLINE",  "OUT_OF_MEMORY"};
+
+/// Whether a job in this state (as job_state_name() / squeue %T prints it) has left the
+/// queue: one of kFinalJobStates. A finished base state with a flag still being handled
+/// (COMPLETING, STAGE_OUT) prints the flag and is not final yet. Both backends list such jobs
+/// (slurmctld keeps them for MinJobAge); the queue families leave them out.
+bool is_final_job_state(std::string_view state);
 
 /// The pending-reason label for a job, from what squeue %r prints (the job's state description
 /// when it has one, else its reason code): the text before the first ',' with blanks trimmed
