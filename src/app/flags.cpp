@@ -105,7 +105,7 @@ void set_log_level(Config& c, std::string_view flag, std::string_view v) {
 
 std::string log_level_text(const Config& c) { return std::string(log::level_name(c.log_level)); }
 
-const std::array<FlagSpec, 18> kFlags{{
+const std::array<FlagSpec, 17> kFlags{{
     {"web.listen-address", false, "address",
      "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
      "\"[v6]:port\"",
@@ -203,19 +203,6 @@ const std::array<FlagSpec, 18> kFlags{{
          bad_value(f, v, e.what());
        }
        c.metrics_exclude = v;
-     }},
-    {"slurm.collect-limits", true, "",
-     "Accepted for the rivosinc exporter's unit files; account limits need slurmdbd (sacctmgr) "
-     "and are not available in this exporter",
-     [](const Config&) { return std::string("false"); },
-     [](Config&, std::string_view f, std::string_view v) {
-       if (parse_bool(f, v)) {
-         log::warn("flag accepted but not available",
-                   {{"flag", "-slurm.collect-limits"},
-                    {"why",
-                     "account limits need slurmdbd (sacctmgr); this exporter does not "
-                     "export them, the other collectors run as usual"}});
-       }
      }},
     {"version", true, "", "Print the version and exit",
      [](const Config& c) { return std::string(c.show_version ? "true" : "false"); },

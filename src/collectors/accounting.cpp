@@ -296,12 +296,13 @@ std::vector<metrics::Family> collect_qos(const slurm::AccountingState& state) {
   return out;
 }
 
-std::vector<metrics::Family> collect_slurmdbd(const std::optional<slurm::DbdStats>& stats) {
+std::vector<metrics::Family> collect_slurmdbd(const slurm::DbdStats& dbd) {
   std::vector<metrics::Family> out;
   out.push_back(gauge("slurm_slurmdbd_up",
                       "1 when slurmdbd answered its statistics request (sacctmgr show stats)",
-                      stats ? 1.0 : 0.0));
-  if (!stats) return out;
+                      dbd.error.empty() ? 1.0 : 0.0));
+  if (!dbd.error.empty()) return out;
+  const slurm::DbdStats* stats = &dbd;
   out.push_back(gauge("slurm_slurmdbd_stats_since_timestamp_seconds",
                       "When slurmdbd started counting these statistics (its start or `sacctmgr "
                       "clear stats`), unix seconds",

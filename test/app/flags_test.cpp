@@ -303,7 +303,8 @@ TEST_CASE("collector switches: --collector.X / --no-collector.X, with or without
 TEST_CASE("an unknown collector exits with the known ones listed", "[flags]") {
   CHECK(error_of({"--collector.gpus"}) ==
         "unknown collector \"gpus\" in flag -collector.gpus; known collectors: "
-        "controllers, nodes, node, node_reason, jobs, scheduler, licenses, reservations");
+        "controllers, nodes, node, node_reason, jobs, scheduler, licenses, reservations, "
+        "fairshare, fairshare_users, limits, limits_users, qos, slurmdbd");
   CHECK(error_of({"--no-collector.node=maybe"}).find("no-collector.node") != std::string::npos);
   CHECK(usage().find("node_reason") != std::string::npos);
 }
@@ -323,10 +324,10 @@ TEST_CASE("the rivosinc collect flags switch the controller-side collectors", "[
   CHECK(parse({"-no-collector.scheduler", "-slurm.collect-diags"}).collectors.enabled("scheduler"));
   CHECK(parse({"--no-collector.licenses", "--slurm.collect-licenses"})
             .collectors.enabled("licenses"));
-  // Accepted (it logs that limits need slurmdbd) and changes no collector.
-  const auto limits = parse({"-slurm.collect-limits"});
-  CHECK(limits.collectors.enabled("scheduler"));
-  CHECK(limits.collectors.enabled("reservations"));
+  // rivosinc's -slurm.collect-limits switches the limits collector (on by default: cheap).
+  CHECK(parse({"-slurm.collect-limits"}).collectors.enabled("limits"));
+  CHECK_FALSE(parse({"-slurm.collect-limits=false"}).collectors.enabled("limits"));
+  CHECK(parse({"-slurm.collect-limits"}).collectors.enabled("scheduler"));
   CHECK_FALSE(parse({"--no-collector.reservations"}).collectors.enabled("reservations"));
   CHECK_FALSE(parse({"--collector.controllers=false"}).collectors.enabled("controllers"));
   CHECK_THAT(error_of({"-slurm.collect-diags=maybe"}),

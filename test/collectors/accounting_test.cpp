@@ -129,7 +129,9 @@ TEST_CASE("slurmdbd: statistics in seconds, down is slurm_slurmdbd_up 0") {
   CHECK(value(f, "slurm_slurmdbd_rollup_last_cycle_seconds", {"", "internal"}) == Approx(55e-6));
   CHECK(value(f, "slurm_slurmdbd_stats_since_timestamp_seconds", {}) == 1796611842);
   check_golden("slurmdbd.prom", render(f));
-  const auto down = collectors::collect_slurmdbd(std::nullopt);
+  slurm::DbdStats unreachable;
+  unreachable.error = "Connection refused";
+  const auto down = collectors::collect_slurmdbd(unreachable);
   REQUIRE(down.size() == 1);
   CHECK(value(down, "slurm_slurmdbd_up", {}) == 0);
 }

@@ -399,3 +399,13 @@ TEST_CASE("sacctmgr show stats: an epoch out of range (found by the fuzzer)") {
                   ParseError);
   CHECK_THROWS_AS(cli::parse_sacctmgr_stats("Data since x (1.5)\n"), ParseError);
 }
+
+TEST_CASE("dbd_msg_type_name: the names sacctmgr show stats printed for every captured id") {
+  // The libslurm backend names slurmdbd's RPC types itself: it must agree with sacctmgr.
+  const auto s = cli::parse_sacctmgr_stats(fixture("sacctmgr_stats.txt"));
+  REQUIRE(s.by_type.size() >= 20);
+  for (const auto& r : s.by_type) CHECK(dbd_msg_type_name(r.id) == r.name);
+  CHECK(dbd_msg_type_name(1497) == "DBD_REMOVE_FEDERATIONS");
+  CHECK(dbd_msg_type_name(1498) == "1498");
+  CHECK(dbd_msg_type_name(7) == "7");
+}

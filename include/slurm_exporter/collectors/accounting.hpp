@@ -52,7 +52,7 @@ std::vector<metrics::Family> collect_qos(const slurm::AccountingState& state);
 /// slurm_slurmdbd_rollups_total, slurm_slurmdbd_rollup_last_run_timestamp_seconds
 /// {cluster,interval}) and RPCs (slurm_slurmdbd_rpc_calls_total, _rpc_duration_seconds_total
 /// {type}; slurm_slurmdbd_user_rpc_calls_total, _user_rpc_duration_seconds_total {user}).
-/// `stats` nullopt: slurmdbd did not answer (slurm_slurmdbd_up 0 alone).
-std::vector<metrics::Family> collect_slurmdbd(const std::optional<slurm::DbdStats>& stats);
+/// A non-empty `stats.error`: slurmdbd did not answer (slurm_slurmdbd_up 0 alone).
+std::vector<metrics::Family> collect_slurmdbd(const slurm::DbdStats& stats);
 
 }  // namespace slurm_exporter::collectors

@@ -121,8 +121,12 @@ struct AccountingState {
   std::vector<Association> associations;
   std::vector<Qos> qos;
   std::vector<AccountingUser> users;
-  /// Records left out because they did not parse: "<command>: <problem>: <quoted text>".
+  /// Records left out because they did not parse: "<command>: <quoted text>: <problem>".
   std::vector<std::string> parse_errors;
+  /// Set by the backends for rivosinc's limit families: how long this load took, and how
+  /// many loads of this kind failed before it since the exporter started.
+  double load_seconds = 0;
+  std::uint64_t failed_loads = 0;
 };
 
 /// The rows of `sshare -a`, and the lines left out because they did not parse.
@@ -153,11 +157,19 @@ struct DbdRpc {
 
 /// slurmdbd's own statistics (`sacctmgr show stats` / slurmdb_get_stats).
 struct DbdStats {
+  /// Empty when slurmdbd answered; else why not (the backends return this instead of failing
+  /// the load, so that slurm_slurmdbd_up 0 is served).
+  std::string error;
   std::int64_t since = 0;  ///< unix seconds: when slurmdbd started counting
   std::vector<DbdRollup> rollups;
   std::vector<DbdRpc> by_type;
   std::vector<DbdRpc> by_user;
   std::vector<std::string> parse_errors;  ///< RPC rows left out
 };
+
+/// The name `sacctmgr show stats` prints for slurmdbd message type `id` (Slurm 22.05's
+/// slurmdbd_msg_type_t: DBD_FINI, DBD_GET_ASSOCS, …, SLURM_PERSIST_INIT); the decimal id for
+/// one it does not know. Pure.
+std::string dbd_msg_type_name(std::uint32_t id);
 
 }  // namespace slurm_exporter::slurm

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <span>
 #include <string>
@@ -82,6 +83,13 @@ class CliBackend final : public Backend {
   std::vector<Reservation> load_reservations();
   /// `scontrol ping`; every controller's ping_seconds is the whole command's run time.
   ControllerStatus ping_controllers();
+  /// `sshare -a -n -P -o <cli::kSshareFields>` (sshare next to sinfo).
+  ShareData load_shares();
+  /// `scontrol show assoc_mgr flags=assoc,qos` (empty on a cluster without slurmdbd).
+  AccountingState load_assoc_mgr();
+  /// `sacctmgr show stats` (next to sinfo). A sacctmgr that fails (slurmdbd down, no
+  /// accounting) gives DbdStats::error instead of an exception; bad output throws.
+  DbdStats load_dbd_stats();
 
  protected:
   /// Runs the commands of `kind` (see above); every answer is new (the commands cannot tell
@@ -99,10 +107,13 @@ class CliBackend final : public Backend {
   std::string sinfo_path_;
   std::string squeue_path_;
   std::string scontrol_path_;  ///< next to sinfo; empty (no arch) when there is none
-  /// The scontrol / sdiag next to sinfo for the controller-side collectors; throws
+  /// The scontrol / sdiag / sshare / sacctmgr next to sinfo for the controller-side and
+  /// accounting collectors; throws
   /// BackendError naming the missing command.
   const std::string& controller_command(std::string_view name);
-  std::string sdiag_path_;  ///< next to sinfo; empty when there is none
+  /// sdiag, sshare, sacctmgr: next to sinfo, found at their first use.
+  std::map<std::string, std::string> next_to_sinfo_;
+  std::uint64_t assoc_mgr_failures_ = 0;  ///< failed assoc_mgr loads (rivosinc's scrape_error)
   std::vector<std::string> env_;
   std::string version_;
   std::set<std::string> warned_;       ///< describe() texts of stderr already logged
