@@ -99,8 +99,9 @@ struct LimitMaps {
     submit_used.emplace(l, a.grp_submit_jobs.used);
     put(max_jobs_limit, l, a.max_jobs.max);
     put(max_submit_limit, l, a.max_submit_jobs.max);
-    if (!a.user.empty()) {
-      max_jobs_used.emplace(l, a.max_jobs.used);
+    // scontrol prints the use only next to a limit ("MaxJobs=3(1)", else "MaxJobs="): so do we.
+    if (!a.user.empty() && a.max_jobs.max) max_jobs_used.emplace(l, a.max_jobs.used);
+    if (!a.user.empty() && a.max_submit_jobs.max) {
       max_submit_used.emplace(l, a.max_submit_jobs.used);
     }
     put(max_wall, l, a.max_wall_seconds);
@@ -141,9 +142,10 @@ struct LimitMaps {
               "MaxSubmit: running plus pending jobs allowed per user (sacctmgr MaxSubmit)", names,
               max_submit_limit));
     if (users) {
-      out.push_back(gauge(prefix + "max_jobs_used",
-                          "The user's running jobs counted against MaxJobs (assoc_mgr MaxJobs)",
-                          names, max_jobs_used));
+      out.push_back(
+          gauge(prefix + "max_jobs_used",
+                "The user's running jobs counted against MaxJobs, where it has one (assoc_mgr)",
+                names, max_jobs_used));
       out.push_back(gauge(prefix + "max_submit_used",
                           "The user's running plus pending jobs counted against MaxSubmit "
                           "(assoc_mgr MaxSubmitJobs)",
