@@ -750,6 +750,18 @@ ShareData LibslurmBackend::load_shares() {
 
 DbdStats LibslurmBackend::load_dbd_stats() {
   DbdStats out;
+  // Without slurmdbd there is nothing to ask (and slurmdb_connection_get would wait for it).
+  std::string storage;
+  {
+    slurm_conf_t* conf = slurm_conf_lock();
+    if (conf && conf->accounting_storage_type) storage = conf->accounting_storage_type;
+    slurm_conf_unlock();
+  }
+  if (storage != "accounting_storage/slurmdbd") {
+    out.error =
+        fmt::format("AccountingStorageType is \"{}\", not accounting_storage/slurmdbd", storage);
+    return out;
+  }
   void* db = slurmdb_connection_get(nullptr);
   if (!db) {
     const int err = slurm_get_errno();
