@@ -35,7 +35,7 @@ metrics::Family FinishedJobs::family() const {
       "partition and account: each counted once, in the first poll that lists it finished "
       "(slurmctld lists a finished job for MinJobAge); jobs already finished when the exporter "
       "started are not counted; a job cancelled while pending in several partitions counts in "
-      "each (slurm_load_jobs job_state; squeue -t all State)",
+      "the one slurmctld reports for it (slurm_load_jobs job_state; squeue -t all State)",
       {"state", "partition", "account"}, counts_);
   f.type = metrics::Type::kCounter;
   return f;

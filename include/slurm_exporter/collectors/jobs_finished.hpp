@@ -25,9 +25,10 @@ namespace slurm_exporter::collectors {
 ///
 /// Jobs already finished in the first load (before the exporter started) are not counted:
 /// they finished at an unknown time and a previous exporter may have counted them; their
-/// series are created at 0. Array tasks count individually (Job::task_count); a job that
-/// finished while still pending in several partitions ("a,b": cancelled before it started)
-/// counts in each of them, as slurm_partition_pending_jobs did. Exit codes are no label.
+/// series are created at 0. Array tasks count individually (Job::task_count). slurmctld lists
+/// a finished job under one partition, even one cancelled while pending in several (it
+/// reports the job's first partition once it is no longer pending); a partition list "a,b",
+/// should a backend ever give one, counts in each. Exit codes are no label.
 /// Not thread-safe: one poller thread. A stateful collector row of `jobs`.
 class FinishedJobs final : public CollectorState {
  public:
