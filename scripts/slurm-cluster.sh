@@ -529,7 +529,7 @@ spawn_detached() {
   local log=$1 fd
   shift
   (
-    for fd in /proc/$BASHPID/fd/*; do
+    for fd in "/proc/$BASHPID/fd/"*; do
       fd=${fd##*/}
       ((fd > 2)) && eval "exec $fd>&-"
     done
