@@ -161,6 +161,10 @@ def test_every_accounting_family_matches_slurm_on_both_backends(accounting_clust
         if "root" not in users:
             problems.append(f"{backend}: no slurm_slurmdbd_user_rpc_calls_total{{user=root}}")
     assert not problems, "\n".join(problems)
+    for backend, s in scrapes.items():  # the cost per poll, for the README (-s shows it)
+        durations = {dict(k)["collector"]: v for k, v in
+                     (s.get("slurm_exporter_collector_duration_seconds") or {}).items()}
+        print(backend, {n: f"{durations.get(n, 0) * 1000:.1f} ms" for n in ACCOUNTING_COLLECTORS})
     # Key values on their own (the tree of slurm-cluster.sh): chem's 2-CPU limit is full.
     s = scrapes["libslurm"]
     assert s.value("slurm_assoc_grp_tres_limit", account="chem", tres="cpu") == 2
