@@ -53,6 +53,7 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
   for (const char* s : kJobStates) by_state[{s}] = 0;
   SampleMap user_count, user_cpus, user_mem;
   SampleMap acct_count, acct_cpus, acct_mem;
+  SampleMap acct_alloc_cpus, acct_alloc_mem;  // rivosinc's {account} sums
   SampleMap part_count, reasons;
   SampleMap user_gpus, acct_gpus, part_pending_gpus;
 
@@ -83,7 +84,8 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
   for (const auto& [key, g] : groups) {
     const std::string user(key.user), account(key.account), partition(key.partition),
         state(key.state);
-    const double tasks = g.tasks, cpus = g.cpus, mem = g.mem;
+    // Plain copies: clang 14 cannot capture a structured binding in the lambda below.
+    const double tasks = g.tasks, cpus = g.cpus, mem = g.mem, gpus = g.gpus_requested;
     if (state == "PENDING") {
       pending += tasks;
       reasons[{std::string(key.reason)}] += tasks;
@@ -99,6 +101,12 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
     acct_count[{account, state}] += tasks;
     acct_cpus[{account, state}] += cpus;
     acct_mem[{account, state}] += mem;
+    acct_alloc_cpus.try_emplace({account}, 0);
+    acct_alloc_mem.try_emplace({account}, 0);
+    if (state != "PENDING") {
+      acct_alloc_cpus[{account}] += cpus;
+      acct_alloc_mem[{account}] += mem;
+    }
     part_count[{partition, state}] += tasks;
 
     by_state[{state}] += tasks;
@@ -112,7 +120,7 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
       part_pending_mem.try_emplace({p}, 0);
       part_pending_gpus.try_emplace({p}, 0);
       if (state == "PENDING") {
-        part_pending_gpus[{p}] += g.gpus_requested;
+        part_pending_gpus[{p}] += gpus;
         part_pending_jobs[{p}] += tasks;
         part_pending_cpus[{p}] += cpus;
         part_pending_mem[{p}] += mem;
@@ -145,6 +153,13 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
                       "Memory of jobs per account and job state in bytes (allocated TRES mem, "
                       "requested while pending)",
                       {"account", "state"}, acct_mem));
+  out.push_back(gauge("slurm_account_cpu_alloc",
+                      "CPUs held by the account's jobs that are not pending (rivosinc name)",
+                      {"account"}, acct_alloc_cpus));
+  out.push_back(gauge("slurm_account_mem_alloc",
+                      "Memory held by the account's jobs that are not pending, bytes (rivosinc "
+                      "name; its CLI fallback exported MB x 1e6)",
+                      {"account"}, acct_alloc_mem));
   out.push_back(legacy_untyped(gauge("slurm_partition_job_state_total",
                                      "Jobs per partition and job state (squeue -r %P %T)",
                                      {"partition", "state"}, part_count)));

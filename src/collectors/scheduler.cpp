@@ -95,6 +95,25 @@ std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
   g("slurm_backfill_last_cycle_timestamp_seconds",
     "When the last backfill cycle ran, unix seconds; 0 before the first (sdiag Last cycle when)",
     static_cast<double>(s.bf_when_last_cycle));
+  // rivosinc's names (its diags collector, 1.6.7+). Those ending in _count/_counter are
+  // declared untyped, as the other inherited names are, so promtool accepts the text.
+  const auto u = [&](const char* name, const char* help, double v) {
+    out.push_back(legacy_untyped(gauge(name, help, v)));
+  };
+  u("slurm_backfill_job_count",
+    "Jobs started by backfill since slurmctld started (rivosinc name; sdiag Total backfilled "
+    "jobs)",
+    d(s.bf_backfilled_jobs));
+  u("slurm_backfill_cycle_count",
+    "Sum of backfill cycle times in microseconds since the last reset (rivosinc name, sdiag "
+    "bf_cycle_sum; rivosinc's help calls it a cycle count)",
+    d(s.bf_cycle_sum_us));
+  u("slurm_backfill_cycle_counter", "Backfill cycles since the last reset (rivosinc name)",
+    d(s.bf_cycle_counter));
+  g("slurm_backfill_last_depth_try_sched",
+    "Jobs the last backfill cycle tried to start (rivosinc name; sdiag Last depth cycle (try "
+    "sched))",
+    d(s.bf_last_depth_try));
   c("slurm_backfill_cycles_total", "Backfill cycles (sdiag Total cycles)", d(s.bf_cycle_counter));
   c("slurm_backfilled_jobs_total",
     "Jobs started by backfill (sdiag Total backfilled jobs since last slurm start)",

@@ -88,6 +88,8 @@ class PollLoads {
       slot.error = e.what();
     } catch (const std::exception& e) {
       slot.error = e.what();
+    } catch (...) {
+      slot.error = "the backend threw a non-standard exception";
     }
     slot.seconds = seconds_between(start, clock_.steady());
   }
@@ -113,6 +115,7 @@ struct Outcome {
   collectors::CollectorStatus status;
   std::string error;  // the first failing row's
   bool quiet = false;
+  bool reads_slurm = false;  // a row of it has loads (the process collector has none)
 };
 
 }  // namespace
@@ -137,8 +140,9 @@ void FailureLog::succeeded(const std::string& collector) {
 }
 
 struct Collection::Impl {
-  Impl(const collectors::EnabledCollectors& enabled, FamilyFilter filter, const Clock& c)
-      : drop(std::move(filter)), clock(c) {
+  Impl(const collectors::EnabledCollectors& enabled, FamilyFilter filter, const Clock& c,
+       FamilyTransform t)
+      : drop(std::move(filter)), transform(std::move(t)), clock(c) {
     for (const auto& def : collectors::collector_table()) {
       if (!enabled.enabled(def.name)) continue;
       Row& row = rows.emplace_back();
@@ -187,6 +191,7 @@ struct Collection::Impl {
 
   std::vector<Row> rows;
   FamilyFilter drop;
+  FamilyTransform transform;
   const Clock& clock;
   FailureLog failures;
   // Per collector, the parse errors counted so far and the load generations they came from.
@@ -194,10 +199,15 @@ struct Collection::Impl {
   std::vector<std::pair<std::string_view, std::uint64_t>> parse_error_totals;
   std::set<std::string> logged_parse_errors;
   Generations last_generation{};  // of the previous poll, for PollResult::reloaded
+  bool poll_failing = false;      // the previous poll threw (logged once per streak)
+  // Per load kind: failed loads since start, and whether any poll has asked for it.
+  std::array<std::uint64_t, kLoadKinds> load_failures{};
+  std::array<bool, kLoadKinds> load_read{};
 };
 
 std::string Collection::Impl::render(std::vector<metrics::Family> families) const {
   if (drop) std::erase_if(families, [&](const metrics::Family& f) { return drop(f.name); });
+  if (transform) transform(families);
   std::string text;
   metrics::write_text(families, text);
   return text;
@@ -304,6 +314,10 @@ void Collection::Impl::run_row(Row& row, PollLoads& loads, Outcome& outcome, std
       row.valid = false;
       outcome.status.success = false;
       if (outcome.error.empty()) outcome.error = e.what();
+    } catch (...) {
+      row.valid = false;
+      outcome.status.success = false;
+      if (outcome.error.empty()) outcome.error = "a non-standard exception";
     }
   }
   outcome.status.duration_seconds += seconds_between(start, clock.steady());
@@ -319,7 +333,9 @@ PollResult Collection::Impl::poll(slurm::Backend& backend) {
                      [&](auto& t) { return t.first == row.def->name; })) {
       parse_error_totals.emplace_back(row.def->name, 0);
     }
-    run_row(row, loads, outcome_of(outcomes, row.def->name), text);
+    Outcome& outcome = outcome_of(outcomes, row.def->name);
+    outcome.reads_slurm = outcome.reads_slurm || !row.def->loads.empty();
+    run_row(row, loads, outcome, text);
   }
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
@@ -333,11 +349,29 @@ PollResult Collection::Impl::poll(slurm::Backend& backend) {
     for (const auto& [name, total] : parse_error_totals) {
       if (name == o.status.name) o.status.parse_errors = total;
     }
-    status.slurm_up = status.slurm_up || o.status.success;
+    // A collector that reads no Slurm data (process) says nothing about slurmctld.
+    status.slurm_up = status.slurm_up || (o.reads_slurm && o.status.success);
     status.collectors.push_back(std::move(o.status));
   }
   status.node_load_ms = loads.slot(LoadKind::nodes).seconds * 1000.0;
   status.job_load_ms = loads.slot(LoadKind::jobs).seconds * 1000.0;
+  for (LoadKind kind : kAllLoads) {
+    const auto& slot = loads.slot(kind);
+    if (!slot.done) continue;
+    load_read[index(kind)] = true;
+    if (!slot.error.empty()) ++load_failures[index(kind)];
+  }
+  const auto failures_of = [&](LoadKind kind) -> std::optional<std::uint64_t> {
+    if (!load_read[index(kind)]) return std::nullopt;
+    return load_failures[index(kind)];
+  };
+  status.node_load_failures = failures_of(LoadKind::nodes);
+  status.job_load_failures = failures_of(LoadKind::jobs);
+  status.sdiag_load_failures = failures_of(LoadKind::sdiag);
+  status.license_load_failures = failures_of(LoadKind::licenses);
+  if (loads.slot(LoadKind::sdiag).done) {
+    status.sdiag_load_ms = loads.slot(LoadKind::sdiag).seconds * 1000.0;
+  }
   PollResult result;
   result.slurm_up = status.slurm_up;
   for (LoadKind kind : {LoadKind::nodes, LoadKind::jobs}) {
@@ -352,18 +386,67 @@ PollResult Collection::Impl::poll(slurm::Backend& backend) {
 }
 
 Collection::Collection(const collectors::EnabledCollectors& enabled, FamilyFilter drop,
-                       const Clock& clock)
-    : impl_(std::make_unique<Impl>(enabled, std::move(drop), clock)) {}
+                       const Clock& clock, FamilyTransform transform)
+    : impl_(std::make_unique<Impl>(enabled, std::move(drop), clock, std::move(transform))) {}
 
 Collection::~Collection() = default;
 
-PollResult Collection::poll(slurm::Backend& backend) { return impl_->poll(backend); }
+PollResult Collection::poll(slurm::Backend& backend) {
+  try {
+    PollResult result = impl_->poll(backend);
+    if (impl_->poll_failing) log::info("polls work again");
+    impl_->poll_failing = false;
+    return result;
+  } catch (...) {
+    const std::string error = current_exception_text();
+    if (!impl_->poll_failing) {
+      log::error("poll failed: serving slurm_up 0", {{"err", error}});
+    } else {
+      log::debug("poll still failing", {{"err", error}});
+    }
+    impl_->poll_failing = true;
+    return failed_poll(backend, impl_->drop);
+  }
+}
+
+std::string current_exception_text() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "a non-standard exception";
+  }
+}
+
+PollResult failed_poll(const slurm::Backend& backend, const FamilyFilter& drop) {
+  collectors::ExporterStatus status;
+  try {
+    status.backend = std::string(backend.name());
+    status.slurm_version = backend.slurm_version();
+  } catch (...) {
+    status.backend = "unknown";
+  }
+  auto families = collectors::collect_exporter(status);
+  try {
+    if (drop) std::erase_if(families, [&](const metrics::Family& f) { return drop(f.name); });
+  } catch (...) {
+    // The filter itself threw: serve the exporter's families unfiltered rather than nothing.
+    families = collectors::collect_exporter(status);
+  }
+  PollResult result;
+  metrics::write_text(families, result.text);
+  return result;
+}
 
 void configure_malloc_for_polls() { mallopt(M_TRIM_THRESHOLD, 1024 * 1024); }
 
 Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
-               collectors::EnabledCollectors enabled, FamilyFilter drop, const Clock& clock)
-    : poll_limit_(poll_limit), clock_(clock), collection_(enabled, std::move(drop), clock) {
+               collectors::EnabledCollectors enabled, FamilyFilter drop, const Clock& clock,
+               FamilyTransform transform)
+    : poll_limit_(poll_limit),
+      clock_(clock),
+      collection_(enabled, std::move(drop), clock, std::move(transform)) {
   std::exception_ptr init_error;
   bool init_done = false;
   thread_ = std::thread([this, f = std::move(factory), &init_error, &init_done]() mutable {
@@ -378,13 +461,24 @@ Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
   }
 }
 
-Poller::~Poller() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
+Poller::~Poller() { stop(); }
+
+bool Poller::stop(std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
+  // A poll stuck in a hung Slurm command ends now instead of at its timeout. backend_ was set
+  // before init_done (under this mutex) and is reset only after the thread sees stopping_.
+  if (backend_) backend_->cancel();
   cv_.notify_all();
+  const auto done = [&] { return stopped_; };
+  if (deadline == std::chrono::milliseconds::max()) {
+    cv_.wait(lock, done);
+  } else if (!cv_.wait_for(lock, deadline, done)) {
+    return false;
+  }
+  lock.unlock();
   if (thread_.joinable()) thread_.join();
+  return true;
 }
 
 void Poller::get(std::function<void(Text)> done) {
@@ -396,7 +490,7 @@ void Poller::get(std::function<void(Text)> done) {
     if (start_refresh) refresh_requested_ = true;
     lock.unlock();
     if (start_refresh) cv_.notify_all();
-    done(std::move(text));
+    deliver(done, std::move(text));
     return;
   }
   waiters_.push_back(std::move(done));
@@ -404,6 +498,21 @@ void Poller::get(std::function<void(Text)> done) {
     refresh_requested_ = true;
     lock.unlock();
     cv_.notify_all();
+  }
+}
+
+void Poller::deliver(const std::function<void(Text)>& done, Text text) {
+  try {
+    done(std::move(text));
+  } catch (...) {
+    // A waiter's failure is its own: it must not end the poller thread (std::terminate) nor
+    // keep the other waiters from their answer. Logged once, then at debug.
+    const std::string error = current_exception_text();
+    if (!callback_failed_.exchange(true)) {
+      log::error("a scrape's callback threw; its request is dropped", {{"err", error}});
+    } else {
+      log::debug("a scrape's callback threw", {{"err", error}});
+    }
   }
 }
 
@@ -419,6 +528,7 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
     std::lock_guard lock(mutex_);
     init_error = std::current_exception();
     init_done = true;
+    stopped_ = true;
     cv_.notify_all();
     return;
   }
@@ -435,6 +545,7 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       if (stopping_) break;
     }
     const auto started = clock_.steady();
+    // Collection::poll turns every exception into a failed poll (slurm_up 0).
     PollResult result = collection_.poll(*backend_);
     // A big answer (50,000 jobs: ~100 MB of libslurm message and conversion) leaves freed
     // heap behind; give it back to the system instead of keeping the peak as RSS.
@@ -451,9 +562,14 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       refresh_requested_ = false;
       waiters.swap(waiters_);
     }
-    for (auto& w : waiters) w(text);
+    for (auto& w : waiters) deliver(w, text);
   }
   backend_.reset();
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+  }
+  cv_.notify_all();
 }
 
 }  // namespace slurm_exporter::scrape

@@ -25,6 +25,8 @@ std::string_view load_name(LoadKind kind) {
       return "assoc_mgr";
     case LoadKind::dbd_stats:
       return "dbd_stats";
+    case LoadKind::config:
+      return "config";
   }
   return "?";
 }

@@ -2,11 +2,15 @@
 // The only file that includes <slurm/slurm.h>.
 #include "slurm_exporter/slurm/libslurm_backend.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 #include <slurm/slurm_version.h>
 #include <slurm/slurmdb.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -137,6 +141,87 @@ std::vector<std::string> expand_hostlist(const char* expr) {
     std::free(host);
   }
   return out;
+}
+
+// How long the child that parses slurm.conf may take (a configless or DNS lookup can block).
+constexpr int kConfCheckTimeoutMs = 15000;
+
+// The first line of libslurm's complaint (its "error:"/"fatal:" lines), for the message.
+std::string first_complaint(const std::string& err) {
+  std::string_view rest = err, fallback;
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    if (line.find("error") != std::string_view::npos ||
+        line.find("fatal") != std::string_view::npos) {
+      return std::string(line.substr(0, 300));
+    }
+    if (fallback.empty() && !line.empty() && !line.starts_with("==")) fallback = line;
+    if (nl == std::string_view::npos) break;
+    rest.remove_prefix(nl + 1);
+  }
+  return std::string(fallback.substr(0, 300));
+}
+
+// slurm_init() calls exit() when slurm.conf does not parse (fatal()), so it is tried first in
+// a child process: the child parses the file and reports by its exit status; libslurm's
+// stderr is captured for the message. Only then does this process call slurm_init().
+void check_conf_in_child(const std::string& conf) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw BackendError(fmt::format("cannot check {}: pipe: {}", conf, std::strerror(errno)));
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw BackendError(fmt::format("cannot check {}: fork: {}", conf, std::strerror(err)));
+  }
+  if (pid == 0) {
+    ::dup2(fds[1], STDERR_FILENO);
+    ::dup2(fds[1], STDOUT_FILENO);
+    slurm_init(conf.c_str());
+    ::_exit(0);  // parsed: no exit handlers (they belong to the parent)
+  }
+  ::close(fds[1]);
+  std::string err;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kConfCheckTimeoutMs);
+  bool timed_out = false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (err.size() < 65536) err.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  if (timed_out) ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    throw ConfigError(
+        fmt::format("Slurm configuration {}: libslurm did not finish reading it "
+                    "within {} s",
+                    conf, kConfCheckTimeoutMs / 1000));
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  const std::string why = first_complaint(err);
+  throw ConfigError(fmt::format("Slurm configuration {} is not valid: libslurm cannot parse it{}{}",
+                                conf, why.empty() ? "" : ": ", why));
 }
 
 }  // namespace
@@ -312,6 +397,7 @@ struct LibslurmBackend::Impl {
       }
     };
     JobData out;
+    out.features_known = true;
     out.jobs.reserve(msg.record_count);
     for (std::uint32_t i = 0; i < msg.record_count; ++i) {
       const slurm_job_info_t& j = msg.job_array[i];
@@ -341,6 +427,7 @@ struct LibslurmBackend::Impl {
         j.state_desc ? j.state_desc
                      : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
     job.cpus = j.num_cpus;
+    job.features = j.features ? j.features : "";
     job.submit_time = static_cast<std::int64_t>(j.submit_time);
     const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
     job.eligible_time = static_cast<std::int64_t>(j.eligible_time);
@@ -388,6 +475,7 @@ LibslurmBackend::LibslurmBackend(const std::string& slurm_conf) : impl_(std::mak
     throw BackendError(
         fmt::format("cannot read Slurm configuration {}: {}", conf, std::strerror(errno)));
   }
+  check_conf_in_child(conf);
   slurm_init(conf.c_str());
 }
 
@@ -424,6 +512,8 @@ std::optional<LoadData> LibslurmBackend::fetch(LoadKind kind, bool full) {
       return LoadData(load_assoc_mgr());
     case LoadKind::dbd_stats:
       return LoadData(load_dbd_stats());
+    case LoadKind::config:
+      return LoadData(load_config());
   }
   unsupported(kind);
 }
@@ -492,6 +582,7 @@ SchedulerStats LibslurmBackend::load_scheduler_stats() {
   s.bf_backfilled_jobs = msg->bf_backfilled_jobs;
   s.bf_backfilled_het_jobs = msg->bf_backfilled_het_jobs;
   s.bf_cycle_counter = msg->bf_cycle_counter;
+  s.bf_cycle_sum_us = msg->bf_cycle_sum;
   s.bf_when_last_cycle = static_cast<std::int64_t>(msg->bf_when_last_cycle);
   s.bf_cycle_last_us = msg->bf_cycle_last;
   s.bf_cycle_max_us = msg->bf_cycle_max;
@@ -528,6 +619,34 @@ Licenses LibslurmBackend::load_licenses() {
     out.push_back({l.name, l.total, l.in_use, l.available, l.reserved, l.remote != 0});
   }
   return out;
+}
+
+struct CtlConfFree {
+  void operator()(slurm_conf_t* c) const { slurm_free_ctl_conf(c); }
+};
+
+// slurmctld's configuration, not the local slurm.conf: a reconfiguration shows here.
+SlurmConfig LibslurmBackend::load_config() {
+  slurm_conf_t* raw = nullptr;
+  if (slurm_load_ctl_conf(0, &raw) != SLURM_SUCCESS) throw_slurm_error("slurm_load_ctl_conf");
+  const std::unique_ptr<slurm_conf_t, CtlConfFree> conf(raw);
+  static constexpr std::pair<std::uint16_t, std::string_view> kBits[] = {
+      {PRIVATE_DATA_ACCOUNTS, "accounts"},
+      {PRIVATE_CLOUD_NODES, "cloud"},
+      {PRIVATE_DATA_EVENTS, "events"},
+      {PRIVATE_DATA_JOBS, "jobs"},
+      {PRIVATE_DATA_NODES, "nodes"},
+      {PRIVATE_DATA_PARTITIONS, "partitions"},
+      {PRIVATE_DATA_RESERVATIONS, "reservations"},
+      {PRIVATE_DATA_USAGE, "usage"},
+      {PRIVATE_DATA_USERS, "users"}};
+  SlurmConfig c;
+  for (const auto& [bit, name] : kBits) {
+    if (conf->private_data & bit) c.private_data.emplace_back(name);
+  }
+  if (conf->slurm_user_name) c.slurm_user = conf->slurm_user_name;
+  c.slurm_user_id = conf->slurm_user_id;
+  return c;
 }
 
 Reservations LibslurmBackend::load_reservations() {

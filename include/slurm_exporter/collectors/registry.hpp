@@ -48,6 +48,7 @@ class Inputs {
   const slurm::ShareData& shares() const;
   const slurm::AccountingState& assoc_mgr() const;
   const slurm::DbdStats& dbd_stats() const;
+  const slurm::SlurmConfig& config() const;
 
  private:
   template <typename T>

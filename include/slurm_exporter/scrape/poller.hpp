@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -42,6 +43,10 @@ struct PollResult {
 /// Says whether a family is dropped from the output (-metrics.exclude); empty drops nothing.
 using FamilyFilter = std::function<bool(const std::string& family_name)>;
 
+/// Changes the families of a collector before they are rendered (--metrics.aggregate-users);
+/// empty changes nothing.
+using FamilyTransform = std::function<void(std::vector<metrics::Family>& families)>;
+
 /// The enabled rows of the collector table and what they keep between polls (their rendered
 /// text and the generations it was made from, stateful collectors' state, the failure streaks,
 /// the parse-error counts). Used by one thread.
@@ -49,7 +54,7 @@ class Collection {
  public:
   /// `drop` leaves families out of the text; `clock` gives "now" and the durations.
   explicit Collection(const collectors::EnabledCollectors& enabled = {}, FamilyFilter drop = {},
-                      const Clock& clock = system_clock());
+                      const Clock& clock = system_clock(), FamilyTransform transform = {});
   ~Collection();
   Collection(const Collection&) = delete;
   Collection& operator=(const Collection&) = delete;
@@ -59,13 +64,22 @@ class Collection {
   /// reused while the generations of its loads are unchanged and it does not use "now". Once
   /// slurmctld is found unreachable the remaining loads are skipped (their collectors fail
   /// quietly). Then the exporter's own families. Never throws for Slurm errors. Use one
-  /// backend per Collection.
+  /// backend per Collection. Never throws at all: any exception (a backend's, a collector's,
+  /// the family filter's) makes a failed poll, slurm_up 0 and the exporter's own families
+  /// (failed_poll), logged at error once per streak of such polls.
   PollResult poll(slurm::Backend& backend);
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// The answer of a poll that threw: slurm_up 0 and the exporter's own families, filtered by
+/// `drop` unless the filter throws too.
+PollResult failed_poll(const slurm::Backend& backend, const FamilyFilter& drop);
+
+/// The text of the exception being handled (call inside a catch block).
+std::string current_exception_text();
 
 /// Sets glibc malloc up for the poller's pattern (call once, from main, before any thread):
 /// a big poll allocates and frees ~100 MB (a 50,000-job libslurm message) on the poller
@@ -90,8 +104,9 @@ class Poller {
   /// Every poll runs the `enabled` collectors and leaves out the families `drop` names.
   Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
          collectors::EnabledCollectors enabled = {}, FamilyFilter drop = {},
-         const Clock& clock = system_clock());
-  /// Stops the thread after the poll in flight, if any. Pending requests are dropped.
+         const Clock& clock = system_clock(), FamilyTransform transform = {});
+  /// Stops the thread after the poll in flight, if any (stop() without a deadline). Pending
+  /// requests are dropped.
   ~Poller();
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
@@ -100,11 +115,19 @@ class Poller {
   /// thread after the poll. Never blocks.
   void get(std::function<void(Text)> done);
 
+  /// Asks the thread to stop and waits up to `deadline` for it (the poll in flight ends
+  /// first). True when it stopped (joined); false when a Slurm call still holds it: a libslurm
+  /// RPC to a dead slurmctld cannot be cancelled, so the caller gives up on it (main exits
+  /// without destroying the Poller, the thread blocked in its syscall). Call from one thread.
+  bool stop(std::chrono::milliseconds deadline = std::chrono::milliseconds::max());
+
   /// Number of polls run so far (for tests).
   std::size_t polls() const;
 
  private:
   void run(BackendFactory factory, std::exception_ptr& init_error, bool& init_done);
+  /// Calls `done`; an exception from it is logged (once at error), never propagated.
+  void deliver(const std::function<void(Text)>& done, Text text);
 
   const std::chrono::milliseconds poll_limit_;
   const Clock& clock_;
@@ -116,7 +139,9 @@ class Poller {
   std::vector<std::function<void(Text)>> waiters_;
   bool refresh_requested_ = false;
   bool stopping_ = false;
+  bool stopped_ = false;  // run() returned
   std::size_t polls_ = 0;
+  std::atomic<bool> callback_failed_{false};
   std::unique_ptr<slurm::Backend> backend_;
   Collection collection_;  // the poller thread's only
   std::thread thread_;

@@ -21,8 +21,9 @@ namespace slurm_exporter::slurm {
 
 /// One kind of Slurm data a collector can need; each is one RPC (or command set) per poll.
 /// `nodes` is the nodes with their partitions (a node's partitions need both messages).
-/// `shares`, `assoc_mgr` and `dbd_stats` need accounting (slurmdbd): sshare's numbers, the
-/// association manager's associations and QOS with their usage, slurmdbd's statistics.
+/// `config` is the controller's configuration (PrivateData). `shares`, `assoc_mgr` and
+/// `dbd_stats` need accounting (slurmdbd): sshare's numbers, the association manager's
+/// associations and QOS with their usage, slurmdbd's statistics.
 enum class LoadKind : std::uint8_t {
   ping,
   nodes,
@@ -30,27 +31,28 @@ enum class LoadKind : std::uint8_t {
   sdiag,
   licenses,
   reservations,
+  config,
   shares,
   assoc_mgr,
   dbd_stats
 };
-inline constexpr std::size_t kLoadKinds = 9;
+inline constexpr std::size_t kLoadKinds = 10;
 inline constexpr std::array<LoadKind, kLoadKinds> kAllLoads{
-    LoadKind::ping,   LoadKind::nodes,     LoadKind::jobs,
-    LoadKind::sdiag,  LoadKind::licenses,  LoadKind::reservations,
-    LoadKind::shares, LoadKind::assoc_mgr, LoadKind::dbd_stats};
+    LoadKind::ping,      LoadKind::nodes,        LoadKind::jobs,   LoadKind::sdiag,
+    LoadKind::licenses,  LoadKind::reservations, LoadKind::config, LoadKind::shares,
+    LoadKind::assoc_mgr, LoadKind::dbd_stats};
 
-/// "ping", "nodes", "jobs", "sdiag", "licenses", "reservations", "shares", "assoc_mgr",
-/// "dbd_stats" (docs and log lines).
+/// "ping", "nodes", "jobs", "sdiag", "licenses", "reservations", "config", "shares",
+/// "assoc_mgr", "dbd_stats" (docs and log lines).
 std::string_view load_name(LoadKind kind);
 
 using Licenses = std::vector<License>;
 using Reservations = std::vector<Reservation>;
 /// The data of one load; the alternative matches the LoadKind (ping: ControllerStatus, nodes:
-/// NodeData, jobs: JobData, sdiag: SchedulerStats, licenses, reservations, shares: ShareData,
-/// assoc_mgr: AccountingState, dbd_stats: DbdStats).
+/// NodeData, jobs: JobData, sdiag: SchedulerStats, licenses, reservations, config: SlurmConfig,
+/// shares: ShareData, assoc_mgr: AccountingState, dbd_stats: DbdStats).
 using LoadData = std::variant<ControllerStatus, NodeData, JobData, SchedulerStats, Licenses,
-                              Reservations, ShareData, AccountingState, DbdStats>;
+                              Reservations, SlurmConfig, ShareData, AccountingState, DbdStats>;
 
 /// The parse_errors entries of a load (NodeData, JobData, ShareData, AccountingState,
 /// DbdStats; empty for the other kinds).
@@ -78,6 +80,12 @@ class Backend {
 
   /// Version of the Slurm the backend talks to, e.g. "22.05.8".
   virtual std::string slurm_version() const = 0;
+
+  /// Abandons what can be abandoned of a load running in another thread, for a shutdown: the
+  /// cli backend kills its running commands (the load throws BackendError "… cancelled") and
+  /// starts none afterwards. Final: there is no un-cancel. Thread-safe and async-signal-safe
+  /// (the only member that is). Default: nothing (a libslurm RPC cannot be interrupted).
+  virtual void cancel() noexcept {}
 
   /// Loads `kind`. `known` is the generation the caller already holds what it needs of (0:
   /// none): when Slurm reports the data unchanged since then, the data may be left out (null)
