@@ -263,6 +263,7 @@ def test_disabled_collectors_make_no_rpcs_and_rivosinc_flags_are_aliases(cluster
                "REQUEST_ASSOC_MGR_INFO")
     e = start(cluster, "-slurm.collect-diags=false", "-slurm.collect-licenses=false",
               "-slurm.collect-limits=false", "--no-collector.fairshare", "--no-collector.qos",
+              "--no-collector.private_data", "--no-collector.process",
               "--no-collector.reservations", "--no-collector.controllers")
     try:
         wait_for(lambda: e.scrape().value("slurm_up") == 1, 30, "slurm_up 1")
