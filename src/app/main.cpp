@@ -50,6 +50,22 @@ se::scrape::FamilyFilter exclude_filter(const std::string& pattern) {
 // check runs in the tests.
 constexpr std::chrono::seconds kShutdownDeadline{3};
 
+// The Slurm backend --slurm.backend names, built afresh by the poller when it needs one.
+std::unique_ptr<se::slurm::Backend> make_backend(const se::app::Config& config) {
+  if (config.backend == "cli") {
+    se::slurm::CliOptions cli;
+    cli.sinfo = config.sinfo_cli;
+    cli.squeue = config.squeue_cli;
+    cli.bin_dir = config.bin_dir;
+    cli.timeout = config.cli_timeout;
+    cli.slurm_conf = config.slurm_conf;
+    cli.lic_scontrol = config.lic_cli;
+    cli.sdiag = config.diag_cli;
+    return std::make_unique<se::slurm::CliBackend>(std::move(cli));
+  }
+  return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,23 +106,10 @@ int main(int argc, char** argv) {
   // The PrivateData exposure warning needs to know whether the metrics need a password.
   se::collectors::PrivateDataState::set_auth(!web.basic_auth_users.empty());
   try {
-    se::scrape::Poller poller(
-        [&config]() -> std::unique_ptr<se::slurm::Backend> {
-          if (config.backend == "cli") {
-            se::slurm::CliOptions cli;
-            cli.sinfo = config.sinfo_cli;
-            cli.squeue = config.squeue_cli;
-            cli.bin_dir = config.bin_dir;
-            cli.timeout = config.cli_timeout;
-            cli.slurm_conf = config.slurm_conf;
-            cli.lic_scontrol = config.lic_cli;
-            cli.sdiag = config.diag_cli;
-            return std::make_unique<se::slurm::CliBackend>(std::move(cli));
-          }
-          return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);
-        },
-        config.poll_limit, config.collectors, exclude_filter(config.metrics_exclude),
-        se::scrape::system_clock(), aggregate_transform(config.aggregate_users));
+    se::scrape::Poller poller([&config] { return make_backend(config); }, config.poll_limit,
+                              config.collectors, exclude_filter(config.metrics_exclude),
+                              se::scrape::system_clock(),
+                              aggregate_transform(config.aggregate_users));
     int sig = 0;
     {
       se::http::ServerOptions options;

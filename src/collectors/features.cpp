@@ -7,6 +7,7 @@
 
 namespace slurm_exporter::collectors {
 using detail::gauge;
+using detail::legacy_untyped;
 using detail::SampleMap;
 
 std::vector<metrics::Family> collect_features(const slurm::JobData& data) {
@@ -32,9 +33,11 @@ std::vector<metrics::Family> collect_features(const slurm::JobData& data) {
     return m;
   };
   std::vector<metrics::Family> out;
-  out.push_back(gauge("slurm_feature_total",
-                      "Jobs per requested feature (--constraint split at '&'; rivosinc name)",
-                      {"feature"}, positive(total)));
+  // An inherited name ending in _total: untyped, as the other six (promtool, OpenMetrics).
+  out.push_back(
+      legacy_untyped(gauge("slurm_feature_total",
+                           "Jobs per requested feature (--constraint split at '&'; rivosinc name)",
+                           {"feature"}, positive(total))));
   out.push_back(
       gauge("slurm_feature_cpu_alloc",
             "CPUs of the jobs that are not pending, per requested feature (rivosinc name)",

@@ -28,11 +28,8 @@ metrics::Family counter(std::string name, std::string help, std::string label,
 
 double d(std::uint64_t v) { return static_cast<double>(v); }
 
-}  // namespace
-
-std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
-  std::vector<metrics::Family> out;
-  out.reserve(48);
+// Main scheduler gauges and job counters (sdiag), in output order.
+void add_main_scheduler(std::vector<metrics::Family>& out, const slurm::SchedulerStats& s) {
   const auto g = [&](const char* name, const char* help, double v) {
     out.push_back(gauge(name, help, v));
   };
@@ -72,7 +69,16 @@ std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
   c("slurm_scheduler_jobs_canceled_total", "Jobs canceled (sdiag Jobs canceled)",
     d(s.jobs_canceled));
   c("slurm_scheduler_jobs_failed_total", "Jobs failed (sdiag Jobs failed)", d(s.jobs_failed));
+}
 
+// Backfill gauges, rivosinc's backfill names and the backfill counters.
+void add_backfill(std::vector<metrics::Family>& out, const slurm::SchedulerStats& s) {
+  const auto g = [&](const char* name, const char* help, double v) {
+    out.push_back(gauge(name, help, v));
+  };
+  const auto c = [&](const char* name, const char* help, double v) {
+    out.push_back(counter(name, help, v));
+  };
   g("slurm_backfill_active", "1 while a backfill cycle runs (sdiag Backfilling stats WARNING)",
     s.bf_active ? 1 : 0);
   g("slurm_backfill_last_cycle_seconds", "Duration of the last backfill cycle (sdiag)",
@@ -120,7 +126,10 @@ std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
     d(s.bf_backfilled_jobs));
   c("slurm_backfilled_heterogeneous_jobs_total",
     "Heterogeneous job components started by backfill (sdiag)", d(s.bf_backfilled_het_jobs));
+}
 
+// RPC tables by message type and by user, then rivosinc's diags names.
+void add_rpc_tables(std::vector<metrics::Family>& out, const slurm::SchedulerStats& s) {
   SampleMap type_calls, type_time, user_calls, user_time, type_avg_us, type_time_us, user_time_us;
   for (const auto& r : s.rpc_types) {
     type_calls[{r.name}] += d(r.count);
@@ -168,6 +177,16 @@ std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
   out.push_back(gauge("slurm_rpc_user_total_time",
                       "Total RPC time per user, microseconds (rivosinc name; sdiag total_time)",
                       {"user"}, user_time_us));
+}
+
+}  // namespace
+
+std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
+  std::vector<metrics::Family> out;
+  out.reserve(48);
+  add_main_scheduler(out, s);
+  add_backfill(out, s);
+  add_rpc_tables(out, s);
   return out;
 }
 

@@ -47,7 +47,10 @@ def set_private_data(cluster, original: str, value: str | None) -> None:
 def start(cluster, user: str | None = None) -> Exporter:
     args = exporter_args(cluster)
     if user:
-        e = Exporter("runuser", ["-u", user, "--", exporter_binary(), *args], cluster.env)
+        # setpriv execs the exporter in place (runuser would stay its parent and turn the
+        # SIGTERM of stop() into its own exit status).
+        e = Exporter("setpriv", [f"--reuid={user}", f"--regid={user}", "--init-groups", "--",
+                                 exporter_binary(), *args], cluster.env)
     else:
         e = Exporter(exporter_binary(), args, cluster.env)
     e.wait_listening(timeout=30)
