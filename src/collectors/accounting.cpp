@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/collectors/accounting.hpp"
 
+#include <atomic>
 #include <set>
 #include <string>
 #include <utility>
 
 #include "slurm_exporter/collectors/detail/sample_map.hpp"
+#include "slurm_exporter/log.hpp"
 
 namespace slurm_exporter::collectors {
 using detail::gauge;
@@ -231,6 +233,15 @@ std::vector<metrics::Family> collect_fairshare(const slurm::ShareData& shares, b
                       "FairShare value for account (rivosinc name; sshare NormShares)", {"account"},
                       rivosinc));
   return out;
+}
+
+void note_no_associations() {
+  static std::atomic<bool> noted{false};
+  if (noted.exchange(true)) return;
+  log::info(
+      "slurmctld's association manager has no association: no accounting "
+      "(AccountingStorageType=accounting_storage/slurmdbd) on this cluster?",
+      {{"collectors", "fairshare,limits,qos"}, {"series", "none"}});
 }
 
 std::vector<metrics::Family> collect_limits(const slurm::AccountingState& state, bool users,

@@ -173,6 +173,7 @@ const Collector kTable[] = {
      .loads = {LoadKind::assoc_mgr},
      .collect = [](const Inputs& in, std::int64_t) -> Collected {
        const auto& a = in.assoc_mgr();
+       if (a.associations.empty()) note_no_associations();
        LimitCounters c{a.load_seconds * 1000, a.failed_loads, a.parse_errors.size()};
        return collect_limits(a, false, c);
      }},

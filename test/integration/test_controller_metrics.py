@@ -295,3 +295,30 @@ def test_disabled_collectors_make_no_rpcs_and_rivosinc_flags_are_aliases(cluster
         assert s.get("slurm_rpc_calls_total") and s.get("slurm_lic_total")
     finally:
         e.stop()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_without_accounting_the_accounting_collectors_are_empty_and_say_so_once(cluster, backend):
+    """This cluster has no slurmdbd: fairshare, limits and qos (on by default) succeed with no
+    series, the rest keeps working, and one log line says why they are empty."""
+    with open(cluster.conf) as f:
+        assert "accounting_storage/slurmdbd" not in f.read()
+    e = start(cluster, f"--backend={backend}")
+    try:
+        wait_for(lambda: e.scrape().value("slurm_up") == 1, 30, "slurm_up 1")
+        for _ in range(3):
+            s = fresh_scrape(e)
+        ok = {dict(k)["collector"]: v for k, v in s.get("slurm_exporter_collector_success").items()}
+        for name in ("fairshare", "limits", "qos"):
+            assert ok.get(name) == 1, (name, ok.get(name), e.log_text())
+        assert ok.get("nodes") == 1 and ok.get("jobs") == 1, ok
+        fams = {line.split("{")[0].split(" ")[0] for line in s.text.splitlines()
+                if line and not line.startswith("#")}
+        accounting = sorted(f for f in fams if f.startswith(
+            ("slurm_assoc_", "slurm_fairshare_", "slurm_qos_", "slurm_account_fairshare",
+             "slurm_account_cpu_limit", "slurm_account_mem_limit", "slurm_account_job_")))
+        assert accounting == [], accounting
+        said = [line for line in e.log() if "has no association" in line]
+        assert len(said) == 1 and "level=info" in said[0], e.log_text()
+    finally:
+        e.stop()

@@ -42,6 +42,11 @@ struct LimitCounters {
 std::vector<metrics::Family> collect_limits(const slurm::AccountingState& state, bool users,
                                             const std::optional<LimitCounters>& counters);
 
+/// Logs once per process (info) that slurmctld's association manager holds no association
+/// (a cluster without slurmdbd): the accounting collectors then succeed with no series.
+/// Thread-safe; later calls do nothing.
+void note_no_associations();
+
 /// `qos`: slurm_qos_priority, slurm_qos_usage_raw, slurm_qos_grp_tres_limit / _used {qos,tres},
 /// slurm_qos_grp_jobs_limit / _used, slurm_qos_grp_submit_limit / _used,
 /// slurm_qos_max_wall_seconds {qos}.
