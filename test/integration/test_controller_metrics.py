@@ -315,8 +315,9 @@ def test_without_accounting_the_accounting_collectors_are_empty_and_say_so_once(
         fams = {line.split("{")[0].split(" ")[0] for line in s.text.splitlines()
                 if line and not line.startswith("#")}
         accounting = sorted(f for f in fams if f.startswith(
-            ("slurm_assoc_", "slurm_fairshare_", "slurm_qos_", "slurm_account_fairshare",
-             "slurm_account_cpu_limit", "slurm_account_mem_limit", "slurm_account_job_")))
+            ("slurm_assoc_", "slurm_fairshare_", "slurm_qos_")) or f in (
+            "slurm_account_fairshare", "slurm_account_cpu_limit", "slurm_account_mem_limit",
+            "slurm_account_job_alloc_limit", "slurm_account_job_limit"))
         assert accounting == [], accounting
         said = [line for line in e.log() if "has no association" in line]
         assert len(said) == 1 and "level=info" in said[0], e.log_text()
