@@ -226,11 +226,11 @@ const std::array<FlagSpec, 26> kFlags{{
        c.diag_cli = override_program(f, v);
      }},
     {"slurm.sacctmgr-cli", false, "command",
-     "sacctmgr for the accounting collectors (rivosinc's flag; kept for them)",
+     "sacctmgr to run for the slurmdbd collector with -backend=cli (rivosinc's flag; its first "
+     "word is the program, run as \"<it> show stats\"); empty means the sacctmgr next to sinfo",
      [](const Config& c) { return fmt::format("\"{}\"", c.sacctmgr_cli); },
      [](Config& c, std::string_view f, std::string_view v) {
-       require_non_empty(f, v);
-       c.sacctmgr_cli = v;
+       c.sacctmgr_cli = override_program(f, v);
      }},
     {"trace.enabled", true, "", "Accept job traces (rivosinc's job tracing) at -trace.path",
      [](const Config& c) { return std::string(c.trace_enabled ? "true" : "false"); },

@@ -153,6 +153,7 @@ CliBackend::CliBackend(CliOptions options)
   }
   // An explicit path is not searched, but a missing one should still stop the start.
   if (!options_.sdiag.empty()) sdiag_path_ = resolve(options_.sdiag, options_.bin_dir);
+  if (!options_.sacctmgr.empty()) sacctmgr_path_ = resolve(options_.sacctmgr, options_.bin_dir);
   if (!options_.lic_scontrol.empty()) lic_path_ = resolve(options_.lic_scontrol, options_.bin_dir);
   for (const std::string* path : {&sinfo_path_, &squeue_path_}) {
     if (!is_executable_file(*path)) {
@@ -381,8 +382,10 @@ const std::string& CliBackend::controller_command(std::string_view name) {
     }
     return scontrol_path_;
   }
-  // -slurm.sdiag-cli (options.sdiag) names sdiag itself.
-  std::string& path = name == "sdiag" ? sdiag_path_ : next_to_sinfo_[std::string(name)];
+  // -slurm.diag-cli / -slurm.sacctmgr-cli (options.sdiag / .sacctmgr) name the program itself.
+  std::string& path = name == "sdiag"      ? sdiag_path_
+                      : name == "sacctmgr" ? sacctmgr_path_
+                                           : next_to_sinfo_[std::string(name)];
   if (path.empty()) {
     const auto slash = sinfo_path_.rfind('/');
     std::string candidate =

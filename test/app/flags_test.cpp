@@ -381,11 +381,11 @@ TEST_CASE("rivosinc's variables: POLL_LIMIT, CLI_TIMEOUT, LOGLEVEL; a flag wins"
 TEST_CASE("rivosinc's command overrides and trace flags are accepted and stored") {
   const Config c =
       parse({"-slurm.lic-cli=/opt/slurm/bin/scontrol show lic --json", "-slurm.diag-cli",
-             "/opt/slurm/bin/sdiag --json", "-slurm.sacctmgr-cli=sacctmgr", "-trace.enabled",
-             "-trace.path=/t", "-trace.rate=30"});
+             "/opt/slurm/bin/sdiag --json", "-slurm.sacctmgr-cli=/opt/slurm/bin/sacctmgr -P",
+             "-trace.enabled", "-trace.path=/t", "-trace.rate=30"});
   CHECK(c.lic_cli == "/opt/slurm/bin/scontrol");
   CHECK(c.diag_cli == "/opt/slurm/bin/sdiag");
-  CHECK(c.sacctmgr_cli == "sacctmgr");
+  CHECK(c.sacctmgr_cli == "/opt/slurm/bin/sacctmgr");
   CHECK(c.trace_enabled);
   CHECK(c.trace_path == "/t");
   CHECK(c.trace_rate == std::chrono::seconds(30));
@@ -393,6 +393,7 @@ TEST_CASE("rivosinc's command overrides and trace flags are accepted and stored"
   CHECK_FALSE(d.trace_enabled);
   CHECK(d.trace_path == "/trace");
   CHECK(d.trace_rate == std::chrono::seconds(10));
+  CHECK(d.sacctmgr_cli.empty());
   CHECK_THROWS_AS(parse({"-trace.rate=0"}), ConfigError);
   CHECK_THROWS_AS(parse({"-trace.path=trace"}), ConfigError);
 }

@@ -27,6 +27,9 @@ struct CliOptions {
   std::string lic_scontrol;
   /// -slurm.diag-cli: the sdiag run for scheduler statistics; empty = the sdiag next to sinfo.
   std::string sdiag;
+  /// -slurm.sacctmgr-cli: the sacctmgr run for slurmdbd's statistics (`<it> show stats`);
+  /// empty = the sacctmgr next to sinfo.
+  std::string sacctmgr;
   /// --slurm.bin-dir: where bare names are looked up; empty = kCliSearchPath.
   std::string bin_dir;
   std::chrono::milliseconds timeout{10'000};  ///< --slurm.cli-timeout, per command
@@ -148,8 +151,9 @@ class CliBackend final : public Backend {
   /// sdiag, sshare, sacctmgr: next to sinfo, found at their first use.
   std::map<std::string, std::string> next_to_sinfo_;
   std::uint64_t assoc_mgr_failures_ = 0;  ///< failed assoc_mgr loads (rivosinc's scrape_error)
-  std::string sdiag_path_;  ///< options.sdiag, else next to sinfo; empty when there is none
-  std::string lic_path_;    ///< options.lic_scontrol resolved; empty = scontrol_path_
+  std::string sdiag_path_;     ///< options.sdiag, else next to sinfo; empty when there is none
+  std::string sacctmgr_path_;  ///< options.sacctmgr, else next to sinfo; empty when none
+  std::string lic_path_;       ///< options.lic_scontrol resolved; empty = scontrol_path_
   std::vector<std::string> env_;
   std::string version_;
   std::set<std::string> warned_;       ///< describe() texts of stderr already logged
