@@ -85,6 +85,25 @@ def series(text: str, prefixes: tuple[str, ...]) -> int:
                if line and not line.startswith("#") and line.startswith(prefixes))
 
 
+def family_counts(text: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name = re.split(r"[{ ]", line, maxsplit=1)[0]
+            if name.startswith(tuple(p for ps in SERIES.values() for p in ps)):
+                out[name] = out.get(name, 0) + 1
+    return out
+
+
+def report_differences(texts: dict[str, str]) -> None:
+    """The accounting families whose series counts differ between the backends."""
+    a, b = (family_counts(t) for t in texts.values())
+    diff = {f: (a.get(f, 0), b.get(f, 0)) for f in sorted(set(a) | set(b))
+            if a.get(f, 0) != b.get(f, 0)}
+    print(f"series per family, {' vs '.join(texts)}: "
+          f"{diff if diff else 'the same in every accounting family'}", flush=True)
+
+
 def measure_exporter(binary: str, conf: Path, backend: str, runs: int) -> dict:
     port = free_block(1)
     args = [binary, f"--web.listen-address=127.0.0.1:{port}", f"--slurm.conf={conf}",
@@ -115,7 +134,7 @@ def measure_exporter(binary: str, conf: Path, backend: str, runs: int) -> dict:
                 durations[c].append(d[c])
         return {"durations": {c: statistics.median(v) for c, v in durations.items()},
                 "series": {c: series(text, p) for c, p in SERIES.items()},
-                "bytes": len(text.encode())}
+                "bytes": len(text.encode()), "text": text}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -128,6 +147,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--build", default=str(ROOT / "build"))
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--recheck", type=int, default=0,
+                    help="seconds to wait, then compare the backends' series again (after "
+                         "slurmctld's next PriorityCalcPeriod)")
     a = ap.parse_args()
     binary = str(Path(a.build) / "prometheus-slurm-exporter")
     cluster = Path(tempfile.mkdtemp(prefix="slurm-bench-acct-"))
@@ -184,12 +206,21 @@ def main() -> None:
         for name, argv in cmds.items():
             print(f"command {name}: {timed(env, argv, max(3, a.runs // 3)) * 1000:.1f} ms",
                   flush=True)
+        texts = {}
         for backend in ("libslurm", "cli"):
             r = measure_exporter(binary, cluster / "slurm.conf", backend, a.runs)
+            texts[backend] = r["text"]
             print(f"{backend}: exposition {r['bytes']} bytes", flush=True)
             for c in COLLECTORS:
                 print(f"  {c:16} {r['durations'][c] * 1000:8.1f} ms  {r['series'][c]:7} series",
                       flush=True)
+        report_differences(texts)
+        if a.recheck:
+            time.sleep(a.recheck)
+            texts = {b: measure_exporter(binary, cluster / "slurm.conf", b, 1)["text"]
+                     for b in ("libslurm", "cli")}
+            print(f"after {a.recheck} s more:", end=" ")
+            report_differences(texts)
     finally:
         if not a.keep:
             subprocess.run(["bash", script, "stop", str(cluster), "--purge"], env=env,
