@@ -102,6 +102,14 @@ def report_differences(texts: dict[str, str]) -> None:
             if a.get(f, 0) != b.get(f, 0)}
     print(f"series per family, {' vs '.join(texts)}: "
           f"{diff if diff else 'the same in every accounting family'}", flush=True)
+    if diff:
+        names = list(texts)
+        lines = [{ln.rsplit(" ", 1)[0]: ln for ln in t.splitlines()
+                  if ln and not ln.startswith("#") and re.split(r"[{ ]", ln, maxsplit=1)[0] in diff}
+                 for t in texts.values()]
+        for i, j in ((0, 1), (1, 0)):
+            only = [lines[i][k] for k in lines[i] if k not in lines[j]][:5]
+            print(f"  only {names[i]} (first 5): {only}", flush=True)
 
 
 def measure_exporter(binary: str, conf: Path, backend: str, runs: int) -> dict:
