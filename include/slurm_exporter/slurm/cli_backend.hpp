@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <future>
+#include <map>
 #include <mutex>
 #include <semaphore>
 #include <set>
@@ -26,6 +27,9 @@ struct CliOptions {
   std::string lic_scontrol;
   /// -slurm.diag-cli: the sdiag run for scheduler statistics; empty = the sdiag next to sinfo.
   std::string sdiag;
+  /// -slurm.sacctmgr-cli: the sacctmgr run for slurmdbd's statistics (`<it> show stats`);
+  /// empty = the sacctmgr next to sinfo.
+  std::string sacctmgr;
   /// --slurm.bin-dir: where bare names are looked up; empty = kCliSearchPath.
   std::string bin_dir;
   std::chrono::milliseconds timeout{10'000};  ///< --slurm.cli-timeout, per command
@@ -42,13 +46,14 @@ inline constexpr const char* kCliSearchPath = "/usr/sbin:/usr/bin:/sbin:/bin";
 /// "connection: …" (connect failure, timeout), or "" when stderr names none of these.
 std::string client_failure_cause(std::string_view err, std::string_view commands_version);
 
-/// Reads Slurm state by running sinfo and squeue and parsing their output (cli_parse.hpp) into
+/// Reads Slurm state by running scontrol and squeue and parsing their output (cli_parse.hpp) into
 /// the same snapshot the libslurm backend produces, for hosts whose libslurm doesn't match.
 ///
-/// Each kind of load() runs the typed call below. Commands: load_nodes() runs `sinfo -N -h -a -O
-/// <fields>` and `sinfo -h -a -o %R` (the second lists partitions without nodes too), and `scontrol
-/// -o show node` for the nodes' Arch (22.05's sinfo has no such field) when a scontrol sits in
-/// sinfo's directory; load_jobs() runs `squeue -h -r -a -O <fields>`. Each runs through
+/// Each kind of load() runs the typed call below. Commands: load_nodes() runs `scontrol -a -d
+/// -o show node` and `scontrol -a -o show partition` (cli::parse_scontrol_nodes) with the
+/// scontrol in sinfo's directory; only when there is none, `sinfo -N -h -a -O <fields>` and
+/// `sinfo -h -a -o %R` (cli::parse_sinfo_nodes). load_jobs() runs `squeue -h -r -a -O
+/// <fields>`. Each runs through
 /// run_command(): no shell, stdin /dev/null, `timeout` per command (the whole process group is
 /// killed), and this environment only: LC_ALL=C, SLURM_TIME_FORMAT=standard, PATH=kCliSearchPath,
 /// SLURM_CONF (options.slurm_conf, else the exporter's SLURM_CONF when set) and HOME when set.
@@ -56,13 +61,16 @@ std::string client_failure_cause(std::string_view err, std::string_view commands
 /// the output.
 ///
 /// Known differences from the libslurm snapshot (no collector depends on them):
-/// - Node::state comes from sinfo's StateComplete, which already names the base MIXED where
-///   sinfo decides so (the libslurm backend keeps Slurm's raw ALLOCATED there); bits 22.05
-///   prints as "?" are absent.
-/// - Nodes are in sinfo's order (by name) and nodes in no partition are missing (sinfo -N
-///   doesn't list them); libslurm gives slurm.conf order and all nodes. Partition::nodes holds
-///   the nodes sinfo -N shows, so not FUTURE nodes or powered-down CLOUD nodes, which
-///   libslurm leaves out of the node list but keeps in the partition's.
+/// - Node::state comes from scontrol's State= (or sinfo's StateComplete), which already names
+///   the base MIXED where sinfo decides so (the libslurm backend keeps Slurm's raw ALLOCATED
+///   there); bits 22.05 prints as "?" are absent.
+/// - A node reason's line breaks come back from scontrol's one-line form (8 spaces inside a
+///   later line of a reason read as a break; empty lines are lost); the reason's user is the
+///   name scontrol prints.
+/// - Without scontrol (sinfo only): nodes are in sinfo's order (by name), nodes in no
+///   partition are missing, Arch and the partition settings are empty.
+/// - Partition::nodes holds the nodes scontrol lists with that partition, so not FUTURE nodes
+///   or powered-down CLOUD nodes it leaves out, which libslurm keeps in the partition's list.
 /// - A pending array not yet split into tasks is one line per task (task_count 1 each) where
 ///   libslurm has one record with task_count N; the per-task fields are the same, so every
 ///   family weighed by task_count is identical. Jobs are in squeue's order.
@@ -110,6 +118,9 @@ class CliBackend final : public Backend {
   /// signal (unreachable() when its stderr says slurmctld cannot be contacted), ParseError
   /// when its output doesn't parse.
   NodeData load_nodes();
+  /// load_nodes() from scontrol, from sinfo when there is no scontrol.
+  NodeData load_scontrol_nodes();
+  NodeData load_sinfo_nodes();
   /// As load_nodes(); a malformed squeue or JOB_GRES line is left out and recorded in
   /// JobData::parse_errors.
   JobData load_jobs();
@@ -122,6 +133,13 @@ class CliBackend final : public Backend {
   SlurmConfig load_config();
   /// `scontrol ping`; every controller's ping_seconds is the whole command's run time.
   ControllerStatus ping_controllers();
+  /// `sshare -a -n -P -o <cli::kSshareFields>` (sshare next to sinfo).
+  ShareData load_shares();
+  /// `scontrol show assoc_mgr flags=assoc,qos` (empty on a cluster without slurmdbd).
+  AccountingState load_assoc_mgr();
+  /// `sacctmgr show stats` (next to sinfo). A sacctmgr that fails (slurmdbd down, no
+  /// accounting) gives DbdStats::error instead of an exception; bad output throws.
+  DbdStats load_dbd_stats();
 
  protected:
   /// Runs the commands of `kind` (see above); every answer is new (the commands cannot tell
@@ -138,12 +156,17 @@ class CliBackend final : public Backend {
   CliOptions options_;
   std::string sinfo_path_;
   std::string squeue_path_;
-  std::string scontrol_path_;  ///< next to sinfo; empty (no arch) when there is none
-  /// The scontrol / sdiag next to sinfo for the controller-side collectors; throws
+  std::string scontrol_path_;  ///< next to sinfo; empty: nodes from sinfo -N instead
+  /// The scontrol / sdiag / sshare / sacctmgr next to sinfo for the controller-side and
+  /// accounting collectors; throws
   /// BackendError naming the missing command.
   const std::string& controller_command(std::string_view name);
-  std::string sdiag_path_;  ///< options.sdiag, else next to sinfo; empty when there is none
-  std::string lic_path_;    ///< options.lic_scontrol resolved; empty = scontrol_path_
+  /// sdiag, sshare, sacctmgr: next to sinfo, found at their first use.
+  std::map<std::string, std::string> next_to_sinfo_;
+  std::uint64_t assoc_mgr_failures_ = 0;  ///< failed assoc_mgr loads (rivosinc's scrape_error)
+  std::string sdiag_path_;     ///< options.sdiag, else next to sinfo; empty when there is none
+  std::string sacctmgr_path_;  ///< options.sacctmgr, else next to sinfo; empty when none
+  std::string lic_path_;       ///< options.lic_scontrol resolved; empty = scontrol_path_
   std::vector<std::string> env_;
   std::string version_;
   std::set<std::string> warned_;       ///< describe() texts of stderr already logged
