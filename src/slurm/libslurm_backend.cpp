@@ -67,7 +67,7 @@ char* slurm_job_reason_string(enum job_state_reason inx);  // slurm_protocol_def
 
 namespace slurm_exporter::slurm::compat {
 
-// The errno of the last failed libslurm call. compat::last_errno() (only ever `return errno`) is
+// The errno of the last failed libslurm call. slurm_get_errno() (only ever `return errno`) is
 // gone from 24.05's slurm_errno.h; errno works on every release.
 inline int last_errno() { return errno; }
 
@@ -123,6 +123,11 @@ inline void free_ctl_conf(slurm_conf_t* conf) {
   slurm_free_ctl_conf(conf);
 #endif
 }
+
+// Slurm's list handle: `List` / `ListIterator` until 23.02, `list_t *` / `list_itr_t *` since
+// 23.11 (the old names are gone): whatever slurm_list_create / slurm_list_iterator_create return.
+using ListHandle = decltype(slurm_list_create(nullptr));
+using ListIter = decltype(slurm_list_iterator_create(ListHandle{}));
 
 // PrivateData=cloud (PRIVATE_CLOUD_NODES, bit 7) is gone from 23.11 on: 0 never matches there.
 #ifdef PRIVATE_CLOUD_NODES
@@ -890,9 +895,9 @@ constexpr double kMiB = 1024.0 * 1024.0;
 
 // Calls f(item) for every element of a Slurm List (null: none).
 template <typename T, typename F>
-void for_each_item(List list, F&& f) {
+void for_each_item(compat::ListHandle list, F&& f) {
   if (!list) return;
-  ListIterator it = slurm_list_iterator_create(list);
+  compat::ListIter it = slurm_list_iterator_create(list);
   while (auto* item = static_cast<T*>(slurm_list_next(it))) f(*item);
   slurm_list_iterator_destroy(it);
 }
@@ -1041,13 +1046,13 @@ DbdStats LibslurmBackend::load_dbd_stats() {
   }
   void* db = slurmdb_connection_get(nullptr);
   if (!db) {
-    const int err = slurm_get_errno();
+    const int err = compat::last_errno();
     out.error = fmt::format("slurmdb_connection_get: {} (errno {})", slurm_strerror(err), err);
     return out;
   }
   slurmdb_stats_rec_t* raw = nullptr;
   const int rc = slurmdb_get_stats(db, &raw);
-  const int err = slurm_get_errno();
+  const int err = compat::last_errno();
   slurmdb_connection_close(&db);
   const std::unique_ptr<slurmdb_stats_rec_t, StatsRecFree> stats(raw);
   if (rc != SLURM_SUCCESS || !stats) {
