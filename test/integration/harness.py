@@ -31,6 +31,7 @@ PROJECT_ROOT = Path(os.environ.get("PROJECT_ROOT") or Path(__file__).resolve().p
 SLURM_PREFIX = os.environ.get("SLURM_PREFIX", "")
 # The real sinfo of that release, for tests that wrap it in a fake one.
 REAL_SINFO = f"{SLURM_PREFIX}/bin/sinfo" if SLURM_PREFIX else "/usr/bin/sinfo"
+REAL_SCONTROL = f"{SLURM_PREFIX}/bin/scontrol" if SLURM_PREFIX else "/usr/bin/scontrol"
 CLUSTER_SH = PROJECT_ROOT / "scripts" / "slurm-cluster.sh"
 MIB = 1024 * 1024
 NODE_COUNT = 5  # node1..node5 run a slurmd, see scripts/slurm-cluster.sh

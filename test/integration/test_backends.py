@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import (POLL_LIMIT, REAL_SINFO, Exporter, Scrape, exporter_args, exporter_binary,
-                     run_exporter, wait_for)
+from harness import (POLL_LIMIT, REAL_SCONTROL, REAL_SINFO, Exporter, Scrape, exporter_args,
+                     exporter_binary, run_exporter, wait_for)
 
 # Lines of these families differ between two exporters by nature (timings, the backend label).
 EXCLUDED = ("slurm_exporter_build_info", "slurm_exporter_collector_duration_seconds",
@@ -203,11 +203,11 @@ def real_sinfo_and_fake_scontrol(body: str) -> Path:
     """A directory with a sinfo that is the real one and a scontrol that runs `body` for
     `show node` and is the real one otherwise (the CLI backend takes the scontrol next to sinfo)."""
     d = fake_dir()
-    write_script(d / "sinfo", 'exec /usr/bin/sinfo "$@"\n')
+    write_script(d / "sinfo", f'exec {REAL_SINFO} "$@"\n')
     write_script(d / "scontrol", f"""
 case "$*" in
   *"show node"*) ;;
-  *) exec /usr/bin/scontrol "$@" ;;
+  *) exec {REAL_SCONTROL} "$@" ;;
 esac
 {body}
 """)
@@ -250,7 +250,7 @@ def test_garbage_and_one_bad_line_from_scontrol_show_node(cluster, workload):
         e.stop()
     # The real output and one line that is not scontrol's: every node is still there.
     d = real_sinfo_and_fake_scontrol(
-        '/usr/bin/scontrol "$@" || exit $?\necho "NodeName=bad CPUTot=x"\n')
+        f'{REAL_SCONTROL} "$@" || exit $?\necho "NodeName=bad CPUTot=x"\n')
     e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}")
     try:
         s = e.scrape(timeout=30)
