@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <regex>
@@ -105,7 +106,7 @@ void set_log_level(Config& c, std::string_view flag, std::string_view v) {
 
 std::string log_level_text(const Config& c) { return std::string(log::level_name(c.log_level)); }
 
-const std::array<FlagSpec, 18> kFlags{{
+const std::array<FlagSpec, 21> kFlags{{
     {"web.listen-address", false, "address",
      "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
      "\"[v6]:port\"",
@@ -216,6 +217,37 @@ const std::array<FlagSpec, 18> kFlags{{
                      "account limits need slurmdbd (sacctmgr); this exporter does not "
                      "export them, the other collectors run as usual"}});
        }
+     }},
+    {"trace.enabled", true, "",
+     "Serve -trace.path, where the job agent (prometheus-slurm-exporter-trace) POSTs samples, "
+     "and export them for jobs Slurm lists (switches the trace collector on)",
+     [](const Config& c) { return std::string(c.trace_enabled ? "true" : "false"); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.trace_enabled = parse_bool(f, v);
+       c.collectors.set("trace", c.trace_enabled);
+     }},
+    {"trace.path", false, "path", "Path of the trace endpoint (POST a sample, GET a table)",
+     [](const Config& c) { return fmt::format("\"{}\"", c.trace_path); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       if (v.empty() || v.front() != '/') bad_value(f, v, "must start with '/'");
+       for (const char ch : v) {
+         if (ch == '?' || ch == '#' || static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f) {
+           bad_value(f, v, "must not contain '?', '#', spaces or control characters");
+         }
+       }
+       c.trace_path = v;
+     }},
+    {"trace.rate", false, "seconds",
+     "Seconds a job's trace sample stays fresh; a job whose agent stopped posting leaves the "
+     "metrics after it",
+     [](const Config& c) { return std::to_string(c.trace_rate); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       std::uint64_t n = 0;
+       const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+       if (ec != std::errc{} || end != v.data() + v.size() || n == 0 || n > 86'400) {
+         bad_value(f, v, "want whole seconds, 1..86400");
+       }
+       c.trace_rate = n;
      }},
     {"version", true, "", "Print the version and exit",
      [](const Config& c) { return std::string(c.show_version ? "true" : "false"); },

@@ -20,10 +20,14 @@
 #include "slurm_exporter/scrape/poller.hpp"
 #include "slurm_exporter/slurm/cli_backend.hpp"
 #include "slurm_exporter/slurm/libslurm_backend.hpp"
+#include "slurm_exporter/trace/store.hpp"
 
 namespace se = slurm_exporter;
 
 namespace {
+
+// Jobs the trace store keeps at most (each ~0.5 KiB: a flood of made-up job ids stays ~5 MiB).
+constexpr std::size_t kTraceMaxJobs = 10'000;
 
 // -metrics.exclude as a family filter; the pattern was validated by parse_flags.
 se::scrape::FamilyFilter exclude_filter(const std::string& pattern) {
@@ -88,6 +92,21 @@ int main(int argc, char** argv) {
     options.telemetry_path = config.telemetry_path;
     options.web = std::move(web);
     options.web_config_file = config.web_config_file;
+    if (config.collectors.enabled("trace")) {
+      if (config.trace_path == config.telemetry_path) {
+        throw se::ConfigError("-trace.path and -web.telemetry-path must differ");
+      }
+      auto& store = se::trace::process_store();
+      store.configure(static_cast<std::int64_t>(config.trace_rate), kTraceMaxJobs);
+      options.handler_path = config.trace_path;
+      options.handler = [&store](std::string_view method, std::string_view body) {
+        const auto r = se::trace::handle_request(store, method, body,
+                                                 se::scrape::system_clock().unix_seconds());
+        se::http::PathResponse out{r.status, r.content_type, r.body, {}};
+        if (r.allow_header) out.headers.emplace_back("Allow", "GET, HEAD, POST");
+        return out;
+      };
+    }
     se::http::Server server(options, [&poller](auto done) { poller.get(std::move(done)); });
     se::log::info("starting", {{"version", se::build_info::kVersion},
                                {"backend", config.backend},

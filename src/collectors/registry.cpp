@@ -17,6 +17,7 @@
 #include "slurm_exporter/collectors/nodes.hpp"
 #include "slurm_exporter/collectors/reservations.hpp"
 #include "slurm_exporter/collectors/scheduler.hpp"
+#include "slurm_exporter/collectors/trace.hpp"
 
 namespace slurm_exporter::collectors {
 namespace {
@@ -103,6 +104,17 @@ const Collector kTable[] = {
     {.name = "jobs", .loads = {LoadKind::jobs}, .uses_now = true, .make_state = make<PendingAges>},
     {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<StartedJobWaits>},
     {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<FinishedJobs>},
+    {.name = "trace",
+     .default_on = false,
+     .help = "job tracing: samples POSTed to -trace.path by the job agent, for jobs Slurm knows "
+             "(on with -trace.enabled)",
+     .families = "rivosinc's job tracing, for traced jobs Slurm lists: `slurm_job_mem_alloc`, "
+                 "`slurm_job_cpu_alloc`, `slurm_proc_pid`, `slurm_proc_cpu_usage`, "
+                 "`slurm_proc_mem_usage`, `slurm_proc_threadcount`, `slurm_proc_write_bytes`, "
+                 "`slurm_proc_read_bytes` (see Job tracing)",
+     .loads = {LoadKind::jobs},
+     .uses_now = true,
+     .collect = collect_trace_row},
     {.name = "scheduler",
      .alias = "slurm.collect-diags",
      .help = "scheduler and RPC statistics (sdiag): slurm_scheduler_*, slurm_rpc_*",

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,8 +30,11 @@ struct Config {
   /// metrics.exclude: drop every family whose name the regex matches (a search, as Go's
   /// MatchString in the rivosinc exporter); empty = keep all. Validated by parse_flags.
   std::string metrics_exclude;
-  bool show_version = false;  ///< version
-  bool show_help = false;     ///< help / h
+  bool trace_enabled = false;         ///< trace.enabled: serve trace_path, collector trace on
+  std::string trace_path = "/trace";  ///< trace.path: where the job agent POSTs samples
+  std::uint64_t trace_rate = 10;      ///< trace.rate: seconds a trace sample stays fresh
+  bool show_version = false;          ///< version
+  bool show_help = false;             ///< help / h
 };
 
 /// Parses argv[1..]. Accepts `-name=value`, `--name=value`, `-name value`, `--name value`;
