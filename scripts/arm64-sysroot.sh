@@ -32,7 +32,7 @@ die() {
 # Headers and link-time libraries (the Build-Depends, for arm64).
 build_packages=(
   libslurm-dev libfmt-dev libyaml-cpp-dev libssl-dev libboost1.74-dev libcrypt-dev zlib1g-dev
-  catch2
+  catch2 nlohmann-json3-dev
 )
 # The shared libraries the exporter links (dpkg-shlibdeps reads their symbols files) and what
 # they need at run time under qemu.

@@ -303,7 +303,7 @@ TEST_CASE("collector switches: --collector.X / --no-collector.X, with or without
 TEST_CASE("an unknown collector exits with the known ones listed", "[flags]") {
   CHECK(error_of({"--collector.gpus"}) ==
         "unknown collector \"gpus\" in flag -collector.gpus; known collectors: "
-        "controllers, nodes, node, node_reason, jobs, scheduler, licenses, reservations");
+        "controllers, nodes, node, node_reason, jobs, trace, scheduler, licenses, reservations");
   CHECK(error_of({"--no-collector.node=maybe"}).find("no-collector.node") != std::string::npos);
   CHECK(usage().find("node_reason") != std::string::npos);
 }
@@ -331,4 +331,21 @@ TEST_CASE("the rivosinc collect flags switch the controller-side collectors", "[
   CHECK_FALSE(parse({"--collector.controllers=false"}).collectors.enabled("controllers"));
   CHECK_THAT(error_of({"-slurm.collect-diags=maybe"}),
              Catch::StartsWith("invalid value \"maybe\" for flag -slurm.collect-diags"));
+}
+
+TEST_CASE("-trace.enabled, -trace.path and -trace.rate, rivosinc's tracing flags", "[flags]") {
+  const Config d = parse({});
+  CHECK_FALSE(d.trace_enabled);
+  CHECK_FALSE(d.collectors.enabled("trace"));
+  CHECK(d.trace_path == "/trace");
+  CHECK(d.trace_rate == 10);
+  const Config c = parse({"-trace.enabled", "-trace.path=/t", "-trace.rate", "30"});
+  CHECK(c.trace_enabled);
+  CHECK(c.collectors.enabled("trace"));
+  CHECK(c.trace_path == "/t");
+  CHECK(c.trace_rate == 30);
+  CHECK_FALSE(parse({"-trace.enabled=false"}).collectors.enabled("trace"));
+  CHECK_THROWS_WITH(parse({"-trace.rate=0"}), Catch::Contains("want whole seconds"));
+  CHECK_THROWS_WITH(parse({"-trace.rate=1.5"}), Catch::Contains("-trace.rate"));
+  CHECK_THROWS_WITH(parse({"-trace.path=trace"}), Catch::Contains("must start with '/'"));
 }
