@@ -32,8 +32,10 @@ die() {
 # Headers and link-time libraries (the Build-Depends, for arm64).
 build_packages=(
   libslurm-dev libfmt-dev libyaml-cpp-dev libssl-dev libboost1.74-dev libcrypt-dev zlib1g-dev
-  catch2 nlohmann-json3-dev
+  catch2
 )
+# Architecture: all headers (apt has no :arm64 candidate for them): fetched as they are.
+indep_packages=(nlohmann-json3-dev)
 # The shared libraries the exporter links (dpkg-shlibdeps reads their symbols files) and what
 # they need at run time under qemu.
 runtime_packages=(
@@ -58,8 +60,10 @@ dpkg --print-foreign-architectures | grep -qx arm64 ||
   die "dpkg does not know the arm64 architecture: run scripts/install-deps.sh as root"
 
 # The .debs apt would fetch now (name, version and checksum come from its arm64 lists).
-all=("${build_packages[@]}" "${runtime_packages[@]}" "${plugin_packages[@]}")
-uris=$(apt-get download --print-uris "${all[@]/%/:arm64}" 2>&1) ||
+arch_packages=("${build_packages[@]}" "${runtime_packages[@]}" "${plugin_packages[@]}")
+all=("${arch_packages[@]}" "${indep_packages[@]}")
+wanted=("${arch_packages[@]/%/:arm64}" "${indep_packages[@]}")
+uris=$(apt-get download --print-uris "${wanted[@]}" 2>&1) ||
   die "apt has no arm64 lists for: ${all[*]} (run scripts/install-deps.sh as root): $uris"
 mapfile -t files < <(awk '/^'\''/ { print $2 }' <<<"$uris" | sort)
 ((${#files[@]} == ${#all[@]})) ||
@@ -75,7 +79,7 @@ if ((${#missing[@]})); then
   echo "arm64-sysroot: downloading ${#missing[@]} arm64 packages" >&2
   # apt-get download names its files like --print-uris does (as root it warns that it cannot
   # hand the download to its sandbox user _apt: harmless).
-  (cd "$sysroot/debs" && apt-get download -qq "${all[@]/%/:arm64}" >&2) ||
+  (cd "$sysroot/debs" && apt-get download -qq "${wanted[@]}" >&2) ||
     die "apt-get download failed"
   for f in "${files[@]}"; do [[ -s $sysroot/debs/$f ]] || die "apt-get download did not write $f"; done
 fi
