@@ -13,6 +13,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -88,8 +89,9 @@ def test_a_traced_job_id_slurm_does_not_know_is_not_exported(exporter):
 
 def test_a_real_job_under_the_agent_appears_while_it_runs_and_vanishes_after(cluster, exporter):
     url = exporter.base_url + "/trace"
+    out = cluster.dir / "traced-job.out"
     job_id = cluster.sbatch(
-        "-w", "node2", "-c", "2", "--mem=500", "--job-name=traced",
+        "-w", "node2", "-c", "2", "--mem=500", "--job-name=traced", f"--output={out}",
         f"--wrap=exec python3 {AGENT} --endpoint {url} --sample-rate 1 -- "
         f"python3 -c \"{WORKLOAD}\"")
 
@@ -102,7 +104,12 @@ def test_a_real_job_under_the_agent_appears_while_it_runs_and_vanishes_after(clu
             return s
         return None
 
-    s = wait_for(running_figures, timeout=60, what=f"job {job_id}'s traced figures in /metrics")
+    try:
+        s = wait_for(running_figures, timeout=60,
+                     what=f"job {job_id}'s traced figures in /metrics")
+    except AssertionError as e:
+        job_out = out.read_text(errors="replace") if out.exists() else "<no output file>"
+        raise AssertionError(f"{e}\njob output:\n{job_out}") from None
     one = {name: next(iter(series.items())) for name, series in s.items()}
     # Slurm's side: what the job asked for.
     assert one["slurm_job_cpu_alloc"][1] == 2
@@ -140,6 +147,7 @@ def test_a_real_job_under_the_agent_appears_while_it_runs_and_vanishes_after(clu
     assert cluster.run(["squeue", "-h", "-t", "all", "-j", job_id, "-o", "%T"]).strip() == \
         "COMPLETED"
     print(f"series gone {gone_after:.1f} s after the job ended (-trace.rate={RATE})")
+    Path(f"/tmp/se-trace-job-{job_id}.bin").unlink(missing_ok=True)
 
 
 def test_without_trace_enabled_there_is_no_trace_path(cluster):
