@@ -113,7 +113,9 @@ deb="prometheus-slurm-exporter_${version}_${arch}.deb"
 mv -f "$scratch/$deb" "$out/$deb"
 rm -f "$scratch"/*.deb "$scratch"/*.buildinfo "$scratch"/*.changes
 
-if [[ ${LINTIAN:-1} != 0 ]] && command -v lintian >/dev/null; then
+if [[ ${LINTIAN:-1} != 0 ]]; then
+  # Skipped only when asked (LINTIAN=0), never because lintian is missing.
+  command -v lintian >/dev/null || die "lintian is missing (scripts/install-deps.sh installs it; LINTIAN=0 skips it)"
   # lintian refuses to run as root without this; its tags are written next to the package.
   tags="$out/lintian$suffix.txt"
   lintian --allow-root --info --fail-on error,warning "$out/$deb" >"$tags" 2>&1 || {

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # build
-  g++ cmake make pkg-config git libslurm-dev libboost-dev libfmt-dev catch2
+  g++ cmake make pkg-config git clang-format libslurm-dev libboost-dev libfmt-dev catch2
   libssl-dev libyaml-cpp-dev libcrypt-dev zlib1g-dev nlohmann-json3-dev
   # a local Slurm cluster
   munge slurmctld slurmd slurm-client

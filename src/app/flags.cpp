@@ -171,9 +171,9 @@ const std::array<FlagSpec, 21> kFlags{{
        require_non_empty(f, v);
        c.squeue_cli = v;
      }},
-    {"slurm.bin-dir", false, "dir",
-     "Directory holding the Slurm commands named by bare names; empty means "
-     "/usr/sbin:/usr/bin:/sbin:/bin",
+    {"slurm.bin-dir", false, "dirs",
+     "Colon-separated directories searched in order for the Slurm commands named by bare "
+     "names (empty entries are skipped); empty means /usr/sbin:/usr/bin:/sbin:/bin",
      [](const Config& c) { return fmt::format("\"{}\"", c.bin_dir); },
      [](Config& c, std::string_view f, std::string_view v) {
        require_non_empty(f, v);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Wires flags, the poller (libslurm on its own thread) and the HTTP server together.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <regex>
@@ -35,6 +37,12 @@ se::scrape::FamilyFilter exclude_filter(const std::string& pattern) {
   return
       [re = std::regex(pattern)](const std::string& name) { return std::regex_search(name, re); };
 }
+
+// How long shutdown waits for the poll in flight. A libslurm RPC to a dead or frozen slurmctld
+// cannot be cancelled and lasts MessageTimeout per retry; past this the exporter exits without
+// it, well before systemd's stop timeout, and still through exit() so that LeakSanitizer's
+// check runs in the tests.
+constexpr std::chrono::seconds kShutdownDeadline{3};
 
 }  // namespace
 
@@ -87,33 +95,46 @@ int main(int argc, char** argv) {
           return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);
         },
         config.poll_limit, config.collectors, exclude_filter(config.metrics_exclude));
-    se::http::ServerOptions options;
-    options.listen_address = config.listen_address;
-    options.telemetry_path = config.telemetry_path;
-    options.web = std::move(web);
-    options.web_config_file = config.web_config_file;
-    if (config.collectors.enabled("trace")) {
-      if (config.trace_path == config.telemetry_path) {
-        throw se::ConfigError("-trace.path and -web.telemetry-path must differ");
+    int sig = 0;
+    {
+      se::http::ServerOptions options;
+      options.listen_address = config.listen_address;
+      options.telemetry_path = config.telemetry_path;
+      options.web = std::move(web);
+      options.web_config_file = config.web_config_file;
+      if (config.collectors.enabled("trace")) {
+        if (config.trace_path == config.telemetry_path) {
+          throw se::ConfigError("-trace.path and -web.telemetry-path must differ");
+        }
+        auto& store = se::trace::process_store();
+        store.configure(static_cast<std::int64_t>(config.trace_rate), kTraceMaxJobs);
+        options.handler_path = config.trace_path;
+        options.handler = [&store](std::string_view method, std::string_view body) {
+          const auto r = se::trace::handle_request(store, method, body,
+                                                   se::scrape::system_clock().unix_seconds());
+          se::http::PathResponse out{r.status, r.content_type, r.body, {}};
+          if (r.allow_header) out.headers.emplace_back("Allow", "GET, HEAD, POST");
+          return out;
+        };
       }
-      auto& store = se::trace::process_store();
-      store.configure(static_cast<std::int64_t>(config.trace_rate), kTraceMaxJobs);
-      options.handler_path = config.trace_path;
-      options.handler = [&store](std::string_view method, std::string_view body) {
-        const auto r = se::trace::handle_request(store, method, body,
-                                                 se::scrape::system_clock().unix_seconds());
-        se::http::PathResponse out{r.status, r.content_type, r.body, {}};
-        if (r.allow_header) out.headers.emplace_back("Allow", "GET, HEAD, POST");
-        return out;
-      };
+      se::http::Server server(options, [&poller](auto done) { poller.get(std::move(done)); });
+      se::log::info("starting", {{"version", se::build_info::kVersion},
+                                 {"backend", config.backend},
+                                 {"slurm_conf", se::slurm::effective_slurm_conf(config.slurm_conf)},
+                                 {"poll_limit_ms", std::to_string(config.poll_limit.count())}});
+      sig = server.run();
+      se::log::info("shutting down", {{"signal", std::to_string(sig)}});
+    }  // the server is gone: no new request reaches the poller
+    // Cancel hook of the cli backend (i18-cli): kill the Slurm command in flight here, before
+    // waiting, once the backend exposes it.
+    if (!poller.stop(kShutdownDeadline)) {
+      se::log::warn("shutdown deadline passed: leaving the Slurm call in flight",
+                    {{"deadline_s", std::to_string(kShutdownDeadline.count())}});
+      std::fflush(nullptr);
+      // Not returning: the Poller's thread is blocked in libslurm and cannot be joined. exit()
+      // runs the exit handlers (LeakSanitizer's too); that thread stays in its syscall.
+      std::exit(0);
     }
-    se::http::Server server(options, [&poller](auto done) { poller.get(std::move(done)); });
-    se::log::info("starting", {{"version", se::build_info::kVersion},
-                               {"backend", config.backend},
-                               {"slurm_conf", se::slurm::effective_slurm_conf(config.slurm_conf)},
-                               {"poll_limit_ms", std::to_string(config.poll_limit.count())}});
-    const int sig = server.run();
-    se::log::info("shutting down", {{"signal", std::to_string(sig)}});
   } catch (const se::ConfigError& e) {
     // A certificate or key from the web config that OpenSSL cannot load.
     se::log::error("fatal", {{"err", e.what()}});

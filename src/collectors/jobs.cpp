@@ -83,7 +83,8 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
   for (const auto& [key, g] : groups) {
     const std::string user(key.user), account(key.account), partition(key.partition),
         state(key.state);
-    const double tasks = g.tasks, cpus = g.cpus, mem = g.mem;
+    // Plain copies: clang 14 cannot capture a structured binding in the lambda below.
+    const double tasks = g.tasks, cpus = g.cpus, mem = g.mem, gpus = g.gpus_requested;
     if (state == "PENDING") {
       pending += tasks;
       reasons[{std::string(key.reason)}] += tasks;
@@ -112,7 +113,7 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
       part_pending_mem.try_emplace({p}, 0);
       part_pending_gpus.try_emplace({p}, 0);
       if (state == "PENDING") {
-        part_pending_gpus[{p}] += g.gpus_requested;
+        part_pending_gpus[{p}] += gpus;
         part_pending_jobs[{p}] += tasks;
         part_pending_cpus[{p}] += cpus;
         part_pending_mem[{p}] += mem;

@@ -27,6 +27,36 @@ std::string format_value(double value) {
 
 namespace {
 
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// The length of the valid UTF-8 sequence at the start of `s` (1 to 4), or 0 when it is not one
+// (a stray continuation byte, an overlong form, a surrogate, above U+10FFFF, cut short).
+std::size_t utf8_sequence(std::string_view s) {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (s.size() < n || b(1) < lo || b(1) > hi) return 0;
+  for (std::size_t i = 2; i < n; ++i) {
+    if (b(i) < 0x80 || b(i) > 0xBF) return 0;
+  }
+  return n;
+}
+
 template <bool kQuote>
 void append_escaped(std::string& out, std::string_view s) {
   for (char c : s) {
@@ -50,6 +80,28 @@ void append_escaped(std::string& out, std::string_view s) {
   }
 }
 
+// A label value from Slurm, which may hold any bytes: cut at kMaxLabelValueBytes (on a
+// character boundary), invalid UTF-8 and control characters (other than the escaped newline)
+// each replaced by U+FFFD, then escaped.
+void append_label_value(std::string& out, std::string_view s) {
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_sequence(s.substr(i));
+    const std::size_t width = n == 0 ? 1 : n;
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const bool control = n == 1 && (c < 0x20 || c == 0x7F) && c != '\n';
+    const std::size_t out_width = (n == 0 || control) ? kReplacement.size() : width;
+    if (used + out_width > kMaxLabelValueBytes) break;
+    used += out_width;
+    if (n == 0 || control) {
+      out.append(kReplacement);
+    } else {
+      append_escaped<true>(out, s.substr(i, n));
+    }
+    i += width;
+  }
+}
+
 std::string_view type_name(Type t) {
   switch (t) {
     case Type::kGauge:
@@ -69,7 +121,7 @@ std::string_view type_name(Type t) {
 std::string escape_label_value(std::string_view value) {
   std::string out;
   out.reserve(value.size());
-  append_escaped<true>(out, value);
+  append_label_value(out, value);
   return out;
 }
 
@@ -128,7 +180,7 @@ void write_samples(const Family& f, std::string& out,
       for (std::size_t i = 0; i < f.label_names.size(); ++i) {
         if (i) out.push_back(',');
         out.append(f.label_names[i]).append("=\"");
-        append_escaped<true>(out, s.label_values[i]);
+        append_label_value(out, s.label_values[i]);
         out.push_back('"');
       }
       if (!s.le.empty()) {

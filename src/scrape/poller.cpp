@@ -88,6 +88,8 @@ class PollLoads {
       slot.error = e.what();
     } catch (const std::exception& e) {
       slot.error = e.what();
+    } catch (...) {
+      slot.error = "the backend threw a non-standard exception";
     }
     slot.seconds = seconds_between(start, clock_.steady());
   }
@@ -194,6 +196,7 @@ struct Collection::Impl {
   std::vector<std::pair<std::string_view, std::uint64_t>> parse_error_totals;
   std::set<std::string> logged_parse_errors;
   Generations last_generation{};  // of the previous poll, for PollResult::reloaded
+  bool poll_failing = false;      // the previous poll threw (logged once per streak)
 };
 
 std::string Collection::Impl::render(std::vector<metrics::Family> families) const {
@@ -304,6 +307,10 @@ void Collection::Impl::run_row(Row& row, PollLoads& loads, Outcome& outcome, std
       row.valid = false;
       outcome.status.success = false;
       if (outcome.error.empty()) outcome.error = e.what();
+    } catch (...) {
+      row.valid = false;
+      outcome.status.success = false;
+      if (outcome.error.empty()) outcome.error = "a non-standard exception";
     }
   }
   outcome.status.duration_seconds += seconds_between(start, clock.steady());
@@ -357,7 +364,53 @@ Collection::Collection(const collectors::EnabledCollectors& enabled, FamilyFilte
 
 Collection::~Collection() = default;
 
-PollResult Collection::poll(slurm::Backend& backend) { return impl_->poll(backend); }
+PollResult Collection::poll(slurm::Backend& backend) {
+  try {
+    PollResult result = impl_->poll(backend);
+    if (impl_->poll_failing) log::info("polls work again");
+    impl_->poll_failing = false;
+    return result;
+  } catch (...) {
+    const std::string error = current_exception_text();
+    if (!impl_->poll_failing) {
+      log::error("poll failed: serving slurm_up 0", {{"err", error}});
+    } else {
+      log::debug("poll still failing", {{"err", error}});
+    }
+    impl_->poll_failing = true;
+    return failed_poll(backend, impl_->drop);
+  }
+}
+
+std::string current_exception_text() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "a non-standard exception";
+  }
+}
+
+PollResult failed_poll(const slurm::Backend& backend, const FamilyFilter& drop) {
+  collectors::ExporterStatus status;
+  try {
+    status.backend = std::string(backend.name());
+    status.slurm_version = backend.slurm_version();
+  } catch (...) {
+    status.backend = "unknown";
+  }
+  auto families = collectors::collect_exporter(status);
+  try {
+    if (drop) std::erase_if(families, [&](const metrics::Family& f) { return drop(f.name); });
+  } catch (...) {
+    // The filter itself threw: serve the exporter's families unfiltered rather than nothing.
+    families = collectors::collect_exporter(status);
+  }
+  PollResult result;
+  metrics::write_text(families, result.text);
+  return result;
+}
 
 void configure_malloc_for_polls() { mallopt(M_TRIM_THRESHOLD, 1024 * 1024); }
 
@@ -378,13 +431,21 @@ Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
   }
 }
 
-Poller::~Poller() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
+Poller::~Poller() { stop(); }
+
+bool Poller::stop(std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
   cv_.notify_all();
+  const auto done = [&] { return stopped_; };
+  if (deadline == std::chrono::milliseconds::max()) {
+    cv_.wait(lock, done);
+  } else if (!cv_.wait_for(lock, deadline, done)) {
+    return false;
+  }
+  lock.unlock();
   if (thread_.joinable()) thread_.join();
+  return true;
 }
 
 void Poller::get(std::function<void(Text)> done) {
@@ -396,7 +457,7 @@ void Poller::get(std::function<void(Text)> done) {
     if (start_refresh) refresh_requested_ = true;
     lock.unlock();
     if (start_refresh) cv_.notify_all();
-    done(std::move(text));
+    deliver(done, std::move(text));
     return;
   }
   waiters_.push_back(std::move(done));
@@ -404,6 +465,21 @@ void Poller::get(std::function<void(Text)> done) {
     refresh_requested_ = true;
     lock.unlock();
     cv_.notify_all();
+  }
+}
+
+void Poller::deliver(const std::function<void(Text)>& done, Text text) {
+  try {
+    done(std::move(text));
+  } catch (...) {
+    // A waiter's failure is its own: it must not end the poller thread (std::terminate) nor
+    // keep the other waiters from their answer. Logged once, then at debug.
+    const std::string error = current_exception_text();
+    if (!callback_failed_.exchange(true)) {
+      log::error("a scrape's callback threw; its request is dropped", {{"err", error}});
+    } else {
+      log::debug("a scrape's callback threw", {{"err", error}});
+    }
   }
 }
 
@@ -419,6 +495,7 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
     std::lock_guard lock(mutex_);
     init_error = std::current_exception();
     init_done = true;
+    stopped_ = true;
     cv_.notify_all();
     return;
   }
@@ -435,6 +512,7 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       if (stopping_) break;
     }
     const auto started = clock_.steady();
+    // Collection::poll turns every exception into a failed poll (slurm_up 0).
     PollResult result = collection_.poll(*backend_);
     // A big answer (50,000 jobs: ~100 MB of libslurm message and conversion) leaves freed
     // heap behind; give it back to the system instead of keeping the peak as RSS.
@@ -451,9 +529,14 @@ void Poller::run(BackendFactory factory, std::exception_ptr& init_error, bool& i
       refresh_requested_ = false;
       waiters.swap(waiters_);
     }
-    for (auto& w : waiters) w(text);
+    for (auto& w : waiters) deliver(w, text);
   }
   backend_.reset();
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+  }
+  cv_.notify_all();
 }
 
 }  // namespace slurm_exporter::scrape

@@ -38,14 +38,17 @@ bool is_executable_file(const std::string& path) {
 std::string resolve(const std::string& command, const std::string& bin_dir) {
   if (command.empty()) throw BackendError("empty Slurm command name");
   if (command.find('/') != std::string::npos) return command;
+  // A colon-separated list, like PATH, except that an empty entry is skipped (PATH would read
+  // it as the current directory: not where a daemon should find the commands it runs).
   const std::string_view dirs = bin_dir.empty() ? std::string_view(kCliSearchPath) : bin_dir;
   std::string_view rest = dirs;
   while (true) {
-    const auto colon = bin_dir.empty() ? rest.find(':') : std::string_view::npos;
-    std::string_view dir = rest.substr(0, colon);
-    if (dir.empty()) dir = ".";
-    std::string candidate = fmt::format("{}/{}", dir, command);
-    if (is_executable_file(candidate)) return candidate;
+    const auto colon = rest.find(':');
+    const std::string_view dir = rest.substr(0, colon);
+    if (!dir.empty()) {
+      std::string candidate = fmt::format("{}/{}", dir, command);
+      if (is_executable_file(candidate)) return candidate;
+    }
     if (colon == std::string_view::npos) break;
     rest.remove_prefix(colon + 1);
   }

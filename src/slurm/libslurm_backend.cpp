@@ -2,10 +2,14 @@
 // The only file that includes <slurm/slurm.h>.
 #include "slurm_exporter/slurm/libslurm_backend.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 #include <slurm/slurm_version.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -136,6 +140,87 @@ std::vector<std::string> expand_hostlist(const char* expr) {
     std::free(host);
   }
   return out;
+}
+
+// How long the child that parses slurm.conf may take (a configless or DNS lookup can block).
+constexpr int kConfCheckTimeoutMs = 15000;
+
+// The first line of libslurm's complaint (its "error:"/"fatal:" lines), for the message.
+std::string first_complaint(const std::string& err) {
+  std::string_view rest = err, fallback;
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    if (line.find("error") != std::string_view::npos ||
+        line.find("fatal") != std::string_view::npos) {
+      return std::string(line.substr(0, 300));
+    }
+    if (fallback.empty() && !line.empty() && !line.starts_with("==")) fallback = line;
+    if (nl == std::string_view::npos) break;
+    rest.remove_prefix(nl + 1);
+  }
+  return std::string(fallback.substr(0, 300));
+}
+
+// slurm_init() calls exit() when slurm.conf does not parse (fatal()), so it is tried first in
+// a child process: the child parses the file and reports by its exit status; libslurm's
+// stderr is captured for the message. Only then does this process call slurm_init().
+void check_conf_in_child(const std::string& conf) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw BackendError(fmt::format("cannot check {}: pipe: {}", conf, std::strerror(errno)));
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw BackendError(fmt::format("cannot check {}: fork: {}", conf, std::strerror(err)));
+  }
+  if (pid == 0) {
+    ::dup2(fds[1], STDERR_FILENO);
+    ::dup2(fds[1], STDOUT_FILENO);
+    slurm_init(conf.c_str());
+    ::_exit(0);  // parsed: no exit handlers (they belong to the parent)
+  }
+  ::close(fds[1]);
+  std::string err;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kConfCheckTimeoutMs);
+  bool timed_out = false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (err.size() < 65536) err.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  if (timed_out) ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    throw ConfigError(
+        fmt::format("Slurm configuration {}: libslurm did not finish reading it "
+                    "within {} s",
+                    conf, kConfCheckTimeoutMs / 1000));
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  const std::string why = first_complaint(err);
+  throw ConfigError(fmt::format("Slurm configuration {} is not valid: libslurm cannot parse it{}{}",
+                                conf, why.empty() ? "" : ": ", why));
 }
 
 }  // namespace
@@ -387,6 +472,7 @@ LibslurmBackend::LibslurmBackend(const std::string& slurm_conf) : impl_(std::mak
     throw BackendError(
         fmt::format("cannot read Slurm configuration {}: {}", conf, std::strerror(errno)));
   }
+  check_conf_in_child(conf);
   slurm_init(conf.c_str());
 }
 

@@ -254,7 +254,7 @@ TEST_CASE("usage lists every flag with its default", "[flags]") {
         "  -web.log-level level\n", "  -log.level level\n", "  -slurm.poll-limit seconds\n",
         "  -backend name\n", "  -slurm.conf path\n", "  -version\n", "  -help\n", "  -h\n",
         "  -slurm.cli-fallback\n", "  -slurm.sinfo-cli path\n", "  -slurm.squeue-cli path\n",
-        "  -slurm.bin-dir dir\n", "  -slurm.cli-timeout seconds\n"}) {
+        "  -slurm.bin-dir dirs\n", "  -slurm.cli-timeout seconds\n"}) {
     INFO(line);
     CHECK_THAT(text, Catch::Contains(std::string(line)));
   }

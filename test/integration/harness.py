@@ -694,19 +694,43 @@ class Exporter:
             return None
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
+        """SIGTERM if still running; then its exit status must be 0 (a clean shutdown within
+        10 s) and its output free of sanitizer reports. An exporter that had already exited is
+        its test's to judge (its status is in proc.returncode)."""
+        running = self.proc.poll() is None
+        killed = False
+        if running:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+                killed = True
         for t in self._threads:
             t.join(timeout=5)
         report = sanitizer_report(self.log())
         if report:
             raise AssertionError(f"sanitizer report from the exporter ({' '.join(self.args)}):\n"
                                  f"{report}")
+        if killed:
+            raise AssertionError(f"the exporter did not exit within 10 s of SIGTERM "
+                                 f"({' '.join(self.args)}):\n{self.log_text()[-3000:]}")
+        if running and self.proc.returncode != 0:
+            raise AssertionError(f"the exporter exited {self.proc.returncode} after SIGTERM "
+                                 f"({' '.join(self.args)}):\n{self.log_text()[-3000:]}")
+
+
+def run_exporter(args: list[str], env: dict[str, str] | None = None,
+                 timeout: float = 30) -> subprocess.CompletedProcess:
+    """Runs the exporter to its end (a flag error, --version…) with the sanitizer options; its
+    output must hold no sanitizer report. The caller checks the exit status it expects."""
+    p = subprocess.run([exporter_binary(), *args], env={**os.environ, **sanitizer_env(), **(env or {})},
+                       capture_output=True, text=True, timeout=timeout, errors="replace")
+    report = sanitizer_report((p.stdout + p.stderr).splitlines())
+    if report:
+        raise AssertionError(f"sanitizer report from the exporter ({' '.join(args)}):\n{report}")
+    return p
 
 
 def exporter_args(cluster: Cluster, listen: str = "127.0.0.1:0",

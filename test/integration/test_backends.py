@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import POLL_LIMIT, Exporter, Scrape, exporter_args, exporter_binary, wait_for
+from harness import POLL_LIMIT, Exporter, Scrape, exporter_args, exporter_binary, run_exporter, wait_for
 
 # Lines of these families differ between two exporters by nature (timings, the backend label).
 EXCLUDED = ("slurm_exporter_build_info", "slurm_exporter_collector_duration_seconds",
@@ -278,8 +278,8 @@ esac
 
 
 def test_a_missing_sinfo_is_a_clear_startup_error(cluster):
-    p = subprocess.run([exporter_binary(), "--backend=cli", "--slurm.sinfo-cli=/nonexistent/sinfo",
-                        "--web.listen-address=127.0.0.1:0", f"--slurm.conf={cluster.conf}"],
-                       env=cluster.env, capture_output=True, text=True, timeout=30)
-    assert p.returncode != 0
+    p = run_exporter(["--backend=cli", "--slurm.sinfo-cli=/nonexistent/sinfo",
+                      "--web.listen-address=127.0.0.1:0", f"--slurm.conf={cluster.conf}"],
+                     env=cluster.env)
+    assert p.returncode == 1, p.stderr
     assert "/nonexistent/sinfo" in p.stderr, p.stderr

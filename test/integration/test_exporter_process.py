@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness import POLL_LIMIT, Scrape, distinct_nodes, exporter_binary, wait_for
+from harness import POLL_LIMIT, Scrape, distinct_nodes, exporter_binary, run_exporter, wait_for
 
 ERROR_LINE = re.compile(r'(^|\s)level="?error"?(\s|$)')
 
@@ -41,7 +41,7 @@ def test_port_in_use_exits_nonzero_naming_the_address(cluster, exporter):
     (["--slurm.poll-limit=soon"], "soon"),
 ])
 def test_bad_flag_exits_2_with_reason_and_usage(bad, named):
-    p = subprocess.run([exporter_binary(), *bad], capture_output=True, text=True, timeout=10)
+    p = run_exporter(bad)
     assert p.returncode == 2, f"exit code {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     assert lines, "nothing on stderr"
@@ -53,7 +53,7 @@ def test_bad_flag_exits_2_with_reason_and_usage(bad, named):
 
 
 def test_version_exits_0():
-    p = subprocess.run([exporter_binary(), "--version"], capture_output=True, text=True, timeout=10)
+    p = run_exporter(["--version"])
     assert p.returncode == 0, f"exit code {p.returncode}\n{p.stdout}{p.stderr}"
     assert re.search(r"\d+\.\d+\.\d+", p.stdout + p.stderr), f"no version printed: {p.stdout!r}"
 
@@ -85,8 +85,15 @@ def _outage(cluster, e, label: str) -> None:
             downs += 1
             for collector in ("nodes", "node_reason", "jobs"):
                 ok = s.value("slurm_exporter_collector_success", collector=collector)
-                assert ok in (None, 0.0), (f"{label}: collector_success{{collector=\"{collector}\"}}"
-                                           f" = {ok} while slurmctld is down")
+                assert ok == 0.0, (f"{label}: collector_success{{collector=\"{collector}\"}}"
+                                   f" = {ok} while slurmctld is down")
+            # No stale Slurm family: only slurm_up, the exporter's own, and the ping's answer of
+            # this poll (slurm_controller_up 0: the outage itself).
+            own = {"slurm_up", "slurm_node_scrape_duration", "slurm_job_scrape_duration",
+                   "slurm_controller_up", "slurm_controller_ping_seconds"}
+            stale = sorted(f for f in s.series
+                           if f not in own and not f.startswith("slurm_exporter_"))
+            assert not stale, f"{label}: Slurm families served while slurmctld is down: {stale}"
         else:
             assert downs == 0, f"{label}: slurm_up went back to 1 while slurmctld is still down"
             assert scrapes <= 3, f"{label}: slurm_up still 1 after {scrapes} polls without slurmctld"

@@ -15,7 +15,7 @@ import pytest
 from harness import (CONTRACT_FAMILIES, FLAGS, LOAD_FAMILIES, POLL_LIMIT, PRIMARY_STATES,
                      USUAL_NODE_STATES, Exporter, L, MIB, Scrape, SlurmView, compare_family, expected_metrics, exporter_args,
                      expected_oldest_pending, expected_partition_job_families,
-                     exporter_binary, fmt_labels, parse_kv_line, primary_state, wait_for)
+                     exporter_binary, fmt_labels, parse_kv_line, primary_state, run_exporter, wait_for)
 
 
 class Live:
@@ -151,7 +151,7 @@ def test_scrape_durations(live):
 
 
 def test_version_flag_matches_build_info(live):
-    p = subprocess.run([exporter_binary(), "--version"], capture_output=True, text=True, timeout=10)
+    p = run_exporter(["--version"])
     assert p.returncode == 0, p.stderr
     (labels, _), = live.scrape.get("slurm_exporter_build_info").items()
     version = dict(labels)["version"]

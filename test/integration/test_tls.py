@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import exporter_binary, wait_for
+from harness import exporter_binary, run_exporter, wait_for
 
 HOST = "127.0.0.1"
 
@@ -286,9 +286,8 @@ def test_certificate_rotation_under_continuous_scraping(pki, exporter):
 def test_a_bad_web_config_exits_2_with_one_clear_line(cluster, tmp_path, yaml, named):
     cfg = tmp_path / "web.yml"
     cfg.write_text(yaml)
-    p = subprocess.run([exporter_binary(), f"--web.config.file={cfg}", f"--slurm.conf={cluster.conf}",
-                        "--web.listen-address=127.0.0.1:0"],
-                       capture_output=True, text=True, timeout=30, env=cluster.env)
+    p = run_exporter([f"--web.config.file={cfg}", f"--slurm.conf={cluster.conf}",
+                      "--web.listen-address=127.0.0.1:0"], env=cluster.env)
     assert p.returncode == 2, p.stderr
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     named = named.format(cfg=cfg, dir=tmp_path)

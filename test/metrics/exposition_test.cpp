@@ -8,6 +8,8 @@
 #include <limits>
 #include <vector>
 
+#include "../support/golden.hpp"
+
 using namespace slurm_exporter::metrics;
 
 TEST_CASE("values: integers, fractions, NaN and infinities") {
@@ -164,4 +166,50 @@ TEST_CASE("histogram buckets differ by le, not duplicates") {
   CHECK(write_text_checked(std::vector<Family>{f}, again) ==
         std::vector<std::string>{"family w: series w_bucket{le=\"1\"} twice"});
   CHECK(again.empty());
+}
+
+TEST_CASE("label values from Slurm: any bytes give valid UTF-8 without control characters") {
+  const std::string fffd = "\xEF\xBF\xBD";
+  // Latin-1 "Müller" (0xFC alone is not UTF-8): the byte is replaced, the rest kept.
+  CHECK(escape_label_value("M\xFCller") == "M" + fffd + "ller");
+  // Broken UTF-8: a lone continuation byte, a sequence cut short, an overlong '/', a surrogate.
+  CHECK(escape_label_value("a\x80z") == "a" + fffd + "z");
+  CHECK(escape_label_value("a\xC3") == "a" + fffd);
+  CHECK(escape_label_value("\xC0\xAF") == fffd + fffd);
+  CHECK(escape_label_value("\xED\xA0\x80") == fffd + fffd + fffd);
+  CHECK(escape_label_value("\xF4\x90\x80\x80") == fffd + fffd + fffd + fffd);
+  // Valid UTF-8 of any length passes: 2, 3 and 4 bytes.
+  CHECK(escape_label_value("\xC3\xBC\xE2\x82\xAC\xF0\x9F\x98\x80") ==
+        "\xC3\xBC\xE2\x82\xAC\xF0\x9F\x98\x80");
+  // Control characters are replaced; newline, quote and backslash are escaped as before.
+  CHECK(escape_label_value(std::string("a\tb\rc\x1b[31m\x7f") + '\0' + "d") ==
+        "a" + fffd + "b" + fffd + "c" + fffd + "[31m" + fffd + fffd + "d");
+  CHECK(escape_label_value("x\ny\"z\\") == "x\\ny\\\"z\\\\");
+  // Over-long values are cut at kMaxLabelValueBytes, never inside a character.
+  CHECK(escape_label_value(std::string(5000, 'r')) == std::string(kMaxLabelValueBytes, 'r'));
+  std::string euros;
+  for (int i = 0; i < 400; ++i) euros += "\xE2\x82\xAC";  // 1200 bytes
+  const std::string cut = escape_label_value(euros);
+  CHECK(cut.size() == kMaxLabelValueBytes / 3 * 3);
+  CHECK(cut == euros.substr(0, kMaxLabelValueBytes / 3 * 3));
+}
+
+TEST_CASE("a family with hostile label values renders valid text (promtool checks the golden)") {
+  Family f{"slurm_node_reason_info", "Node reasons", Type::kGauge, {"node", "reason", "user"}, {}};
+  f.samples.emplace_back(std::vector<std::string>{"n1", "M\xFCller disk\x01", "r\xE9mi"}, 1);
+  f.samples.emplace_back(std::vector<std::string>{"n2", std::string(3000, 'x'), "\xFF\xFE"}, 1);
+  f.samples.emplace_back(std::vector<std::string>{"n3", "a\"b\\c\nd", "ok"}, 1);
+  std::string text;
+  CHECK(write_text_checked(std::vector<Family>{f}, text).empty());
+  // Hand-computed: the first sample's line.
+  CHECK(
+      text.find("slurm_node_reason_info{node=\"n1\",reason=\"M\xEF\xBF\xBDller disk\xEF\xBF\xBD\","
+                "user=\"r\xEF\xBF\xBDmi\"} 1\n") != std::string::npos);
+  // No byte of the text is a control character other than newline.
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    CHECK((u >= 0x20 || u == '\n'));
+    CHECK(u != 0x7F);
+  }
+  test_support::check_golden("untrusted_text.prom", text);
 }

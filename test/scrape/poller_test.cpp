@@ -370,3 +370,133 @@ TEST_CASE("a finished job is counted once through the jobs collector's finished-
   CHECK(test_support::contains(c.poll(b).text, series));
   CHECK(test_support::contains(c.poll(b).text, series));  // unchanged: reused text
 }
+
+TEST_CASE("a backend that throws anything fails its collectors, never the process") {
+  FakeBackend b;
+  b.on_fetch = [] { throw 42; };  // not a std::exception
+  const std::string text = poll(b);
+  CHECK(text.find("slurm_up 0\n") != std::string::npos);
+  CHECK(text.find("slurm_exporter_collector_success{collector=\"nodes\"} 0\n") !=
+        std::string::npos);
+  CHECK(text.find("slurm_cpus_total") == std::string::npos);
+}
+
+TEST_CASE("a throwing family filter makes a failed poll: slurm_up 0, no Slurm family") {
+  FakeBackend b;
+  scrape::Collection c({}, [](const std::string& name) -> bool {
+    if (name == "slurm_up") throw std::runtime_error("regex_error: complexity");
+    return false;
+  });
+  const scrape::PollResult r = c.poll(b);
+  CHECK_FALSE(r.slurm_up);
+  CHECK(r.text.find("slurm_up 0\n") != std::string::npos);
+  CHECK(r.text.find("slurm_cpus_total") == std::string::npos);
+  CHECK(r.text.find("slurm_exporter_build_info{") != std::string::npos);
+}
+
+TEST_CASE("the poller survives a throwing backend, filter and callback, and keeps serving") {
+  std::atomic<bool> throw_now{true};
+  scrape::Poller p(
+      [&] {
+        auto b = std::make_unique<FakeBackend>();
+        b->on_fetch = [&] {
+          if (throw_now) throw std::logic_error("boom");
+        };
+        return b;
+      },
+      0ms, {},
+      [&](const std::string&) -> bool {
+        if (throw_now) throw 7;
+        return false;
+      });
+  // A callback that throws on the poller's thread (it waits for the first poll).
+  std::promise<void> thrown;
+  p.get([&](scrape::Text) {
+    thrown.set_value();
+    throw std::runtime_error("callback failed");
+  });
+  REQUIRE(thrown.get_future().wait_for(10s) == std::future_status::ready);
+  const auto failed = get_sync(p);
+  CHECK(contains(failed, "slurm_up 0\n"));
+  CHECK_FALSE(contains(failed, "slurm_cpus_total"));
+  throw_now = false;
+  // A poll in the background after the failed one: the next answer is a working poll.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  scrape::Text ok;
+  do {
+    ok = get_sync(p);
+  } while (!contains(ok, "slurm_up 1\n") && std::chrono::steady_clock::now() < deadline);
+  CHECK(contains(ok, "slurm_up 1\n"));
+  CHECK(contains(ok, "slurm_cpus_total 4\n"));
+}
+
+TEST_CASE("stop gives up on a poll stuck in Slurm after its deadline, and joins one that ends") {
+  Gate gate;
+  std::atomic<bool> in_fetch{false};
+  auto p = std::make_unique<scrape::Poller>(
+      [&] {
+        auto b = std::make_unique<FakeBackend>();
+        b->on_fetch = [&] {
+          in_fetch = true;
+          gate.wait();  // a libslurm RPC to a frozen slurmctld
+        };
+        return b;
+      },
+      0ms);
+  p->get([](scrape::Text) {});
+  for (int i = 0; i < 1000 && !in_fetch; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(in_fetch);
+  CHECK_FALSE(p->stop(200ms));  // still in the fetch: the caller may exit without it
+  gate.open();
+  CHECK(p->stop(10s));  // the poll ends, the thread stops and is joined
+  p.reset();
+}
+
+namespace {
+
+// How often `line` starts a line of `text`.
+std::size_t count_lines(const std::string& text, const std::string& line) {
+  std::size_t n = 0;
+  for (std::size_t at = 0; (at = text.find(line, at)) != std::string::npos; at += line.size()) {
+    if (at == 0 || text[at - 1] == '\n') ++n;
+  }
+  return n;
+}
+
+// The family names of the text's # TYPE lines, in order.
+std::vector<std::string> type_names(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; (at = text.find("# TYPE ", at)) != std::string::npos; ++at) {
+    const auto start = at + 7;
+    out.push_back(text.substr(start, text.find(' ', start) - start));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a poll's text has each family once and each key sample once") {
+  FakeBackend b;
+  const std::string text = poll(b);
+  auto names = type_names(text);
+  REQUIRE(names.size() > 10);
+  std::sort(names.begin(), names.end());
+  CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
+  CHECK(count_lines(text, "slurm_up ") == 1);
+  CHECK(count_lines(text, "slurm_cpus_total ") == 1);
+  CHECK(count_lines(text, "slurm_exporter_collector_success{collector=\"nodes\"} ") == 1);
+}
+
+TEST_CASE("during an outage no stale Slurm family is served, only the exporter's own") {
+  FakeBackend b;
+  scrape::Collection c;
+  REQUIRE(c.poll(b).text.find("slurm_cpus_total 4\n") != std::string::npos);
+  for (auto kind : slurm::kAllLoads) b.fail(kind, "Unable to contact slurm controller", true);
+  const std::string text = c.poll(b).text;
+  CHECK(count_lines(text, "slurm_up 0\n") == 1);
+  for (const auto& name : type_names(text)) {
+    INFO(name);
+    CHECK((name == "slurm_up" || name.starts_with("slurm_exporter_") ||
+           name == "slurm_node_scrape_duration" || name == "slurm_job_scrape_duration"));
+  }
+}

@@ -432,6 +432,16 @@ TEST_CASE("cli backend: finding the commands") {
       CHECK(std::string(e.what()) == "cannot find sinfo in " + dir.str());
     }
   }
+  SECTION("bin_dir is a colon-separated list: later entries are searched, empty ones skipped") {
+    TempDir other;
+    write_script(other, "sinfo", kSinfoFromFixtures);
+    CliOptions o = options_for(dir);
+    o.bin_dir = "/nonexistent::" + dir.str() + ":" + other.str();
+    CliBackend backend(o);
+    CHECK(backend.load_nodes().nodes.size() > 0);
+    o.bin_dir = "/nonexistent:";
+    CHECK_THROWS_WITH(CliBackend(o), "cannot find sinfo in /nonexistent:");
+  }
   SECTION("a bare name that is not executable does not count") {
     write_script(dir, "sinfo", kSinfoFromFixtures, /*executable=*/false);
     CHECK_THROWS_WITH(CliBackend(options_for(dir)), "cannot find sinfo in " + dir.str());

@@ -17,7 +17,14 @@ inline constexpr std::string_view kTextContentType = "text/plain; version=0.0.4;
 /// without exponent up to 2^53. Locale-independent.
 std::string format_value(double value);
 
-/// Escapes a label value: backslash, double quote and newline.
+/// Label values come from Slurm and may hold any bytes (Latin-1, broken UTF-8, control
+/// characters): the writer cuts a value at this many bytes of UTF-8, counted before escaping (on
+/// a character boundary).
+inline constexpr std::size_t kMaxLabelValueBytes = 1024;
+
+/// A label value as written: cut at kMaxLabelValueBytes, each invalid UTF-8 byte and each
+/// control character other than newline replaced by U+FFFD, then backslash, double quote and
+/// newline escaped. Valid UTF-8 of any script passes unchanged.
 std::string escape_label_value(std::string_view value);
 
 /// Escapes HELP text: backslash and newline.

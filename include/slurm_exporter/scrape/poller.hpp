@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -59,13 +60,22 @@ class Collection {
   /// reused while the generations of its loads are unchanged and it does not use "now". Once
   /// slurmctld is found unreachable the remaining loads are skipped (their collectors fail
   /// quietly). Then the exporter's own families. Never throws for Slurm errors. Use one
-  /// backend per Collection.
+  /// backend per Collection. Never throws at all: any exception (a backend's, a collector's,
+  /// the family filter's) makes a failed poll, slurm_up 0 and the exporter's own families
+  /// (failed_poll), logged at error once per streak of such polls.
   PollResult poll(slurm::Backend& backend);
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// The answer of a poll that threw: slurm_up 0 and the exporter's own families, filtered by
+/// `drop` unless the filter throws too.
+PollResult failed_poll(const slurm::Backend& backend, const FamilyFilter& drop);
+
+/// The text of the exception being handled (call inside a catch block).
+std::string current_exception_text();
 
 /// Sets glibc malloc up for the poller's pattern (call once, from main, before any thread):
 /// a big poll allocates and frees ~100 MB (a 50,000-job libslurm message) on the poller
@@ -91,7 +101,8 @@ class Poller {
   Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
          collectors::EnabledCollectors enabled = {}, FamilyFilter drop = {},
          const Clock& clock = system_clock());
-  /// Stops the thread after the poll in flight, if any. Pending requests are dropped.
+  /// Stops the thread after the poll in flight, if any (stop() without a deadline). Pending
+  /// requests are dropped.
   ~Poller();
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
@@ -100,11 +111,19 @@ class Poller {
   /// thread after the poll. Never blocks.
   void get(std::function<void(Text)> done);
 
+  /// Asks the thread to stop and waits up to `deadline` for it (the poll in flight ends
+  /// first). True when it stopped (joined); false when a Slurm call still holds it: a libslurm
+  /// RPC to a dead slurmctld cannot be cancelled, so the caller gives up on it (main exits
+  /// without destroying the Poller, the thread blocked in its syscall). Call from one thread.
+  bool stop(std::chrono::milliseconds deadline = std::chrono::milliseconds::max());
+
   /// Number of polls run so far (for tests).
   std::size_t polls() const;
 
  private:
   void run(BackendFactory factory, std::exception_ptr& init_error, bool& init_done);
+  /// Calls `done`; an exception from it is logged (once at error), never propagated.
+  void deliver(const std::function<void(Text)>& done, Text text);
 
   const std::chrono::milliseconds poll_limit_;
   const Clock& clock_;
@@ -116,7 +135,9 @@ class Poller {
   std::vector<std::function<void(Text)>> waiters_;
   bool refresh_requested_ = false;
   bool stopping_ = false;
+  bool stopped_ = false;  // run() returned
   std::size_t polls_ = 0;
+  std::atomic<bool> callback_failed_{false};
   std::unique_ptr<slurm::Backend> backend_;
   Collection collection_;  // the poller thread's only
   std::thread thread_;

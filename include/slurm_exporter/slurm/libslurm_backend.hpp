@@ -22,7 +22,10 @@ class LibslurmBackend final : public Backend {
  public:
   /// Calls slurm_init() with `slurm_conf` (empty: SLURM_CONF or Slurm's default path). Only
   /// one instance per process. Throws BackendError if the configuration file is missing or
-  /// unreadable (libslurm itself would exit the process).
+  /// unreadable, ConfigError (exit 2) if libslurm cannot parse it: slurm_init() would exit
+  /// the process, so a forked child parses it first and reports by its exit status. Once
+  /// running, libslurm does not read the file again (a file edited badly later is only a
+  /// problem at the next start).
   explicit LibslurmBackend(const std::string& slurm_conf);
   ~LibslurmBackend() override;
 
