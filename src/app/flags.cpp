@@ -106,7 +106,22 @@ void set_log_level(Config& c, std::string_view flag, std::string_view v) {
 
 std::string log_level_text(const Config& c) { return std::string(log::level_name(c.log_level)); }
 
-const std::array<FlagSpec, 21> kFlags{{
+// A rivosinc command override ("/opt/slurm/bin/scontrol show lic --json"): the program is its
+// first word; this exporter runs it with the arguments whose output it parses.
+std::string override_program(std::string_view flag, std::string_view v) {
+  require_non_empty(flag, v);
+  const auto space = v.find(' ');
+  const std::string program(v.substr(0, space));
+  if (space != std::string_view::npos) {
+    log::warn("command override: only the program is used",
+              {{"flag", std::string("-") + std::string(flag)},
+               {"program", program},
+               {"why", "the exporter runs it with the arguments whose text output it parses"}});
+  }
+  return program;
+}
+
+const std::array<FlagSpec, 27> kFlags{{
     {"web.listen-address", false, "address",
      "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
      "\"[v6]:port\"",
@@ -134,6 +149,19 @@ const std::array<FlagSpec, 21> kFlags{{
      [](Config& c, std::string_view f, std::string_view v) {
        require_non_empty(f, v);
        c.web_config_file = v;
+     }},
+    {"metrics.aggregate-users", true, "",
+     "Drop the per-user labels (username, user) by summing their series: for sites whose "
+     "PrivateData hides users' jobs from each other",
+     [](const Config& c) { return std::string(c.aggregate_users ? "true" : "false"); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.aggregate_users = parse_bool(f, v);
+     }},
+    {"web.health-no-auth", true, "",
+     "Answer /-/healthy and /-/ready without the web config's basic auth (for probes)",
+     [](const Config& c) { return std::string(c.health_no_auth ? "true" : "false"); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.health_no_auth = parse_bool(f, v);
      }},
     {"web.log-level", false, "level", "Lowest level to log: debug, info, warn or error",
      log_level_text, set_log_level},
@@ -186,6 +214,33 @@ const std::array<FlagSpec, 21> kFlags{{
        c.cli_timeout = parse_seconds(f, v, kMaxCliTimeoutSeconds);
        if (c.cli_timeout.count() == 0) bad_value(f, v, "must be more than 0");
      }},
+    {"slurm.lic-cli", false, "command",
+     "scontrol to run for licenses with -backend=cli (rivosinc's flag; its first word is the "
+     "program, run as \"<it> show licenses -o\"); empty means the scontrol next to sinfo",
+     [](const Config& c) { return fmt::format("\"{}\"", c.lic_cli); },
+     [](Config& c, std::string_view f, std::string_view v) { c.lic_cli = override_program(f, v); }},
+    {"slurm.diag-cli", false, "command",
+     "sdiag to run for scheduler statistics with -backend=cli (rivosinc's flag; its first word "
+     "is the program); empty means the sdiag next to sinfo",
+     [](const Config& c) { return fmt::format("\"{}\"", c.diag_cli); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.diag_cli = override_program(f, v);
+     }},
+    {"slurm.sacctmgr-cli", false, "command",
+     "sacctmgr for the accounting collectors (rivosinc's flag; kept for them)",
+     [](const Config& c) { return fmt::format("\"{}\"", c.sacctmgr_cli); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       require_non_empty(f, v);
+       c.sacctmgr_cli = v;
+     }},
+    {"compat", false, "name",
+     "Also export another exporter's family names: vpenso (its slurm_nodes_*, slurm_queue_*, "
+     "slurm_cpus_alloc/_other, slurm_gpus_*; the same as -collector.vpenso)",
+     [](const Config&) { return std::string("\"\""); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       if (v != "vpenso") bad_value(f, v, "want vpenso");
+       c.collectors.set("vpenso", true);
+     }},
     {"slurm.conf", false, "path",
      "Path of slurm.conf; empty means $SLURM_CONF, else Slurm's built-in path",
      [](const Config& c) { return fmt::format("\"{}\"", c.slurm_conf); },
@@ -229,7 +284,9 @@ const std::array<FlagSpec, 21> kFlags{{
     {"trace.path", false, "path", "Path of the trace endpoint (POST a sample, GET a table)",
      [](const Config& c) { return fmt::format("\"{}\"", c.trace_path); },
      [](Config& c, std::string_view f, std::string_view v) {
-       if (v.empty() || v.front() != '/') bad_value(f, v, "must start with '/'");
+       // rivosinc takes an empty -trace.path as its default.
+       if (v.empty()) v = "/trace";
+       if (v.front() != '/') bad_value(f, v, "must start with '/'");
        for (const char ch : v) {
          if (ch == '?' || ch == '#' || static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f) {
            bad_value(f, v, "must not contain '?', '#', spaces or control characters");
@@ -240,14 +297,15 @@ const std::array<FlagSpec, 21> kFlags{{
     {"trace.rate", false, "seconds",
      "Seconds a job's trace sample stays fresh; a job whose agent stopped posting leaves the "
      "metrics after it",
-     [](const Config& c) { return std::to_string(c.trace_rate); },
+     [](const Config& c) { return std::to_string(c.trace_rate.count()); },
      [](Config& c, std::string_view f, std::string_view v) {
        std::uint64_t n = 0;
        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-       if (ec != std::errc{} || end != v.data() + v.size() || n == 0 || n > 86'400) {
-         bad_value(f, v, "want whole seconds, 1..86400");
+       if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || n > 86'400) {
+         bad_value(f, v, "want whole seconds, 0..86400 (0 is the default, 10, as in rivosinc)");
        }
-       c.trace_rate = n;
+       // rivosinc's flag is a uint64 whose 0 means its default of 10 seconds.
+       c.trace_rate = std::chrono::seconds(n == 0 ? 10 : static_cast<std::int64_t>(n));
      }},
     {"version", true, "", "Print the version and exit",
      [](const Config& c) { return std::string(c.show_version ? "true" : "false"); },
@@ -295,8 +353,28 @@ bool apply_collector_flag(Config& c, std::string_view name, std::string_view val
 
 }  // namespace
 
-Config parse_flags(std::span<const std::string_view> args) {
+Config parse_flags(std::span<const std::string_view> args) { return parse_flags(args, nullptr); }
+
+Config parse_flags(std::span<const std::string_view> args, EnvLookup env) {
   Config config;
+  // The rivosinc exporter's variables first, so a flag wins.
+  const auto variable = [&](const char* name, auto&& apply) {
+    const char* value = env == nullptr ? nullptr : env(name);
+    if (value == nullptr) return;
+    try {
+      apply(std::string_view(value));
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("environment variable {}: {}", name, e.what()));
+    }
+  };
+  variable("POLL_LIMIT", [&](std::string_view v) {
+    config.poll_limit = parse_seconds("slurm.poll-limit", v, kMaxPollLimitSeconds);
+  });
+  variable("CLI_TIMEOUT", [&](std::string_view v) {
+    config.cli_timeout = parse_seconds("slurm.cli-timeout", v, kMaxCliTimeoutSeconds);
+    if (config.cli_timeout.count() == 0) bad_value("slurm.cli-timeout", v, "must be more than 0");
+  });
+  variable("LOGLEVEL", [&](std::string_view v) { set_log_level(config, "web.log-level", v); });
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     if (arg == "--") {

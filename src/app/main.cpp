@@ -15,10 +15,12 @@
 
 #include "slurm_exporter/app/flags.hpp"
 #include "slurm_exporter/build_info.hpp"
+#include "slurm_exporter/collectors/private_data.hpp"
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/http/server.hpp"
 #include "slurm_exporter/http/web_config.hpp"
 #include "slurm_exporter/log.hpp"
+#include "slurm_exporter/metrics/aggregate.hpp"
 #include "slurm_exporter/scrape/poller.hpp"
 #include "slurm_exporter/slurm/cli_backend.hpp"
 #include "slurm_exporter/slurm/libslurm_backend.hpp"
@@ -30,6 +32,14 @@ namespace {
 
 // Jobs the trace store keeps at most (each ~0.5 KiB: a flood of made-up job ids stays ~5 MiB).
 constexpr std::size_t kTraceMaxJobs = 10'000;
+
+// -metrics.aggregate-users: the per-user labels summed away.
+se::scrape::FamilyTransform aggregate_transform(bool on) {
+  if (!on) return {};
+  return [](std::vector<se::metrics::Family>& families) {
+    se::metrics::aggregate_away(families, {"username", "user"});
+  };
+}
 
 // -metrics.exclude as a family filter; the pattern was validated by parse_flags.
 se::scrape::FamilyFilter exclude_filter(const std::string& pattern) {
@@ -44,6 +54,22 @@ se::scrape::FamilyFilter exclude_filter(const std::string& pattern) {
 // check runs in the tests.
 constexpr std::chrono::seconds kShutdownDeadline{3};
 
+// The Slurm backend --slurm.backend names, built afresh by the poller when it needs one.
+std::unique_ptr<se::slurm::Backend> make_backend(const se::app::Config& config) {
+  if (config.backend == "cli") {
+    se::slurm::CliOptions cli;
+    cli.sinfo = config.sinfo_cli;
+    cli.squeue = config.squeue_cli;
+    cli.bin_dir = config.bin_dir;
+    cli.timeout = config.cli_timeout;
+    cli.slurm_conf = config.slurm_conf;
+    cli.lic_scontrol = config.lic_cli;
+    cli.sdiag = config.diag_cli;
+    return std::make_unique<se::slurm::CliBackend>(std::move(cli));
+  }
+  return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,7 +78,8 @@ int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
   se::app::Config config;
   try {
-    config = se::app::parse_flags(args);
+    config = se::app::parse_flags(
+        args, [](const char* name) -> const char* { return std::getenv(name); });
   } catch (const se::ConfigError& e) {
     std::fprintf(stderr, "prometheus-slurm-exporter: %s\n\n%s", e.what(), se::app::usage().c_str());
     return 2;
@@ -80,21 +107,13 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The PrivateData exposure warning needs to know whether the metrics need a password.
+  se::collectors::PrivateDataState::set_auth(!web.basic_auth_users.empty());
   try {
-    se::scrape::Poller poller(
-        [&config]() -> std::unique_ptr<se::slurm::Backend> {
-          if (config.backend == "cli") {
-            se::slurm::CliOptions cli;
-            cli.sinfo = config.sinfo_cli;
-            cli.squeue = config.squeue_cli;
-            cli.bin_dir = config.bin_dir;
-            cli.timeout = config.cli_timeout;
-            cli.slurm_conf = config.slurm_conf;
-            return std::make_unique<se::slurm::CliBackend>(std::move(cli));
-          }
-          return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);
-        },
-        config.poll_limit, config.collectors, exclude_filter(config.metrics_exclude));
+    se::scrape::Poller poller([&config] { return make_backend(config); }, config.poll_limit,
+                              config.collectors, exclude_filter(config.metrics_exclude),
+                              se::scrape::system_clock(),
+                              aggregate_transform(config.aggregate_users));
     int sig = 0;
     {
       se::http::ServerOptions options;
@@ -107,7 +126,7 @@ int main(int argc, char** argv) {
           throw se::ConfigError("-trace.path and -web.telemetry-path must differ");
         }
         auto& store = se::trace::process_store();
-        store.configure(static_cast<std::int64_t>(config.trace_rate), kTraceMaxJobs);
+        store.configure(config.trace_rate.count(), kTraceMaxJobs);
         options.handler_path = config.trace_path;
         options.handler = [&store](std::string_view method, std::string_view body) {
           const auto r = se::trace::handle_request(store, method, body,
@@ -117,6 +136,9 @@ int main(int argc, char** argv) {
           return out;
         };
       }
+
+      options.health_no_auth = config.health_no_auth;
+      options.ready = [&poller] { return poller.polls() > 0; };
       se::http::Server server(options, [&poller](auto done) { poller.get(std::move(done)); });
       se::log::info("starting", {{"version", se::build_info::kVersion},
                                  {"backend", config.backend},
@@ -125,8 +147,7 @@ int main(int argc, char** argv) {
       sig = server.run();
       se::log::info("shutting down", {{"signal", std::to_string(sig)}});
     }  // the server is gone: no new request reaches the poller
-    // Cancel hook of the cli backend (i18-cli): kill the Slurm command in flight here, before
-    // waiting, once the backend exposes it.
+    // stop() cancels first (the cli backend kills the Slurm command in flight), then waits.
     if (!poller.stop(kShutdownDeadline)) {
       se::log::warn("shutdown deadline passed: leaving the Slurm call in flight",
                     {{"deadline_s", std::to_string(kShutdownDeadline.count())}});

@@ -41,6 +41,27 @@ std::vector<metrics::Family> collect_exporter(const ExporterStatus& status) {
                                  {"collector"}, parse_errors);
   errors.type = metrics::Type::kCounter;
   out.push_back(std::move(errors));
+  if (status.sdiag_load_ms) {
+    out.push_back(gauge("slurm_diag_scrape_duration",
+                        "How long loading the scheduler statistics (sdiag) took (ms)",
+                        *status.sdiag_load_ms));
+  }
+  // rivosinc's counters without the _total suffix: declared untyped (like the six inherited
+  // _total/_count gauges), so promtool accepts the text and OpenMetrics keeps their names
+  // (a counter there would be renamed ..._total and break the dashboards that query them).
+  const auto counter = [&](const char* name, const char* help, std::optional<std::uint64_t> v) {
+    if (!v) return;
+    metrics::Family f = gauge(name, help, static_cast<double>(*v));
+    f.type = metrics::Type::kUntyped;
+    out.push_back(std::move(f));
+  };
+  counter("slurm_node_scrape_error", "Failed loads of nodes and partitions since start",
+          status.node_load_failures);
+  counter("slurm_job_scrape_error", "Failed loads of jobs since start", status.job_load_failures);
+  counter("slurm_diag_scrape_error", "Failed loads of the scheduler statistics (sdiag) since start",
+          status.sdiag_load_failures);
+  counter("slurm_lic_scrape_error", "Failed loads of licenses since start",
+          status.license_load_failures);
   return out;
 }
 

@@ -44,23 +44,25 @@ struct GroupKeyHash {
 struct Group {
   double tasks = 0, cpus = 0, mem = 0, gpus_requested = 0;
 };
-
-}  // namespace
-
-std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
+// Everything collect_jobs exports, summed over the groups.
+struct Tallies {
   double pending = 0, running = 0;
   SampleMap by_state, part_jobs, part_pending_jobs, part_pending_cpus, part_pending_mem;
-  for (const char* s : kJobStates) by_state[{s}] = 0;
   SampleMap user_count, user_cpus, user_mem;
   SampleMap acct_count, acct_cpus, acct_mem;
+  SampleMap acct_alloc_cpus, acct_alloc_mem;  // rivosinc's {account} sums
   SampleMap part_count, reasons;
   SampleMap user_gpus, acct_gpus, part_pending_gpus;
+};
+using Groups = std::unordered_map<GroupKey, Group, GroupKeyHash>;
 
-  auto zero_fill = [](SampleMap& m, const std::string& key) {
-    for (const char* s : kUsualJobStates) m.try_emplace({key, s}, 0);
-  };
+void zero_fill(SampleMap& m, const std::string& key) {
+  for (const char* s : kUsualJobStates) m.try_emplace({key, s}, 0);
+}
 
-  std::unordered_map<GroupKey, Group, GroupKeyHash> groups;
+// The grouping pass; GPUs held are summed per job here, per user and account.
+Groups group_jobs(std::span<const slurm::Job> jobs, Tallies& t) {
+  Groups groups;
   for (const auto& j : jobs) {
     if (slurm::is_final_job_state(j.state)) continue;  // slurm_jobs_finished_total's
     const bool is_pending = j.state == "PENDING";
@@ -74,122 +76,155 @@ std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
     if (holds_gpus(j)) {
       for (const auto& gres : j.gres_alloc) {
         if (gres.name != "gpu" || gres.count == 0) continue;
-        user_gpus[{j.user, gres.type}] += static_cast<double>(gres.count);
-        acct_gpus[{j.account, gres.type}] += static_cast<double>(gres.count);
+        t.user_gpus[{j.user, gres.type}] += static_cast<double>(gres.count);
+        t.acct_gpus[{j.account, gres.type}] += static_cast<double>(gres.count);
       }
     }
   }
+  return groups;
+}
 
-  for (const auto& [key, g] : groups) {
-    const std::string user(key.user), account(key.account), partition(key.partition),
-        state(key.state);
-    // Plain copies: clang 14 cannot capture a structured binding in the lambda below.
-    const double tasks = g.tasks, cpus = g.cpus, mem = g.mem, gpus = g.gpus_requested;
+// One group into the per user/account/partition and per-partition pending sums.
+void tally_group(const GroupKey& key, const Group& g, Tallies& t) {
+  const std::string user(key.user), account(key.account), partition(key.partition),
+      state(key.state);
+  // Plain copies: clang 14 cannot capture a structured binding in the lambda below.
+  const double tasks = g.tasks, cpus = g.cpus, mem = g.mem, gpus = g.gpus_requested;
+  if (state == "PENDING") {
+    t.pending += tasks;
+    t.reasons[{std::string(key.reason)}] += tasks;
+  } else if (state == "RUNNING") {
+    t.running += tasks;
+  }
+  for (SampleMap* m : {&t.user_count, &t.user_cpus, &t.user_mem}) zero_fill(*m, user);
+  for (SampleMap* m : {&t.acct_count, &t.acct_cpus, &t.acct_mem}) zero_fill(*m, account);
+  zero_fill(t.part_count, partition);
+  t.user_count[{user, state}] += tasks;
+  t.user_cpus[{user, state}] += cpus;
+  t.user_mem[{user, state}] += mem;
+  t.acct_count[{account, state}] += tasks;
+  t.acct_cpus[{account, state}] += cpus;
+  t.acct_mem[{account, state}] += mem;
+  t.acct_alloc_cpus.try_emplace({account}, 0);
+  t.acct_alloc_mem.try_emplace({account}, 0);
+  if (state != "PENDING") {
+    t.acct_alloc_cpus[{account}] += cpus;
+    t.acct_alloc_mem[{account}] += mem;
+  }
+  t.part_count[{partition, state}] += tasks;
+
+  t.by_state[{state}] += tasks;
+  // This project's partition families: a job pending in "a,b" counts in a and in b.
+  for_each_partition(partition, [&](std::string_view one) {
+    const std::string p(one);
+    zero_fill(t.part_jobs, p);
+    t.part_jobs[{p, state}] += tasks;
+    t.part_pending_jobs.try_emplace({p}, 0);
+    t.part_pending_cpus.try_emplace({p}, 0);
+    t.part_pending_mem.try_emplace({p}, 0);
+    t.part_pending_gpus.try_emplace({p}, 0);
     if (state == "PENDING") {
-      pending += tasks;
-      reasons[{std::string(key.reason)}] += tasks;
-    } else if (state == "RUNNING") {
-      running += tasks;
+      t.part_pending_gpus[{p}] += gpus;
+      t.part_pending_jobs[{p}] += tasks;
+      t.part_pending_cpus[{p}] += cpus;
+      t.part_pending_mem[{p}] += mem;
     }
-    for (SampleMap* m : {&user_count, &user_cpus, &user_mem}) zero_fill(*m, user);
-    for (SampleMap* m : {&acct_count, &acct_cpus, &acct_mem}) zero_fill(*m, account);
-    zero_fill(part_count, partition);
-    user_count[{user, state}] += tasks;
-    user_cpus[{user, state}] += cpus;
-    user_mem[{user, state}] += mem;
-    acct_count[{account, state}] += tasks;
-    acct_cpus[{account, state}] += cpus;
-    acct_mem[{account, state}] += mem;
-    part_count[{partition, state}] += tasks;
+  });
+}
 
-    by_state[{state}] += tasks;
-    // This project's partition families: a job pending in "a,b" counts in a and in b.
-    for_each_partition(partition, [&](std::string_view one) {
-      const std::string p(one);
-      zero_fill(part_jobs, p);
-      part_jobs[{p, state}] += tasks;
-      part_pending_jobs.try_emplace({p}, 0);
-      part_pending_cpus.try_emplace({p}, 0);
-      part_pending_mem.try_emplace({p}, 0);
-      part_pending_gpus.try_emplace({p}, 0);
-      if (state == "PENDING") {
-        part_pending_gpus[{p}] += gpus;
-        part_pending_jobs[{p}] += tasks;
-        part_pending_cpus[{p}] += cpus;
-        part_pending_mem[{p}] += mem;
-      }
-    });
-  }
-
-  std::vector<metrics::Family> out;
-  out.reserve(16);
+// Totals and the per user, account, partition and reason families.
+void add_owner_families(std::vector<metrics::Family>& out, const Tallies& t) {
   out.push_back(gauge("slurm_jobs_pending",
-                      "Pending jobs, array tasks counted individually (squeue -r %T)", pending));
+                      "Pending jobs, array tasks counted individually (squeue -r %T)", t.pending));
   out.push_back(gauge("slurm_jobs_running",
-                      "Running jobs, array tasks counted individually (squeue -r %T)", running));
+                      "Running jobs, array tasks counted individually (squeue -r %T)", t.running));
   out.push_back(legacy_untyped(gauge("slurm_user_state_total",
                                      "Jobs per user and job state (squeue -r %u %T)",
-                                     {"username", "state"}, user_count)));
+                                     {"username", "state"}, t.user_count)));
   out.push_back(gauge("slurm_user_cpu_alloc", "CPUs of jobs per user and job state (squeue -r %C)",
-                      {"username", "state"}, user_cpus));
+                      {"username", "state"}, t.user_cpus));
   out.push_back(gauge("slurm_user_mem_alloc",
                       "Memory of jobs per user and job state in bytes (allocated TRES mem, "
                       "requested while pending)",
-                      {"username", "state"}, user_mem));
+                      {"username", "state"}, t.user_mem));
   out.push_back(legacy_untyped(gauge("slurm_account_job_state_total",
                                      "Jobs per account and job state (squeue -r %a %T)",
-                                     {"account", "state"}, acct_count)));
+                                     {"account", "state"}, t.acct_count)));
   out.push_back(gauge("slurm_account_job_state_cpu_alloc",
                       "CPUs of jobs per account and job state (squeue -r %C)", {"account", "state"},
-                      acct_cpus));
+                      t.acct_cpus));
   out.push_back(gauge("slurm_account_job_state_mem_alloc",
                       "Memory of jobs per account and job state in bytes (allocated TRES mem, "
                       "requested while pending)",
-                      {"account", "state"}, acct_mem));
+                      {"account", "state"}, t.acct_mem));
+  out.push_back(gauge("slurm_account_cpu_alloc",
+                      "CPUs held by the account's jobs that are not pending (rivosinc name)",
+                      {"account"}, t.acct_alloc_cpus));
+  out.push_back(gauge("slurm_account_mem_alloc",
+                      "Memory held by the account's jobs that are not pending, bytes (rivosinc "
+                      "name; its CLI fallback exported MB x 1e6)",
+                      {"account"}, t.acct_alloc_mem));
   out.push_back(legacy_untyped(gauge("slurm_partition_job_state_total",
                                      "Jobs per partition and job state (squeue -r %P %T)",
-                                     {"partition", "state"}, part_count)));
+                                     {"partition", "state"}, t.part_count)));
   out.push_back(
       legacy_untyped(gauge("slurm_pending_reason_total", "Pending jobs per reason (squeue -r %r)",
-                           {"reason"}, reasons)));
+                           {"reason"}, t.reasons)));
+}
+
+// Per-state, per-partition pending and GPU families.
+void add_partition_families(std::vector<metrics::Family>& out, const Tallies& t) {
   out.push_back(gauge("slurm_jobs",
                       "Jobs in the queue in each state, array tasks counted individually; "
                       "finished jobs are in slurm_jobs_finished_total (slurm_load_jobs "
                       "job_state; squeue -r State)",
-                      {"state"}, by_state));
+                      {"state"}, t.by_state));
   out.push_back(gauge("slurm_partition_jobs",
                       "Jobs in the queue per partition and state, array tasks counted "
                       "individually; a job pending in several partitions counts in each "
                       "(slurm_load_jobs partition, job_state; squeue -r Partition, State)",
-                      {"partition", "state"}, part_jobs));
+                      {"partition", "state"}, t.part_jobs));
   out.push_back(gauge("slurm_partition_pending_jobs",
                       "Pending jobs per partition, array tasks counted individually; a job "
                       "pending in several partitions counts in each (squeue -r -t PENDING "
                       "Partition)",
-                      {"partition"}, part_pending_jobs));
+                      {"partition"}, t.part_pending_jobs));
   out.push_back(gauge("slurm_partition_pending_cpus",
                       "CPUs requested by pending jobs per partition; a job pending in several "
                       "partitions counts in each (slurm_load_jobs num_cpus; squeue -r NumCPUs)",
-                      {"partition"}, part_pending_cpus));
+                      {"partition"}, t.part_pending_cpus));
   out.push_back(gauge("slurm_partition_pending_memory_bytes",
                       "Memory requested by pending jobs per partition in bytes; a job pending in "
                       "several partitions counts in each (slurm_load_jobs tres_req_str mem; "
                       "squeue -r tres-alloc mem)",
-                      {"partition"}, part_pending_mem));
+                      {"partition"}, t.part_pending_mem));
   out.push_back(gauge("slurm_partition_pending_gpus",
                       "GPUs requested by pending jobs per partition, however they asked (--gpus, "
                       "--gres, --gpus-per-node × nodes, --gpus-per-task × tasks); a job pending "
                       "in several partitions counts in each (slurm_load_jobs tres_per_*; squeue "
                       "tres-per-*)",
-                      {"partition"}, part_pending_gpus));
+                      {"partition"}, t.part_pending_gpus));
   out.push_back(gauge("slurm_user_gpus_allocated",
                       "GPUs held by started jobs per user and GPU type; only users holding GPUs "
                       "(slurm_load_jobs gres_total; scontrol -d show job JOB_GRES)",
-                      {"username", "type"}, user_gpus));
+                      {"username", "type"}, t.user_gpus));
   out.push_back(gauge("slurm_account_gpus_allocated",
                       "GPUs held by started jobs per account and GPU type; only accounts holding "
                       "GPUs (slurm_load_jobs gres_total; scontrol -d show job JOB_GRES)",
-                      {"account", "type"}, acct_gpus));
+                      {"account", "type"}, t.acct_gpus));
+}
+
+}  // namespace
+
+std::vector<metrics::Family> collect_jobs(std::span<const slurm::Job> jobs) {
+  Tallies t;
+  for (const char* s : kJobStates) t.by_state[{s}] = 0;
+  const Groups groups = group_jobs(jobs, t);
+  for (const auto& [key, g] : groups) tally_group(key, g, t);
+  std::vector<metrics::Family> out;
+  out.reserve(16);
+  add_owner_families(out, t);
+  add_partition_families(out, t);
   return out;
 }
 

@@ -10,14 +10,18 @@
 #include <fmt/ranges.h>
 
 #include "slurm_exporter/collectors/controllers.hpp"
+#include "slurm_exporter/collectors/features.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
 #include "slurm_exporter/collectors/jobs_finished.hpp"
 #include "slurm_exporter/collectors/licenses.hpp"
 #include "slurm_exporter/collectors/node.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
+#include "slurm_exporter/collectors/private_data.hpp"
+#include "slurm_exporter/collectors/process.hpp"
 #include "slurm_exporter/collectors/reservations.hpp"
 #include "slurm_exporter/collectors/scheduler.hpp"
 #include "slurm_exporter/collectors/trace.hpp"
+#include "slurm_exporter/collectors/vpenso.hpp"
 
 namespace slurm_exporter::collectors {
 namespace {
@@ -91,6 +95,7 @@ const Collector kTable[] = {
     {.name = "jobs",
      .help = "job families from the job load",
      .families = "the job families (`slurm_jobs_*`, `slurm_user_*`, `slurm_account_*`, …), "
+                 "rivosinc's `slurm_feature_*` (libslurm backend), "
                  "`slurm_jobs{state}`, `slurm_jobs_finished_total`, `slurm_partition_jobs`, the "
                  "pending pressure per "
                  "partition (incl. `slurm_partition_pending_gpus`), GPUs held per user and "
@@ -104,6 +109,12 @@ const Collector kTable[] = {
     {.name = "jobs", .loads = {LoadKind::jobs}, .uses_now = true, .make_state = make<PendingAges>},
     {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<StartedJobWaits>},
     {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<FinishedJobs>},
+    // rivosinc's slurm_feature_* (libslurm backend only: see JobData::features_known).
+    {.name = "jobs",
+     .loads = {LoadKind::jobs},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_features(in.jobs());
+     }},
     {.name = "trace",
      .default_on = false,
      .help = "job tracing: samples POSTed to -trace.path by the job agent, for jobs Slurm knows "
@@ -143,6 +154,40 @@ const Collector kTable[] = {
      .collect = [](const Inputs& in, std::int64_t now) -> Collected {
        return collect_reservations(in.reservations(), in.nodes().nodes, now);
      }},
+    {.name = "vpenso",
+     .default_on = false,
+     .help = "vpenso's names: slurm_nodes_*, slurm_queue_*, slurm_cpus_alloc/_other, "
+             "slurm_gpus_* (also --compat=vpenso)",
+     .families = "vpenso's families (`slurm_nodes_alloc`, …, `slurm_queue_pending`, …, "
+                 "`slurm_cpus_alloc`, `slurm_cpus_other`, `slurm_gpus_alloc`, …) from the node "
+                 "and job loads; `--compat=vpenso` turns it on",
+     .loads = {LoadKind::nodes, LoadKind::jobs},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_vpenso(in.nodes(), in.jobs());
+     }},
+    {.name = "vpenso",
+     .loads = {LoadKind::sdiag},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_vpenso_scheduler(in.sdiag());
+     }},
+    {.name = "private_data",
+     .help = "slurm_exporter_private_data{kind}: slurmctld's PrivateData, warned about",
+     .families = "`slurm_exporter_private_data{kind}` (one `slurm_load_ctl_conf`; CLI: "
+                 "`scontrol show config`); logs a warning when PrivateData hides jobs from the "
+                 "exporter's user or exposes them on a port without a password",
+     .loads = {LoadKind::config},
+     .make_state = make<PrivateDataState>},
+    // No Slurm load: the exporter's own process, read from /proc at every poll.
+    {.name = "process",
+     .help = "process_* of the exporter itself (CPU, memory, file descriptors, start time)",
+     .families = "`process_cpu_seconds_total`, `process_resident_memory_bytes`, "
+                 "`process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds`, "
+                 "`process_start_time_seconds` (from `/proc/self`, as client_golang defines "
+                 "them)",
+     .uses_now = true,
+     .collect = [](const Inputs&, std::int64_t) -> Collected {
+       return process_families(read_process_stats());
+     }},
 };
 #pragma GCC diagnostic pop
 
@@ -173,6 +218,9 @@ const slurm::SchedulerStats& Inputs::sdiag() const {
   return get<slurm::SchedulerStats>(LoadKind::sdiag);
 }
 const slurm::Licenses& Inputs::licenses() const { return get<slurm::Licenses>(LoadKind::licenses); }
+const slurm::SlurmConfig& Inputs::config() const {
+  return get<slurm::SlurmConfig>(LoadKind::config);
+}
 const slurm::Reservations& Inputs::reservations() const {
   return get<slurm::Reservations>(LoadKind::reservations);
 }

@@ -28,11 +28,8 @@ metrics::Family counter(std::string name, std::string help, std::string label,
 
 double d(std::uint64_t v) { return static_cast<double>(v); }
 
-}  // namespace
-
-std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
-  std::vector<metrics::Family> out;
-  out.reserve(48);
+// Main scheduler gauges and job counters (sdiag), in output order.
+void add_main_scheduler(std::vector<metrics::Family>& out, const slurm::SchedulerStats& s) {
   const auto g = [&](const char* name, const char* help, double v) {
     out.push_back(gauge(name, help, v));
   };
@@ -72,7 +69,16 @@ std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
   c("slurm_scheduler_jobs_canceled_total", "Jobs canceled (sdiag Jobs canceled)",
     d(s.jobs_canceled));
   c("slurm_scheduler_jobs_failed_total", "Jobs failed (sdiag Jobs failed)", d(s.jobs_failed));
+}
 
+// Backfill gauges, rivosinc's backfill names and the backfill counters.
+void add_backfill(std::vector<metrics::Family>& out, const slurm::SchedulerStats& s) {
+  const auto g = [&](const char* name, const char* help, double v) {
+    out.push_back(gauge(name, help, v));
+  };
+  const auto c = [&](const char* name, const char* help, double v) {
+    out.push_back(counter(name, help, v));
+  };
   g("slurm_backfill_active", "1 while a backfill cycle runs (sdiag Backfilling stats WARNING)",
     s.bf_active ? 1 : 0);
   g("slurm_backfill_last_cycle_seconds", "Duration of the last backfill cycle (sdiag)",
@@ -95,13 +101,35 @@ std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
   g("slurm_backfill_last_cycle_timestamp_seconds",
     "When the last backfill cycle ran, unix seconds; 0 before the first (sdiag Last cycle when)",
     static_cast<double>(s.bf_when_last_cycle));
+  // rivosinc's names (its diags collector, 1.6.7+). Those ending in _count/_counter are
+  // declared untyped, as the other inherited names are, so promtool accepts the text.
+  const auto u = [&](const char* name, const char* help, double v) {
+    out.push_back(legacy_untyped(gauge(name, help, v)));
+  };
+  u("slurm_backfill_job_count",
+    "Jobs started by backfill since slurmctld started (rivosinc name; sdiag Total backfilled "
+    "jobs)",
+    d(s.bf_backfilled_jobs));
+  u("slurm_backfill_cycle_count",
+    "Sum of backfill cycle times in microseconds since the last reset (rivosinc name, sdiag "
+    "bf_cycle_sum; rivosinc's help calls it a cycle count)",
+    d(s.bf_cycle_sum_us));
+  u("slurm_backfill_cycle_counter", "Backfill cycles since the last reset (rivosinc name)",
+    d(s.bf_cycle_counter));
+  g("slurm_backfill_last_depth_try_sched",
+    "Jobs the last backfill cycle tried to start (rivosinc name; sdiag Last depth cycle (try "
+    "sched))",
+    d(s.bf_last_depth_try));
   c("slurm_backfill_cycles_total", "Backfill cycles (sdiag Total cycles)", d(s.bf_cycle_counter));
   c("slurm_backfilled_jobs_total",
     "Jobs started by backfill (sdiag Total backfilled jobs since last slurm start)",
     d(s.bf_backfilled_jobs));
   c("slurm_backfilled_heterogeneous_jobs_total",
     "Heterogeneous job components started by backfill (sdiag)", d(s.bf_backfilled_het_jobs));
+}
 
+// RPC tables by message type and by user, then rivosinc's diags names.
+void add_rpc_tables(std::vector<metrics::Family>& out, const slurm::SchedulerStats& s) {
   SampleMap type_calls, type_time, user_calls, user_time, type_avg_us, type_time_us, user_time_us;
   for (const auto& r : s.rpc_types) {
     type_calls[{r.name}] += d(r.count);
@@ -149,6 +177,16 @@ std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
   out.push_back(gauge("slurm_rpc_user_total_time",
                       "Total RPC time per user, microseconds (rivosinc name; sdiag total_time)",
                       {"user"}, user_time_us));
+}
+
+}  // namespace
+
+std::vector<metrics::Family> collect_scheduler(const slurm::SchedulerStats& s) {
+  std::vector<metrics::Family> out;
+  out.reserve(48);
+  add_main_scheduler(out, s);
+  add_backfill(out, s);
+  add_rpc_tables(out, s);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -18,9 +19,12 @@
 namespace slurm_exporter::http {
 namespace {
 
-// A bcrypt hash (cost 10) of a password nobody knows: unknown users are checked against it so
-// that they cost as much time as known ones.
-constexpr const char* kDummyHash = "$2y$10$7OatO4jWXtz0tLrpqW3tSO2rffSEhUZ9Ve2ZKtI4jLUestoQ8N0Ym";
+// The salt and hash part of a bcrypt hash of a password nobody knows: unknown users are checked
+// against "$2y$<cost>" + this, with the cost of the configured hashes (dummy_hash()), so that
+// they take as long as known ones.
+constexpr std::string_view kDummySaltAndHash =
+    "$7OatO4jWXtz0tLrpqW3tSO2rffSEhUZ9Ve2ZKtI4jLUestoQ8N0Ym";
+constexpr int kDefaultCost = 10;  // bcrypt's usual default, when no hash says otherwise
 constexpr std::size_t kCacheMaxEntries = 256;
 
 int base64_value(char c) {
@@ -105,14 +109,34 @@ Digest cache_key(const Credentials& c, const std::string& hash) {
   return d;
 }
 
+// The cost of a bcrypt hash ("$2b$05$…" is 5), or -1 when it is not one.
+int bcrypt_cost(std::string_view hash) {
+  if (hash.size() < 7 || hash[0] != '$' || hash[1] != '2' || hash[3] != '$' || hash[6] != '$') {
+    return -1;
+  }
+  if (hash[4] < '0' || hash[4] > '9' || hash[5] < '0' || hash[5] > '9') return -1;
+  return (hash[4] - '0') * 10 + (hash[5] - '0');
+}
+
 }  // namespace
+
+std::string dummy_hash(const BasicAuthUsers& users) {
+  int cost = -1;
+  for (const auto& [user, hash] : users) cost = std::max(cost, bcrypt_cost(hash));
+  if (cost < 4 || cost > 31) cost = kDefaultCost;  // bcrypt's range
+  std::string out = "$2y$";
+  out.push_back(static_cast<char>('0' + cost / 10));
+  out.push_back(static_cast<char>('0' + cost % 10));
+  out.append(kDummySaltAndHash);
+  return out;
+}
 
 bool check_basic_auth(std::string_view authorization, const BasicAuthUsers& users) {
   auto creds = parse_header(authorization);
   if (!creds) return false;
   const auto it = users.find(creds->user);
   const bool known = it != users.end();
-  const bool ok = bcrypt_matches(creds->password, known ? it->second : std::string(kDummyHash));
+  const bool ok = bcrypt_matches(creds->password, known ? it->second : dummy_hash(users));
   OPENSSL_cleanse(creds->password.data(), creds->password.size());
   return known && ok;
 }
@@ -140,7 +164,13 @@ std::optional<bool> BasicAuthenticator::decided_without_bcrypt(std::string_view 
     const Digest key = cache_key(*creds, it->second);
     const std::lock_guard lock(cache_->mutex);
     const auto hit = cache_->until.find(key);
-    if (hit != cache_->until.end() && hit->second > std::chrono::steady_clock::now()) out = true;
+    const auto now = std::chrono::steady_clock::now();
+    if (hit != cache_->until.end() && hit->second > now) {
+      // In use: it stays cached, so a scraper is not sent back to the bcrypt queue (which wrong
+      // passwords may keep full) every TTL.
+      hit->second = now + cache_->ttl;
+      out = true;
+    }
   }
   OPENSSL_cleanse(creds->password.data(), creds->password.size());
   return out;
@@ -162,6 +192,7 @@ bool BasicAuthenticator::allowed(std::string_view authorization) {
     const auto hit = cache_->until.find(key);
     if (hit != cache_->until.end()) {
       if (hit->second > now) {
+        hit->second = now + cache_->ttl;
         OPENSSL_cleanse(creds->password.data(), creds->password.size());
         return true;
       }

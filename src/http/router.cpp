@@ -61,7 +61,16 @@ std::string landing_page(std::string_view telemetry_path) {
   return page;
 }
 
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find_first_of("?#"));
+}
+
 }  // namespace
+
+bool is_health_target(std::string_view target) {
+  const std::string_view path = path_of(target);
+  return path == kHealthyPath || path == kReadyPath;
+}
 
 RouteResult route(std::string_view method, std::string_view target,
                   std::string_view telemetry_path) {
@@ -77,7 +86,7 @@ RouteResult route(std::string_view method, std::string_view target,
     r.headers.emplace_back("Allow", "GET, HEAD");
     return r;
   }
-  const std::string_view path = target.substr(0, target.find_first_of("?#"));
+  const std::string_view path = path_of(target);
   if (path == telemetry_path) {
     RouteResult r;
     r.route = Route::kMetrics;
@@ -91,6 +100,13 @@ RouteResult route(std::string_view method, std::string_view target,
     r.content_type = kTextHtml;
     r.body = landing_page(telemetry_path);
     r.head_only = is_head;
+    return r;
+  }
+  // Prometheus' own wording; the telemetry path wins should it be set to one of these.
+  if (path == kHealthyPath) return plain(200, "Slurm Exporter is Healthy.\n", is_head);
+  if (path == kReadyPath) {
+    RouteResult r = plain(200, "Slurm Exporter is Ready.\n", is_head);
+    r.route = Route::kReady;
     return r;
   }
   return plain(404, "404 page not found\n", is_head);

@@ -116,6 +116,28 @@ struct Server::Impl {
     });
   }
 
+  // Whether a new connection may start: its client under its cap and the server under
+  // max_connections, each after evicting a waiting connection if need be (see ServerOptions);
+  // otherwise the new connection is closed here.
+  bool make_room(tcp::socket& socket) {
+    beast::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    const ClientKey client = ec ? ClientKey{} : client_key(remote.address());
+    const char* full = nullptr;
+    if (ctx.clients.count(client) >= connections_per_client(ctx.options)) {
+      if (!ctx.waiting.evict_oldest_of(client)) {
+        full = "too many connections from this client, closing the new one";
+      }
+    } else if (ctx.connections.load() >= ctx.options.max_connections &&
+               !ctx.waiting.evict_from_busiest(ctx.clients)) {
+      full = "too many connections, closing the new one";
+    }
+    if (full == nullptr) return true;
+    log::debug(full, {{"peer", ec ? "unknown" : endpoint_string(remote)}});
+    socket.close(ec);
+    return false;
+  }
+
   void on_accept(beast::error_code ec, tcp::socket socket) noexcept {
     if (ec == net::error::operation_aborted) return;
     try {
@@ -129,13 +151,7 @@ struct Server::Impl {
         return;
       }
       set_cloexec(socket.native_handle());
-      if (ctx.connections.load() >= ctx.options.max_connections && !ctx.waiting.evict_oldest()) {
-        beast::error_code ignored;
-        const auto remote = socket.remote_endpoint(ignored);
-        log::debug("too many connections, closing new one",
-                   {{"peer", ignored ? "unknown" : endpoint_string(remote)}});
-        socket.close(ignored);
-      } else {
+      if (make_room(socket)) {
         start_session(std::move(socket), ctx, ctx.web->tls ? ctx.web->tls->get() : nullptr);
       }
     } catch (const std::exception& e) {

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -20,6 +22,7 @@
 #include "slurm_exporter/http/detail/listener.hpp"
 #include "slurm_exporter/http/router.hpp"
 #include "slurm_exporter/log.hpp"
+#include "slurm_exporter/metrics/openmetrics.hpp"
 
 namespace slurm_exporter::http::detail {
 namespace {
@@ -36,6 +39,29 @@ constexpr std::size_t kReadChunk = 4096;
 constexpr std::chrono::milliseconds kLingerTime{500};
 constexpr std::size_t kLingerMaxBytes = 64 * 1024;
 constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+
+// A fault that repeats on every request (a provider that throws, bcrypt failing) is logged at
+// error once, then at debug, so that it cannot flood the journal.
+void log_failure(std::atomic<bool>& logged, std::string_view msg, std::string_view error) {
+  if (!logged.exchange(true)) {
+    log::error(msg, {{"error", std::string(error)}, {"note", "later ones are logged at debug"}});
+  } else {
+    log::debug(msg, {{"error", std::string(error)}});
+  }
+}
+
+std::string exception_text(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(std::move(e));
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+// The provider's `done` may outlive the server: its rare failure is logged once per process.
+std::atomic<bool> g_delivery_failure_logged{false};
 
 template <class Stream>
 Stream make_stream(tcp::socket&& socket, const SslContext& tls) {
@@ -64,12 +90,16 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     ++ctx_.connections;
     beast::error_code ec;
     const auto remote = lowest().socket().remote_endpoint(ec);
-    if (!ec) peer_ = endpoint_string(remote);
+    if (!ec) {
+      peer_ = endpoint_string(remote);
+      client_ = client_key(remote.address());
+    }
+    ctx_.clients.add(client_);
   }
 
   ~Session() {
     unlist();
-    --ctx_.connections;
+    uncount();
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -108,11 +138,20 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
 
   void evict() noexcept override {
     log::debug("too many connections, closing one waiting for a request", {{"peer", peer_}});
+    evicted_ = true;  // a queued bcrypt check of this connection is skipped
     close_now();
+    uncount();  // its slot is free now, not when its last handler has run
+  }
+
+  void uncount() noexcept {
+    if (!counted_) return;
+    counted_ = false;
+    ctx_.clients.remove(client_);
+    --ctx_.connections;
   }
 
   void enlist() {
-    if (!waiting_slot_) waiting_slot_ = ctx_.waiting.add(this);
+    if (!waiting_slot_) waiting_slot_ = ctx_.waiting.add(this, client_, proven_);
   }
 
   void unlist() noexcept {
@@ -201,26 +240,59 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     const auto& req = parser_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
-    if (web_->auth) {
+    const bool auth_exempt = ctx_.options.health_no_auth && is_health_target(req.target());
+    if (web_->auth && !auth_exempt) {
       std::string authorization(req[bhttp::field::authorization]);
       if (const auto known = web_->auth->decided_without_bcrypt(authorization)) {
         on_authenticated(*known);
         return;
       }
-      // bcrypt takes tens of milliseconds: run it on the auth pool so that this thread goes on
-      // serving other connections; the session stays alive in the task.
-      net::post(*ctx_.auth_pool, [self = shared_from_this(), gate = ctx_.gate, auth = web_->auth,
-                                  authorization = std::move(authorization)]() mutable {
-        const bool ok = auth->allowed(authorization);
-        gate->post(
-            [self = std::move(self), ok] { self->guarded([&] { self->on_authenticated(ok); }); });
-      });
+      check_credentials(std::move(authorization));
       return;
     }
     dispatch();
   }
 
+  // bcrypt takes milliseconds to tens of milliseconds: it runs on the auth pool so that this
+  // thread goes on serving other connections. The queue is bounded, in all and per client, so
+  // that wrong passwords cannot pile up work; while it waits the connection is evictable.
+  void check_credentials(std::string authorization) {
+    const std::size_t limit = std::max<std::size_t>(ctx_.options.max_auth_checks, 1);
+    if (ctx_.auth_checks_total >= limit ||
+        ctx_.auth_checks.count(client_) >= std::max<std::size_t>(limit / 4, 1)) {
+      log::debug("too many bcrypt checks queued, answering 503", {{"peer", peer_}});
+      keep_alive_ = false;
+      static_body_ = "503 too many authentication checks at once, retry\n";
+      write_response(503, kTextPlain, {{"Retry-After", "1"}}, static_body_,
+                     parser_->get().method() == bhttp::verb::head);
+      return;
+    }
+    ++ctx_.auth_checks_total;
+    ctx_.auth_checks.add(client_);
+    enlist();
+    // The session stays alive in the task; the result comes back through the gate, where the
+    // counts are released on the I/O thread.
+    net::post(*ctx_.auth_pool, [self = shared_from_this(), gate = ctx_.gate, auth = web_->auth,
+                                authorization = std::move(authorization)]() mutable {
+      std::atomic<bool>& logged = self->ctx_.auth_failure_logged;
+      const bool ok =
+          !self->evicted_ && run_auth_check([&] { return auth->allowed(authorization); }, logged);
+      try {
+        gate->post([self = std::move(self), ok] {
+          --self->ctx_.auth_checks_total;
+          self->ctx_.auth_checks.remove(self->client_);
+          self->guarded([&] { self->on_authenticated(ok); });
+        });
+      } catch (...) {
+        log_failure(logged, "cannot hand back a bcrypt result",
+                    exception_text(std::current_exception()));
+      }
+    });
+  }
+
   void on_authenticated(bool ok) {
+    unlist();
+    if (evicted_) return;  // closed while its check waited
     if (ok) {
       dispatch();
       return;
@@ -234,6 +306,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   }
 
   void dispatch() {
+    proven_ = true;  // a request passed authentication: its idle waits are evicted last
     const auto& req = parser_->get();
     if (ctx_.options.handler && !ctx_.options.handler_path.empty() &&
         req.target().substr(0, req.target().find('?')) == ctx_.options.handler_path) {
@@ -247,6 +320,10 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     if (r.route == Route::kMetrics) {
       request_metrics(std::move(r));
       return;
+    }
+    if (r.route == Route::kReady && ctx_.options.ready && !ctx_.options.ready()) {
+      r.status = 503;
+      r.body = "Slurm Exporter is not ready: no poll has completed yet.\n";
     }
     static_body_ = std::move(r.body);
     write_response(r.status, r.content_type, r.headers, static_body_, r.head_only);
@@ -271,6 +348,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   void request_metrics(RouteResult r) {
     const std::uint64_t seq = ++request_seq_;
     accepts_gzip_ = accepts_gzip(parser_->get()[bhttp::field::accept_encoding]);
+    openmetrics_ = metrics::prefers_openmetrics(parser_->get()[bhttp::field::accept]);
     awaiting_provider_ = true;
     metrics_route_ = std::move(r);
     // Bounds the wait for a provider that never answers; the pending wait also keeps this
@@ -283,15 +361,22 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     std::weak_ptr<Session> weak = weak_from_this();
     std::shared_ptr<Gate> gate = ctx_.gate;
     try {
-      ctx_.provider([gate, weak, seq](MetricsBody body) {
-        gate->post([weak, seq, body = std::move(body)]() mutable {
-          if (auto self = weak.lock()) {
-            self->guarded([&] { self->on_metrics(seq, std::move(body)); });
-          }
-        });
+      // `done` runs on the provider's thread: nothing may escape from it there.
+      ctx_.provider([gate, weak, seq](MetricsBody body) noexcept {
+        try {
+          gate->post([weak, seq, body = std::move(body)]() mutable {
+            if (auto self = weak.lock()) {
+              self->guarded([&] { self->on_metrics(seq, std::move(body)); });
+            }
+          });
+        } catch (...) {
+          log_failure(g_delivery_failure_logged, "cannot hand metrics to the http session",
+                      exception_text(std::current_exception()));
+        }
       });
-    } catch (const std::exception& e) {
-      log::warn("metrics provider failed", {{"error", e.what()}});
+    } catch (...) {
+      log_failure(ctx_.provider_failure_logged, "metrics provider failed",
+                  exception_text(std::current_exception()));
       on_metrics(seq, nullptr);
     }
   }
@@ -307,18 +392,32 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     }
     // Caches may store the response only keyed by the request's Accept-Encoding; HEAD gets
     // the headers and Content-Length a GET with the same Accept-Encoding would get.
-    std::vector<std::pair<std::string, std::string>> headers{{"Vary", "Accept-Encoding"}};
+    std::vector<std::pair<std::string, std::string>> headers{{"Vary", "Accept, Accept-Encoding"}};
+    std::string_view content_type = metrics_route_.content_type;
+    GzipCache* gzip = &ctx_.gzip;
+    if (openmetrics_) {
+      try {
+        if (ctx_.openmetrics_of != body) {
+          ctx_.openmetrics = std::make_shared<const std::string>(metrics::to_openmetrics(*body));
+          ctx_.openmetrics_of = body;
+        }
+        body = ctx_.openmetrics;
+        content_type = metrics::kOpenMetricsContentType;
+        gzip = &ctx_.gzip_openmetrics;
+      } catch (const std::exception& e) {
+        log::warn("OpenMetrics conversion failed, sending text 0.0.4", {{"error", e.what()}});
+      }
+    }
     if (accepts_gzip_) {
       try {
-        body = ctx_.gzip.get(body);
+        body = gzip->get(body);
         headers.emplace_back("Content-Encoding", "gzip");
       } catch (const std::exception& e) {
         log::warn("gzip failed, sending identity", {{"error", e.what()}});
       }
     }
     metrics_body_ = std::move(body);
-    write_response(200, metrics_route_.content_type, headers, *metrics_body_,
-                   metrics_route_.head_only);
+    write_response(200, content_type, headers, *metrics_body_, metrics_route_.head_only);
   }
 
   void on_provider_timeout(std::uint64_t seq) {
@@ -410,6 +509,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   MetricsBody metrics_body_;
   RouteResult metrics_route_;
   bool accepts_gzip_ = false;  // the metrics request in flight accepts Content-Encoding: gzip
+  bool openmetrics_ = false;   // ... and prefers OpenMetrics (Accept)
   std::uint64_t request_seq_ = 0;
   bool awaiting_provider_ = false;
   unsigned version_ = 11;
@@ -417,9 +517,28 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   std::size_t linger_bytes_ = 0;
   std::array<char, 1024> drain_buffer_{};
   std::optional<WaitingList::Slot> waiting_slot_;
+  ClientKey client_{};
+  bool proven_ = false;
+  bool counted_ = true;  // in ctx_.connections and ctx_.clients  // a request of this connection
+                         // has passed authentication
+  std::atomic<bool> evicted_{false};  // read by the auth pool
 };
 
 }  // namespace
+
+std::size_t connections_per_client(const ServerOptions& options) {
+  if (options.max_connections_per_client > 0) return options.max_connections_per_client;
+  return std::max<std::size_t>(options.max_connections / 4, 1);
+}
+
+bool run_auth_check(const std::function<bool()>& check, std::atomic<bool>& logged) noexcept {
+  try {
+    return check();
+  } catch (...) {
+    log_failure(logged, "bcrypt check failed, denying", exception_text(std::current_exception()));
+    return false;
+  }
+}
 
 void start_session(tcp::socket socket, Context& ctx, SslContext tls) {
   if (tls) {

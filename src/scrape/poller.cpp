@@ -115,6 +115,7 @@ struct Outcome {
   collectors::CollectorStatus status;
   std::string error;  // the first failing row's
   bool quiet = false;
+  bool reads_slurm = false;  // a row of it has loads (the process collector has none)
 };
 
 }  // namespace
@@ -139,8 +140,9 @@ void FailureLog::succeeded(const std::string& collector) {
 }
 
 struct Collection::Impl {
-  Impl(const collectors::EnabledCollectors& enabled, FamilyFilter filter, const Clock& c)
-      : drop(std::move(filter)), clock(c) {
+  Impl(const collectors::EnabledCollectors& enabled, FamilyFilter filter, const Clock& c,
+       FamilyTransform t)
+      : drop(std::move(filter)), transform(std::move(t)), clock(c) {
     for (const auto& def : collectors::collector_table()) {
       if (!enabled.enabled(def.name)) continue;
       Row& row = rows.emplace_back();
@@ -189,6 +191,7 @@ struct Collection::Impl {
 
   std::vector<Row> rows;
   FamilyFilter drop;
+  FamilyTransform transform;
   const Clock& clock;
   FailureLog failures;
   // Per collector, the parse errors counted so far and the load generations they came from.
@@ -197,10 +200,14 @@ struct Collection::Impl {
   std::set<std::string> logged_parse_errors;
   Generations last_generation{};  // of the previous poll, for PollResult::reloaded
   bool poll_failing = false;      // the previous poll threw (logged once per streak)
+  // Per load kind: failed loads since start, and whether any poll has asked for it.
+  std::array<std::uint64_t, kLoadKinds> load_failures{};
+  std::array<bool, kLoadKinds> load_read{};
 };
 
 std::string Collection::Impl::render(std::vector<metrics::Family> families) const {
   if (drop) std::erase_if(families, [&](const metrics::Family& f) { return drop(f.name); });
+  if (transform) transform(families);
   std::string text;
   metrics::write_text(families, text);
   return text;
@@ -326,7 +333,9 @@ PollResult Collection::Impl::poll(slurm::Backend& backend) {
                      [&](auto& t) { return t.first == row.def->name; })) {
       parse_error_totals.emplace_back(row.def->name, 0);
     }
-    run_row(row, loads, outcome_of(outcomes, row.def->name), text);
+    Outcome& outcome = outcome_of(outcomes, row.def->name);
+    outcome.reads_slurm = outcome.reads_slurm || !row.def->loads.empty();
+    run_row(row, loads, outcome, text);
   }
   collectors::ExporterStatus status;
   status.backend = std::string(backend.name());
@@ -340,11 +349,29 @@ PollResult Collection::Impl::poll(slurm::Backend& backend) {
     for (const auto& [name, total] : parse_error_totals) {
       if (name == o.status.name) o.status.parse_errors = total;
     }
-    status.slurm_up = status.slurm_up || o.status.success;
+    // A collector that reads no Slurm data (process) says nothing about slurmctld.
+    status.slurm_up = status.slurm_up || (o.reads_slurm && o.status.success);
     status.collectors.push_back(std::move(o.status));
   }
   status.node_load_ms = loads.slot(LoadKind::nodes).seconds * 1000.0;
   status.job_load_ms = loads.slot(LoadKind::jobs).seconds * 1000.0;
+  for (LoadKind kind : kAllLoads) {
+    const auto& slot = loads.slot(kind);
+    if (!slot.done) continue;
+    load_read[index(kind)] = true;
+    if (!slot.error.empty()) ++load_failures[index(kind)];
+  }
+  const auto failures_of = [&](LoadKind kind) -> std::optional<std::uint64_t> {
+    if (!load_read[index(kind)]) return std::nullopt;
+    return load_failures[index(kind)];
+  };
+  status.node_load_failures = failures_of(LoadKind::nodes);
+  status.job_load_failures = failures_of(LoadKind::jobs);
+  status.sdiag_load_failures = failures_of(LoadKind::sdiag);
+  status.license_load_failures = failures_of(LoadKind::licenses);
+  if (loads.slot(LoadKind::sdiag).done) {
+    status.sdiag_load_ms = loads.slot(LoadKind::sdiag).seconds * 1000.0;
+  }
   PollResult result;
   result.slurm_up = status.slurm_up;
   for (LoadKind kind : {LoadKind::nodes, LoadKind::jobs}) {
@@ -359,8 +386,8 @@ PollResult Collection::Impl::poll(slurm::Backend& backend) {
 }
 
 Collection::Collection(const collectors::EnabledCollectors& enabled, FamilyFilter drop,
-                       const Clock& clock)
-    : impl_(std::make_unique<Impl>(enabled, std::move(drop), clock)) {}
+                       const Clock& clock, FamilyTransform transform)
+    : impl_(std::make_unique<Impl>(enabled, std::move(drop), clock, std::move(transform))) {}
 
 Collection::~Collection() = default;
 
@@ -415,8 +442,11 @@ PollResult failed_poll(const slurm::Backend& backend, const FamilyFilter& drop) 
 void configure_malloc_for_polls() { mallopt(M_TRIM_THRESHOLD, 1024 * 1024); }
 
 Poller::Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
-               collectors::EnabledCollectors enabled, FamilyFilter drop, const Clock& clock)
-    : poll_limit_(poll_limit), clock_(clock), collection_(enabled, std::move(drop), clock) {
+               collectors::EnabledCollectors enabled, FamilyFilter drop, const Clock& clock,
+               FamilyTransform transform)
+    : poll_limit_(poll_limit),
+      clock_(clock),
+      collection_(enabled, std::move(drop), clock, std::move(transform)) {
   std::exception_ptr init_error;
   bool init_done = false;
   thread_ = std::thread([this, f = std::move(factory), &init_error, &init_done]() mutable {
@@ -436,6 +466,9 @@ Poller::~Poller() { stop(); }
 bool Poller::stop(std::chrono::milliseconds deadline) {
   std::unique_lock lock(mutex_);
   stopping_ = true;
+  // A poll stuck in a hung Slurm command ends now instead of at its timeout. backend_ was set
+  // before init_done (under this mutex) and is reset only after the thread sees stopping_.
+  if (backend_) backend_->cancel();
   cv_.notify_all();
   const auto done = [&] { return stopped_; };
   if (deadline == std::chrono::milliseconds::max()) {

@@ -19,6 +19,8 @@ std::string_view load_name(LoadKind kind) {
       return "licenses";
     case LoadKind::reservations:
       return "reservations";
+    case LoadKind::config:
+      return "config";
   }
   return "?";
 }

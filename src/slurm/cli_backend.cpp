@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/slurm/cli_backend.hpp"
 
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <future>
 #include <map>
+#include <semaphore>
 #include <string_view>
 #include <utility>
 
@@ -27,6 +33,26 @@ namespace {
 
 // What sinfo/squeue print (after "slurm_load_node: " etc.) when slurmctld doesn't answer.
 constexpr std::string_view kUnreachable = "Unable to contact slurm controller";
+// Runs each task in a thread of its own, at most kMaxParallelCommands at once (across the
+// backend: `slots` is its one semaphore); returns their results in order. Every task has
+// finished when this returns; the first failure (in task order) is rethrown.
+template <typename T>
+std::vector<T> run_side_by_side(CommandSlots& slots, std::vector<std::function<T()>> tasks) {
+  std::vector<std::future<T>> running;
+  running.reserve(tasks.size());
+  for (auto& task : tasks) {
+    running.push_back(std::async(std::launch::async, [&slots, &task] {
+      const SlotGuard slot(slots);
+      return task();
+    }));
+  }
+  for (auto& f : running) f.wait();
+  std::vector<T> out;
+  out.reserve(running.size());
+  for (auto& f : running) out.push_back(f.get());
+  return out;
+}
+
 // Distinct stderr texts remembered for warn-once; past this, repeats may be logged again.
 constexpr std::size_t kMaxWarned = 256;
 
@@ -119,8 +145,14 @@ CliBackend::CliBackend(CliOptions options)
       sinfo_path_(resolve(options_.sinfo, options_.bin_dir)),
       squeue_path_(resolve(options_.squeue, options_.bin_dir)),
       scontrol_path_(scontrol_next_to(sinfo_path_)),
-      env_(command_env(options_.slurm_conf)) {
+      env_(command_env(options_.slurm_conf)),
+      cancel_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (cancel_fd_ < 0) {
+    throw BackendError(fmt::format("cannot create an eventfd: {}", std::strerror(errno)));
+  }
   // An explicit path is not searched, but a missing one should still stop the start.
+  if (!options_.sdiag.empty()) sdiag_path_ = resolve(options_.sdiag, options_.bin_dir);
+  if (!options_.lic_scontrol.empty()) lic_path_ = resolve(options_.lic_scontrol, options_.bin_dir);
   for (const std::string* path : {&sinfo_path_, &squeue_path_}) {
     if (!is_executable_file(*path)) {
       throw BackendError(fmt::format("cannot run {}: not an executable file", *path));
@@ -135,6 +167,18 @@ CliBackend::CliBackend(CliOptions options)
   }
 }
 
+CliBackend::~CliBackend() {
+  cancel();
+  drop_prefetch();
+  if (cancel_fd_ >= 0) ::close(cancel_fd_);
+}
+
+void CliBackend::cancel() noexcept {
+  const std::uint64_t one = 1;
+  // Only EAGAIN (the counter is full, already cancelled) can fail here; nothing to do then.
+  [[maybe_unused]] const auto n = ::write(cancel_fd_, &one, sizeof one);
+}
+
 std::string CliBackend::run(const std::string& command, std::span<const std::string> args,
                             std::string_view label) {
   std::vector<std::string> argv;
@@ -145,6 +189,7 @@ std::string CliBackend::run(const std::string& command, std::span<const std::str
   CommandOptions opts;
   opts.timeout = options_.timeout;
   opts.env = env_;
+  opts.cancel_fd = cancel_fd_;
   const auto start = std::chrono::steady_clock::now();
   CommandResult r = run_command(argv, opts);
   const auto took = std::chrono::steady_clock::now() - start;
@@ -161,6 +206,7 @@ std::string CliBackend::run(const std::string& command, std::span<const std::str
   if (r.err.find_first_not_of(" \t\r\n") != std::string::npos) {
     // describe() of a successful run is "exited with status 0: <first stderr line>", bounded.
     std::string text = describe(r);
+    const std::lock_guard lock(warn_mutex_);
     if (warned_.size() >= kMaxWarned) warned_.clear();
     if (warned_.insert(text).second) {
       log::warn("Slurm command wrote to stderr",
@@ -171,6 +217,7 @@ std::string CliBackend::run(const std::string& command, std::span<const std::str
     // A big cluster outgrows the default timeout slowly (sinfo -N of 10,000 nodes takes
     // seconds); say so before polls start failing.
     const std::string what = fmt::format("{}{}", command, label);
+    const std::lock_guard lock(warn_mutex_);
     if (slow_warned_.insert(what).second) {
       log::warn(
           "Slurm command took more than half of --slurm.cli-timeout; raise it before "
@@ -185,27 +232,44 @@ std::string CliBackend::run(const std::string& command, std::span<const std::str
 }
 
 NodeData CliBackend::load_nodes() {
+  // A job list prefetched for a poll that never asked for it (it stopped early) is stale once
+  // a new poll begins (ping, else nodes, come first).
+  drop_prefetch();
+  // The four commands are independent: run side by side, sinfo -N (the slow one) first.
   const std::string node_args[] = {"-N", "-h", "-a", "-O", std::string(cli::kSinfoNodeFields)};
-  const std::string nodes = run(sinfo_path_, node_args, " -N");
   const std::string part_args[] = {"-h", "-a", "-o", std::string(cli::kSinfoPartitionFormat)};
-  const std::string partitions = run(sinfo_path_, part_args, " -o %R");
-  NodeData data = cli::parse_sinfo_nodes(nodes, partitions);
+  // Arch (22.05's sinfo has none), the nodes in no partition (sinfo never prints them) and
+  // slurmctld's node order; -d for the GresUsed of those nodes, as libslurm's SHOW_DETAIL.
+  const std::string show_args[] = {"-d", "-o", "show", "node"};
+  // -a: hidden partitions too, as sinfo -a and libslurm's SHOW_ALL list them.
+  const std::string part_show_args[] = {"-a", "-o", "show", "partition"};
+  std::vector<std::function<std::string()>> tasks{
+      [&] { return run(sinfo_path_, node_args, " -N"); },
+      [&] { return run(sinfo_path_, part_args, " -o %R"); }};
   if (!scontrol_path_.empty()) {
-    // Arch (22.05's sinfo has none), the nodes in no partition (sinfo never prints them) and
-    // slurmctld's node order; -d for the GresUsed of those nodes, as libslurm's SHOW_DETAIL.
-    const std::string show_args[] = {"-d", "-o", "show", "node"};
+    tasks.emplace_back([&] { return run(scontrol_path_, show_args, " -d -o show node"); });
+    tasks.emplace_back(
+        [&] { return run(scontrol_path_, part_show_args, " -a -o show partition"); });
+  }
+  // The job list runs beside them when the last poll loaded it (fetch(jobs) takes it).
+  if (jobs_wanted_) {
+    jobs_wanted_ = false;
+    squeue_prefetch_ = std::async(std::launch::async, [this] {
+      const SlotGuard slot(slots_);
+      return run_squeue();
+    });
+  }
+  const std::vector<std::string> out = run_side_by_side(slots_, std::move(tasks));
+  NodeData data = cli::parse_sinfo_nodes(out[0], out[1]);
+  if (!scontrol_path_.empty()) {
     try {
-      cli::merge_scontrol_nodes(
-          data, cli::parse_scontrol_nodes(run(scontrol_path_, show_args, " -d -o show node")));
+      cli::merge_scontrol_nodes(data, cli::parse_scontrol_nodes(out[2]));
     } catch (const ParseError& e) {
       throw BackendError(fmt::format("{} -d -o show node: {}", scontrol_path_, e.what()));
     }
-    // -a: hidden partitions too, as sinfo -a and libslurm's SHOW_ALL list them.
-    const std::string part_show_args[] = {"-a", "-o", "show", "partition"};
     std::map<std::string, Partition> settings;
     try {
-      settings = cli::parse_scontrol_partitions(
-          run(scontrol_path_, part_show_args, " -a -o show partition"));
+      settings = cli::parse_scontrol_partitions(out[3]);
     } catch (const ParseError& e) {
       throw BackendError(fmt::format("{} -a -o show partition: {}", scontrol_path_, e.what()));
     }
@@ -230,11 +294,26 @@ NodeData CliBackend::load_nodes() {
   return data;
 }
 
-JobData CliBackend::load_jobs() {
+std::string CliBackend::run_squeue() {
   // -t all: the finished jobs slurmctld still lists (MinJobAge) too, as slurm_load_jobs
   // returns them; the finished-jobs counter needs them, the queue families skip them.
   const std::string args[] = {"-h", "-r", "-a", "-t", "all", "-O", std::string(cli::kSqueueFields)};
-  JobData data = cli::parse_squeue(run(squeue_path_, args, ""));
+  return run(squeue_path_, args, "");
+}
+
+void CliBackend::drop_prefetch() noexcept {
+  if (!squeue_prefetch_.valid()) return;
+  try {
+    squeue_prefetch_.get();  // waits; its result or failure belongs to a poll that is over
+  } catch (...) {
+  }
+}
+
+JobData CliBackend::load_jobs() {
+  jobs_wanted_ = true;
+  // Started by this poll's load_nodes, side by side with the node commands; else run now.
+  JobData data =
+      cli::parse_squeue(squeue_prefetch_.valid() ? squeue_prefetch_.get() : run_squeue());
   std::vector<Job>& jobs = data.jobs;
   // Which GPUs (of which type) a running job holds is only in scontrol -d's JOB_GRES: asked
   // for only when some started job wants GPUs, as that prints every job in full.
@@ -282,6 +361,8 @@ std::optional<LoadData> CliBackend::fetch(LoadKind kind, bool /*full*/) {
       return LoadData(load_licenses());
     case LoadKind::reservations:
       return LoadData(load_reservations());
+    case LoadKind::config:
+      return LoadData(load_config());
   }
   unsupported(kind);
 }
@@ -319,7 +400,7 @@ SchedulerStats CliBackend::load_scheduler_stats() {
 }
 
 std::vector<License> CliBackend::load_licenses() {
-  const std::string& scontrol = controller_command("scontrol");
+  const std::string& scontrol = lic_path_.empty() ? controller_command("scontrol") : lic_path_;
   const std::string args[] = {"show", "licenses", "-o"};
   try {
     return cli::parse_scontrol_licenses(run(scontrol, args, " show licenses -o"));
@@ -338,12 +419,24 @@ std::vector<Reservation> CliBackend::load_reservations() {
   }
 }
 
+SlurmConfig CliBackend::load_config() {
+  const std::string& scontrol = controller_command("scontrol");
+  const std::string args[] = {"show", "config"};
+  try {
+    return cli::parse_scontrol_config(run(scontrol, args, " show config"));
+  } catch (const ParseError& e) {
+    throw BackendError(fmt::format("{} show config: {}", scontrol, e.what()));
+  }
+}
+
 ControllerStatus CliBackend::ping_controllers() {
+  drop_prefetch();  // as load_nodes
   const std::string& scontrol = controller_command("scontrol");
   // Not run(): scontrol ping exits 1 when a controller is down, and that answer is the news.
   CommandOptions opts;
   opts.timeout = options_.timeout;
   opts.env = env_;
+  opts.cancel_fd = cancel_fd_;
   const auto start = std::chrono::steady_clock::now();
   const std::string argv[] = {scontrol, "ping"};
   const CommandResult r = run_command(argv, opts);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/slurm/controller_parse.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <string>
 
 #include <fmt/format.h>
@@ -112,6 +114,46 @@ std::vector<Controller> parse_scontrol_ping(std::string_view text) {
   });
   if (out.empty()) throw ParseError("scontrol ping: no \"Slurmctld(...) at HOST is UP|DOWN\" line");
   return out;
+}
+
+SlurmConfig parse_scontrol_config(std::string_view text) {
+  SlurmConfig c;
+  bool seen = false;
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    const std::size_t eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, eq);
+    std::string_view value = line.substr(eq + 1);
+    while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\r')) value.remove_suffix(1);
+    if (key == "PrivateData") {
+      seen = true;
+      if (value == "none" || value.empty()) continue;
+      for (std::size_t p = 0; p <= value.size();) {
+        std::size_t comma = value.find(',', p);
+        if (comma == std::string_view::npos) comma = value.size();
+        if (comma > p) c.private_data.emplace_back(value.substr(p, comma - p));
+        p = comma + 1;
+      }
+    } else if (key == "SlurmUser") {
+      const std::size_t open = value.find('(');
+      c.slurm_user = std::string(value.substr(0, open));
+      if (open != std::string_view::npos) {
+        const std::string_view id = value.substr(open + 1, value.find(')', open) - open - 1);
+        std::uint32_t uid = 0;
+        const auto [ptr, ec] = std::from_chars(id.data(), id.data() + id.size(), uid);
+        if (ec == std::errc{} && ptr == id.data() + id.size()) c.slurm_user_id = uid;
+      }
+    }
+  }
+  if (!seen) throw ParseError("scontrol show config: no PrivateData line");
+  std::sort(c.private_data.begin(), c.private_data.end());
+  return c;
 }
 
 }  // namespace slurm_exporter::slurm::cli

@@ -396,6 +396,7 @@ struct LibslurmBackend::Impl {
       }
     };
     JobData out;
+    out.features_known = true;
     out.jobs.reserve(msg.record_count);
     for (std::uint32_t i = 0; i < msg.record_count; ++i) {
       const slurm_job_info_t& j = msg.job_array[i];
@@ -425,6 +426,7 @@ struct LibslurmBackend::Impl {
         j.state_desc ? j.state_desc
                      : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
     job.cpus = j.num_cpus;
+    job.features = j.features ? j.features : "";
     job.submit_time = static_cast<std::int64_t>(j.submit_time);
     const bool pending = (j.job_state & JOB_STATE_BASE) == JOB_PENDING;
     job.eligible_time = static_cast<std::int64_t>(j.eligible_time);
@@ -503,6 +505,8 @@ std::optional<LoadData> LibslurmBackend::fetch(LoadKind kind, bool full) {
       return LoadData(load_licenses());
     case LoadKind::reservations:
       return LoadData(load_reservations());
+    case LoadKind::config:
+      return LoadData(load_config());
   }
   unsupported(kind);
 }
@@ -571,6 +575,7 @@ SchedulerStats LibslurmBackend::load_scheduler_stats() {
   s.bf_backfilled_jobs = msg->bf_backfilled_jobs;
   s.bf_backfilled_het_jobs = msg->bf_backfilled_het_jobs;
   s.bf_cycle_counter = msg->bf_cycle_counter;
+  s.bf_cycle_sum_us = msg->bf_cycle_sum;
   s.bf_when_last_cycle = static_cast<std::int64_t>(msg->bf_when_last_cycle);
   s.bf_cycle_last_us = msg->bf_cycle_last;
   s.bf_cycle_max_us = msg->bf_cycle_max;
@@ -607,6 +612,34 @@ Licenses LibslurmBackend::load_licenses() {
     out.push_back({l.name, l.total, l.in_use, l.available, l.reserved, l.remote != 0});
   }
   return out;
+}
+
+struct CtlConfFree {
+  void operator()(slurm_conf_t* c) const { slurm_free_ctl_conf(c); }
+};
+
+// slurmctld's configuration, not the local slurm.conf: a reconfiguration shows here.
+SlurmConfig LibslurmBackend::load_config() {
+  slurm_conf_t* raw = nullptr;
+  if (slurm_load_ctl_conf(0, &raw) != SLURM_SUCCESS) throw_slurm_error("slurm_load_ctl_conf");
+  const std::unique_ptr<slurm_conf_t, CtlConfFree> conf(raw);
+  static constexpr std::pair<std::uint16_t, std::string_view> kBits[] = {
+      {PRIVATE_DATA_ACCOUNTS, "accounts"},
+      {PRIVATE_CLOUD_NODES, "cloud"},
+      {PRIVATE_DATA_EVENTS, "events"},
+      {PRIVATE_DATA_JOBS, "jobs"},
+      {PRIVATE_DATA_NODES, "nodes"},
+      {PRIVATE_DATA_PARTITIONS, "partitions"},
+      {PRIVATE_DATA_RESERVATIONS, "reservations"},
+      {PRIVATE_DATA_USAGE, "usage"},
+      {PRIVATE_DATA_USERS, "users"}};
+  SlurmConfig c;
+  for (const auto& [bit, name] : kBits) {
+    if (conf->private_data & bit) c.private_data.emplace_back(name);
+  }
+  if (conf->slurm_user_name) c.slurm_user = conf->slurm_user_name;
+  c.slurm_user_id = conf->slurm_user_id;
+  return c;
 }
 
 Reservations LibslurmBackend::load_reservations() {

@@ -185,6 +185,8 @@ SchedulerStats parse_sdiag(std::string_view text) {
     if (section != Section::kOther) key_value_line(line, raw, line_no, section, st);
   });
   if (!saw_threads) throw ParseError("sdiag: no \"Server thread count\" line: not sdiag output");
+  // sdiag prints no sum; Mean cycle is sum / cycles truncated.
+  st.bf_cycle_sum_us = st.bf_cycle_mean_us * st.bf_cycle_counter;
   return st;
 }
 

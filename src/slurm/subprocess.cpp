@@ -239,6 +239,13 @@ std::string format_seconds(milliseconds d) {
 
 // glibc 2.36's <sys/pidfd.h> lacks extern "C" (fixed in 2.37), so the system call directly. The
 // descriptor is always close-on-exec. -1 when the kernel refuses.
+// Whether the cancel descriptor (if any) is readable now.
+bool cancelled(int fd) {
+  if (fd < 0) return false;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP)) != 0;
+}
+
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 bool is_plain(unsigned char c) {
@@ -292,6 +299,7 @@ CommandResult run_command(std::span<const std::string> argv, const CommandOption
   Pipe err_pipe = make_pipe(program);
 
   const std::string cmd = command_line(argv);
+  if (cancelled(options.cancel_fd)) throw BackendError(fmt::format("{} cancelled", cmd));
   const auto start = Clock::now();
   const auto deadline = start + options.timeout;
   pid_t pid = -1;
@@ -327,8 +335,9 @@ CommandResult run_command(std::span<const std::string> argv, const CommandOption
     if (!exited && !pidfd) wait = std::min(wait, kExitPollInterval);
     wait = std::min(wait, milliseconds(std::numeric_limits<int>::max()));
 
-    std::array<pollfd, 3> fds{};
+    std::array<pollfd, 4> fds{};
     nfds_t n = 0;
+    if (options.cancel_fd >= 0) fds[n++] = pollfd{options.cancel_fd, POLLIN, 0};
     for (const Capture* c : {&out, &err}) {
       if (c->fd) fds[n++] = pollfd{c->fd.get(), POLLIN, 0};
     }
@@ -337,8 +346,12 @@ CommandResult run_command(std::span<const std::string> argv, const CommandOption
       if (errno == EINTR) continue;
       throw BackendError(fmt::format("{}: poll: {}", cmd, errno_text(errno)));
     }
+    if (options.cancel_fd >= 0 && fds[0].revents != 0) {
+      child.kill_and_reap();
+      throw BackendError(fmt::format("{} cancelled", cmd));
+    }
     for (nfds_t i = 0; i < n; ++i) {
-      if (fds[i].revents == 0) continue;
+      if (fds[i].revents == 0 || fds[i].fd == options.cancel_fd) continue;
       for (Capture* c : {&out, &err}) {
         if (c->fd && c->fd.get() == fds[i].fd) read_once(*c, buf, cmd);
       }

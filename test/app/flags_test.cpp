@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -303,7 +304,8 @@ TEST_CASE("collector switches: --collector.X / --no-collector.X, with or without
 TEST_CASE("an unknown collector exits with the known ones listed", "[flags]") {
   CHECK(error_of({"--collector.gpus"}) ==
         "unknown collector \"gpus\" in flag -collector.gpus; known collectors: "
-        "controllers, nodes, node, node_reason, jobs, trace, scheduler, licenses, reservations");
+        "controllers, nodes, node, node_reason, jobs, trace, scheduler, licenses, reservations, "
+        "vpenso, private_data, process");
   CHECK(error_of({"--no-collector.node=maybe"}).find("no-collector.node") != std::string::npos);
   CHECK(usage().find("node_reason") != std::string::npos);
 }
@@ -338,14 +340,85 @@ TEST_CASE("-trace.enabled, -trace.path and -trace.rate, rivosinc's tracing flags
   CHECK_FALSE(d.trace_enabled);
   CHECK_FALSE(d.collectors.enabled("trace"));
   CHECK(d.trace_path == "/trace");
-  CHECK(d.trace_rate == 10);
+  CHECK(d.trace_rate == std::chrono::seconds(10));
   const Config c = parse({"-trace.enabled", "-trace.path=/t", "-trace.rate", "30"});
   CHECK(c.trace_enabled);
   CHECK(c.collectors.enabled("trace"));
   CHECK(c.trace_path == "/t");
-  CHECK(c.trace_rate == 30);
+  CHECK(c.trace_rate == std::chrono::seconds(30));
   CHECK_FALSE(parse({"-trace.enabled=false"}).collectors.enabled("trace"));
-  CHECK_THROWS_WITH(parse({"-trace.rate=0"}), Catch::Contains("want whole seconds"));
+  // rivosinc's zero and empty values mean its defaults.
+  CHECK(parse({"-trace.rate=0"}).trace_rate == std::chrono::seconds(10));
+  CHECK(parse({"-trace.path="}).trace_path == "/trace");
+  CHECK_THROWS_WITH(parse({"-trace.rate=-1"}), Catch::Contains("want whole seconds"));
+  CHECK_THROWS_WITH(parse({"-trace.rate=86401"}), Catch::Contains("want whole seconds"));
   CHECK_THROWS_WITH(parse({"-trace.rate=1.5"}), Catch::Contains("-trace.rate"));
   CHECK_THROWS_WITH(parse({"-trace.path=trace"}), Catch::Contains("must start with '/'"));
+}
+
+namespace {
+// The environment of the rivosinc-variable tests: a fixed table.
+std::vector<std::pair<std::string, std::string>> g_env;
+const char* fake_env(const char* name) {
+  for (const auto& [k, v] : g_env) {
+    if (k == name) return v.c_str();
+  }
+  return nullptr;
+}
+Config parse_env(std::vector<std::pair<std::string, std::string>> env,
+                 std::initializer_list<std::string_view> args) {
+  g_env = std::move(env);
+  const std::vector<std::string_view> v(args);
+  return parse_flags(v, fake_env);
+}
+}  // namespace
+
+TEST_CASE("rivosinc's variables: POLL_LIMIT, CLI_TIMEOUT, LOGLEVEL; a flag wins") {
+  using std::chrono::milliseconds;
+  const Config c =
+      parse_env({{"POLL_LIMIT", "2.5"}, {"CLI_TIMEOUT", "7"}, {"LOGLEVEL", "debug"}}, {});
+  CHECK(c.poll_limit == milliseconds(2500));
+  CHECK(c.cli_timeout == milliseconds(7000));
+  CHECK(c.log_level == Level::kDebug);
+  const Config f = parse_env({{"POLL_LIMIT", "2.5"}, {"LOGLEVEL", "debug"}},
+                             {"-slurm.poll-limit=4", "-web.log-level=error"});
+  CHECK(f.poll_limit == milliseconds(4000));
+  CHECK(f.log_level == Level::kError);
+  CHECK(parse_env({}, {}).poll_limit == milliseconds(10'000));
+  for (const char* var : {"POLL_LIMIT", "CLI_TIMEOUT", "LOGLEVEL"}) {
+    INFO(var);
+    try {
+      parse_env({{var, "ten"}}, {});
+      FAIL("no error");
+    } catch (const ConfigError& e) {
+      CHECK(std::string(e.what()).find(std::string("environment variable ") + var) == 0);
+    }
+  }
+  // A bad variable is an error even when the flag would override it (rivosinc fails too).
+  CHECK_THROWS_AS(parse_env({{"POLL_LIMIT", "x"}}, {"-slurm.poll-limit=4"}), ConfigError);
+}
+
+TEST_CASE("rivosinc's command overrides and trace flags are accepted and stored") {
+  const Config c =
+      parse({"-slurm.lic-cli=/opt/slurm/bin/scontrol show lic --json", "-slurm.diag-cli",
+             "/opt/slurm/bin/sdiag --json", "-slurm.sacctmgr-cli=sacctmgr", "-trace.enabled",
+             "-trace.path=/t", "-trace.rate=30"});
+  CHECK(c.lic_cli == "/opt/slurm/bin/scontrol");
+  CHECK(c.diag_cli == "/opt/slurm/bin/sdiag");
+  CHECK(c.sacctmgr_cli == "sacctmgr");
+  CHECK(c.trace_enabled);
+  CHECK(c.trace_path == "/t");
+  CHECK(c.trace_rate == std::chrono::seconds(30));
+  const Config d = parse({});
+  CHECK_FALSE(d.trace_enabled);
+  CHECK(d.trace_path == "/trace");
+  CHECK(d.trace_rate == std::chrono::seconds(10));
+  CHECK_THROWS_AS(parse({"-trace.path=trace"}), ConfigError);
+}
+
+TEST_CASE("the flag --compat=vpenso turns the vpenso collector on; off by default") {
+  CHECK_FALSE(parse({}).collectors.enabled("vpenso"));
+  CHECK(parse({"--compat=vpenso"}).collectors.enabled("vpenso"));
+  CHECK(parse({"--collector.vpenso"}).collectors.enabled("vpenso"));
+  CHECK(error_of({"--compat=prometheus"}).find("want vpenso") != std::string::npos);
 }

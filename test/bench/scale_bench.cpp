@@ -499,40 +499,76 @@ int cmd_cli_commands(const Args& a) {
   se::slurm::CommandOptions opts;
   opts.env = env;
   opts.timeout = std::chrono::seconds(120);
-  const std::vector<std::vector<std::string>> commands = {
-      {"/usr/bin/sinfo", "-N", "-h", "-a", "-O", std::string(se::slurm::cli::kSinfoNodeFields)},
-      {"/usr/bin/sinfo", "-h", "-a", "-o", std::string(se::slurm::cli::kSinfoPartitionFormat)},
-      {"/usr/bin/scontrol", "-d", "-o", "show", "node"},
-      {"/usr/bin/scontrol", "-a", "-o", "show", "partition"},
-      {"/usr/bin/squeue", "-h", "-r", "-a", "-O", std::string(se::slurm::cli::kSqueueFields)},
-      // The controller-side collectors' commands (on by default), as the cli backend runs them.
-      {"/usr/bin/scontrol", "ping"},
-      {"/usr/bin/sdiag"},
-      {"/usr/bin/scontrol", "show", "licenses", "-o"},
-      {"/usr/bin/scontrol", "show", "reservation", "-o"},
+  // name, argv: the cli backend's commands as it runs them, then candidates it does not run
+  // (timed for comparison only, not in the total).
+  struct Command {
+    const char* name;
+    std::vector<std::string> argv;
+    bool in_poll;
   };
-  std::vector<double> total, controller_side;
-  std::vector<std::vector<double>> each(commands.size());
+  const std::vector<Command> commands = {
+      {"sinfo_nodes",
+       {"/usr/bin/sinfo", "-N", "-h", "-a", "-O", std::string(se::slurm::cli::kSinfoNodeFields)},
+       true},
+      {"sinfo_partitions",
+       {"/usr/bin/sinfo", "-h", "-a", "-o", std::string(se::slurm::cli::kSinfoPartitionFormat)},
+       true},
+      {"scontrol_node", {"/usr/bin/scontrol", "-d", "-o", "show", "node"}, true},
+      {"scontrol_partition", {"/usr/bin/scontrol", "-a", "-o", "show", "partition"}, true},
+      {"squeue",
+       {"/usr/bin/squeue", "-h", "-r", "-a", "-t", "all", "-O",
+        std::string(se::slurm::cli::kSqueueFields)},
+       true},
+      // The controller-side collectors' commands (on by default), as the cli backend runs them.
+      {"scontrol_ping", {"/usr/bin/scontrol", "ping"}, true},
+      {"sdiag", {"/usr/bin/sdiag"}, true},
+      {"scontrol_licenses", {"/usr/bin/scontrol", "show", "licenses", "-o"}, true},
+      {"scontrol_reservation", {"/usr/bin/scontrol", "show", "reservation", "-o"}, true},
+      // Candidates: the job list from scontrol, sinfo's node list with a minimal field list.
+      {"cand_scontrol_job", {"/usr/bin/scontrol", "-o", "show", "job"}, false},
+      {"cand_scontrol_job_d", {"/usr/bin/scontrol", "-d", "-o", "show", "job"}, false},
+      {"cand_sinfo_nodes_min", {"/usr/bin/sinfo", "-N", "-h", "-a", "-o", "%N %P"}, false},
+  };
+  const auto child_cpu_ms = [] {
+    rusage ru{};
+    ::getrusage(RUSAGE_CHILDREN, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+  };
+  std::vector<double> total, total_cpu, controller_side;
+  std::vector<std::vector<double>> each(commands.size()), each_cpu(commands.size());
   for (long r = 0; r < runs; ++r) {
-    double sum = 0;
+    double sum = 0, sum_cpu = 0;
     for (std::size_t i = 0; i < commands.size(); ++i) {
+      const double cpu0 = child_cpu_ms();
       const auto t = Clock::now();
-      const auto res = se::slurm::run_command(commands[i], opts);
+      const auto res = se::slurm::run_command(commands[i].argv, opts);
       const double took = ms_since(t);
+      const double cpu = child_cpu_ms() - cpu0;
       if (res.exit_code != 0 || res.term_signal != 0) {
-        throw std::runtime_error(commands[i][0] + " failed: " + res.err);
+        throw std::runtime_error(commands[i].argv[0] + " failed: " + res.err);
       }
       each[i].push_back(took);
-      sum += took;
+      each_cpu[i].push_back(cpu);
+      if (commands[i].in_poll) {
+        sum += took;
+        sum_cpu += cpu;
+      }
     }
     total.push_back(sum);
+    total_cpu.push_back(sum_cpu);
     controller_side.push_back(each[5].back() + each[6].back() + each[7].back() + each[8].back());
   }
-  std::printf(
-      R"({"wall":%s,"sinfo_nodes":%s,"sinfo_partitions":%s,"scontrol_node":%s,"scontrol_partition":%s,"squeue":%s,"controller_side":%s})"
-      "\n",
-      stats(total).c_str(), stats(each[0]).c_str(), stats(each[1]).c_str(), stats(each[2]).c_str(),
-      stats(each[3]).c_str(), stats(each[4]).c_str(), stats(controller_side).c_str());
+  std::string out = "{\"wall\":" + stats(total) + ",\"cpu\":" + stats(total_cpu) +
+                    ",\"controller_side\":" + stats(controller_side) + ",\"commands\":[";
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (i) out += ",";
+    out += std::string("{\"name\":\"") + commands[i].name +
+           "\",\"in_poll\":" + (commands[i].in_poll ? "true" : "false") +
+           ",\"wall\":" + stats(each[i]) + ",\"cpu\":" + stats(each_cpu[i]) + "}";
+  }
+  out += "]}";
+  std::printf("%s\n", out.c_str());
   return 0;
 }
 

@@ -7,9 +7,11 @@
 #include "../support/golden.hpp"
 #include "fixtures.hpp"
 #include "slurm_exporter/collectors/exporter.hpp"
+#include "slurm_exporter/collectors/features.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
 #include "slurm_exporter/collectors/node.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
+#include "slurm_exporter/collectors/vpenso.hpp"
 #include "slurm_exporter/metrics/exposition.hpp"
 
 using namespace slurm_exporter;
@@ -35,6 +37,13 @@ double value(const std::vector<metrics::Family>& fams, const std::string& name,
   }
   FAIL("no sample " << name);
   return -1;
+}
+
+bool has_family(const std::vector<metrics::Family>& fams, const std::string& name) {
+  for (const auto& f : fams) {
+    if (f.name == name) return true;
+  }
+  return false;
 }
 
 bool has_label_value(const std::vector<metrics::Family>& fams, const std::string& v) {
@@ -133,6 +142,12 @@ TEST_CASE("array tasks count individually; usual states are zero-filled") {
   CHECK(value(f, "slurm_partition_job_state_total", {"debug,batch", "PENDING"}) == 5);
   CHECK(value(f, "slurm_pending_reason_total", {"Priority"}) == 6);
   CHECK(value(f, "slurm_pending_reason_total", {"JobHeldUser"}) == 1);
+  // rivosinc's {account} sums: what the account's jobs hold (pending jobs hold nothing).
+  CHECK(value(f, "slurm_account_cpu_alloc", {"physics"}) == 2);
+  CHECK(value(f, "slurm_account_mem_alloc", {"physics"}) == 1400.0 * 1048576);
+  CHECK(value(f, "slurm_account_cpu_alloc", {"chem"}) == 0);
+  CHECK(value(f, "slurm_account_cpu_alloc", {"(null)"}) == 1);  // COMPLETING still holds it
+  CHECK(!has_label_value(f, "bio"));                            // finished: in no family
 }
 
 TEST_CASE("slurm_jobs and per-partition queue pressure") {
@@ -227,9 +242,49 @@ TEST_CASE("exporter families") {
   CHECK(value(f, "slurm_exporter_collector_success", {"jobs"}) == 1);
   CHECK(value(f, "slurm_exporter_collector_duration_seconds", {"nodes"}) == 0.5);
   CHECK(value(f, "slurm_node_scrape_duration") == 12.5);
+  // rivosinc's error counters appear only for loads a collector reads.
+  CHECK(!has_family(f, "slurm_diag_scrape_error"));
+  CHECK(!has_family(f, "slurm_diag_scrape_duration"));
+  st.node_load_failures = 3;
+  st.sdiag_load_failures = 0;
+  st.sdiag_load_ms = 4.0;
+  const auto g = collectors::collect_exporter(st);
+  CHECK(value(g, "slurm_node_scrape_error") == 3);
+  CHECK(value(g, "slurm_diag_scrape_error") == 0);
+  CHECK(value(g, "slurm_diag_scrape_duration") == 4.0);
+  CHECK(!has_family(g, "slurm_lic_scrape_error"));
+  CHECK(render(g).find("# TYPE slurm_node_scrape_error untyped\n") != std::string::npos);
   const std::string text = render(f);
   CHECK(text.find("slurm_exporter_build_info{version=\"") != std::string::npos);
   CHECK(text.find("slurm_version=\"22.05.8\",backend=\"libslurm\"} 1\n") != std::string::npos);
+}
+
+TEST_CASE("rivosinc feature families: --constraint split at '&', as rivosinc computes them") {
+  slurm::JobData data;
+  const auto job = [](std::string state, std::uint32_t cpus, std::uint64_t mem, std::string feat,
+                      std::uint32_t tasks = 1) {
+    slurm::Job j;
+    j.state = std::move(state);
+    j.cpus = cpus;
+    j.memory_bytes = mem;
+    j.features = std::move(feat);
+    j.task_count = tasks;
+    return j;
+  };
+  data.jobs = {job("RUNNING", 4, 1000, "a100&ib"), job("RUNNING", 2, 500, "ib"),
+               job("PENDING", 8, 9000, "a100", 3), job("RUNNING", 1, 10, ""),
+               job("RUNNING", 1, 10, "x|y")};
+  CHECK(collectors::collect_features(data).empty());  // features not known: nothing
+  data.features_known = true;
+  const auto f = collectors::collect_features(data);
+  CHECK(value(f, "slurm_feature_total", {"a100"}) == 1 + 3);
+  CHECK(value(f, "slurm_feature_total", {"ib"}) == 2);
+  CHECK(value(f, "slurm_feature_total", {""}) == 1);  // rivosinc: "" for a job without features
+  CHECK(value(f, "slurm_feature_total", {"x|y"}) == 1);
+  CHECK(value(f, "slurm_feature_cpu_alloc", {"a100"}) == 4);  // the pending job holds none
+  CHECK(value(f, "slurm_feature_cpu_alloc", {"ib"}) == 6);
+  CHECK(value(f, "slurm_feature_mem_alloc", {"ib"}) == 1500);
+  CHECK(value(f, "slurm_feature_mem_alloc", {"a100"}) == 1000);
 }
 
 TEST_CASE("GPU families per type: configured, allocated, per partition, per node") {
@@ -387,4 +442,50 @@ TEST_CASE("pending waits recomputed at a later now without the jobs") {
   // The same as collect_jobs gives at that time.
   const auto direct = job_families(jobs, fixtures::kNow + 3600);
   CHECK(hist(direct, n, "_sum", {"debug"}) == 4200 + 3590 + 5 * 10800);
+}
+
+TEST_CASE("vpenso's families: its state prefixes, each node once, tasks one by one") {
+  slurm::JobData jobs;
+  jobs.jobs = fixtures::jobs();
+  const auto f = collectors::collect_vpenso(fixtures::cluster(), jobs);
+  const auto nodes = fixtures::cluster().nodes;
+  const auto count_prefix = [&](std::string_view p) {
+    double n = 0;
+    for (const auto& node : nodes) n += node.state_name.starts_with(p) ? 1 : 0;
+    return n;
+  };
+  CHECK(value(f, "slurm_nodes_drain") == count_prefix("drain"));  // drained and draining
+  CHECK(value(f, "slurm_nodes_idle") == count_prefix("idle"));
+  CHECK(value(f, "slurm_nodes_mix") == count_prefix("mix"));
+  CHECK(value(f, "slurm_nodes_alloc") == count_prefix("alloc"));
+  CHECK(value(f, "slurm_nodes_down") == count_prefix("down"));
+  CHECK(value(f, "slurm_queue_pending") == 1 + 5 + 1 + 1);  // the array's five tasks
+  CHECK(value(f, "slurm_queue_running") == 1);
+  CHECK(value(f, "slurm_queue_completing") == 1);
+  CHECK(value(f, "slurm_queue_failed") == 1);
+  CHECK(value(f, "slurm_queue_pending_dependency") == 0);
+  const auto n = collectors::collect_nodes(fixtures::cluster());
+  CHECK(value(f, "slurm_cpus_alloc") + value(f, "slurm_cpus_other") + value(n, "slurm_cpus_idle") ==
+        value(n, "slurm_cpus_total"));
+  CHECK(value(f, "slurm_gpus_total") == 6 + 2 + 1);  // a100, untyped, v100 (slurm_gpus)
+  CHECK(value(f, "slurm_gpus_alloc") == 2);
+  CHECK(value(f, "slurm_gpus_idle") == 7);
+  CHECK(value(f, "slurm_gpus_utilization") == Approx(2.0 / 9));
+}
+
+TEST_CASE("vpenso's scheduler names: microseconds, cycles per minute as sdiag prints it") {
+  slurm::SchedulerStats s;
+  s.req_time = 1000 + 600;  // ten minutes of statistics
+  s.req_time_start = 1000;
+  s.schedule_cycle_counter = 25;
+  s.schedule_cycle_last_us = 133;
+  s.bf_cycle_mean_us = 2500;
+  s.bf_backfilled_jobs = 4;
+  s.agent_queue_size = 3;
+  const auto f = collectors::collect_vpenso_scheduler(s);
+  CHECK(value(f, "slurm_scheduler_cycle_per_minute") == 2);  // 25 / 10, integer as sdiag
+  CHECK(value(f, "slurm_scheduler_last_cycle") == 133);
+  CHECK(value(f, "slurm_scheduler_backfill_mean_cycle") == 2500);
+  CHECK(value(f, "slurm_scheduler_backfilled_jobs_since_start_total") == 4);
+  CHECK(value(f, "slurm_scheduler_queue_size") == 3);
 }

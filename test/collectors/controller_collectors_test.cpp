@@ -39,6 +39,8 @@ slurm::SchedulerStats stats() {
   s.bf_when_last_cycle = 1795999923;
   s.bf_cycle_last_us = 1500000;
   s.bf_backfilled_jobs = 4;
+  s.bf_cycle_sum_us = 2600000;
+  s.bf_last_depth_try = 7;
   s.rpc_types = {{"REQUEST_PING", 3, 4599}, {"REQUEST_NODE_INFO", 2, 2098}, {"59999", 0, 0}};
   s.rpc_users = {{"root", 31, 41907}, {"slurm\"test", 1, 10}};
   return s;
@@ -67,6 +69,11 @@ TEST_CASE("scheduler: base units, counters and the rivosinc names") {
   CHECK(value(f, "slurm_scheduler_last_cycle_seconds") == Approx(0.000133));
   CHECK(value(f, "slurm_backfill_last_cycle_seconds") == Approx(1.5));
   CHECK(value(f, "slurm_backfill_active") == 1);
+  // rivosinc's backfill names: the sdiag fields its diags collector reads.
+  CHECK(value(f, "slurm_backfill_job_count") == 4);
+  CHECK(value(f, "slurm_backfill_cycle_count") == 2600000);  // bf_cycle_sum, µs
+  CHECK(value(f, "slurm_backfill_cycle_counter") == 2);
+  CHECK(value(f, "slurm_backfill_last_depth_try_sched") == 7);
   CHECK(value(f, "slurm_rpc_calls_total", {"REQUEST_PING"}) == 3);
   CHECK(value(f, "slurm_rpc_duration_seconds_total", {"REQUEST_PING"}) == Approx(0.004599));
   CHECK(value(f, "slurm_rpc_user_calls_total", {"root"}) == 31);

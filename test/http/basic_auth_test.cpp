@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/http/basic_auth.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace se = slurm_exporter;
 using se::http::check_basic_auth;
@@ -57,4 +61,52 @@ TEST_CASE("basic auth: the authenticator caches successes, never failures") {
   CHECK_FALSE(open.enabled());
   CHECK(open.allowed(""));
   CHECK(open.decided_without_bcrypt("") == true);
+}
+
+TEST_CASE("basic auth: unknown users are checked at the cost of the configured hashes") {
+  CHECK(se::http::dummy_hash(kUsers).starts_with("$2y$04$"));
+  CHECK(se::http::dummy_hash({{"a", "$2y$04$x"}, {"b", "$2b$12$y"}}).starts_with("$2y$12$"));
+  CHECK(se::http::dummy_hash({}).starts_with("$2y$10$"));
+  CHECK(se::http::dummy_hash({{"a", "not bcrypt"}}).starts_with("$2y$10$"));
+  CHECK(se::http::dummy_hash(kUsers).size() == 60);  // a whole bcrypt hash, as crypt_r needs
+}
+
+TEST_CASE("basic auth: an unknown user takes as long as a known user's wrong password") {
+  // What `htpasswd -B` makes by default: cost 5 (python3 crypt.mksalt(METHOD_BLOWFISH, rounds=32)).
+  const se::http::BasicAuthUsers users{
+      {"carol", "$2b$05$BVb8HazbQoY1eEfhiSSQXezBnfeidkOAyInKIo0TZ0mJxzS16SISu"}};
+  REQUIRE(check_basic_auth("Basic Y2Fyb2w6cHc=", users));  // carol:pw
+  using Clock = std::chrono::steady_clock;
+  const auto timed = [&](const char* header) {
+    const auto start = Clock::now();
+    CHECK_FALSE(check_basic_auth(header, users));
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  };
+  std::vector<double> known;
+  std::vector<double> unknown;
+  for (int i = 0; i < 21; ++i) {  // interleaved, so that load on the machine hits both alike
+    known.push_back(timed("Basic Y2Fyb2w6cHg="));  // carol:px
+    unknown.push_back(timed("Basic ZXZlOnB3"));    // eve:pw
+  }
+  std::sort(known.begin(), known.end());
+  std::sort(unknown.begin(), unknown.end());
+  const double ratio = unknown[10] / known[10];  // medians
+  INFO("median unknown " << unknown[10] << " s, known " << known[10] << " s");
+  // A cost-10 dummy against cost-5 hashes is 32 times the work; the same cost is 1.
+  CHECK(ratio > 0.5);
+  CHECK(ratio < 2.0);
+}
+
+TEST_CASE("basic auth: a cached success lives on while it is used") {
+  se::http::BasicAuthenticator auth(kUsers, std::chrono::seconds(2));
+  REQUIRE(auth.allowed("Basic Ym9iOnB3"));
+  // Used every 200 ms for 3 s, past the 2 s TTL: still cached.
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < end) {
+    REQUIRE(auth.decided_without_bcrypt("Basic Ym9iOnB3") == true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  // Unused for longer than the TTL: gone.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK(auth.decided_without_bcrypt("Basic Ym9iOnB3") == std::nullopt);
 }

@@ -135,3 +135,18 @@ TEST_CASE("a target that is not origin-form gives 400", "[router]") {
   }
   CHECK(route("OPTIONS", "*", "/metrics").status == 400);
 }
+
+TEST_CASE("/-/healthy answers 200, /-/ready is decided by the server", "[router][health]") {
+  const auto h = route("GET", "/-/healthy", "/metrics");
+  CHECK(h.route == Route::kStatic);
+  CHECK(h.status == 200);
+  CHECK(h.body == "Slurm Exporter is Healthy.\n");
+  const auto r = route("HEAD", "/-/ready?x=1", "/metrics");
+  CHECK(r.route == Route::kReady);
+  CHECK(r.head_only);
+  CHECK(route("GET", "/-/healthy/", "/metrics").status == 404);
+  CHECK(route("POST", "/-/ready", "/metrics").status == 405);
+  CHECK(slurm_exporter::http::is_health_target("/-/ready?probe"));
+  CHECK_FALSE(slurm_exporter::http::is_health_target("/-/readyx"));
+  CHECK_FALSE(slurm_exporter::http::is_health_target("/metrics"));
+}

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -336,4 +337,39 @@ TEST_CASE("the handler path gets method and body after basic auth; other paths s
   CHECK(r.header("X-Frame-Options") == "deny");  // the web config's headers apply too
   CHECK(seen == "POST " + post_body);
   CHECK(ask(s.port(), kBob).first == 200);  // /metrics as before
+}
+
+namespace {
+int status_of(std::uint16_t port, std::string_view path, std::string_view auth) {
+  Client c(port);
+  REQUIRE(c.send(get(path, auth)));
+  const auto r = c.read_response();
+  REQUIRE(r);
+  return r->status;
+}
+}  // namespace
+
+TEST_CASE(
+    "/-/ready follows the ready callback; --web.health-no-auth exempts only the health "
+    "paths from basic auth",
+    "[server][health]") {
+  test_support::TempDir dir("se_health");
+  const std::string file = dir.file("web.yml");
+  write_file(file, users_yaml("bob", kBobHash, "deny"));
+  std::atomic<bool> polled{false};
+  ServerOptions o = options_from(file);
+  o.ready = [&polled] { return polled.load(); };
+  {
+    RunningServer s(o);
+    CHECK(status_of(s.port(), "/-/healthy", "") == 401);  // auth applies by default
+    CHECK(status_of(s.port(), "/-/ready", kBob) == 503);
+  }
+  o.health_no_auth = true;
+  RunningServer s(o);
+  CHECK(status_of(s.port(), "/-/healthy", "") == 200);
+  CHECK(status_of(s.port(), "/-/ready", "") == 503);
+  polled = true;
+  CHECK(status_of(s.port(), "/-/ready", "") == 200);
+  CHECK(status_of(s.port(), "/metrics", "") == 401);  // the metrics keep their auth
+  CHECK(status_of(s.port(), "/metrics", kBob) == 200);
 }

@@ -25,6 +25,7 @@
 
 #include "../support/http_client.hpp"
 #include "../support/running_server.hpp"
+#include "../support/stderr_capture.hpp"
 #include "slurm_exporter/http/compression.hpp"
 
 namespace {
@@ -367,21 +368,39 @@ TEST_CASE("an idle keep-alive connection is closed after idle_timeout", "[sessio
   CHECK(c.closed_within(3s));
 }
 
-TEST_CASE("at max_connections a new connection closes the longest-waiting idle one", "[session]") {
+TEST_CASE("at max_connections a new connection closes a silent one before the scraper's idle one",
+          "[session]") {
   auto options = test_options();
-  options.max_connections = 2;
+  options.max_connections = 3;
+  options.max_connections_per_client = 100;
+  options.idle_timeout = 20s;
+  options.read_timeout = 20s;
   RunningServer s(options);
-  Client served(s.port());
-  REQUIRE(served.send(get("/metrics")));
-  REQUIRE(served.read_response());  // open and idle between keep-alive requests
-  Client silent(s.port());          // never sends a byte
+  Client scraper(s.port());
+  REQUIRE(scraper.send(get("/metrics")));
+  REQUIRE(scraper.read_response());  // now idle between keep-alive requests: waited longest
+  std::vector<std::unique_ptr<Client>> flood;
+  for (int i = 0; i < 10; ++i) {
+    flood.push_back(std::make_unique<Client>(s.port(), 5s, 0x7F000002));  // 127.0.0.2, silent
+    std::this_thread::sleep_for(20ms);
+  }
+  // Each silent connection beyond the limit closed the oldest silent one, never the scraper's.
+  CHECK(flood.front()->closed_within(1s));
+  REQUIRE(scraper.send(get("/metrics")));
+  const auto r = scraper.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  // With only proven connections left to close, the oldest of them goes.
+  flood.clear();
   std::this_thread::sleep_for(100ms);
-
-  // The scraper gets through; the connection that has waited longest is closed for it.
-  CHECK(serves_metrics(s.port()));
-  CHECK(served.closed_within(3s));
-  CHECK(serves_metrics(s.port()));
-  CHECK(silent.closed_within(3s));
+  Client second(s.port());
+  REQUIRE(second.send(get("/metrics")));
+  REQUIRE(second.read_response());
+  Client third(s.port());
+  REQUIRE(third.send(get("/metrics")));
+  REQUIRE(third.read_response());
+  Client fourth(s.port(), 5s, 0x7F000002);
+  CHECK(scraper.closed_within(1s));
 }
 
 TEST_CASE("at max_connections with every connection busy a new one is closed at once",
@@ -454,6 +473,140 @@ TEST_CASE("a slow bcrypt check does not hold up other connections", "[session]")
   CHECK(slow_done - quick_done > 100ms);
 }
 
+namespace {
+// bcrypt cost 13 for "slow" (password "pw"): each check takes hundreds of milliseconds, so the
+// checks of a test are still queued or running while it looks.
+const std::string kSlowHash = "$2y$13$1KtKktcVkG/eRSxN2F0T9uzHe8GTQb01G6/qLM2txHg3TDJK0ezNu";
+const std::string kSlowWrong = "Authorization: Basic c2xvdzp3cm9uZw==\r\n";   // slow:wrong
+const std::string kSlowWrong2 = "Authorization: Basic c2xvdzp3cm9uZzI=\r\n";  // slow:wrong2
+}  // namespace
+
+TEST_CASE("a connection waiting for its bcrypt check is closed for a new connection",
+          "[session][auth]") {
+  ServerOptions o = test_options();
+  o.max_connections = 2;
+  o.max_connections_per_client = 2;
+  o.web.basic_auth_users = {{"slow", kSlowHash}};
+  RunningServer s(std::move(o));
+  Client a(s.port(), 60s);
+  REQUIRE(a.send(get("/metrics", kSlowWrong)));
+  std::this_thread::sleep_for(50ms);
+  Client b(s.port(), 60s);
+  REQUIRE(b.send(get("/metrics", kSlowWrong2)));
+  std::this_thread::sleep_for(100ms);
+  // Both wait on bcrypt; a new connection (no credentials: 401 without bcrypt) is still
+  // answered, and the connection that has waited longest is closed for it.
+  Client c(s.port(), 5s, 0x7F000002);
+  REQUIRE(c.send(get("/metrics")));
+  const auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 401);
+  CHECK(a.closed_within(1s));
+}
+
+TEST_CASE("bcrypt checks beyond max_auth_checks are answered 503 at once", "[session][auth]") {
+  ServerOptions o = test_options();
+  o.max_auth_checks = 4;  // one per client
+  o.web.basic_auth_users = {{"slow", kSlowHash}};
+  RunningServer s(std::move(o));
+  Client first(s.port(), 60s);
+  REQUIRE(first.send(get("/metrics", kSlowWrong)));
+  std::this_thread::sleep_for(100ms);
+  // The same client's second check would queue behind the first: refused at once instead.
+  Client second(s.port(), 60s);
+  REQUIRE(second.send(get("/metrics", kSlowWrong2)));
+  const auto r = second.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 503);
+  CHECK(r->header("Retry-After") == "1");
+  CHECK(r->header("Connection") == "close");
+  // Another client has its own share of the queue and gets its real answer.
+  Client other(s.port(), 60s, 0x7F000002);
+  REQUIRE(other.send(get("/metrics", kSlowWrong)));
+  const auto o401 = other.read_response();
+  REQUIRE(o401);
+  CHECK(o401->status == 401);
+  const auto f = first.read_response();
+  REQUIRE(f);
+  CHECK(f->status == 401);
+  // Pipelined wrong passwords on one connection queue one at a time: all answered 401.
+  Client pipelined(s.port(), 60s, 0x7F000003);
+  REQUIRE(pipelined.send(get("/metrics", kSlowWrong) + get("/metrics", kSlowWrong2)));
+  for (int i = 0; i < 2; ++i) {
+    const auto p = pipelined.read_response();
+    REQUIRE(p);
+    CHECK(p->status == 401);
+  }
+}
+
+TEST_CASE("one client's connections are capped; other clients are still served", "[session]") {
+  auto options = test_options();
+  options.max_connections = 100;
+  options.max_connections_per_client = 2;
+  options.write_timeout = 10s;
+  options.read_timeout = 20s;
+  // A provider that never answers: /metrics requests stay busy.
+  RunningServer s(options, [](std::function<void(MetricsBody)>) {});
+  Client busy1(s.port());
+  Client busy2(s.port());
+  REQUIRE(busy1.send(get("/metrics")));
+  REQUIRE(busy2.send(get("/metrics")));
+  std::this_thread::sleep_for(200ms);
+  Client third(s.port());  // the same client, nothing of it waits: closed at once
+  CHECK(third.closed_within(1s));
+  Client other(s.port(), 5s, 0x7F000002);
+  REQUIRE(other.send(get("/")));
+  const auto r = other.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  // At its cap a client's new connection closes that client's longest-waiting one.
+  Client silent1(s.port(), 5s, 0x7F000003);
+  std::this_thread::sleep_for(50ms);
+  Client silent2(s.port(), 5s, 0x7F000003);
+  std::this_thread::sleep_for(50ms);
+  Client silent3(s.port(), 5s, 0x7F000003);
+  CHECK(silent1.closed_within(1s));
+  REQUIRE(silent3.send(get("/")));
+  const auto r3 = silent3.read_response();
+  REQUIRE(r3);
+  CHECK(r3->status == 200);
+}
+
+TEST_CASE("a provider that throws something not derived from std::exception gives 503",
+          "[session]") {
+  std::atomic<int> calls{0};
+  std::string log;
+  log = test_support::capture_stderr([&] {
+    RunningServer s(test_options(), [&calls](std::function<void(MetricsBody)> done) {
+      if (++calls <= 2) throw 42;
+      done(metrics_body());
+    });
+    for (int i = 0; i < 2; ++i) {
+      Client c(s.port());
+      REQUIRE(c.send(get("/metrics")));
+      const auto r = c.read_response();
+      REQUIRE(r);
+      CHECK(r->status == 503);
+    }
+    CHECK(serves_metrics(s.port()));
+  });
+  // Logged at error once, not once per request.
+  CHECK_THAT(log, Catch::Contains("level=error msg=\"metrics provider failed\""));
+  CHECK(log.find("level=error") == log.rfind("level=error"));
+}
+
+TEST_CASE("a throwing bcrypt check counts as a failure and never escapes", "[session][auth]") {
+  using slurm_exporter::http::detail::run_auth_check;
+  std::atomic<bool> logged{false};
+  const std::string log = test_support::capture_stderr([&] {
+    CHECK_FALSE(run_auth_check([]() -> bool { throw std::runtime_error("crypt broke"); }, logged));
+    CHECK_FALSE(run_auth_check([]() -> bool { throw 7; }, logged));
+    CHECK(run_auth_check([] { return true; }, logged));
+  });
+  CHECK_THAT(log, Catch::Contains("crypt broke"));
+  CHECK(log.find("level=error") == log.rfind("level=error"));
+}
+
 TEST_CASE("gzip: a client with and without Accept-Encoding gets the same decoded body",
           "[server][gzip]") {
   std::string big;
@@ -465,7 +618,7 @@ TEST_CASE("gzip: a client with and without Accept-Encoding gets the same decoded
   REQUIRE(plain);
   CHECK(plain->status == 200);
   CHECK(plain->header("Content-Encoding") == "<absent>");
-  CHECK(plain->header("Vary") == "Accept-Encoding");
+  CHECK(plain->header("Vary") == "Accept, Accept-Encoding");
   CHECK(plain->body == big);
 
   REQUIRE(c.send(get("/metrics", "Accept-Encoding: deflate, gzip;q=0.8\r\n")));
@@ -473,7 +626,7 @@ TEST_CASE("gzip: a client with and without Accept-Encoding gets the same decoded
   REQUIRE(gz);
   CHECK(gz->status == 200);
   CHECK(gz->header("Content-Encoding") == "gzip");
-  CHECK(gz->header("Vary") == "Accept-Encoding");
+  CHECK(gz->header("Vary") == "Accept, Accept-Encoding");
   CHECK(gz->header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
   CHECK(gz->body.size() < big.size() / 4);
   CHECK(slurm_exporter::http::gzip_decompress(gz->body) == plain->body);
@@ -500,7 +653,7 @@ TEST_CASE("gzip: HEAD announces the gzip GET's length and encoding, with no body
   REQUIRE(h);
   CHECK(h->status == 200);
   CHECK(h->header("Content-Encoding") == "gzip");
-  CHECK(h->header("Vary") == "Accept-Encoding");
+  CHECK(h->header("Vary") == "Accept, Accept-Encoding");
   CHECK(h->header("Content-Length") == std::to_string(g->body.size()));
   // The next response on the connection parses: HEAD sent no body.
   const auto next = c.read_response();
@@ -536,4 +689,31 @@ TEST_CASE("gzip: a new snapshot is compressed anew, not served from the old one"
       CHECK(slurm_exporter::http::gzip_decompress(r->body) == text);
     }
   }
+}
+
+TEST_CASE("OpenMetrics: served when the scraper prefers it, gzip applies, text stays the default",
+          "[server][openmetrics]") {
+  RunningServer s(test_options());
+  Client c(s.port());
+  REQUIRE(c.send(get("/metrics",
+                     "Accept: application/openmetrics-text;version=1.0.0,"
+                     "text/plain;version=0.0.4;q=0.5\r\n")));
+  const auto om = c.read_response();
+  REQUIRE(om);
+  CHECK(om->status == 200);
+  CHECK(om->header("Content-Type") == "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  CHECK(om->header("Vary") == "Accept, Accept-Encoding");
+  CHECK(om->body == std::string(kMetricsText) + "# EOF\n");
+  REQUIRE(c.send(get("/metrics",
+                     "Accept: application/openmetrics-text\r\n"
+                     "Accept-Encoding: gzip\r\n")));
+  const auto gz = c.read_response();
+  REQUIRE(gz);
+  CHECK(gz->header("Content-Encoding") == "gzip");
+  CHECK(slurm_exporter::http::gzip_decompress(gz->body) == om->body);
+  REQUIRE(c.send(get("/metrics")));
+  const auto text = c.read_response();
+  REQUIRE(text);
+  CHECK(text->header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(text->body == kMetricsText);
 }

@@ -15,14 +15,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from harness import (POLL_LIMIT, PROJECT_ROOT, Exporter, Scrape, exporter_args, exporter_binary,
-                     wait_for)
-from test_backends import AGES, WAITS, slurm_lines
+from harness import POLL_LIMIT, PROJECT_ROOT, Exporter, Scrape, exporter_args, exporter_binary
+from test_backends import AGES, WAITS, identical_scrapes
 
 EM_AARCH64 = 183  # e_machine of an ELF file for arm64
 QEMU = "qemu-aarch64-static"
@@ -101,35 +99,11 @@ def pair(request, cluster, workload, arm64_binary, qemu_prefix):
         amd64.stop()
 
 
-def identical_scrapes(cluster, amd64: Exporter, arm64: Exporter) -> tuple[str, str, list[str]]:
-    """Both exporters' /metrics taken between two equal views of Slurm and equal line for line
-    (but for test_backends' excluded and volatile families)."""
-    wait_for(lambda: (amd64.scrape().value("slurm_up") == 1 and
-                      arm64.scrape().value("slurm_up") == 1), 60, "slurm_up 1 from both exporters")
-    diffs = []
-    for attempt in range(10):
-        before = cluster.view()
-        time.sleep(POLL_LIMIT + 0.3)
-        a, b = amd64.get()[1], arm64.get()[1]
-        after = cluster.view()
-        if before != after:
-            continue
-        la, lb = slurm_lines(a), slurm_lines(b)
-        if la == lb:
-            return a, b, la
-        only_a = sorted(set(la) - set(lb))
-        only_b = sorted(set(lb) - set(la))
-        diffs.append(f"attempt {attempt}: only amd64:\n  " + "\n  ".join(only_a[:40]) +
-                     "\nonly arm64:\n  " + "\n  ".join(only_b[:40]))
-    raise AssertionError("the amd64 and arm64 exporters disagree:\n" + "\n".join(diffs[-2:]) +
-                         f"\narm64 exporter log:\n{arm64.log_text()[-3000:]}")
-
-
 def test_arm64_under_qemu_serves_what_amd64_serves(cluster, pair):
     backend, amd64, arm64 = pair
     # The arm64 process really is qemu running the aarch64 binary.
     assert Path(os.readlink(f"/proc/{arm64.proc.pid}/exe")).name == QEMU
-    a, b, la = identical_scrapes(cluster, amd64, arm64)
+    a, b, la = identical_scrapes(cluster, amd64, arm64, ("amd64", "arm64"), timeout=60)
     sa, sb = Scrape(a), Scrape(b)
     # Ages and the wait histogram's sums move with each exporter's poll time: within a poll.
     for fam in AGES:

@@ -89,10 +89,14 @@ def _outage(cluster, e, label: str) -> None:
                                    f" = {ok} while slurmctld is down")
             # No stale Slurm family: only slurm_up, the exporter's own, and the ping's answer of
             # this poll (slurm_controller_up 0: the outage itself).
+            # The exporter's own also: its process_* families, load timings and rivosinc's
+            # failed-load counters.
             own = {"slurm_up", "slurm_node_scrape_duration", "slurm_job_scrape_duration",
-                   "slurm_controller_up", "slurm_controller_ping_seconds"}
+                   "slurm_diag_scrape_duration", "slurm_controller_up",
+                   "slurm_controller_ping_seconds"}
             stale = sorted(f for f in s.series
-                           if f not in own and not f.startswith("slurm_exporter_"))
+                           if f not in own and not f.startswith(("slurm_exporter_", "process_"))
+                           and not f.endswith("_scrape_error"))
             assert not stale, f"{label}: Slurm families served while slurmctld is down: {stale}"
         else:
             assert downs == 0, f"{label}: slurm_up went back to 1 while slurmctld is still down"

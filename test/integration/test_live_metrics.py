@@ -5,14 +5,18 @@ with what sinfo / squeue / scontrol print on the same cluster at the same moment
 from __future__ import annotations
 
 import math
+import os
 import re
+import resource
 import shutil
 import subprocess
 import time
 
 import pytest
 
+from promtool_check import check as promtool_check
 from harness import (CONTRACT_FAMILIES, FLAGS, LOAD_FAMILIES, POLL_LIMIT, PRIMARY_STATES,
+
                      USUAL_NODE_STATES, Exporter, L, MIB, Scrape, SlurmView, compare_family, expected_metrics, exporter_args,
                      expected_oldest_pending, expected_partition_job_families,
                      exporter_binary, fmt_labels, parse_kv_line, primary_state, run_exporter, wait_for)
@@ -68,10 +72,8 @@ def live(cluster, workload):
 
 def test_promtool_accepts_the_output(live):
     assert shutil.which("promtool"), "promtool not found (Debian package: prometheus)"
-    p = subprocess.run(["promtool", "check", "metrics"], input=live.scrape.text,
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, (f"promtool check metrics exited {p.returncode}:\n"
-                               f"{p.stdout}{p.stderr}")
+    ok, out = promtool_check(live.scrape.text.encode())
+    assert ok, f"promtool check metrics:\n{out}"
 
 
 @pytest.mark.parametrize("family", CONTRACT_FAMILIES)
@@ -356,3 +358,39 @@ def test_a_change_to_only_nodes_or_only_partitions_reaches_the_metrics(live, clu
     wait_for(lambda: live.exporter.scrape().value("slurm_partition_total_cpus",
                                                   partition="probe") is None,
              limit, "probe gone after its deletion")
+
+
+def proc_stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat from field 3 (state) on: field n is at index n - 3."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def test_process_families_match_proc(live):
+    # client_golang's definitions, checked against the exporter's /proc/<pid> read here.
+    pid = live.exporter.proc.pid
+    s = live.exporter.scrape()
+    tick = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as f:
+        btime = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+    fields = proc_stat_fields(pid)
+    start = btime + int(fields[19]) / tick
+    assert s.value("process_start_time_seconds") == pytest.approx(start, abs=0.01)
+    soft, _ = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    assert s.value("process_max_fds") == soft
+    cpu_now = (int(fields[11]) + int(fields[12])) / tick
+    assert 0 < s.value("process_cpu_seconds_total") <= cpu_now + 0.01
+    fds = len(os.listdir(f"/proc/{pid}/fd"))
+    assert 3 <= s.value("process_open_fds") <= fds + 20, (s.value("process_open_fds"), fds)
+    rss = s.value("process_resident_memory_bytes")
+    assert 1 << 20 < rss < s.value("process_virtual_memory_bytes")
+    assert "# TYPE process_cpu_seconds_total counter" in s.text
+    ok = s.get("slurm_exporter_collector_success") or {}
+    assert ok.get(L(collector="process")) == 1
+
+
+def test_health_endpoints(live):
+    status, body, _ = live.exporter.get("/-/healthy")
+    assert (status, body) == (200, "Slurm Exporter is Healthy.\n")
+    status, body, _ = live.exporter.get("/-/ready")  # the live fixture has scraped: polled
+    assert (status, body) == (200, "Slurm Exporter is Ready.\n")

@@ -103,3 +103,76 @@ def test_prometheus_scrapes_over_https_with_basic_auth(cluster, exporter, promet
     assert len(result) == 1, result
     up = api(prom, "query", query='slurm_up{job="slurm"}')["result"]
     assert up and float(up[0]["value"][1]) == 1, up
+
+
+class AcceptRecorder:
+    """A tiny HTTP target that records the Accept header of each scrape and answers 0.0.4."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        seen = self.accepts = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                seen.append(self.headers.get("Accept", ""))
+                body = b"# TYPE recorder_up gauge\nrecorder_up 1\n"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_prometheus_scrapes_openmetrics(cluster, exporter, prometheus):
+    # Debian's Prometheus (2.42) has no scrape_protocols setting yet: it asks for OpenMetrics
+    # 1.0.0 first by default, which the recorder target shows; the exporter answers that Accept
+    # with OpenMetrics, and Prometheus ingests it (target up, counters and unknowns queryable).
+    e = exporter()
+    recorder = AcceptRecorder()
+    try:
+        prom = prometheus(
+            f"  - job_name: slurm\n    static_configs:\n      - targets: ['{e.address}']\n"
+            f"  - job_name: recorder\n    static_configs:\n"
+            f"      - targets: ['127.0.0.1:{recorder.port}']\n")
+        wait_for(lambda: recorder.accepts, 30, "a scrape of the recorder", interval=0.5)
+    finally:
+        recorder.close()
+    accept = recorder.accepts[0]
+    assert accept.startswith("application/openmetrics-text;version=1.0.0"), accept
+    req = urllib.request.Request(f"http://{e.address}/metrics", headers={"Accept": accept})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.headers["Content-Type"] == \
+            "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        om = r.read().decode()
+    assert om.endswith("# EOF\n")
+    assert "# TYPE slurm_cpus_total unknown\n" in om
+    assert "# TYPE process_cpu_seconds counter\n" in om
+
+    def target_up():
+        active = api(prom, "targets")["activeTargets"]
+        t = next((t for t in active if t["labels"]["job"] == "slurm"), None)
+        return t if t and t["health"] == "up" else None
+
+    wait_for(target_up, 60, "the slurm target up", interval=1)
+    expected = sum(n.total_cpus for n in distinct_nodes(cluster.sinfo()))
+
+    def queried():
+        cpus = api(prom, "query", query='slurm_cpus_total{job="slurm"}')["result"]
+        cpu_s = api(prom, "query", query='process_cpu_seconds_total{job="slurm"}')["result"]
+        if cpus and float(cpus[0]["value"][1]) == expected and cpu_s:
+            return cpus, cpu_s
+        return None
+
+    wait_for(queried, 30, "slurm_cpus_total and process_cpu_seconds_total in Prometheus",
+             interval=1)

@@ -157,6 +157,38 @@ TEST_CASE("while slurmctld is down, scrapes get slurm_up 0 at once and the poll 
   CHECK(contains(get_sync(p), "slurm_up 1\n"));
 }
 
+TEST_CASE("destroying the poller cancels the backend's running load") {
+  Gate gate;
+  FakeBackend* backend = nullptr;
+  std::atomic<int> cancels{0};
+  auto p = std::make_unique<scrape::Poller>(
+      [&] {
+        auto b = std::make_unique<FakeBackend>();
+        b->on_fetch = [&] { gate.wait(); };
+        // As the cli backend's cancel() kills its commands: the stuck fetch returns.
+        b->on_cancel = [&] {
+          ++cancels;
+          gate.open();
+        };
+        backend = b.get();
+        return b;
+      },
+      0ms);
+  p->get([](scrape::Text) {});
+  for (int i = 0;
+       i < 500 && backend->fetches(LoadKind::ping) + backend->fetches(LoadKind::nodes) == 0; ++i) {
+    std::this_thread::sleep_for(10ms);  // waits for the poll to reach the gate
+  }
+  // Without the cancel the destructor would wait at the gate: a backstop opens it later.
+  std::thread backstop([&] {
+    for (int i = 0; i < 500 && cancels == 0; ++i) std::this_thread::sleep_for(10ms);
+    gate.open();
+  });
+  p.reset();
+  backstop.join();
+  CHECK(cancels == 1);
+}
+
 TEST_CASE("a snapshot younger than the poll limit is reused") {
   FakeBackend* backend = nullptr;
   test_support::FakeClock clock;
@@ -496,7 +528,9 @@ TEST_CASE("during an outage no stale Slurm family is served, only the exporter's
   CHECK(count_lines(text, "slurm_up 0\n") == 1);
   for (const auto& name : type_names(text)) {
     INFO(name);
+    // The exporter's own: its health, timings, failed-load counters and process families.
     CHECK((name == "slurm_up" || name.starts_with("slurm_exporter_") ||
-           name == "slurm_node_scrape_duration" || name == "slurm_job_scrape_duration"));
+           name.starts_with("process_") || name.ends_with("_scrape_duration") ||
+           name.ends_with("_scrape_error")));
   }
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
@@ -47,15 +48,16 @@ struct TempDir : test_support::TempDir {
 };
 
 // Writes an executable /bin/sh script. Every call appends its arguments, each in brackets,
-// to <dir>/<name>.calls.
+// to <dir>/<name>.calls (one line per call, in the order the calls started).
 void write_script(const TempDir& dir, const std::string& name, const std::string& body,
                   bool executable = true) {
   const std::string path = dir.file(name);
   {
     std::ofstream out(path, std::ios::trunc);
     out << "#!/bin/sh\n"
-        << "for a in \"$@\"; do printf '[%s]' \"$a\"; done >> '" << path << ".calls'\n"
-        << "echo >> '" << path << ".calls'\n"
+        // One write per call: commands run side by side append to the same file.
+        << "line=; for a in \"$@\"; do line=\"$line[$a]\"; done\n"
+        << "printf '%s\\n' \"$line\" >> '" << path << ".calls'\n"
         << body << "\n";
   }
   REQUIRE(::chmod(path.c_str(), executable ? 0755 : 0644) == 0);
@@ -151,6 +153,14 @@ class StderrCapture {
   int saved_ = -1;
 };
 
+std::vector<std::string> sorted_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -186,14 +196,39 @@ TEST_CASE("cli backend: nodes and jobs from fake sinfo/squeue, with the exact ar
   CHECK(jobs[1].reason == "ReqNodeNotAvail");
   CHECK(jobs[15].partition == "debug,batch");
 
-  CHECK(read_file(dir.file("sinfo.calls")) ==
-        "[--version]\n"
-        "[-N][-h][-a][-O][" +
-            std::string(cli::kSinfoNodeFields) +
-            "]\n"
-            "[-h][-a][-o][%R]\n");
+  // The node list and the partition list run side by side: either may start first.
+  CHECK(sorted_lines(read_file(dir.file("sinfo.calls"))) ==
+        std::vector<std::string>{"[--version]",
+                                 "[-N][-h][-a][-O][" + std::string(cli::kSinfoNodeFields) + "]",
+                                 "[-h][-a][-o][%R]"});
   CHECK(read_file(dir.file("squeue.calls")) ==
         "[-h][-r][-a][-t][all][-O][" + std::string(cli::kSqueueFields) + "]\n");
+}
+
+TEST_CASE("cli backend: once a poll loaded jobs, the next node load runs squeue beside it") {
+  TempDir dir;
+  write_script(dir, "sinfo", kSinfoFromFixtures);
+  write_script(dir, "squeue", kSqueueFromFixtures);
+  CliBackend backend(options_for(dir));
+  backend.load_nodes();  // no job load seen yet: no squeue
+  CHECK(read_file(dir.file("squeue.calls")).empty());
+  CHECK(backend.load_jobs().jobs.size() == 16);
+  backend.load_nodes();  // starts squeue beside the node commands
+  for (int i = 0; i < 500 && count(read_file(dir.file("squeue.calls")), "\n") < 2; ++i) {
+    std::this_thread::sleep_for(10ms);  // the prefetch is running; wait for it to have started
+  }
+  REQUIRE(count(read_file(dir.file("squeue.calls")), "\n") == 2);
+  // From now on squeue fails: the job load of this poll takes the prefetched output ...
+  write_script(dir, "squeue", "echo broken >&2; exit 1");
+  CHECK(backend.load_jobs().jobs.size() == 16);
+  // ... and a job load without a node load before it runs squeue itself.
+  CHECK_THROWS_WITH(backend.load_jobs(), Catch::Contains("broken"));
+  // A prefetch no job load took is dropped when the next poll starts.
+  write_script(dir, "squeue", kSqueueFromFixtures);
+  backend.load_nodes();
+  backend.load_nodes();
+  write_script(dir, "squeue", "echo broken >&2; exit 1");
+  CHECK_THROWS_WITH(backend.load_jobs(), Catch::Contains("broken"));
 }
 
 TEST_CASE("cli backend: the commands run with a pinned, minimal environment") {
@@ -306,8 +341,9 @@ TEST_CASE("cli backend: slurmctld unreachable is a BackendError marked unreachab
     CHECK(what.find("slurm_load_node: Unable to contact slurm controller (connect failure)") !=
           std::string::npos);
   }
-  // The partition list is not asked for once the node list failed.
-  CHECK(count(read_file(dir.file("sinfo.calls")), "%R") == 0);
+  // The partition list runs side by side with the node list (once, not retried); the error
+  // named is the node list's, the first command of the kind.
+  CHECK(count(read_file(dir.file("sinfo.calls")), "%R") == 1);
   try {
     backend.load_jobs();
     FAIL("load_jobs did not throw");
@@ -388,6 +424,40 @@ TEST_CASE("cli backend: a command taking over half its timeout is reported once"
   CHECK(count(logged, "timeout_seconds=2") == 1);
   CHECK(logged.find(" -N") != std::string::npos);
   CHECK(logged.find("squeue") == std::string::npos);
+}
+
+TEST_CASE("cli backend: cancel() ends hung commands at once, side by side ones too") {
+  TempDir dir;
+  // The node list and the partition list both hang (they run side by side); each writes its
+  // pid first.
+  write_script(dir, "sinfo",
+               "if [ \"$1\" != --version ]; then echo $$ >> '" + dir.file("pids") +
+                   "'; exec sleep 100; fi\n" + kSinfoFromFixtures);
+  write_script(dir, "squeue", kSqueueFromFixtures);
+  CliOptions o = options_for(dir);
+  o.timeout = 60s;
+  CliBackend backend(o);
+  std::thread canceller([&] {
+    for (int i = 0; i < 500 && count(read_file(dir.file("pids")), "\n") < 2; ++i) {
+      std::this_thread::sleep_for(10ms);  // waits for both commands to be running
+    }
+    backend.cancel();
+  });
+  std::string what;
+  try {
+    backend.load_nodes();
+  } catch (const BackendError& e) {
+    what = e.what();
+  }
+  canceller.join();
+  CHECK_THAT(what, Catch::EndsWith(" cancelled"));
+  std::istringstream pids(read_file(dir.file("pids")));
+  int n = 0;
+  for (pid_t pid = 0; pids >> pid; ++n) CHECK_FALSE(alive(pid));
+  CHECK(n == 2);
+  // Later loads fail at once, before running anything.
+  CHECK_THROWS_WITH(backend.load_jobs(), Catch::EndsWith(" cancelled"));
+  CHECK(read_file(dir.file("squeue.calls")).empty());
 }
 
 TEST_CASE("cli backend: a hanging command times out and is killed") {

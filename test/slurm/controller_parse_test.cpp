@@ -93,6 +93,7 @@ TEST_CASE("sdiag: active backfill, long names, numeric types, extra sections", "
   CHECK(s.bf_cycle_last_us == 2000000);
   CHECK(s.bf_cycle_max_us == 3000000);
   CHECK(s.bf_cycle_mean_us == 2500000);
+  CHECK(s.bf_cycle_sum_us == 7500000);  // Mean cycle × Total cycles: sdiag prints no sum
   CHECK(s.bf_last_depth == 8);
   CHECK(s.bf_last_depth_try == 6);
   CHECK(s.bf_depth_mean == 7);

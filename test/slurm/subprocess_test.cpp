@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -289,6 +290,39 @@ TEST_CASE("a timeout kills the whole process group and reaps the child", "[subpr
                        return q;
                      }()),
              Catch::Equals("/bin/sleep 100 timed out after 0.2s"));
+}
+
+TEST_CASE("a cancel descriptor ends a running command and its group at once", "[subprocess]") {
+  TempDir dir;
+  const fs::path pids = dir / "pids";
+  const int efd = ::eventfd(0, EFD_CLOEXEC);
+  REQUIRE(efd >= 0);
+  CommandOptions o = base_options();
+  o.timeout = 60s;
+  o.cancel_fd = efd;
+  std::thread canceller([efd] {
+    std::this_thread::sleep_for(300ms);
+    const std::uint64_t one = 1;
+    CHECK(::write(efd, &one, sizeof one) == sizeof one);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const std::string what =
+      what_of({"/bin/sh", "-c", "sleep 100 & echo $! > \"$1\"; echo $$ >> \"$1\"; exec sleep 100",
+               "sh", pids.string()},
+              o);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  canceller.join();
+  CHECK_THAT(what, Catch::StartsWith("/bin/sh -c ") && Catch::EndsWith(" cancelled"));
+  CHECK(waited >= 300ms);
+  CHECK(waited < 30s);  // neither the 60 s timeout nor the 100 s command
+  const std::vector<pid_t> p = read_pids(pids);
+  REQUIRE(p.size() == 2);
+  CHECK(reaped(p[1]));
+  CHECK(dead(p[0]));
+  CHECK(no_children());
+  // Once cancelled, later commands do not start at all.
+  CHECK_THAT(what_of({"/bin/true"}, o), Catch::Equals("/bin/true cancelled"));
+  ::close(efd);
 }
 
 TEST_CASE("a child that exits while a background process holds its output open times out",

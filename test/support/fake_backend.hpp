@@ -56,8 +56,13 @@ class FakeBackend : public slurm_exporter::slurm::Backend {
   slurm_exporter::slurm::NodeData nodes;  ///< the default node data (one idle node)
   slurm_exporter::slurm::JobData jobs;    ///< the default job data (none)
   bool change_detection = false;
-  std::thread::id last_thread;     ///< the thread of the latest fetch
-  std::function<void()> on_fetch;  ///< runs at each fetch (e.g. to block it)
+  std::thread::id last_thread;      ///< the thread of the latest fetch
+  std::function<void()> on_fetch;   ///< runs at each fetch (e.g. to block it)
+  std::function<void()> on_cancel;  ///< runs at cancel() (from another thread)
+
+  void cancel() noexcept override {
+    if (on_cancel) on_cancel();
+  }
 
  protected:
   std::optional<LoadData> fetch(LoadKind kind, bool full) override {

@@ -46,12 +46,23 @@ struct Reply {
   }
 };
 
-/// One TCP connection to 127.0.0.1:port.
+/// One TCP connection to 127.0.0.1:port, from the loopback address `from` (127.0.0.1 unless
+/// given: another 127.x.y.z is another client for the server's per-client limits).
 class Client {
  public:
-  explicit Client(std::uint16_t port, std::chrono::seconds receive_timeout = 5s)
+  explicit Client(std::uint16_t port, std::chrono::seconds receive_timeout = 5s,
+                  std::uint32_t from = INADDR_LOOPBACK)
       : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
     if (fd_ < 0) throw std::runtime_error("socket() failed");
+    if (from != INADDR_LOOPBACK) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      local.sin_addr.s_addr = htonl(from);
+      if (::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+        ::close(fd_);
+        throw std::runtime_error("bind() failed");
+      }
+    }
     // No test may hang on a broken server: every blocking read gives up after 5 s by default.
     timeval tv{};
     tv.tv_sec = static_cast<time_t>(receive_timeout.count());

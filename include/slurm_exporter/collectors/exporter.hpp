@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,19 @@ struct ExporterStatus {
   std::vector<CollectorStatus> collectors;
   double node_load_ms = 0.0;  ///< the node load's wall time, milliseconds
   double job_load_ms = 0.0;   ///< the job load's wall time, milliseconds
+  /// The sdiag load's wall time, milliseconds; absent when no enabled collector reads sdiag.
+  std::optional<double> sdiag_load_ms;
+  /// Failed loads since start per source (rivosinc's slurm_*_scrape_error counters); absent
+  /// when no enabled collector reads that load. A load skipped because slurmctld was found
+  /// unreachable earlier in the poll counts as failed: it produced no data either.
+  std::optional<std::uint64_t> node_load_failures, job_load_failures, sdiag_load_failures,
+      license_load_failures;
 };
 
 /// slurm_up, slurm_exporter_build_info, slurm_exporter_collector_success/duration_seconds,
 /// the rivosinc-compatible slurm_node_scrape_duration / slurm_job_scrape_duration (ms) and the
-/// counter slurm_exporter_parse_errors_total{collector}.
+/// counter slurm_exporter_parse_errors_total{collector}, and rivosinc's slurm_diag_scrape_duration
+/// (ms) and slurm_{node,job,diag,lic}_scrape_error counters where their load is read.
 std::vector<metrics::Family> collect_exporter(const ExporterStatus& status);
 
 }  // namespace slurm_exporter::collectors

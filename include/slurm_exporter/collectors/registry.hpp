@@ -45,6 +45,7 @@ class Inputs {
   const slurm::SchedulerStats& sdiag() const;
   const slurm::Licenses& licenses() const;
   const slurm::Reservations& reservations() const;
+  const slurm::SlurmConfig& config() const;
 
  private:
   template <typename T>

@@ -61,10 +61,22 @@ struct ServerOptions {
   /// Limit on a request body, bytes (GET/HEAD carry none, a trace sample ~200); larger bodies
   /// get 413.
   std::size_t max_body_bytes = 4 * 1024;
-  /// Connections served at once. A new connection beyond it closes the connection that has
-  /// waited longest for a request (handshake, headers or keep-alive idle); when every
-  /// connection is busy answering, the new one is closed at once.
+  /// Connections served at once. A new connection beyond it closes a connection that waits
+  /// (for a handshake, a request, between keep-alive requests or for its bcrypt check): one
+  /// that has never had a request pass authentication (with basic auth off: never sent a whole
+  /// request) if there is one, else one that has; of those, the longest-waiting one of the
+  /// client holding the most connections. When every connection is busy answering, the new one
+  /// is closed at once.
   std::size_t max_connections = 512;
+  /// Connections one client may hold at once (an IPv4 address, or the /64 prefix of an IPv6
+  /// address); 0 means max_connections / 4. A client's new connection beyond it closes that
+  /// client's longest-waiting connection (unproven before proven, as above), else it is closed
+  /// at once.
+  std::size_t max_connections_per_client = 0;
+  /// bcrypt checks queued or running at once (basic auth, for credentials not in the cache of
+  /// recent successes); one client may hold a quarter of them (at least 1). A request beyond
+  /// either limit is answered at once with 503 and `Retry-After: 1` and the connection closes.
+  std::size_t max_auth_checks = 16;
   /// --web.config.file: TLS (the listener then serves TLS only; certificate files are re-read
   /// when they change, checked at most once a second on a new connection, and used once they
   /// look the same on two checks), basic auth on every path (401 with WWW-Authenticate
@@ -72,6 +84,12 @@ struct ServerOptions {
   WebConfig web;
   /// The file `web` was read from, re-read by reload() and SIGHUP; empty = nothing to reload.
   std::string web_config_file;
+  /// --web.health-no-auth: /-/healthy and /-/ready answer without basic auth (probes of load
+  /// balancers, systemd and Kubernetes carry no password). Off: the web config's auth applies.
+  bool health_no_auth = false;
+  /// /-/ready answers 200 when this returns true (a first poll has completed), else 503.
+  /// Called on the HTTP thread; must not block. Empty: always ready.
+  std::function<bool()> ready;
 };
 
 /// The HTTP side: a Boost.Beast server on its own io_context. Construction binds and listens

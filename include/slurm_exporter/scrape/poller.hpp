@@ -43,6 +43,10 @@ struct PollResult {
 /// Says whether a family is dropped from the output (-metrics.exclude); empty drops nothing.
 using FamilyFilter = std::function<bool(const std::string& family_name)>;
 
+/// Changes the families of a collector before they are rendered (--metrics.aggregate-users);
+/// empty changes nothing.
+using FamilyTransform = std::function<void(std::vector<metrics::Family>& families)>;
+
 /// The enabled rows of the collector table and what they keep between polls (their rendered
 /// text and the generations it was made from, stateful collectors' state, the failure streaks,
 /// the parse-error counts). Used by one thread.
@@ -50,7 +54,7 @@ class Collection {
  public:
   /// `drop` leaves families out of the text; `clock` gives "now" and the durations.
   explicit Collection(const collectors::EnabledCollectors& enabled = {}, FamilyFilter drop = {},
-                      const Clock& clock = system_clock());
+                      const Clock& clock = system_clock(), FamilyTransform transform = {});
   ~Collection();
   Collection(const Collection&) = delete;
   Collection& operator=(const Collection&) = delete;
@@ -100,7 +104,7 @@ class Poller {
   /// Every poll runs the `enabled` collectors and leaves out the families `drop` names.
   Poller(BackendFactory factory, std::chrono::milliseconds poll_limit,
          collectors::EnabledCollectors enabled = {}, FamilyFilter drop = {},
-         const Clock& clock = system_clock());
+         const Clock& clock = system_clock(), FamilyTransform transform = {});
   /// Stops the thread after the poll in flight, if any (stop() without a deadline). Pending
   /// requests are dropped.
   ~Poller();

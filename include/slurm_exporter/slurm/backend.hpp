@@ -20,11 +20,12 @@ namespace slurm_exporter::slurm {
 
 /// One kind of Slurm data a collector can need; each is one RPC (or command set) per poll.
 /// `nodes` is the nodes with their partitions (a node's partitions need both messages).
-enum class LoadKind : std::uint8_t { ping, nodes, jobs, sdiag, licenses, reservations };
-inline constexpr std::size_t kLoadKinds = 6;
+/// `config` is the controller's configuration (PrivateData).
+enum class LoadKind : std::uint8_t { ping, nodes, jobs, sdiag, licenses, reservations, config };
+inline constexpr std::size_t kLoadKinds = 7;
 inline constexpr std::array<LoadKind, kLoadKinds> kAllLoads{
-    LoadKind::ping,  LoadKind::nodes,    LoadKind::jobs,
-    LoadKind::sdiag, LoadKind::licenses, LoadKind::reservations};
+    LoadKind::ping,     LoadKind::nodes,        LoadKind::jobs,  LoadKind::sdiag,
+    LoadKind::licenses, LoadKind::reservations, LoadKind::config};
 
 /// "ping", "nodes", "jobs", "sdiag", "licenses", "reservations" (docs and log lines).
 std::string_view load_name(LoadKind kind);
@@ -32,9 +33,9 @@ std::string_view load_name(LoadKind kind);
 using Licenses = std::vector<License>;
 using Reservations = std::vector<Reservation>;
 /// The data of one load; the alternative matches the LoadKind (ping: ControllerStatus, nodes:
-/// NodeData, jobs: JobData, sdiag: SchedulerStats, licenses, reservations).
-using LoadData =
-    std::variant<ControllerStatus, NodeData, JobData, SchedulerStats, Licenses, Reservations>;
+/// NodeData, jobs: JobData, sdiag: SchedulerStats, licenses, reservations, config: SlurmConfig).
+using LoadData = std::variant<ControllerStatus, NodeData, JobData, SchedulerStats, Licenses,
+                              Reservations, SlurmConfig>;
 
 /// The entries of NodeData/JobData::parse_errors of a load (empty for the other kinds).
 std::span<const std::string> parse_errors(const LoadData& data);
@@ -61,6 +62,12 @@ class Backend {
 
   /// Version of the Slurm the backend talks to, e.g. "22.05.8".
   virtual std::string slurm_version() const = 0;
+
+  /// Abandons what can be abandoned of a load running in another thread, for a shutdown: the
+  /// cli backend kills its running commands (the load throws BackendError "… cancelled") and
+  /// starts none afterwards. Final: there is no un-cancel. Thread-safe and async-signal-safe
+  /// (the only member that is). Default: nothing (a libslurm RPC cannot be interrupted).
+  virtual void cancel() noexcept {}
 
   /// Loads `kind`. `known` is the generation the caller already holds what it needs of (0:
   /// none): when Slurm reports the data unchanged since then, the data may be left out (null)

@@ -2,6 +2,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <future>
+#include <mutex>
+#include <semaphore>
 #include <set>
 #include <span>
 #include <string>
@@ -17,6 +21,11 @@ namespace slurm_exporter::slurm {
 struct CliOptions {
   std::string sinfo = "sinfo";    ///< -slurm.sinfo-cli: a path (has a '/'), or a bare name
   std::string squeue = "squeue";  ///< -slurm.squeue-cli
+  /// -slurm.lic-cli: the scontrol run for licenses (`<it> show licenses -o`); empty = the
+  /// scontrol next to sinfo.
+  std::string lic_scontrol;
+  /// -slurm.diag-cli: the sdiag run for scheduler statistics; empty = the sdiag next to sinfo.
+  std::string sdiag;
   /// --slurm.bin-dir: where bare names are looked up; empty = kCliSearchPath.
   std::string bin_dir;
   std::chrono::milliseconds timeout{10'000};  ///< --slurm.cli-timeout, per command
@@ -57,7 +66,25 @@ inline constexpr const char* kCliSearchPath = "/usr/sbin:/usr/bin:/sbin:/bin";
 /// - Job::memory_bytes is only the `mem=` of the TRES squeue prints (allocated, else
 ///   requested); 0 when it has none (libslurm then falls back to the job's --mem request).
 ///
-/// Not thread-safe: the poller calls it from one thread.
+/// Commands run side by side, at most this many at once: the controller's cores are the
+/// users', not ours.
+inline constexpr std::ptrdiff_t kMaxParallelCommands = 3;
+using CommandSlots = std::counting_semaphore<kMaxParallelCommands>;
+/// Holds one of the slots while it lives.
+class SlotGuard {
+ public:
+  explicit SlotGuard(CommandSlots& slots) : slots_(slots) { slots_.acquire(); }
+  ~SlotGuard() { slots_.release(); }
+  SlotGuard(const SlotGuard&) = delete;
+  SlotGuard& operator=(const SlotGuard&) = delete;
+
+ private:
+  CommandSlots& slots_;
+};
+
+/// Not thread-safe (except cancel()): the poller calls it from one thread. The node load's
+/// commands run side by side, and squeue beside them when the previous poll loaded jobs (the
+/// job load of the same poll takes its output), at most kMaxParallelCommands at a time.
 class CliBackend final : public Backend {
  public:
   /// Resolves both command paths (a name with '/' as it is, a bare name in bin_dir or
@@ -67,6 +94,12 @@ class CliBackend final : public Backend {
 
   std::string_view name() const override { return "cli"; }
   std::string slurm_version() const override { return version_; }
+  /// Kills the commands running now (their load throws BackendError "… cancelled") and makes
+  /// every later command fail the same way at once. For shutdown, from any thread.
+  void cancel() noexcept override;
+  ~CliBackend() override;
+  CliBackend(const CliBackend&) = delete;
+  CliBackend& operator=(const CliBackend&) = delete;
   /// Throws BackendError when a command cannot run, times out, exits non-zero or dies by a
   /// signal (unreachable() when its stderr says slurmctld cannot be contacted), ParseError
   /// when its output doesn't parse.
@@ -80,6 +113,7 @@ class CliBackend final : public Backend {
   std::vector<License> load_licenses();
   /// `scontrol show reservation -o`.
   std::vector<Reservation> load_reservations();
+  SlurmConfig load_config();
   /// `scontrol ping`; every controller's ping_seconds is the whole command's run time.
   ControllerStatus ping_controllers();
 
@@ -102,12 +136,23 @@ class CliBackend final : public Backend {
   /// The scontrol / sdiag next to sinfo for the controller-side collectors; throws
   /// BackendError naming the missing command.
   const std::string& controller_command(std::string_view name);
-  std::string sdiag_path_;  ///< next to sinfo; empty when there is none
+  std::string sdiag_path_;  ///< options.sdiag, else next to sinfo; empty when there is none
+  std::string lic_path_;    ///< options.lic_scontrol resolved; empty = scontrol_path_
   std::vector<std::string> env_;
   std::string version_;
   std::set<std::string> warned_;       ///< describe() texts of stderr already logged
   std::set<std::string> slow_warned_;  ///< commands (with label) already reported as slow
   UserNames user_names_;               ///< names the uid of a node's reason
+  std::mutex warn_mutex_;              ///< guards warned_/slow_warned_ (commands run in parallel)
+  int cancel_fd_ = -1;                 ///< eventfd cancel() writes to; every command watches it
+  CommandSlots slots_{kMaxParallelCommands};  ///< bounds the commands running at once
+  /// The last load_nodes found that the poll before it loaded jobs: it starts squeue beside its
+  /// own commands, and load_jobs of the same poll takes the result.
+  bool jobs_wanted_ = false;
+  std::future<std::string> squeue_prefetch_;
+  std::string run_squeue();
+  /// Waits for a prefetch nobody took and drops it.
+  void drop_prefetch() noexcept;
 };
 
 }  // namespace slurm_exporter::slurm

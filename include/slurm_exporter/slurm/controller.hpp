@@ -48,6 +48,9 @@ struct SchedulerStats {
   std::uint64_t bf_backfilled_jobs = 0;
   std::uint64_t bf_backfilled_het_jobs = 0;
   std::uint64_t bf_cycle_counter = 0;
+  /// Sum of backfill cycle times, µs. libslurm: bf_cycle_sum; sdiag prints no sum, so the cli
+  /// backend gives Mean cycle × Total cycles (short by less than one µs per cycle).
+  std::uint64_t bf_cycle_sum_us = 0;
   std::int64_t bf_when_last_cycle = 0;  ///< unix seconds; 0 when none yet (sdiag "N/A")
   std::uint64_t bf_cycle_last_us = 0;
   std::uint64_t bf_cycle_max_us = 0;
@@ -60,6 +63,15 @@ struct SchedulerStats {
 
   std::vector<RpcStat> rpc_types;  ///< per message type, sdiag's names (rpc_type_name)
   std::vector<RpcStat> rpc_users;  ///< per user name (UserNames: the uid when it has no name)
+};
+
+/// What the exporter needs of slurmctld's configuration (slurm_load_ctl_conf; CLI:
+/// `scontrol show config`).
+struct SlurmConfig {
+  /// PrivateData kinds in effect: Slurm's names ("jobs", "usage", …), sorted; empty for none.
+  std::vector<std::string> private_data;
+  std::string slurm_user;                     ///< SlurmUser's name ("" when unknown)
+  std::uint32_t slurm_user_id = 0xffffffffu;  ///< its uid (0xffffffff when unknown)
 };
 
 /// One license (slurm_load_licenses / `scontrol show licenses -o`).

@@ -26,4 +26,8 @@ std::vector<Reservation> parse_scontrol_reservations(std::string_view text);
 /// ParseError when no controller line is found.
 std::vector<Controller> parse_scontrol_ping(std::string_view text);
 
+/// PrivateData and SlurmUser of `scontrol show config` ("PrivateData = jobs,usage" or "none";
+/// "SlurmUser = slurm(64030)"). Throws ParseError when there is no PrivateData line.
+SlurmConfig parse_scontrol_config(std::string_view text);
+
 }  // namespace slurm_exporter::slurm::cli

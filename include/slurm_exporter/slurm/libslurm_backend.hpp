@@ -39,6 +39,7 @@ class LibslurmBackend final : public Backend {
   SchedulerStats load_scheduler_stats();
   Licenses load_licenses();
   Reservations load_reservations();
+  SlurmConfig load_config();
   ControllerStatus ping_controllers();
 
   struct Impl;

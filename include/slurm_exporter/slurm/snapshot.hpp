@@ -89,6 +89,9 @@ struct Job {
   /// GPUs the job asks for, however it asked (--gpus, --gres/--gpus-per-node, --gpus-per-task,
   /// --gpus-per-socket: see requested_gpus), for one task of an array.
   std::uint64_t gpus_requested = 0;
+  /// Requested features (--constraint, libslurm job.features) as Slurm keeps them, e.g.
+  /// "a100&ib"; empty for none. Only when JobData::features_known.
+  std::string features;
 };
 
 /// Every job of one load, and what could not be parsed of it.
@@ -97,6 +100,9 @@ struct JobData {
   /// One entry per datum the backend could not parse and left out (a malformed squeue line,
   /// a job's GRES string): "what: text: reason". The other jobs are still right.
   std::vector<std::string> parse_errors;
+  /// Job::features is filled (libslurm). The cli backend leaves it false: squeue's Feature
+  /// may hold '|' (an OR constraint), which its '|'-separated line cannot carry safely.
+  bool features_known = false;
 };
 
 }  // namespace slurm_exporter::slurm

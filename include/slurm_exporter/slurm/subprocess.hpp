@@ -20,6 +20,11 @@ struct CommandOptions {
   /// (the caller pins LC_ALL=C, SLURM_TIME_FORMAT=standard, SLURM_CONF, PATH…). Empty = no
   /// environment at all.
   std::vector<std::string> env;
+  /// A descriptor that becomes readable when the run must be abandoned (e.g. an eventfd a
+  /// shutdown writes to and never resets), or -1 for none. When it is readable, before the spawn
+  /// or while waiting, the process group is killed with SIGKILL, the child reaped and
+  /// BackendError ("… cancelled") thrown. Not owned, not read from.
+  int cancel_fd = -1;
 };
 
 /// How much of stderr a CommandResult keeps (the first 64 KiB).
@@ -57,6 +62,8 @@ struct CommandResult {
 /// - the timeout expires, also when the child has exited but a background process keeps the
 ///   pipes open ("… timed out after 10s"); the whole process group is killed with SIGKILL and
 ///   the child reaped before the throw;
+/// - options.cancel_fd becomes readable ("… cancelled"); the group is killed and the child
+///   reaped before the throw;
 /// - stdout exceeds max_output_bytes ("… wrote more than 1048576 bytes to stdout"); the group is
 ///   killed and the child reaped before the throw.
 /// Does NOT throw for a non-zero exit status or a death by signal: the caller decides.

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "slurm_exporter/collectors/vpenso.hpp"
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "slurm_exporter/collectors/detail/sample_map.hpp"
+
+namespace slurm_exporter::collectors {
+using detail::gauge;
+
+namespace {
+
+// vpenso's node families and the state prefix each one matches (its regular expressions).
+constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kNodeStates{{
+    {"alloc", "alloc"},
+    {"comp", "comp"},
+    {"down", "down"},
+    {"drain", "drain"},
+    {"err", "err"},
+    {"fail", "fail"},
+    {"idle", "idle"},
+    {"maint", "maint"},
+    {"mix", "mix"},
+    {"resv", "res"},
+}};
+
+// vpenso's queue families and the squeue state each counts.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kQueueStates{{
+    {"pending", "PENDING"},
+    {"running", "RUNNING"},
+    {"suspended", "SUSPENDED"},
+    {"cancelled", "CANCELLED"},
+    {"completing", "COMPLETING"},
+    {"completed", "COMPLETED"},
+    {"configuring", "CONFIGURING"},
+    {"failed", "FAILED"},
+    {"timeout", "TIMEOUT"},
+    {"preempted", "PREEMPTED"},
+    {"node_fail", "NODE_FAIL"},
+}};
+
+}  // namespace
+
+std::vector<metrics::Family> collect_vpenso(const slurm::NodeData& nodes,
+                                            const slurm::JobData& jobs) {
+  std::array<double, kNodeStates.size()> node_count{};
+  double cpus_alloc = 0, cpus_idle = 0, cpus_total = 0, gpus_total = 0, gpus_alloc = 0;
+  for (const auto& n : nodes.nodes) {
+    for (std::size_t i = 0; i < kNodeStates.size(); ++i) {
+      if (n.state_name.starts_with(kNodeStates[i].second)) ++node_count[i];
+    }
+    cpus_alloc += n.alloc_cpus;
+    cpus_idle += n.idle_cpus;
+    cpus_total += n.cpus;
+    for (const auto& g : n.gres) {
+      if (g.name == "gpu") gpus_total += static_cast<double>(g.count);
+    }
+    for (const auto& g : n.gres_used) {
+      if (g.name == "gpu") gpus_alloc += static_cast<double>(g.count);
+    }
+  }
+  std::array<double, kQueueStates.size()> queue{};
+  double pending_dependency = 0;
+  for (const auto& j : jobs.jobs) {
+    for (std::size_t i = 0; i < kQueueStates.size(); ++i) {
+      if (j.state == kQueueStates[i].second) queue[i] += j.task_count;
+    }
+    if (j.state == "PENDING" && j.reason == "Dependency") pending_dependency += j.task_count;
+  }
+
+  std::vector<metrics::Family> out;
+  for (std::size_t i = 0; i < kNodeStates.size(); ++i) {
+    out.push_back(gauge(std::string("slurm_nodes_") + std::string(kNodeStates[i].first),
+                        "Nodes whose sinfo state starts with \"" +
+                            std::string(kNodeStates[i].second) + "\" (vpenso name)",
+                        node_count[i]));
+  }
+  for (std::size_t i = 0; i < kQueueStates.size(); ++i) {
+    out.push_back(gauge(std::string("slurm_queue_") + std::string(kQueueStates[i].first),
+                        "Jobs in state " + std::string(kQueueStates[i].second) +
+                            ", array tasks one by one (vpenso name)",
+                        queue[i]));
+  }
+  out.push_back(gauge("slurm_queue_pending_dependency",
+                      "Pending jobs waiting for a dependency (vpenso name)", pending_dependency));
+  out.push_back(gauge("slurm_cpus_alloc", "Allocated CPUs (sinfo %C; vpenso name)", cpus_alloc));
+  out.push_back(gauge("slurm_cpus_other",
+                      "CPUs neither allocated nor idle: drained or down nodes (sinfo %C; vpenso "
+                      "name)",
+                      cpus_total - cpus_alloc - cpus_idle));
+  out.push_back(gauge("slurm_gpus_alloc", "Allocated GPUs (vpenso name)", gpus_alloc));
+  out.push_back(
+      gauge("slurm_gpus_idle", "GPUs not allocated (vpenso name)", gpus_total - gpus_alloc));
+  out.push_back(gauge("slurm_gpus_total", "Configured GPUs (vpenso name)", gpus_total));
+  out.push_back(gauge("slurm_gpus_utilization",
+                      "Allocated GPUs / configured, 0 without GPUs "
+                      "(vpenso name)",
+                      gpus_total > 0 ? gpus_alloc / gpus_total : 0));
+  return out;
+}
+
+std::vector<metrics::Family> collect_vpenso_scheduler(const slurm::SchedulerStats& s) {
+  const auto d = [](auto v) { return static_cast<double>(v); };
+  const std::int64_t minutes = (s.req_time - s.req_time_start) / 60;
+  std::vector<metrics::Family> out;
+  out.push_back(gauge("slurm_scheduler_queue_size", "Agent queue size (sdiag; vpenso name)",
+                      d(s.agent_queue_size)));
+  out.push_back(gauge("slurm_scheduler_dbd_queue_size", "DBD agent queue size (sdiag; vpenso name)",
+                      d(s.dbd_agent_queue_size)));
+  out.push_back(gauge("slurm_scheduler_last_cycle",
+                      "Last scheduling cycle, microseconds (sdiag; vpenso name)",
+                      d(s.schedule_cycle_last_us)));
+  out.push_back(gauge("slurm_scheduler_mean_cycle",
+                      "Mean scheduling cycle, microseconds (sdiag; vpenso name)",
+                      d(s.schedule_cycle_mean_us)));
+  out.push_back(gauge("slurm_scheduler_cycle_per_minute",
+                      "Scheduling cycles per minute since the statistics were reset (sdiag "
+                      "Cycles per minute; vpenso name)",
+                      minutes > 0
+                          ? d(s.schedule_cycle_counter / static_cast<std::uint64_t>(minutes))
+                          : d(s.schedule_cycle_counter)));
+  out.push_back(gauge("slurm_scheduler_backfill_last_cycle",
+                      "Last backfill cycle, microseconds (sdiag; vpenso name)",
+                      d(s.bf_cycle_last_us)));
+  out.push_back(gauge("slurm_scheduler_backfill_mean_cycle",
+                      "Mean backfill cycle, microseconds (sdiag; vpenso name)",
+                      d(s.bf_cycle_mean_us)));
+  out.push_back(gauge("slurm_scheduler_backfill_depth_mean",
+                      "Mean backfill depth (sdiag; vpenso name)", d(s.bf_depth_mean)));
+  out.push_back(gauge("slurm_scheduler_backfilled_jobs_since_start_total",
+                      "Jobs started by backfill since slurmctld started (sdiag; vpenso name)",
+                      d(s.bf_backfilled_jobs)));
+  out.push_back(gauge("slurm_scheduler_backfilled_heterogeneous_total",
+                      "Heterogeneous job components started by backfill (sdiag; vpenso name)",
+                      d(s.bf_backfilled_het_jobs)));
+  return out;
+}
+
+}  // namespace slurm_exporter::collectors
