@@ -35,7 +35,7 @@ std::set<std::string> exported_names() {
   jobs.features_known = true;
   add(collectors::collect_features(jobs));
   add(collectors::collect_scheduler(slurm::SchedulerStats{}));
-  add(collectors::collect_licenses({slurm::License{"matlab", 10, 2, 8, 0, false}}));
+  add(collectors::collect_licenses({slurm::License{"matlab", 10, 2, 8, 0, true, 1, 0}}));
   collectors::ExporterStatus st;
   st.sdiag_load_ms = 1;
   st.node_load_failures = st.job_load_failures = st.sdiag_load_failures = st.license_load_failures =
@@ -89,5 +89,5 @@ TEST_CASE("every rivosinc 1.7 flag is accepted and every metric name exported") 
     }
   }
   CHECK(flags == 17);
-  CHECK(metrics == 57);
+  CHECK(metrics == 59);
 }
