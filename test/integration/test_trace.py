@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from harness import (PROJECT_ROOT, SECOND_USER, Exporter, exporter_args, exporter_binary,
-                     wait_for)
+                     run_exporter, wait_for)
 from test_tls import Pki, bcrypt_hash
 
 AGENT = PROJECT_ROOT / "scripts" / "prometheus-slurm-exporter-trace"
@@ -409,3 +409,11 @@ def test_without_trace_enabled_there_is_no_trace_path(cluster):
         assert e.get("/trace")[0] == 404
     finally:
         e.stop()
+
+
+def test_a_trace_path_that_is_already_served_exits_2(cluster):
+    for taken in ("/metrics", "/-/healthy", "/-/ready"):
+        p = run_exporter(exporter_args(cluster, extra=("-trace.enabled", f"-trace.path={taken}")),
+                         cluster.env)
+        assert p.returncode == 2, (taken, p.stderr)
+        assert f"-trace.path {taken} is already served" in p.stderr, p.stderr
