@@ -159,7 +159,9 @@ const Collector kTable[] = {
      .help = "vpenso's names: slurm_nodes_*, slurm_queue_*, slurm_cpus_alloc/_other, "
              "slurm_gpus_* (also --compat=vpenso)",
      .families = "vpenso's families (`slurm_nodes_alloc`, …, `slurm_queue_pending`, …, "
-                 "`slurm_cpus_alloc`, `slurm_cpus_other`, `slurm_gpus_alloc`, …) from the node "
+                 "`slurm_cpus_alloc`, `slurm_cpus_other`, `slurm_gpus_alloc`, …, "
+                 "`slurm_partition_cpus_allocated`, …, `slurm_partition_jobs_pending`, "
+                 "`slurm_user_jobs_pending`, …, `slurm_account_cpus_running`, …) from the node "
                  "and job loads; `--compat=vpenso` turns it on",
      .loads = {LoadKind::nodes, LoadKind::jobs},
      .collect = [](const Inputs& in, std::int64_t) -> Collected {
