@@ -15,6 +15,7 @@
 #include <future>
 #include <map>
 #include <semaphore>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -309,12 +310,48 @@ void CliBackend::drop_prefetch() noexcept {
   }
 }
 
+void CliBackend::resolve_reasons(std::vector<Job>& jobs) {
+  const auto unresolved = [](const Job& j) { return j.reason.empty() && j.state == "PENDING"; };
+  std::set<std::uint32_t> ids;
+  for (const Job& j : jobs) {
+    if (unresolved(j)) ids.insert(j.job_id);
+  }
+  if (ids.empty()) return;
+  // squeue's text has only the description there; --json has the code beside it. Slurm 22.05
+  // lists every job whatever -j says; later releases only these (a long list: the pending ones).
+  std::vector<std::string> args{"--json"};
+  if (ids.size() <= 1000) {
+    args.insert(args.end(), {"-j", fmt::format("{}", fmt::join(ids, ","))});
+  } else {
+    args.insert(args.end(), {"-t", "pending"});
+  }
+  std::map<std::uint32_t, std::string> codes;
+  try {
+    codes = cli::parse_squeue_json_reasons(run(squeue_path_, args, " --json"));
+    json_warned_ = false;
+  } catch (const std::exception& e) {
+    if (!json_warned_) {
+      log::warn(
+          "squeue --json failed: pending jobs whose reason squeue shows as a description "
+          "are counted under reason=\"other\"",
+          {{"error", e.what()}});
+      json_warned_ = true;
+    }
+  }
+  for (Job& j : jobs) {
+    if (!unresolved(j)) continue;
+    const auto it = codes.find(j.job_id);
+    j.reason = it != codes.end() ? it->second : std::string(kOtherReason);
+  }
+}
+
 JobData CliBackend::load_jobs() {
   jobs_wanted_ = true;
   // Started by this poll's load_nodes, side by side with the node commands; else run now.
   JobData data =
       cli::parse_squeue(squeue_prefetch_.valid() ? squeue_prefetch_.get() : run_squeue());
   std::vector<Job>& jobs = data.jobs;
+  resolve_reasons(jobs);
   // Which GPUs (of which type) a running job holds is only in scontrol -d's JOB_GRES: asked
   // for only when some started job wants GPUs, as that prints every job in full.
   // Finished jobs hold nothing.

@@ -82,7 +82,8 @@ Job squeue_job(const SqueueLine& l, std::vector<std::string>& errors) {
     throw ParseError(fmt::format("State {} is not a job state", quote(state)));
   }
   job.state = std::string(state);
-  job.reason = reason_code(l.reason);
+  // Empty when squeue printed a free-text description: CliBackend asks squeue --json then.
+  job.reason = std::string(reason_code(l.reason).value_or(std::string_view()));
   job.cpus = text::parse_uint<std::uint32_t>(l.num_cpus, "NumCPUs");
   if (!l.tres.empty() && l.tres != "N/A") {
     try {

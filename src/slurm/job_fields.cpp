@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/slurm/job_fields.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -71,8 +73,20 @@ std::uint64_t parse_u64(std::string_view text, std::string_view what) {
 
 }  // namespace
 
-std::string reason_code(std::string_view reason) {
-  return std::string(text::trim(reason.substr(0, reason.find(','))));
+bool is_job_reason_name(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+#include "job_reasons.inc"
+  };
+  return std::binary_search(std::begin(kNames), std::end(kNames), name);
+}
+
+std::optional<std::string_view> reason_code(std::string_view squeue_reason) {
+  if (is_job_reason_name(squeue_reason)) return squeue_reason;
+  const auto comma = squeue_reason.find(',');
+  if (comma == std::string_view::npos) return std::nullopt;
+  const std::string_view head = text::trim(squeue_reason.substr(0, comma));
+  if (is_job_reason_name(head)) return head;
+  return std::nullopt;
 }
 
 std::optional<std::uint64_t> tres_memory_bytes(std::string_view tres) {

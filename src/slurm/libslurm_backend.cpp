@@ -421,10 +421,9 @@ struct LibslurmBackend::Impl {
     job.account = j.account ? j.account : "(null)";
     job.partition = j.partition ? j.partition : "";
     job.state = job_state_name(j.job_state);
-    // What squeue %r prints: the state description when there is one, else the reason.
-    job.reason = reason_code(
-        j.state_desc ? j.state_desc
-                     : slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason)));
+    // The reason code, never the free-text state description squeue %r may print instead:
+    // the label stays within Slurm's enum job_state_reason.
+    job.reason = slurm_job_reason_string(static_cast<job_state_reason>(j.state_reason));
     job.cpus = j.num_cpus;
     job.features = j.features ? j.features : "";
     job.submit_time = static_cast<std::int64_t>(j.submit_time);

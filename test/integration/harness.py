@@ -8,6 +8,7 @@ Everything here is plain Python 3.11 plus python3-prometheus-client (Debian), ru
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import re
@@ -183,8 +184,11 @@ class SlurmView:
     node_alloc_mem_mib: tuple[tuple[str, int], ...]  # scontrol AllocMem per node
     jobs: tuple[JobRow, ...]
     job_mem_bytes: tuple[tuple[str, int], ...]  # per squeue job id (%i), from scontrol TRES=
-    raw_sinfo: str = dataclasses.field(compare=False)
-    raw_squeue: str = dataclasses.field(compare=False)
+    # job id -> reason code (`squeue --json` state_reason): squeue's text shows a job's state
+    # description instead of the code when it has one ("job requeued in held state").
+    reason_codes: tuple[tuple[str, str], ...] = ()
+    raw_sinfo: str = dataclasses.field(compare=False, default="")
+    raw_squeue: str = dataclasses.field(compare=False, default="")
 
 
 # ------------------------------------------------------------------------------------- the cluster
@@ -257,6 +261,12 @@ class Cluster:
     def squeue(self) -> list[JobRow]:
         return parse_squeue(self.squeue_text())
 
+    def squeue_reason_codes(self) -> dict[str, str]:
+        """Job id -> reason code, from `squeue --json` (its state_reason, beside the description
+        squeue's text may show instead)."""
+        doc = json.loads(self.run(["squeue", "--json"]))
+        return {str(j["job_id"]): j["state_reason"] for j in doc["jobs"]}
+
     def scontrol_nodes(self) -> dict[str, dict[str, str]]:
         recs = [parse_kv_line(l) for l in self.run(["scontrol", "-o", "show", "node"]).splitlines()
                 if l.strip()]
@@ -274,11 +284,13 @@ class Cluster:
         raw_squeue = self.squeue_text()
         jobs = parse_squeue(raw_squeue)
         job_recs = self.scontrol_jobs()
+        codes = self.squeue_reason_codes()
         return SlurmView(
             nodes=tuple(parse_sinfo(raw_sinfo)),
             node_alloc_mem_mib=tuple(sorted((n, int(r.get("AllocMem", "0"))) for n, r in nodes.items())),
             jobs=tuple(jobs),
             job_mem_bytes=tuple(sorted(job_memory(jobs, job_recs).items())),
+            reason_codes=tuple(sorted(codes.items())),
             raw_sinfo=raw_sinfo,
             raw_squeue=raw_squeue,
         )
@@ -364,15 +376,18 @@ def expected_metrics(view: SlurmView) -> Expected:
         exp["slurm_partition_weight"][L(partition=p)] += r.weight
 
     mem = dict(view.job_mem_bytes)
+    codes = dict(view.reason_codes)
     exp["slurm_jobs_pending"][L()] += 0
     exp["slurm_jobs_running"][L()] += 0
     for j in view.jobs:
         if j.state == "PENDING":
             exp["slurm_jobs_pending"][L()] += 1
-            # The label is Slurm's reason code: squeue %r without the detail Slurm may
-            # append (e.g. "ReqNodeNotAvail, UnavailableNodes:node1"), which names nodes and
-            # would make the series unbounded.
-            code = j.reason.strip("()").split(",", 1)[0].strip()
+            # The label is Slurm's reason code, never free text: squeue --json's state_reason
+            # for a job (a plain job's %F is its id), else squeue %r without the detail Slurm
+            # may append ("ReqNodeNotAvail, UnavailableNodes:node1" names nodes).
+            code = codes.get(j.array_job_id) if j.array_task_id in ("N/A", "") else None
+            if code is None:
+                code = j.reason.strip("()").split(",", 1)[0].strip()
             exp["slurm_pending_reason_total"][L(reason=code)] += 1
         elif j.state == "RUNNING":
             exp["slurm_jobs_running"][L()] += 1

@@ -78,7 +78,13 @@ const std::string kSinfoFromFixtures =
     "  *) echo \"unexpected arguments $*\" >&2; exit 2 ;;\n"
     "esac";
 
-const std::string kSqueueFromFixtures = "cat '" + kFixtures + "/live_squeue.txt'";
+const std::string kSqueueFromFixtures =
+    "case \"$1\" in\n"
+    "  --json) cat '" +
+    kFixtures +
+    "/live_squeue_reasons.json' ;;\n"
+    "  *) cat '" +
+    kFixtures + "/live_squeue.txt' ;;\nesac";
 
 CliOptions options_for(const TempDir& dir) {
   CliOptions o;
@@ -194,6 +200,8 @@ TEST_CASE("cli backend: nodes and jobs from fake sinfo/squeue, with the exact ar
   REQUIRE(jobs.size() == 16);
   CHECK(jobs[0].user == "cliuser");
   CHECK(jobs[1].reason == "ReqNodeNotAvail");
+  CHECK(jobs[3].job_id == 6);
+  CHECK(jobs[3].reason == "JobHeldUser");  // the text says "job requeued in held state"
   CHECK(jobs[15].partition == "debug,batch");
 
   // The node list and the partition list run side by side: either may start first.
@@ -202,7 +210,27 @@ TEST_CASE("cli backend: nodes and jobs from fake sinfo/squeue, with the exact ar
                                  "[-N][-h][-a][-O][" + std::string(cli::kSinfoNodeFields) + "]",
                                  "[-h][-a][-o][%R]"});
   CHECK(read_file(dir.file("squeue.calls")) ==
-        "[-h][-r][-a][-t][all][-O][" + std::string(cli::kSqueueFields) + "]\n");
+        "[-h][-r][-a][-t][all][-O][" + std::string(cli::kSqueueFields) + "]\n[--json][-j][6]\n");
+}
+
+TEST_CASE("cli backend: a failed squeue --json labels only the described jobs \"other\"") {
+  TempDir dir;
+  write_script(dir, "sinfo", kSinfoFromFixtures);
+  write_script(dir, "squeue",
+               "case \"$1\" in --json) echo 'squeue: error: openapi plugin missing' >&2; exit 1 ;; "
+               "*) cat '" +
+                   kFixtures + "/live_squeue.txt' ;; esac");
+  CliBackend backend(options_for(dir));
+  StderrCapture log(dir.file("log"));
+  std::vector<Job> jobs = backend.load_jobs().jobs;
+  jobs = backend.load_jobs().jobs;
+  REQUIRE(jobs.size() == 16);
+  CHECK(jobs[3].reason == "other");
+  CHECK(jobs[1].reason == "ReqNodeNotAvail");
+  CHECK(std::count_if(jobs.begin(), jobs.end(), [](const Job& j) { return j.reason == "other"; }) ==
+        1);
+  const std::string text = log.text();
+  CHECK(count(text, "msg=\"squeue --json failed") == 1);  // once, not every poll
 }
 
 TEST_CASE("cli backend: once a poll loaded jobs, the next node load runs squeue beside it") {
@@ -214,10 +242,11 @@ TEST_CASE("cli backend: once a poll loaded jobs, the next node load runs squeue 
   CHECK(read_file(dir.file("squeue.calls")).empty());
   CHECK(backend.load_jobs().jobs.size() == 16);
   backend.load_nodes();  // starts squeue beside the node commands
-  for (int i = 0; i < 500 && count(read_file(dir.file("squeue.calls")), "\n") < 2; ++i) {
+  // (Each job load also asks squeue --json for job 6's reason code: not counted here.)
+  for (int i = 0; i < 500 && count(read_file(dir.file("squeue.calls")), "[-h]") < 2; ++i) {
     std::this_thread::sleep_for(10ms);  // the prefetch is running; wait for it to have started
   }
-  REQUIRE(count(read_file(dir.file("squeue.calls")), "\n") == 2);
+  REQUIRE(count(read_file(dir.file("squeue.calls")), "[-h]") == 2);
   // From now on squeue fails: the job load of this poll takes the prefetched output ...
   write_script(dir, "squeue", "echo broken >&2; exit 1");
   CHECK(backend.load_jobs().jobs.size() == 16);

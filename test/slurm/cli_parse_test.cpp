@@ -561,8 +561,9 @@ TEST_CASE("squeue: captured output of the test cluster, field by field") {
       {12, "cliuser", "(null)", "batch", "RUNNING", "None", 2, 100},
       {11, "root", "(null)", "debug", "PENDING", "ReqNodeNotAvail", 1, 100},
       {13, "root", "(null)", "debug", "PENDING", "Resources", 4, 100},
-      // squeue prints the state description; libslurm's reason code here is JobHeldUser.
-      {6, "root", "(null)", "debug", "PENDING", "job requeued in held state", 2, 1400},
+      // squeue prints the state description, not the code (JobHeldUser): left empty for the
+      // backend's squeue --json.
+      {6, "root", "(null)", "debug", "PENDING", "", 2, 1400},
       {8, "root", "(null)", "debug", "PENDING", "JobHeldAdmin", 64, 8000},
       {7, "root", "(null)", "debug", "PENDING", "JobHeldUser", 4, 100},
       {7, "root", "(null)", "debug", "PENDING", "JobHeldUser", 4, 100},
@@ -591,6 +592,29 @@ TEST_CASE("squeue: captured output of the test cluster, field by field") {
   }
 }
 
+TEST_CASE("squeue --json: the reason code beside the description squeue's text shows") {
+  // Captured together (fixtures/cli/README.md): job 1 was requeued held.
+  const std::vector<Job> jobs = parse_squeue_jobs(fixture("requeue_squeue.txt"));
+  REQUIRE(jobs.size() == 5);
+  CHECK(jobs[3].job_id == 1);
+  CHECK(jobs[3].reason.empty());  // "job requeued in held state"
+  const auto codes = parse_squeue_json_reasons(fixture("requeue_squeue.json"));
+  CHECK(codes == std::map<std::uint32_t, std::string>{
+                     {1, "JobHeldUser"}, {2, "JobHeldUser"}, {3, "BeginTime"}});
+  // Other layouts and hostile values: a record without both keys, a description where the
+  // code should be, a job id out of range; garbage is an error.
+  CHECK(parse_squeue_json_reasons(
+            R"({"jobs":[{"job_id":5,"state_reason":"job requeued"},{"job_id":6},)"
+            R"({"job_id":4294967296,"state_reason":"None"},{"job_id":7,"state_reason":"1234"},)"
+            R"({"job_id":"8","state_reason":"None"},3,{"job_id":9,"state_reason":"Priority"}]})") ==
+        std::map<std::uint32_t, std::string>{{7, "1234"}, {9, "Priority"}});
+  CHECK_THROWS_AS(parse_squeue_json_reasons("squeue: error: plugin not found"), ParseError);
+  CHECK_THROWS_AS(parse_squeue_json_reasons(R"({"jobs":{}})"), ParseError);
+  CHECK_THROWS_AS(parse_squeue_json_reasons("[1]"), ParseError);
+  CHECK_THROWS_AS(parse_squeue_json_reasons("{\"jobs\":[{\"state_reason\":\"\xff\"}]}"),
+                  ParseError);
+}
+
 TEST_CASE("squeue: captured CONFIGURING job on a powering-up node") {
   const std::vector<Job> jobs = parse_squeue_jobs(fixture("states_squeue.txt"));
   REQUIRE(jobs.size() == 1);
@@ -611,7 +635,7 @@ TEST_CASE("squeue: unicode names, '|' inside Reason, N/A and empty TRES") {
   CHECK(jobs[2].reason == "ReqNodeNotAvail");
   CHECK(jobs[2].memory_bytes == 0);  // N/A
   CHECK(jobs[3].user == "\xc3\xa9moji\xf0\x9f\x98\x80");
-  CHECK(jobs[3].reason == "weird|reason");  // a '|' in Reason doesn't shift the fields
+  CHECK(jobs[3].reason.empty());  // "weird|reason" is no code; the '|' doesn't shift the fields
   CHECK(jobs[3].cpus == 4);
   CHECK(jobs[3].memory_bytes == 0);  // empty
   CHECK(jobs[4].state == "COMPLETING");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/slurm/job_fields.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
@@ -78,13 +79,47 @@ TEST_CASE("TRES memory in bytes") {
   CHECK_THROWS_AS(tres_memory_bytes("mem="), ParseError);
 }
 
-TEST_CASE("pending reason labels keep the code, not the node list") {
+TEST_CASE("pending reason labels keep the code, never a description") {
   CHECK(reason_code("None") == "None");
+  CHECK(reason_code("JobHeldUser") == "JobHeldUser");
   CHECK(reason_code("ReqNodeNotAvail, UnavailableNodes:node1") == "ReqNodeNotAvail");
   CHECK(reason_code("ReqNodeNotAvail, Reserved for maintenance") == "ReqNodeNotAvail");
-  CHECK(reason_code("  Resources ") == "Resources");
-  CHECK(reason_code("job requeued in held state") == "job requeued in held state");
-  CHECK(reason_code("") == "");
+  CHECK(reason_code("  Resources , x") == "Resources");
+  // Descriptions slurmctld and the accounting limits write instead of the code.
+  CHECK_FALSE(reason_code("job requeued in held state"));
+  CHECK_FALSE(
+      reason_code("Nodes required for job are DOWN, DRAINED or reserved for jobs in "
+                  "higher priority partitions"));
+  CHECK_FALSE(reason_code("Job is at or exceeds QOS normal's max TRES(cpu) minutes of 10 with 12"));
+  CHECK_FALSE(reason_code("Resources "));  // not what job_reason_string prints
+  CHECK_FALSE(reason_code(""));
+  CHECK_FALSE(reason_code("resources"));
+}
+
+TEST_CASE("the job reason table: sorted, code-shaped, with the names of every release") {
+  // Each of these is a job_reason_string() return value, read from Slurm's source by hand:
+  // 22.05 (BlockFreeAction, gone later), 23.11, and 26.05.
+  for (const char* name : {"None", "Priority", "Dependency", "Resources", "JobHeldUser",
+                           "JobHeldAdmin", "BeginTime", "ReqNodeNotAvail", "QOSMaxCpuPerUserLimit",
+                           "AssocGrpJobsLimit", "BlockFreeAction", "BadConstraints", "Prolog"}) {
+    INFO(name);
+    CHECK(is_job_reason_name(name));
+  }
+  CHECK_FALSE(is_job_reason_name("other"));
+  CHECK_FALSE(is_job_reason_name("NONE"));
+  // is_job_reason_name binary-searches the table: it must be sorted (bytewise) and unique.
+  static constexpr std::string_view kNames[] = {
+#include "../../src/slurm/job_reasons.inc"
+  };
+  CHECK(std::size(kNames) >= 190);
+  for (std::size_t i = 0; i < std::size(kNames); ++i) {
+    INFO(kNames[i]);
+    if (i > 0) CHECK(kNames[i - 1] < kNames[i]);
+    CHECK(std::all_of(kNames[i].begin(), kNames[i].end(), [](char c) {
+      return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    }));
+    CHECK(is_job_reason_name(kNames[i]));
+  }
 }
 
 TEST_CASE("job array task counts") {

@@ -153,6 +153,10 @@ class CliBackend final : public Backend {
   std::string run_squeue();
   /// Waits for a prefetch nobody took and drops it.
   void drop_prefetch() noexcept;
+  /// Gives each pending job whose squeue text shows a free-text description (Job::reason
+  /// empty) its reason code from one `squeue --json`, or kOtherReason when that fails.
+  void resolve_reasons(std::vector<Job>& jobs);
+  bool json_warned_ = false;  ///< a failed squeue --json was logged
 };
 
 }  // namespace slurm_exporter::slurm

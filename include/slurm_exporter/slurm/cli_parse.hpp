@@ -72,7 +72,8 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
 
 /// Jobs from `squeue -h -r -a -O kSqueueFields`, one Job per line (task_count 1: -r prints
 /// every array task). user, account ("(null)" when unset), partition ("a,b" while pending in
-/// two) and state are verbatim; reason is reason_code(Reason); cpus is NumCPUs; memory_bytes
+/// two) and state are verbatim; reason is reason_code(Reason), empty when Reason is a free-text
+/// description (see parse_squeue_json_reasons); cpus is NumCPUs; memory_bytes
 /// is the `mem=` of tres-alloc, 0 when it has none or is "N/A" or empty; submit_time is
 /// SubmitTime "YYYY-MM-DDTHH:MM:SS" (local time, SLURM_TIME_FORMAT=standard) as unix seconds
 /// via mktime (tm_isdst=-1), the same instant libslurm's submit_time holds ("N/A" → 0).
@@ -82,6 +83,12 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
 /// A line that does not parse is left out and recorded in parse_errors; a job whose tres-per-*
 /// fields do not parse keeps gpus_requested 0 and is recorded.
 JobData parse_squeue(std::string_view text);
+
+/// job id → reason code (state_reason) of each job in `squeue --json` output (any release's
+/// layout: a top-level "jobs" array whose records hold "job_id" and "state_reason"). Records
+/// without both, or whose reason is not shaped like a code (letters, digits, '_', at most 64),
+/// are left out. Throws ParseError when the text is not such a document.
+std::map<std::uint32_t, std::string> parse_squeue_json_reasons(std::string_view text);
 
 /// parse_squeue(text).jobs (what a load that returns only the jobs needs).
 std::vector<Job> parse_squeue_jobs(std::string_view text);

@@ -38,11 +38,21 @@ inline constexpr const char* kFinalJobStates[] = {"COMPLETED", "CANCELLED", "FAI
 /// (slurmctld keeps them for MinJobAge); the queue families leave them out.
 bool is_final_job_state(std::string_view state);
 
-/// The pending-reason label for a job, from what squeue %r prints (the job's state description
-/// when it has one, else its reason code): the text before the first ',' with blanks trimmed
-/// ("ReqNodeNotAvail, UnavailableNodes:node1" → "ReqNodeNotAvail"), so node lists never make
-/// the series unbounded. A description without a comma ("job requeued in held state") is kept.
-std::string reason_code(std::string_view reason);
+/// Whether `name` is one of Slurm's job reason names (job_reason_string() of enum
+/// job_state_reason, 22.05 to 26.05: "None", "Priority", "Resources", "JobHeldUser", …).
+bool is_job_reason_name(std::string_view name);
+
+/// The reason code in what squeue %r prints. squeue prints the job's state description
+/// instead of its reason code when slurmctld, an accounting limit or a job_submit plugin set
+/// one; the code is then still there when the description starts with it
+/// ("ReqNodeNotAvail, UnavailableNodes:node1" → "ReqNodeNotAvail"). nullopt for a free-text
+/// description ("job requeued in held state", "Job is at or exceeds QOS …"): only
+/// `squeue --json` (parse_squeue_json_reasons) has the code of such a job.
+std::optional<std::string_view> reason_code(std::string_view squeue_reason);
+
+/// The label of a pending job's reason when not even `squeue --json` named it: a bounded
+/// stand-in, never the free text.
+inline constexpr std::string_view kOtherReason = "other";
 
 /// The `mem=` value of a TRES string such as "cpu=2,mem=1400M,node=1" in bytes (no suffix or
 /// M = MiB; K, G, T, P likewise binary). Slurm shortens values to two decimals ("1.50G" for
