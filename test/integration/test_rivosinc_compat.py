@@ -166,7 +166,6 @@ VPENSO_QUEUE = {"pending": "PENDING", "running": "RUNNING", "suspended": "SUSPEN
                 "preempted": "PREEMPTED", "node_fail": "NODE_FAIL"}
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def check_vpenso_partitions_and_owners(s, parts: str, owners: str) -> None:
     """slurm_partition_cpus_* against `sinfo -o "%R %C"`, slurm_partition_jobs_pending and the
     user/account families against `squeue -a -r` (what vpenso runs)."""
@@ -210,6 +209,7 @@ def check_vpenso_partitions_and_owners(s, parts: str, owners: str) -> None:
     assert len(users) >= 2  # root and the second user
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
     e = start(cluster, f"--backend={backend}", "--compat=vpenso")
     try:
