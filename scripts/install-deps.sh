@@ -10,6 +10,11 @@ packages=(
   libssl-dev libyaml-cpp-dev libcrypt-dev zlib1g-dev nlohmann-json3-dev
   # a local Slurm cluster
   munge slurmctld slurmd slurm-client
+  # the accounting cluster (SLURM_TEST_ACCOUNTING=1; test_accounting*.py): slurmdbd on MariaDB.
+  # The -core packages are mariadb-server's and mariadb-client's binaries (mariadbd,
+  # mariadb-install-db, mariadb) without the system service: the cluster script starts its own
+  # mariadbd in the cluster's dir.
+  slurmdbd mariadb-server-core mariadb-client-core
   # tests
   prometheus locales python3 python3-pytest python3-prometheus-client curl ca-certificates
   openssl apache2-utils

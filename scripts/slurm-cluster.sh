@@ -15,6 +15,22 @@
 #   scripts/slurm-cluster.sh ensure-user NAME   create the unix user NAME (no home) if it is missing
 #   scripts/slurm-cluster.sh stop-backup DIR    stop only the backup slurmctld (SLURM_TEST_BACKUP_CTLD=1)
 #   scripts/slurm-cluster.sh start-backup DIR   start the backup slurmctld again
+#   scripts/slurm-cluster.sh stop-dbd DIR       stop slurmdbd (SLURM_TEST_ACCOUNTING=1)
+#   scripts/slurm-cluster.sh start-dbd DIR      start slurmdbd again
+#   scripts/slurm-cluster.sh stop-db DIR        stop MariaDB (slurmdbd stays, losing its database)
+#   scripts/slurm-cluster.sh start-db DIR       start MariaDB again
+#
+# SLURM_TEST_ACCOUNTING=1 (at start) makes an accounting cluster: MariaDB (mariadbd, own data dir
+# DIR/db and socket, TCP on 127.0.0.1:base+31, no system service) and slurmdbd (base+30);
+# AccountingStorageType=accounting_storage/slurmdbd, PriorityType=priority/multifactor,
+# AccountingStorageEnforce=associations,limits,qos, AccountingStorageTRES=gres/gpu. sacctmgr creates
+# the tree: root > physics (cpu=16, GrpJobs=8, GrpSubmit=30) > astro (cpu=8, mem=16000M,
+# gres/gpu=2, GrpJobs=4, MaxJobs=3, …) and hep (cpu=6, mem=4000M); root > chem (cpu=2); users
+# alice (astro*, chem), bob (hep*, astro; MaxJobs=1 in astro), carol (chem*, hep; cpu=4, MaxJobs=3 in hep);
+# QOS high (Priority=100, MaxJobsPerUser=1, cpu=8) and low (GrpJobs=4, MaxTRESPerUser=cpu=2).
+# After the nodes are up it runs short finished jobs (usage differs) and leaves running jobs plus
+# jobs pending on AssocGrpGRES, AssocGrpCpuLimit, AssocGrpMemLimit, AssocMaxJobsLimit and
+# QOSMaxJobsPerUserLimit; their ids are in DIR/accounting-jobs.env.
 #
 # SLURM_TEST_DEAD_NODES=N (at start, default 0) adds N more debug nodes (node6, …; 2 CPUs, 4000 MiB)
 # whose slurmd is never started: they stay unknown*/down* with N/A free memory and CPU load.
@@ -114,7 +130,11 @@ load_env() {
     PORT_BASE=${SLURM_TEST_PORT_BASE:-26817}
     DEAD_NODES=${SLURM_TEST_DEAD_NODES:-0}
     BACKUP_CTLD=${SLURM_TEST_BACKUP_CTLD:-0}
+    ACCOUNTING=${SLURM_TEST_ACCOUNTING:-0}
   fi
+  ACCOUNTING=${ACCOUNTING:-0}
+  [[ "$ACCOUNTING" =~ ^[01]$ ]] || die "SLURM_TEST_ACCOUNTING must be 0 or 1, got '$ACCOUNTING'"
+  acct_ports
   BACKUP_CTLD=${BACKUP_CTLD:-0}
   [[ "$BACKUP_CTLD" =~ ^[01]$ ]] || die "SLURM_TEST_BACKUP_CTLD must be 0 or 1, got '$BACKUP_CTLD'"
   backup_net_names
@@ -179,6 +199,7 @@ write_conf() {
   chmod 0755 "$dir" "$dir/spool" "$dir"/spool/*
   printf 'PORT_BASE=%s\nDEAD_NODES=%s\n' "$PORT_BASE" "$DEAD_NODES" >"$dir/cluster.env"
   echo "BACKUP_CTLD=$BACKUP_CTLD" >>"$dir/cluster.env"
+  echo "ACCOUNTING=$ACCOUNTING" >>"$dir/cluster.env"
   {
     cat <<EOF
 # Written by scripts/slurm-cluster.sh: a throwaway test cluster, everything inside $dir.
@@ -205,7 +226,7 @@ SelectTypeParameters=CR_Core_Memory
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 MpiDefault=none
-AccountingStorageType=accounting_storage/none
+$(accounting_conf_lines)
 JobCompType=jobcomp/none
 JobAcctGatherType=jobacct_gather/none
 MailProg=/bin/true
@@ -472,6 +493,216 @@ cmd_stop_backup() {
   stop_backup_process "$dir"
 }
 
+# ---------------------------------------------------------------- accounting (SLURM_TEST_ACCOUNTING=1)
+# MariaDB in DIR/db (own socket, TCP on 127.0.0.1:DB_PORT, no system service) and slurmdbd on
+# DBD_PORT; slurmctld then runs with accounting_storage/slurmdbd, priority/multifactor and enforced
+# associations, limits and QOS.
+acct_ports() {
+  DBD_PORT=$((PORT_BASE + 30))
+  DB_PORT=$((PORT_BASE + 31))
+}
+
+# The slurm.conf lines that differ between the plain and the accounting cluster.
+accounting_conf_lines() {
+  if ((ACCOUNTING)); then
+    cat <<EOC
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost
+AccountingStoragePort=$DBD_PORT
+AccountingStorageEnforce=associations,limits,qos
+AccountingStorageTRES=gres/gpu
+PriorityType=priority/multifactor
+PriorityWeightFairshare=10000
+PriorityWeightAge=1000
+PriorityWeightQOS=1000
+PriorityDecayHalfLife=7-0
+PriorityCalcPeriod=1
+EOC
+  else
+    echo "AccountingStorageType=accounting_storage/none"
+  fi
+}
+
+# spawn_detached LOG CMD...: CMD in its own session, stdin /dev/null, stdout and stderr to LOG and
+# no other inherited descriptor (a daemon holding the caller's lock or pipe blocks the caller).
+spawn_detached() {
+  local log=$1 fd
+  shift
+  (
+    for fd in "/proc/$BASHPID/fd/"*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-"
+    done
+    exec setsid "$@" </dev/null >>"$log" 2>&1
+  ) &
+}
+
+db_pids() { { pidfile_pid "$1/run/mariadbd.pid" || true; tagged_pids "$1" mariadbd; } | sort -u; }
+dbd_pids() { { pidfile_pid "$1/run/slurmdbd.pid" || true; tagged_pids "$1" slurmdbd; } | sort -u; }
+db_up() { mariadb --no-defaults -h 127.0.0.1 -P "$DB_PORT" -u root -e 'select 1' >/dev/null 2>&1; }
+dbd_up() { timeout 10 sacctmgr -n -P show cluster format=cluster >/dev/null 2>&1; }
+
+start_db_process() {
+  local dir=$1 i
+  [[ -n "$(db_pids "$dir")" ]] && { note "mariadbd for $dir is already running"; return 0; }
+  command -v mariadbd >/dev/null || die "mariadbd not found (apt-get install mariadb-server)"
+  if [[ ! -d "$dir/db/mysql" ]]; then
+    mariadb-install-db --no-defaults --user=root --datadir="$dir/db" --skip-test-db \
+      --auth-root-authentication-method=normal >"$dir/log/mariadb-install.log" 2>&1 ||
+      { tail -n 25 "$dir/log/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
+  fi
+  spawn_detached "$dir/log/mariadb.log" env SLURM_CLUSTER_SH_DIR="$dir" mariadbd --no-defaults \
+    --user=root --datadir="$dir/db" --socket="$dir/run/mariadbd.sock" \
+    --pid-file="$dir/run/mariadbd.pid" --port="$DB_PORT" --bind-address=127.0.0.1 --skip-log-bin \
+    --innodb-buffer-pool-size=64M --innodb-lock-wait-timeout=900 --log-error="$dir/log/mariadb.log"
+  for ((i = 0; i < START_TIMEOUT * 2; i++)); do
+    db_up && return 0
+    sleep 0.5
+  done
+  tail -n 25 "$dir/log/mariadb.log" >&2 || true
+  die "mariadbd did not answer on 127.0.0.1:$DB_PORT within ${START_TIMEOUT}s"
+}
+
+write_dbd_conf() {
+  local dir=$1
+  cat >"$dir/slurmdbd.conf" <<EOC
+# Written by scripts/slurm-cluster.sh: slurmdbd of the throwaway test cluster in $dir.
+AuthType=auth/munge
+DbdHost=localhost
+DbdAddr=127.0.0.1
+DbdPort=$DBD_PORT
+SlurmUser=root
+PidFile=$dir/run/slurmdbd.pid
+LogFile=$dir/log/slurmdbd.log
+DebugLevel=info
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$DB_PORT
+StorageUser=root
+StorageLoc=slurm_acct_db
+EOC
+  chmod 0600 "$dir/slurmdbd.conf"
+}
+
+# slurmdbd reads slurmdbd.conf from SLURM_CONF's directory.
+start_dbd_process() {
+  local dir=$1 i
+  [[ -n "$(dbd_pids "$dir")" ]] && { note "slurmdbd for $dir is already running"; return 0; }
+  command -v slurmdbd >/dev/null || die "slurmdbd not found (apt-get install slurmdbd)"
+  spawn_detached "$dir/log/slurmdbd.out" env SLURM_CLUSTER_SH_DIR="$dir" slurmdbd
+  for ((i = 0; i < START_TIMEOUT * 2; i++)); do
+    dbd_up && return 0
+    sleep 0.5
+  done
+  tail -n 25 "$dir/log/slurmdbd.log" "$dir/log/slurmdbd.out" >&2 || true
+  die "slurmdbd did not answer sacctmgr within ${START_TIMEOUT}s"
+}
+
+stop_accounting_processes() {
+  local dir=$1
+  local -a pids
+  mapfile -t pids < <(dbd_pids "$dir")
+  terminate "slurmdbd" "${pids[@]}"
+  mapfile -t pids < <(db_pids "$dir")
+  terminate "mariadbd" "${pids[@]}"
+}
+
+ACCT_USERS=(alice bob carol)
+
+# The association tree (see the header), two QOS and the limits, before slurmctld starts.
+create_accounting_tree() {
+  local u
+  for u in "${ACCT_USERS[@]}"; do cmd_ensure_user "$u"; done
+  sam() { sacctmgr -i "$@" >/dev/null || die "sacctmgr $* failed"; }
+  sam add cluster testcluster
+  sam add qos high Priority=100 MaxJobsPerUser=1 GrpTRES=cpu=8 MaxWall=01:00:00
+  sam add qos low Priority=10 GrpJobs=4 MaxTRESPerUser=cpu=2 MaxSubmitJobsPerUser=10
+  sam add account physics Cluster=testcluster Fairshare=60 GrpTRES=cpu=16 GrpJobs=8 GrpSubmit=30
+  sam add account astro Parent=physics Fairshare=40 GrpTRES=cpu=8,mem=16000M \
+    GrpJobs=4 GrpSubmit=12 MaxJobs=3 MaxSubmit=10 MaxWall=02:00:00
+  sam add account hep Parent=physics Fairshare=20 GrpTRES=cpu=6,mem=4000M GrpJobs=3
+  sam add account chem Cluster=testcluster Fairshare=40 GrpTRES=cpu=2 GrpSubmit=6
+  sam modify account where name=physics,astro,hep,chem set QOS=normal,high,low DefaultQOS=normal
+  sam add user alice DefaultAccount=astro Account=astro,chem
+  sam add user bob DefaultAccount=hep Account=hep,astro
+  sam add user carol DefaultAccount=chem Account=chem,hep
+  sam modify user where name=bob account=astro set MaxJobs=1 MaxSubmitJobs=4
+  sam modify user where name=carol account=hep set GrpTRES=cpu=4 MaxJobs=3
+  sam modify user where name=alice,bob,carol set QOS=normal,high,low DefaultQOS=normal
+  sam modify user where name=root set QOS=normal,high,low
+  unset -f sam
+}
+
+# acct_job USER ARGS...: sbatch as USER (no output files); prints the job id.
+acct_job() {
+  local user=$1
+  shift
+  runuser -u "$user" -- sbatch --parsable --output=/dev/null --error=/dev/null --chdir=/tmp "$@" |
+    cut -d';' -f1
+}
+
+# Finished jobs first (usage differs between users), then running jobs and jobs that pend on a
+# limit: astro's gres/gpu=2, chem's cpu=2, hep's mem=4000M, bob's MaxJobs=1 in astro and the
+# high QOS's MaxJobsPerUser=1.
+create_accounting_jobs() {
+  local dir=$1 i
+  # The gres/gpu TRES exists once slurmctld registered AccountingStorageTRES with slurmdbd.
+  sacctmgr -i modify account where name=astro set GrpTRES=gres/gpu=2 >/dev/null ||
+    die "sacctmgr could not set astro's GrpTRES=gres/gpu=2"
+  for i in 1 2 3; do acct_job alice -A astro -c 4 --mem=500 -w node4 --wrap='sleep 2' >/dev/null; done
+  acct_job bob -A hep -c 2 --mem=500 --wrap='sleep 2' >/dev/null
+  acct_job carol -A chem -c 1 --mem=200 --wrap='sleep 1' >/dev/null
+  sleep 4
+  {
+    echo "gpu_run=$(acct_job alice -A astro -c 1 --mem=500 --gres=gpu:2 --wrap='sleep 100000')"
+    echo "gpu_pend=$(acct_job alice -A astro -c 1 --mem=500 --gres=gpu:1 --wrap='sleep 100000')"
+    echo "chem_run=$(acct_job carol -A chem -c 2 --mem=500 --wrap='sleep 100000')"
+    echo "chem_pend=$(acct_job carol -A chem -c 2 --mem=500 --wrap='sleep 100000')"
+    echo "hep_run=$(acct_job carol -A hep -c 1 --mem=3000 --wrap='sleep 100000')"
+    echo "hep_pend=$(acct_job carol -A hep -c 1 --mem=2000 --wrap='sleep 100000')"
+    echo "bob_run=$(acct_job bob -A astro -c 1 --mem=200 --wrap='sleep 100000')"
+    echo "bob_pend=$(acct_job bob -A astro -c 1 --mem=200 --wrap='sleep 100000')"
+    echo "qos_run=$(acct_job carol -A hep -q high -c 1 --mem=200 --wrap='sleep 100000')"
+    echo "qos_pend=$(acct_job carol -A hep -q high -c 1 --mem=200 --wrap='sleep 100000')"
+  } >"$dir/accounting-jobs.env"
+}
+
+cmd_start_dbd() {
+  local dir
+  [[ -f "${1:-}/slurmdbd.conf" ]] || die "no accounting cluster in ${1:-} (missing slurmdbd.conf)"
+  dir=$(abs_dir "$1")
+  load_env "$dir"
+  start_dbd_process "$dir"
+}
+
+cmd_stop_dbd() {
+  local dir
+  [[ -d "${1:-}" ]] || die "no such cluster directory: ${1:-}"
+  dir=$(abs_dir "$1")
+  load_env "$dir"
+  local -a pids
+  mapfile -t pids < <(dbd_pids "$dir")
+  terminate "slurmdbd" "${pids[@]}"
+}
+
+cmd_start_db() {
+  local dir
+  [[ -d "${1:-}/db" ]] || die "no accounting cluster in ${1:-} (missing db/)"
+  dir=$(abs_dir "$1")
+  load_env "$dir"
+  start_db_process "$dir"
+}
+
+cmd_stop_db() {
+  local dir
+  [[ -d "${1:-}" ]] || die "no such cluster directory: ${1:-}"
+  dir=$(abs_dir "$1")
+  load_env "$dir"
+  local -a pids
+  mapfile -t pids < <(db_pids "$dir")
+  terminate "mariadbd" "${pids[@]}"
+}
+
 # ---------------------------------------------------------------- commands
 cmd_start() {
   local dir
@@ -488,6 +719,12 @@ cmd_start() {
   ensure_munge
   if ((BACKUP_CTLD)); then ensure_backup_netns; fi
   write_conf "$dir"
+  if ((ACCOUNTING)); then
+    write_dbd_conf "$dir"
+    start_db_process "$dir"
+    start_dbd_process "$dir"
+    create_accounting_tree
+  fi
   start_ctld_process "$dir" clean
   local n
   for n in "${NODES[@]}"; do start_slurmd_process "$dir" "$n"; done
@@ -499,6 +736,7 @@ cmd_start() {
     live=$(grep -E "^($(IFS='|'; echo "${NODES[*]}"))\|" <<<"$states" || true)
     bad=$(awk -F'|' '$2 != "idle"' <<<"$live")
     if [[ -n "$live" && -z "$bad" && $(wc -l <<<"$live") -eq ${#NODES[@]} ]]; then
+      if ((ACCOUNTING)); then create_accounting_jobs "$dir"; fi
       echo "export SLURM_CONF=$CONF"
       return 0
     fi
@@ -532,6 +770,7 @@ cmd_stop() {
     kill -KILL "${steps[@]}" "${jobs[@]}" 2>/dev/null || true
     wait_gone 5 "${steps[@]}" "${jobs[@]}" || die "slurmstepd or job processes survived SIGKILL"
   fi
+  stop_accounting_processes "$dir"
   # Anything else still tagged (e.g. a slurmstepd started while we were stopping).
   local -a rest
   mapfile -t rest < <(tagged_pids "$dir")
@@ -629,6 +868,10 @@ main() {
     ensure-user) cmd_ensure_user "$@" ;;
     start-backup) cmd_start_backup "$@" ;;
     stop-backup) cmd_stop_backup "$@" ;;
+    stop-dbd) cmd_stop_dbd "$@" ;;
+    start-dbd) cmd_start_dbd "$@" ;;
+    stop-db) cmd_stop_db "$@" ;;
+    start-db) cmd_start_db "$@" ;;
     "" | -h | --help | help) usage ;;
     *) echo "$PROG: unknown command '${cmd}'" >&2; usage ;;
   esac

@@ -121,7 +121,7 @@ std::string override_program(std::string_view flag, std::string_view v) {
   return program;
 }
 
-const std::array<FlagSpec, 27> kFlags{{
+const std::array<FlagSpec, 26> kFlags{{
     {"web.listen-address", false, "address",
      "Address to listen on for HTTP requests: \":port\" (all interfaces), \"host:port\" or "
      "\"[v6]:port\"",
@@ -227,11 +227,11 @@ const std::array<FlagSpec, 27> kFlags{{
        c.diag_cli = override_program(f, v);
      }},
     {"slurm.sacctmgr-cli", false, "command",
-     "sacctmgr for the accounting collectors (rivosinc's flag; kept for them)",
+     "sacctmgr to run for the slurmdbd collector with -backend=cli (rivosinc's flag; its first "
+     "word is the program, run as \"<it> show stats\"); empty means the sacctmgr next to sinfo",
      [](const Config& c) { return fmt::format("\"{}\"", c.sacctmgr_cli); },
      [](Config& c, std::string_view f, std::string_view v) {
-       require_non_empty(f, v);
-       c.sacctmgr_cli = v;
+       c.sacctmgr_cli = override_program(f, v);
      }},
     {"compat", false, "name",
      "Also export another exporter's family names: vpenso (its slurm_nodes_*, slurm_queue_*, "
@@ -259,19 +259,6 @@ const std::array<FlagSpec, 27> kFlags{{
          bad_value(f, v, e.what());
        }
        c.metrics_exclude = v;
-     }},
-    {"slurm.collect-limits", true, "",
-     "Accepted for the rivosinc exporter's unit files; account limits need slurmdbd (sacctmgr) "
-     "and are not available in this exporter",
-     [](const Config&) { return std::string("false"); },
-     [](Config&, std::string_view f, std::string_view v) {
-       if (parse_bool(f, v)) {
-         log::warn("flag accepted but not available",
-                   {{"flag", "-slurm.collect-limits"},
-                    {"why",
-                     "account limits need slurmdbd (sacctmgr); this exporter does not "
-                     "export them, the other collectors run as usual"}});
-       }
      }},
     {"trace.enabled", true, "",
      "Serve -trace.path, where the job agent (prometheus-slurm-exporter-trace) POSTs samples, "

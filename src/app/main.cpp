@@ -87,6 +87,7 @@ std::unique_ptr<se::slurm::Backend> make_backend(const se::app::Config& config) 
     cli.slurm_conf = config.slurm_conf;
     cli.lic_scontrol = config.lic_cli;
     cli.sdiag = config.diag_cli;
+    cli.sacctmgr = config.sacctmgr_cli;
     return std::make_unique<se::slurm::CliBackend>(std::move(cli));
   }
   return std::make_unique<se::slurm::LibslurmBackend>(config.slurm_conf);

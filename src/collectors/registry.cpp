@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "slurm_exporter/collectors/accounting.hpp"
 #include "slurm_exporter/collectors/controllers.hpp"
 #include "slurm_exporter/collectors/features.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
@@ -154,6 +155,70 @@ const Collector kTable[] = {
      .collect = [](const Inputs& in, std::int64_t now) -> Collected {
        return collect_reservations(in.reservations(), in.nodes().nodes, now);
      }},
+    {.name = "fairshare",
+     .help = "fairshare per account (sshare): slurm_fairshare_account_*, slurm_account_fairshare",
+     .families = "`slurm_fairshare_account_*` (raw/normalized shares and usage, effective usage, "
+                 "level FS) and rivosinc's `slurm_account_fairshare` per account (libslurm: the "
+                 "association manager's shares, one `slurm_load_assoc_mgr_info`; CLI: `sshare -a "
+                 "-n -P -o …`); needs accounting",
+     .loads = {LoadKind::shares},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_fairshare(in.shares(), false);
+     }},
+    {.name = "fairshare_users",
+     .default_on = false,
+     .help = "fairshare per user association: slurm_fairshare_user_* (one series per user)",
+     .families = "`slurm_fairshare_user_*` {account, user}: sshare's numbers and the fairshare "
+                 "factor of every user association (one series per association and family)",
+     .loads = {LoadKind::shares},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_fairshare(in.shares(), true);
+     }},
+    {.name = "limits",
+     .alias = "slurm.collect-limits",
+     .help = "account limits and their use (assoc_mgr): slurm_assoc_*, rivosinc's limit names",
+     .families = "`slurm_assoc_*` {account}: GrpTRES/GrpJobs/GrpSubmit/MaxJobs/MaxSubmit/MaxWall "
+                 "limits and what running and pending jobs use of them, and rivosinc's "
+                 "`slurm_account_{cpu,mem,job_alloc,job}_limit`, `slurm_limit_scrape_duration`, "
+                 "`slurm_account_scrape_error`, `slurm_account_collect_error` (one "
+                 "`slurm_load_assoc_mgr_info`; CLI: `scontrol show assoc_mgr flags=assoc,qos`)",
+     .loads = {LoadKind::assoc_mgr},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       const auto& a = in.assoc_mgr();
+       if (a.associations.empty()) note_no_associations();
+       LimitCounters c{a.load_seconds * 1000, a.failed_loads, a.parse_errors.size()};
+       return collect_limits(a, false, c);
+     }},
+    {.name = "limits_users",
+     .default_on = false,
+     .help = "user association limits and their use: slurm_user_assoc_* (one series per user)",
+     .families = "`slurm_user_assoc_*` {account, user, partition}: the same per user "
+                 "association, plus the user's own jobs against MaxJobs/MaxSubmit",
+     .loads = {LoadKind::assoc_mgr},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_limits(in.assoc_mgr(), true, std::nullopt);
+     }},
+    {.name = "qos",
+     .help = "QOS limits, use and priority: slurm_qos_*",
+     .families = "`slurm_qos_*` {qos}: priority, raw usage, GrpTRES/GrpJobs/GrpSubmit limits and "
+                 "use, MaxWall (the same `slurm_load_assoc_mgr_info` as `limits`)",
+     .loads = {LoadKind::assoc_mgr},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       return collect_qos(in.assoc_mgr());
+     }},
+    {.name = "slurmdbd",
+     .default_on = false,
+     .help = "slurmdbd health: slurm_slurmdbd_up, rollups, RPCs (asks slurmdbd every poll)",
+     .families = "`slurm_slurmdbd_up`, `slurm_slurmdbd_rollup_*`, `slurm_slurmdbd_rpc_*`, "
+                 "`slurm_slurmdbd_user_rpc_*` (one `slurmdb_get_stats` RPC to slurmdbd; CLI: "
+                 "`sacctmgr show stats`)",
+     .loads = {LoadKind::dbd_stats},
+     .collect = [](const Inputs& in, std::int64_t) -> Collected {
+       const auto& d = in.dbd_stats();
+       Collected out(collect_slurmdbd(d));
+       if (!d.error.empty()) out.failure = "slurmdbd: " + d.error;
+       return out;
+     }},
     {.name = "vpenso",
      .default_on = false,
      .help = "vpenso's names: slurm_nodes_*, slurm_queue_*, slurm_cpus_alloc/_other, "
@@ -225,6 +290,13 @@ const slurm::SlurmConfig& Inputs::config() const {
 }
 const slurm::Reservations& Inputs::reservations() const {
   return get<slurm::Reservations>(LoadKind::reservations);
+}
+const slurm::ShareData& Inputs::shares() const { return get<slurm::ShareData>(LoadKind::shares); }
+const slurm::AccountingState& Inputs::assoc_mgr() const {
+  return get<slurm::AccountingState>(LoadKind::assoc_mgr);
+}
+const slurm::DbdStats& Inputs::dbd_stats() const {
+  return get<slurm::DbdStats>(LoadKind::dbd_stats);
 }
 
 std::span<const Collector> collector_table() { return kTable; }

@@ -19,6 +19,12 @@ std::string_view load_name(LoadKind kind) {
       return "licenses";
     case LoadKind::reservations:
       return "reservations";
+    case LoadKind::shares:
+      return "shares";
+    case LoadKind::assoc_mgr:
+      return "assoc_mgr";
+    case LoadKind::dbd_stats:
+      return "dbd_stats";
     case LoadKind::config:
       return "config";
   }
@@ -28,6 +34,9 @@ std::string_view load_name(LoadKind kind) {
 std::span<const std::string> parse_errors(const LoadData& data) {
   if (const auto* n = std::get_if<NodeData>(&data)) return n->parse_errors;
   if (const auto* j = std::get_if<JobData>(&data)) return j->parse_errors;
+  if (const auto* s = std::get_if<ShareData>(&data)) return s->parse_errors;
+  if (const auto* a = std::get_if<AccountingState>(&data)) return a->parse_errors;
+  if (const auto* d = std::get_if<DbdStats>(&data)) return d->parse_errors;
   return {};
 }
 

@@ -23,6 +23,7 @@
 
 #include "slurm_exporter/errors.hpp"
 #include "slurm_exporter/log.hpp"
+#include "slurm_exporter/slurm/cli_accounting.hpp"
 #include "slurm_exporter/slurm/cli_parse.hpp"
 #include "slurm_exporter/slurm/controller_parse.hpp"
 #include "slurm_exporter/slurm/job_fields.hpp"
@@ -153,6 +154,7 @@ CliBackend::CliBackend(CliOptions options)
   }
   // An explicit path is not searched, but a missing one should still stop the start.
   if (!options_.sdiag.empty()) sdiag_path_ = resolve(options_.sdiag, options_.bin_dir);
+  if (!options_.sacctmgr.empty()) sacctmgr_path_ = resolve(options_.sacctmgr, options_.bin_dir);
   if (!options_.lic_scontrol.empty()) lic_path_ = resolve(options_.lic_scontrol, options_.bin_dir);
   for (const std::string* path : {&sinfo_path_, &squeue_path_}) {
     if (!is_executable_file(*path)) {
@@ -398,6 +400,12 @@ std::optional<LoadData> CliBackend::fetch(LoadKind kind, bool /*full*/) {
       return LoadData(load_licenses());
     case LoadKind::reservations:
       return LoadData(load_reservations());
+    case LoadKind::shares:
+      return LoadData(load_shares());
+    case LoadKind::assoc_mgr:
+      return LoadData(load_assoc_mgr());
+    case LoadKind::dbd_stats:
+      return LoadData(load_dbd_stats());
     case LoadKind::config:
       return LoadData(load_config());
   }
@@ -405,13 +413,23 @@ std::optional<LoadData> CliBackend::fetch(LoadKind kind, bool /*full*/) {
 }
 
 const std::string& CliBackend::controller_command(std::string_view name) {
-  if (name == "sdiag" && sdiag_path_.empty()) {
+  if (name == "scontrol") {
+    if (scontrol_path_.empty()) {
+      throw BackendError(fmt::format("no executable scontrol next to {}", sinfo_path_));
+    }
+    return scontrol_path_;
+  }
+  // -slurm.diag-cli / -slurm.sacctmgr-cli (options.sdiag / .sacctmgr) name the program itself.
+  std::string& path = name == "sdiag"      ? sdiag_path_
+                      : name == "sacctmgr" ? sacctmgr_path_
+                                           : next_to_sinfo_[std::string(name)];
+  if (path.empty()) {
     const auto slash = sinfo_path_.rfind('/');
     std::string candidate =
-        (slash == std::string::npos ? std::string{} : sinfo_path_.substr(0, slash + 1)) + "sdiag";
-    if (slash != std::string::npos && is_executable_file(candidate)) sdiag_path_ = candidate;
+        (slash == std::string::npos ? std::string{} : sinfo_path_.substr(0, slash + 1)) +
+        std::string(name);
+    if (slash != std::string::npos && is_executable_file(candidate)) path = candidate;
   }
-  const std::string& path = name == "sdiag" ? sdiag_path_ : scontrol_path_;
   if (path.empty()) {
     throw BackendError(fmt::format("no executable {} next to {}", name, sinfo_path_));
   }
@@ -505,6 +523,54 @@ ControllerStatus CliBackend::ping_controllers() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) status.local_host = host;
   return status;
+}
+
+ShareData CliBackend::load_shares() {
+  const std::string& sshare = controller_command("sshare");
+  const std::string args[] = {"-a", "-n", "-P", "-o", std::string(cli::kSshareFields)};
+  try {
+    return cli::parse_sshare(run(sshare, args, " -a -n -P"));
+  } catch (const ParseError& e) {
+    throw BackendError(fmt::format("{} -a -n -P: {}", sshare, e.what()));
+  }
+}
+
+AccountingState CliBackend::load_assoc_mgr() {
+  const std::string& scontrol = controller_command("scontrol");
+  const std::string args[] = {"show", "assoc_mgr", "flags=assoc,qos"};
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    AccountingState state = cli::parse_assoc_mgr(run(scontrol, args, " show assoc_mgr"));
+    state.load_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.failed_loads = assoc_mgr_failures_;
+    return state;
+  } catch (const ParseError& e) {
+    ++assoc_mgr_failures_;
+    throw BackendError(fmt::format("{} show assoc_mgr: {}", scontrol, e.what()));
+  } catch (...) {
+    ++assoc_mgr_failures_;
+    throw;
+  }
+}
+
+DbdStats CliBackend::load_dbd_stats() {
+  const std::string& sacctmgr = controller_command("sacctmgr");
+  const std::string args[] = {"show", "stats"};
+  std::string text;
+  try {
+    text = run(sacctmgr, args, " show stats");
+  } catch (const BackendError& e) {
+    // slurmdbd down is what this load reports (slurm_slurmdbd_up 0), not a failed load.
+    DbdStats down;
+    down.error = e.what();
+    return down;
+  }
+  try {
+    return cli::parse_sacctmgr_stats(text);
+  } catch (const ParseError& e) {
+    throw BackendError(fmt::format("{} show stats: {}", sacctmgr, e.what()));
+  }
 }
 
 }  // namespace slurm_exporter::slurm

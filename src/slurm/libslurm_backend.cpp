@@ -9,6 +9,7 @@
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 #include <slurm/slurm_version.h>
+#include <slurm/slurmdb.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -504,6 +505,12 @@ std::optional<LoadData> LibslurmBackend::fetch(LoadKind kind, bool full) {
       return LoadData(load_licenses());
     case LoadKind::reservations:
       return LoadData(load_reservations());
+    case LoadKind::shares:
+      return LoadData(load_shares());
+    case LoadKind::assoc_mgr:
+      return LoadData(load_assoc_mgr());
+    case LoadKind::dbd_stats:
+      return LoadData(load_dbd_stats());
     case LoadKind::config:
       return LoadData(load_config());
   }
@@ -711,6 +718,221 @@ ControllerStatus LibslurmBackend::ping_controllers() {
                         primary_errno == SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR ||
                         primary_errno == SLURM_PROTOCOL_SOCKET_IMPL_TIMEOUT);
   return status;
+}
+
+}  // namespace slurm_exporter::slurm
+
+// ---------------------------------------------------------------------------------------------
+// Accounting: slurmctld's association manager (fairshare, limits, QOS) and slurmdbd's stats.
+
+namespace slurm_exporter::slurm {
+namespace {
+
+struct AssocMgrMsgFree {
+  void operator()(assoc_mgr_info_msg_t* m) const { slurm_free_assoc_mgr_info_msg(m); }
+};
+struct StatsRecFree {
+  void operator()(slurmdb_stats_rec_t* s) const { slurmdb_destroy_stats_rec(s); }
+};
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+// Calls f(item) for every element of a Slurm List (null: none).
+template <typename T, typename F>
+void for_each_item(List list, F&& f) {
+  if (!list) return;
+  ListIterator it = slurm_list_iterator_create(list);
+  while (auto* item = static_cast<T*>(slurm_list_next(it))) f(*item);
+  slurm_list_iterator_destroy(it);
+}
+
+std::optional<double> limit_u32(std::uint32_t v) {
+  if (v == INFINITE || v == NO_VAL) return std::nullopt;
+  return static_cast<double>(v);
+}
+
+// The assoc_mgr arrays are indexed like the message's tres_names; INFINITE64 is no limit.
+std::vector<TresLimit> tres_limits(const assoc_mgr_info_msg_t& msg, const std::uint64_t* limits,
+                                   const std::uint64_t* used) {
+  std::vector<TresLimit> out;
+  if (!limits && !used) return out;
+  for (std::uint32_t i = 0; i < msg.tres_cnt; ++i) {
+    const std::string name = msg.tres_names[i] ? msg.tres_names[i] : "";
+    const double factor = name == "mem" ? kMiB : 1.0;
+    TresLimit t{name, {}};
+    if (limits && limits[i] != INFINITE64 && limits[i] != NO_VAL64) {
+      t.value.max = static_cast<double>(limits[i]) * factor;
+    }
+    if (used) t.value.used = static_cast<double>(used[i]) * factor;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::vector<TresAmount> tres_maxima(const assoc_mgr_info_msg_t& msg, const std::uint64_t* limits) {
+  std::vector<TresAmount> out;
+  for (auto& t : tres_limits(msg, limits, nullptr)) {
+    if (t.value.max) out.push_back({std::move(t.name), *t.value.max});
+  }
+  return out;
+}
+
+Association association(const assoc_mgr_info_msg_t& msg, const slurmdb_assoc_rec_t& a) {
+  Association out;
+  out.cluster = a.cluster ? a.cluster : "";
+  out.account = a.acct ? a.acct : "";
+  out.user = a.user ? a.user : "";
+  out.partition = a.partition ? a.partition : "";
+  out.parent = a.parent_acct ? a.parent_acct : "";
+  out.id = a.id;
+  out.is_default = a.is_def != 0;
+  const slurmdb_assoc_usage_t& u = *a.usage;
+  if (a.shares_raw != SLURMDB_FS_USE_PARENT) out.shares.raw_shares = a.shares_raw;
+  out.shares.norm_shares = u.shares_norm;
+  out.shares.raw_usage = static_cast<double>(u.usage_raw);
+  if (u.usage_norm != static_cast<long double>(NO_VAL)) {
+    out.shares.norm_usage = static_cast<double>(u.usage_norm);
+  }
+  if (u.usage_efctv != static_cast<long double>(NO_VAL)) {
+    out.shares.effective_usage = static_cast<double>(u.usage_efctv);
+  }
+  if (!out.user.empty()) out.shares.fairshare = u.fs_factor;
+  if (u.level_fs != static_cast<long double>(NO_VAL)) {
+    out.shares.level_fs = static_cast<double>(u.level_fs);
+  }
+  out.grp_jobs = {limit_u32(a.grp_jobs), static_cast<double>(u.used_jobs)};
+  out.grp_submit_jobs = {limit_u32(a.grp_submit_jobs), static_cast<double>(u.used_submit_jobs)};
+  out.max_jobs = {limit_u32(a.max_jobs), static_cast<double>(u.used_jobs)};
+  out.max_submit_jobs = {limit_u32(a.max_submit_jobs), static_cast<double>(u.used_submit_jobs)};
+  out.grp_wall_minutes = limit_u32(a.grp_wall);
+  if (auto w = limit_u32(a.max_wall_pj)) out.max_wall_seconds = *w * 60;
+  out.grp_tres = tres_limits(msg, a.grp_tres_ctld, u.grp_used_tres);
+  out.max_tres_per_job = tres_maxima(msg, a.max_tres_ctld);
+  out.max_tres_per_node = tres_maxima(msg, a.max_tres_pn_ctld);
+  return out;
+}
+
+Qos qos(const assoc_mgr_info_msg_t& msg, const slurmdb_qos_rec_t& q) {
+  Qos out;
+  out.name = q.name ? q.name : "";
+  out.id = q.id;
+  out.priority = limit_u32(q.priority);
+  const slurmdb_qos_usage_t& u = *q.usage;
+  out.usage_raw = static_cast<double>(u.usage_raw);
+  out.grp_jobs = {limit_u32(q.grp_jobs), static_cast<double>(u.grp_used_jobs)};
+  out.grp_submit_jobs = {limit_u32(q.grp_submit_jobs), static_cast<double>(u.grp_used_submit_jobs)};
+  out.grp_wall_minutes = limit_u32(q.grp_wall);
+  if (auto w = limit_u32(q.max_wall_pj)) out.max_wall_seconds = *w * 60;
+  out.max_jobs_per_user = limit_u32(q.max_jobs_pu);
+  out.max_submit_per_user = limit_u32(q.max_submit_jobs_pu);
+  out.grp_tres = tres_limits(msg, q.grp_tres_ctld, u.grp_used_tres);
+  out.max_tres_per_job = tres_maxima(msg, q.max_tres_pj_ctld);
+  out.max_tres_per_user = tres_maxima(msg, q.max_tres_pu_ctld);
+  return out;
+}
+
+}  // namespace
+
+AccountingState LibslurmBackend::load_assoc_mgr() {
+  assoc_mgr_info_request_msg_t req{};
+  req.flags = ASSOC_MGR_INFO_FLAG_ASSOC | ASSOC_MGR_INFO_FLAG_QOS;
+  assoc_mgr_info_msg_t* raw = nullptr;
+  const auto start = std::chrono::steady_clock::now();
+  if (slurm_load_assoc_mgr_info(&req, &raw) != SLURM_SUCCESS) {
+    ++assoc_mgr_failures_;
+    throw_slurm_error("slurm_load_assoc_mgr_info");
+  }
+  const std::unique_ptr<assoc_mgr_info_msg_t, AssocMgrMsgFree> msg(raw);
+  AccountingState state;
+  for_each_item<slurmdb_assoc_rec_t>(msg->assoc_list, [&](const slurmdb_assoc_rec_t& a) {
+    if (a.usage) state.associations.push_back(association(*msg, a));
+  });
+  for_each_item<slurmdb_qos_rec_t>(msg->qos_list, [&](const slurmdb_qos_rec_t& q) {
+    if (q.usage) state.qos.push_back(qos(*msg, q));
+  });
+  state.load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  state.failed_loads = assoc_mgr_failures_;
+  return state;
+}
+
+// sshare's rows from the same association manager state (what slurmctld answers sshare with:
+// slurm_associations_get_shares is not exported by 22.05's libslurm). sshare prints no
+// RawShares, NormUsage and LevelFS for the root account, no FairShare for accounts.
+ShareData LibslurmBackend::load_shares() {
+  const AccountingState state = load_assoc_mgr();
+  ShareData out;
+  for (const Association& a : state.associations) {
+    ShareRow r{a.account, a.user, 0, a.shares};
+    if (a.user.empty() && a.parent.empty()) {
+      r.shares.raw_shares.reset();
+      r.shares.norm_usage.reset();
+      r.shares.level_fs.reset();
+    }
+    out.rows.push_back(std::move(r));
+  }
+  return out;
+}
+
+DbdStats LibslurmBackend::load_dbd_stats() {
+  DbdStats out;
+  // Without slurmdbd there is nothing to ask (and slurmdb_connection_get would wait for it).
+  std::string storage;
+  {
+    slurm_conf_t* conf = slurm_conf_lock();
+    if (conf && conf->accounting_storage_type) storage = conf->accounting_storage_type;
+    slurm_conf_unlock();
+  }
+  if (storage != "accounting_storage/slurmdbd") {
+    out.error =
+        fmt::format("AccountingStorageType is \"{}\", not accounting_storage/slurmdbd", storage);
+    return out;
+  }
+  void* db = slurmdb_connection_get(nullptr);
+  if (!db) {
+    const int err = slurm_get_errno();
+    out.error = fmt::format("slurmdb_connection_get: {} (errno {})", slurm_strerror(err), err);
+    return out;
+  }
+  slurmdb_stats_rec_t* raw = nullptr;
+  const int rc = slurmdb_get_stats(db, &raw);
+  const int err = slurm_get_errno();
+  slurmdb_connection_close(&db);
+  const std::unique_ptr<slurmdb_stats_rec_t, StatsRecFree> stats(raw);
+  if (rc != SLURM_SUCCESS || !stats) {
+    out.error = fmt::format("slurmdb_get_stats: {} (errno {})", slurm_strerror(err), err);
+    return out;
+  }
+  out.since = static_cast<std::int64_t>(stats->time_start);
+  // slurmdbd's own rollup counters (sacctmgr: "Internal DBD rollup", "User RPC rollup call")
+  // and each cluster's hour/day/month rollups; sacctmgr skips those that never ran.
+  const auto add = [&](const slurmdb_rollup_stats_t& r, int i, std::string cluster,
+                       std::string interval) {
+    if (r.time_total[i] == 0) return;
+    out.rollups.push_back(
+        {std::move(cluster), std::move(interval),
+         r.timestamp[i] ? std::optional<std::int64_t>(r.timestamp[i]) : std::nullopt,
+         r.time_last[i], r.time_max[i], r.time_total[i], r.count[i]});
+  };
+  static constexpr const char* kInternal[] = {"internal", "user_rpc", "unknown"};
+  static constexpr const char* kIntervals[] = {"Hour", "Day", "Month"};
+  if (stats->dbd_rollup_stats) {
+    for (int i = 0; i < DBD_ROLLUP_COUNT; ++i) {
+      add(*stats->dbd_rollup_stats, i, "", kInternal[i < 2 ? i : 2]);
+    }
+  }
+  for_each_item<slurmdb_rollup_stats_t>(stats->rollup_stats, [&](const slurmdb_rollup_stats_t& r) {
+    for (int i = 0; i < DBD_ROLLUP_COUNT; ++i) {
+      add(r, i, r.cluster_name ? r.cluster_name : "", kIntervals[i]);
+    }
+  });
+  for_each_item<slurmdb_rpc_obj_t>(stats->rpc_list, [&](const slurmdb_rpc_obj_t& r) {
+    out.by_type.push_back({dbd_msg_type_name(r.id), r.id, r.cnt, r.time});
+  });
+  for_each_item<slurmdb_rpc_obj_t>(stats->user_list, [&](const slurmdb_rpc_obj_t& r) {
+    out.by_user.push_back({impl_->user_name(r.id), r.id, r.cnt, r.time});
+  });
+  return out;
 }
 
 }  // namespace slurm_exporter::slurm

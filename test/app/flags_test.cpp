@@ -305,7 +305,8 @@ TEST_CASE("an unknown collector exits with the known ones listed", "[flags]") {
   CHECK(error_of({"--collector.gpus"}) ==
         "unknown collector \"gpus\" in flag -collector.gpus; known collectors: "
         "controllers, nodes, node, node_reason, jobs, trace, scheduler, licenses, reservations, "
-        "vpenso, private_data, process");
+        "fairshare, fairshare_users, limits, limits_users, qos, slurmdbd, vpenso, private_data, "
+        "process");
   CHECK(error_of({"--no-collector.node=maybe"}).find("no-collector.node") != std::string::npos);
   CHECK(usage().find("node_reason") != std::string::npos);
 }
@@ -325,10 +326,10 @@ TEST_CASE("the rivosinc collect flags switch the controller-side collectors", "[
   CHECK(parse({"-no-collector.scheduler", "-slurm.collect-diags"}).collectors.enabled("scheduler"));
   CHECK(parse({"--no-collector.licenses", "--slurm.collect-licenses"})
             .collectors.enabled("licenses"));
-  // Accepted (it logs that limits need slurmdbd) and changes no collector.
-  const auto limits = parse({"-slurm.collect-limits"});
-  CHECK(limits.collectors.enabled("scheduler"));
-  CHECK(limits.collectors.enabled("reservations"));
+  // rivosinc's -slurm.collect-limits switches the limits collector (on by default: cheap).
+  CHECK(parse({"-slurm.collect-limits"}).collectors.enabled("limits"));
+  CHECK_FALSE(parse({"-slurm.collect-limits=false"}).collectors.enabled("limits"));
+  CHECK(parse({"-slurm.collect-limits"}).collectors.enabled("scheduler"));
   CHECK_FALSE(parse({"--no-collector.reservations"}).collectors.enabled("reservations"));
   CHECK_FALSE(parse({"--collector.controllers=false"}).collectors.enabled("controllers"));
   CHECK_THAT(error_of({"-slurm.collect-diags=maybe"}),
@@ -401,11 +402,11 @@ TEST_CASE("rivosinc's variables: POLL_LIMIT, CLI_TIMEOUT, LOGLEVEL; a flag wins"
 TEST_CASE("rivosinc's command overrides and trace flags are accepted and stored") {
   const Config c =
       parse({"-slurm.lic-cli=/opt/slurm/bin/scontrol show lic --json", "-slurm.diag-cli",
-             "/opt/slurm/bin/sdiag --json", "-slurm.sacctmgr-cli=sacctmgr", "-trace.enabled",
-             "-trace.path=/t", "-trace.rate=30"});
+             "/opt/slurm/bin/sdiag --json", "-slurm.sacctmgr-cli=/opt/slurm/bin/sacctmgr -P",
+             "-trace.enabled", "-trace.path=/t", "-trace.rate=30"});
   CHECK(c.lic_cli == "/opt/slurm/bin/scontrol");
   CHECK(c.diag_cli == "/opt/slurm/bin/sdiag");
-  CHECK(c.sacctmgr_cli == "sacctmgr");
+  CHECK(c.sacctmgr_cli == "/opt/slurm/bin/sacctmgr");
   CHECK(c.trace_enabled);
   CHECK(c.trace_path == "/t");
   CHECK(c.trace_rate == std::chrono::seconds(30));
@@ -413,6 +414,7 @@ TEST_CASE("rivosinc's command overrides and trace flags are accepted and stored"
   CHECK_FALSE(d.trace_enabled);
   CHECK(d.trace_path == "/trace");
   CHECK(d.trace_rate == std::chrono::seconds(10));
+  CHECK(d.sacctmgr_cli.empty());
   CHECK_THROWS_AS(parse({"-trace.path=trace"}), ConfigError);
 }
 

@@ -80,6 +80,42 @@ def cluster():
         watchdog.wait()
 
 
+ACCOUNTING_PORT_SPAN = 32  # slurmdbd on base+30, MariaDB on base+31 (scripts/slurm-cluster.sh)
+
+
+@pytest.fixture(scope="session")
+def accounting_cluster():
+    """An accounting cluster (SLURM_TEST_ACCOUNTING=1: MariaDB, slurmdbd, the association tree of
+    scripts/slurm-cluster.sh and its jobs: finished ones, running ones and ones pending on
+    limits), in its own directory and ports, torn down at the end whatever happens. Its
+    `accounting_jobs` maps the script's roles (gpu_run, chem_pend, …) to job ids."""
+    directory = Path(tempfile.mkdtemp(prefix="slurm-acct-"))
+    watchdog = _watchdog(directory)
+    first = int(os.environ.get("SLURM_TEST_PORT_BASE", "26817"))
+    base = next((b for b in range(first, first + 3000, 100)
+                 if ports_free(b, ACCOUNTING_PORT_SPAN)), None)
+    assert base is not None, f"no free block of {ACCOUNTING_PORT_SPAN} ports from {first} on"
+    c = Cluster(directory, base)
+    c.env["SLURM_TEST_ACCOUNTING"] = "1"
+    try:
+        try:
+            c.script("start", str(directory), timeout=300)
+        except AssertionError as exc:
+            pytest.fail(f"could not start the accounting cluster:\n{exc}", pytrace=False)
+        yield c
+    finally:
+        stop = subprocess.run(["bash", str(CLUSTER_SH), "stop", str(directory)], env=c.env,
+                              capture_output=True, text=True, timeout=180)
+        if stop.returncode != 0:
+            sys.stderr.write(f"slurm-cluster.sh stop failed:\n{stop.stdout}{stop.stderr}\n")
+        if os.environ.get("SLURM_TEST_KEEP") == "1":
+            sys.stderr.write(f"keeping the cluster directory {directory}\n")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+        watchdog.kill()
+        watchdog.wait()
+
+
 class Workload:
     """The scenario the workload fixture put the cluster in (job ids by role)."""
 

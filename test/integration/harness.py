@@ -248,6 +248,25 @@ class Cluster:
     def stop_slurmd(self, node: str) -> None:
         self.script("stop-slurmd", str(self.dir), node)
 
+    # -- accounting clusters (SLURM_TEST_ACCOUNTING=1)
+    def stop_dbd(self) -> None:
+        self.script("stop-dbd", str(self.dir))
+
+    def start_dbd(self) -> None:
+        self.script("start-dbd", str(self.dir))
+
+    def stop_db(self) -> None:
+        self.script("stop-db", str(self.dir))
+
+    def start_db(self) -> None:
+        self.script("start-db", str(self.dir))
+
+    @property
+    def accounting_jobs(self) -> dict[str, str]:
+        """The roles of the script's accounting jobs (gpu_run, chem_pend, …) -> job ids."""
+        text = (self.dir / "accounting-jobs.env").read_text()
+        return dict(line.split("=", 1) for line in text.split() if "=" in line)
+
     # -- views
     def sinfo_text(self) -> str:
         return self.run(["sinfo", "-h", "-N", "-o", SINFO_FORMAT])

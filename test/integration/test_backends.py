@@ -18,7 +18,7 @@ from harness import POLL_LIMIT, Exporter, Scrape, exporter_args, exporter_binary
 # Lines of these families differ between two exporters by nature (timings, the backend label).
 EXCLUDED = ("slurm_exporter_build_info", "slurm_exporter_collector_duration_seconds",
             "slurm_node_scrape_duration", "slurm_job_scrape_duration",
-            "slurm_diag_scrape_duration",
+            "slurm_diag_scrape_duration", "slurm_limit_scrape_duration",
             # rivosinc's feature families come from the libslurm backend only: squeue's Feature
             # may hold '|', the cli backend's field separator (README, compatibility table);
             # test_rivosinc_compat.py checks both backends' feature families.

@@ -259,9 +259,12 @@ def rpc_counts(cluster) -> dict[str, int]:
 
 
 def test_disabled_collectors_make_no_rpcs_and_rivosinc_flags_are_aliases(cluster, workload):
-    watched = ("REQUEST_LICENSE_INFO", "REQUEST_RESERVATION_INFO", "REQUEST_PING")
+    watched = ("REQUEST_LICENSE_INFO", "REQUEST_RESERVATION_INFO", "REQUEST_PING",
+               "REQUEST_ASSOC_MGR_INFO")
     e = start(cluster, "-slurm.collect-diags=false", "-slurm.collect-licenses=false",
-              "-slurm.collect-limits", "--no-collector.reservations", "--no-collector.controllers")
+              "-slurm.collect-limits=false", "--no-collector.fairshare", "--no-collector.qos",
+              "--no-collector.private_data", "--no-collector.process",
+              "--no-collector.reservations", "--no-collector.controllers")
     try:
         wait_for(lambda: e.scrape().value("slurm_up") == 1, 30, "slurm_up 1")
         before = rpc_counts(cluster)
@@ -276,10 +279,7 @@ def test_disabled_collectors_make_no_rpcs_and_rivosinc_flags_are_aliases(cluster
                     "slurm_reservation_info", "slurm_controller_up"):
             assert s.get(fam) is None, fam
         collectors = {dict(k)["collector"] for k in s.get("slurm_exporter_collector_success")}
-        # Switched off: scheduler, licenses, reservations, controllers; the rest stay on.
-        assert collectors == {"nodes", "node_reason", "jobs", "private_data", "process"}, collectors
-        assert any("collect-limits" in l and "slurmdbd" in l and "level=warn" in l
-                   for l in e.log()), e.log_text()
+        assert collectors == {"nodes", "node_reason", "jobs"}, collectors
     finally:
         e.stop()
     # The same watch with the collectors on sees the exporter's RPCs (the check above can fail).
@@ -293,5 +293,33 @@ def test_disabled_collectors_make_no_rpcs_and_rivosinc_flags_are_aliases(cluster
         for t in watched:
             assert after.get(t, 0) > before.get(t, 0), (t, before.get(t), after.get(t))
         assert s.get("slurm_rpc_calls_total") and s.get("slurm_lic_total")
+    finally:
+        e.stop()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_without_accounting_the_accounting_collectors_are_empty_and_say_so_once(cluster, backend):
+    """This cluster has no slurmdbd: fairshare, limits and qos (on by default) succeed with no
+    series, the rest keeps working, and one log line says why they are empty."""
+    with open(cluster.conf) as f:
+        assert "accounting_storage/slurmdbd" not in f.read()
+    e = start(cluster, f"--backend={backend}")
+    try:
+        wait_for(lambda: e.scrape().value("slurm_up") == 1, 30, "slurm_up 1")
+        for _ in range(3):
+            s = fresh_scrape(e)
+        ok = {dict(k)["collector"]: v for k, v in s.get("slurm_exporter_collector_success").items()}
+        for name in ("fairshare", "limits", "qos"):
+            assert ok.get(name) == 1, (name, ok.get(name), e.log_text())
+        assert ok.get("nodes") == 1 and ok.get("jobs") == 1, ok
+        fams = {line.split("{")[0].split(" ")[0] for line in s.text.splitlines()
+                if line and not line.startswith("#")}
+        accounting = sorted(f for f in fams if f.startswith(
+            ("slurm_assoc_", "slurm_fairshare_", "slurm_qos_")) or f in (
+            "slurm_account_fairshare", "slurm_account_cpu_limit", "slurm_account_mem_limit",
+            "slurm_account_job_alloc_limit", "slurm_account_job_limit"))
+        assert accounting == [], accounting
+        said = [line for line in e.log() if "has no association" in line]
+        assert len(said) == 1 and "level=info" in said[0], e.log_text()
     finally:
         e.stop()

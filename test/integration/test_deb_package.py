@@ -3,7 +3,8 @@
 the package's own files: scripts/build-deb.sh builds it (lintian must report no errors), dpkg
 installs it (user, files, permissions, conffile, enabled unit), `systemd-analyze verify/security`
 check the unit, the installed binary runs as slurm-exporter with the default file's ARGS against
-the test cluster, Debian's Prometheus scrapes it with the shipped scrape config (file_sd) and
+the test cluster (and a second one against the accounting cluster, for the accounting
+queries), Debian's Prometheus scrapes them with the shipped scrape config (file_sd) and
 rules, every PromQL expression of the shipped Grafana dashboard runs against that Prometheus,
 an upgrade keeps an edited conffile and a purge leaves nothing behind.
 
@@ -126,6 +127,10 @@ class Stack:
     def __init__(self):
         self.exporter: Exporter | None = None
         self.exporter_port = 0
+        # The same installed exporter against the accounting cluster (slurmdbd), so that the
+        # dashboard's and the rules' accounting queries have data too.
+        self.accounting: Exporter | None = None
+        self.accounting_port = 0
         self.prometheus: subprocess.Popen | None = None
         self.prom_port = 0
         self.config = ""
@@ -136,6 +141,8 @@ class Stack:
             self.prometheus.wait(timeout=10)
         if self.exporter:
             self.exporter.stop()
+        if self.accounting:
+            self.accounting.stop()
 
 
 def default_args() -> list[str]:
@@ -155,7 +162,7 @@ def readable_by_user(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(package, cluster, workload, tmp_path_factory):
+def stack(package, cluster, workload, accounting_cluster, tmp_path_factory):
     s = Stack()
     tmp = tmp_path_factory.mktemp("stack")
     try:
@@ -169,6 +176,13 @@ def stack(package, cluster, workload, tmp_path_factory):
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SLURM_CONF": str(cluster.conf)}
         s.exporter = Exporter("/usr/bin/setpriv", args, env)
         s.exporter.wait_listening(timeout=30)
+        readable_by_user(accounting_cluster.conf)
+        s.accounting_port = free_port()
+        acct_args = [*args, "--collector.slurmdbd",
+                     f"-web.listen-address=127.0.0.1:{s.accounting_port}"]
+        s.accounting = Exporter("/usr/bin/setpriv", acct_args,
+                                {**env, "SLURM_CONF": str(accounting_cluster.conf)})
+        s.accounting.wait_listening(timeout=30)
 
         # The shipped Prometheus configuration, only its /etc paths and intervals changed.
         cfg = yaml.safe_load((SHARE / "prometheus.yml").read_text())
@@ -191,7 +205,10 @@ def stack(package, cluster, workload, tmp_path_factory):
         first = targets[0]
         first["targets"] = [f"127.0.0.1:{s.exporter_port}"]
         first["labels"]["instance"] = f"127.0.0.1:{s.exporter_port}"
-        (tmp / "file_sd" / "slurm_targets.yaml").write_text(yaml.safe_dump([first]))
+        second = {"targets": [f"127.0.0.1:{s.accounting_port}"],
+                  "labels": {**first["labels"], "instance": f"127.0.0.1:{s.accounting_port}",
+                             "cluster": "accounting"}}
+        (tmp / "file_sd" / "slurm_targets.yaml").write_text(yaml.safe_dump([first, second]))
         config = tmp / "prometheus.yml"
         config.write_text(yaml.safe_dump(cfg))
         s.config = str(config)
@@ -334,7 +351,8 @@ def test_prometheus_scrapes_through_shipped_config(stack, cluster):
 
     def target_up():
         active = api(port, "targets")["data"]["activeTargets"]
-        return [t for t in active if t["labels"].get("job") == "slurm" and t["health"] == "up"]
+        return [t for t in active if t["labels"].get("job") == "slurm" and t["health"] == "up"
+                and t["labels"].get("cluster") == "example"]
 
     (target,) = wait_for(target_up, 60, "the slurm target to be up", interval=1)
     labels = target["labels"]
@@ -346,7 +364,7 @@ def test_prometheus_scrapes_through_shipped_config(stack, cluster):
     expected = sum(n.total_cpus for n in distinct_nodes(cluster.sinfo()))
 
     def cpus():
-        r = api(port, "query", query='slurm_cpus_total{job="slurm"}')["data"]["result"]
+        r = api(port, "query", query='slurm_cpus_total{job="slurm",cluster="example"}')["data"]["result"]
         return r if r and float(r[0]["value"][1]) == expected else None
 
     (series,) = wait_for(cpus, 30, f"slurm_cpus_total == {expected}", interval=1)
@@ -354,7 +372,7 @@ def test_prometheus_scrapes_through_shipped_config(stack, cluster):
 
     # The recording rules ran on those series.
     def recorded():
-        r = api(port, "query", query="cluster:slurm_cpus_total:max")["data"]["result"]
+        r = api(port, "query", query='cluster:slurm_cpus_total:max{cluster="example"}')["data"]["result"]
         return r if r and float(r[0]["value"][1]) == expected else None
 
     (rec,) = wait_for(recorded, 30, "cluster:slurm_cpus_total:max", interval=1)
@@ -426,8 +444,8 @@ def test_not_yet_exported_list_is_honest(stack):
 def test_every_metric_the_files_name_is_exported_or_listed(stack):
     """A misspelt name in a dashboard query or a rule would otherwise pass as 'not exported yet'
     or hide in an expression that returns data through its other operand."""
-    scrape = stack.exporter.scrape()
-    known = set(scrape.types) | {re.sub(r"_(bucket|count|sum)$", "", n) for n in scrape.types}
+    types = {**stack.exporter.scrape().types, **stack.accounting.scrape().types}
+    known = set(types) | {re.sub(r"_(bucket|count|sum)$", "", n) for n in types}
     rule_exprs, recorded = [], set()
     for f in ("slurm-recording.rules.yml", "slurm-alerts.rules.yml"):
         for g in yaml.safe_load((SHARE / f).read_text())["groups"]:

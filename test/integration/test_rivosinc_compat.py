@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from harness import POLL_LIMIT, Exporter, exporter_args, exporter_binary, run_exporter, wait_for
+from harness import (POLL_LIMIT, PROJECT_ROOT, Exporter, exporter_args, exporter_binary,
+                     run_exporter, wait_for)
 
 BACKENDS = ("libslurm", "cli")
 # squeue -t all lists finished jobs for MinJobAge; the exporter's job families leave them out.
@@ -145,6 +146,32 @@ def test_lic_and_diag_cli_overrides_and_error_counter(cluster, workload, tmp_pat
         assert s.value("slurm_exporter_collector_success", collector="scheduler") == 1
         assert s.value("slurm_diag_scrape_error") == 0
         assert s.value("slurm_backfill_cycle_counter") is not None
+    finally:
+        e.stop()
+
+
+def test_sacctmgr_cli_override_runs_that_program_for_slurmdbd(cluster, tmp_path):
+    """-slurm.sacctmgr-cli (rivosinc's form, with arguments) names the sacctmgr the slurmdbd
+    collector runs as "<it> show stats". This cluster has no slurmdbd: a stand-in prints captured
+    `sacctmgr show stats` output and records its arguments."""
+    fixture = PROJECT_ROOT / "test/slurm/fixtures/accounting/sacctmgr_stats.txt"
+    calls = tmp_path / "calls"
+    fake = tmp_path / "fake-sacctmgr"
+    fake.write_text(f"#!/bin/sh\necho \"$*\" >> {calls}\nexec cat {fixture}\n")
+    fake.chmod(0o755)
+    text = fixture.read_text()
+    want = {m.group(1): float(m.group(2)) for m in re.finditer(
+        r"^\t(\w+)\s+\(\s*\d+\) count:(\d+)", text.split("by message type")[1].split("\n\n")[0],
+        re.M)}
+    assert want["DBD_GET_ASSOCS"] == 17  # the fixture as captured
+    e = start(cluster, "--backend=cli", "--collector.slurmdbd", f"-slurm.sacctmgr-cli={fake} -P")
+    try:
+        wait_for(lambda: e.scrape().value("slurm_slurmdbd_up") == 1, 30, "slurm_slurmdbd_up 1")
+        s = e.scrape()
+        assert s.value("slurm_exporter_collector_success", collector="slurmdbd") == 1
+        for rpc, count in want.items():
+            assert s.value("slurm_slurmdbd_rpc_calls_total", type=rpc) == count, rpc
+        assert set(calls.read_text().splitlines()) == {"show stats"}
     finally:
         e.stop()
 

@@ -29,7 +29,7 @@ struct Config {
   std::chrono::milliseconds cli_timeout{10'000};  ///< slurm.cli-timeout, per command
   std::string lic_cli;       ///< slurm.lic-cli: scontrol for licenses (cli); empty = next to sinfo
   std::string diag_cli;      ///< slurm.diag-cli: sdiag (cli backend); empty = next to sinfo
-  std::string sacctmgr_cli;  ///< slurm.sacctmgr-cli: stored for the accounting collectors
+  std::string sacctmgr_cli;  ///< slurm.sacctmgr-cli: sacctmgr (cli backend); empty = next to sinfo
   bool trace_enabled = false;                ///< trace.enabled (rivosinc's job tracing)
   std::string trace_path = "/trace";         ///< trace.path
   std::chrono::seconds trace_rate{10};       ///< trace.rate: seconds a traced sample stays fresh

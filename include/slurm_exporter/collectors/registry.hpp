@@ -45,6 +45,9 @@ class Inputs {
   const slurm::SchedulerStats& sdiag() const;
   const slurm::Licenses& licenses() const;
   const slurm::Reservations& reservations() const;
+  const slurm::ShareData& shares() const;
+  const slurm::AccountingState& assoc_mgr() const;
+  const slurm::DbdStats& dbd_stats() const;
   const slurm::SlurmConfig& config() const;
 
  private:

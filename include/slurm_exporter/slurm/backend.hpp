@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/slurm/accounting.hpp"
 #include "slurm_exporter/slurm/controller.hpp"
 #include "slurm_exporter/slurm/snapshot.hpp"
 
@@ -20,24 +21,41 @@ namespace slurm_exporter::slurm {
 
 /// One kind of Slurm data a collector can need; each is one RPC (or command set) per poll.
 /// `nodes` is the nodes with their partitions (a node's partitions need both messages).
-/// `config` is the controller's configuration (PrivateData).
-enum class LoadKind : std::uint8_t { ping, nodes, jobs, sdiag, licenses, reservations, config };
-inline constexpr std::size_t kLoadKinds = 7;
+/// `config` is the controller's configuration (PrivateData). `shares`, `assoc_mgr` and
+/// `dbd_stats` need accounting (slurmdbd): sshare's numbers, the association manager's
+/// associations and QOS with their usage, slurmdbd's statistics.
+enum class LoadKind : std::uint8_t {
+  ping,
+  nodes,
+  jobs,
+  sdiag,
+  licenses,
+  reservations,
+  config,
+  shares,
+  assoc_mgr,
+  dbd_stats
+};
+inline constexpr std::size_t kLoadKinds = 10;
 inline constexpr std::array<LoadKind, kLoadKinds> kAllLoads{
-    LoadKind::ping,     LoadKind::nodes,        LoadKind::jobs,  LoadKind::sdiag,
-    LoadKind::licenses, LoadKind::reservations, LoadKind::config};
+    LoadKind::ping,      LoadKind::nodes,        LoadKind::jobs,   LoadKind::sdiag,
+    LoadKind::licenses,  LoadKind::reservations, LoadKind::config, LoadKind::shares,
+    LoadKind::assoc_mgr, LoadKind::dbd_stats};
 
-/// "ping", "nodes", "jobs", "sdiag", "licenses", "reservations" (docs and log lines).
+/// "ping", "nodes", "jobs", "sdiag", "licenses", "reservations", "config", "shares",
+/// "assoc_mgr", "dbd_stats" (docs and log lines).
 std::string_view load_name(LoadKind kind);
 
 using Licenses = std::vector<License>;
 using Reservations = std::vector<Reservation>;
 /// The data of one load; the alternative matches the LoadKind (ping: ControllerStatus, nodes:
-/// NodeData, jobs: JobData, sdiag: SchedulerStats, licenses, reservations, config: SlurmConfig).
+/// NodeData, jobs: JobData, sdiag: SchedulerStats, licenses, reservations, config: SlurmConfig,
+/// shares: ShareData, assoc_mgr: AccountingState, dbd_stats: DbdStats).
 using LoadData = std::variant<ControllerStatus, NodeData, JobData, SchedulerStats, Licenses,
-                              Reservations, SlurmConfig>;
+                              Reservations, SlurmConfig, ShareData, AccountingState, DbdStats>;
 
-/// The entries of NodeData/JobData::parse_errors of a load (empty for the other kinds).
+/// The parse_errors entries of a load (NodeData, JobData, ShareData, AccountingState,
+/// DbdStats; empty for the other kinds).
 std::span<const std::string> parse_errors(const LoadData& data);
 
 /// What load() returns: the data and its generation.

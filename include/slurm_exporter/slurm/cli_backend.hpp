@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <future>
+#include <map>
 #include <mutex>
 #include <semaphore>
 #include <set>
@@ -26,6 +27,9 @@ struct CliOptions {
   std::string lic_scontrol;
   /// -slurm.diag-cli: the sdiag run for scheduler statistics; empty = the sdiag next to sinfo.
   std::string sdiag;
+  /// -slurm.sacctmgr-cli: the sacctmgr run for slurmdbd's statistics (`<it> show stats`);
+  /// empty = the sacctmgr next to sinfo.
+  std::string sacctmgr;
   /// --slurm.bin-dir: where bare names are looked up; empty = kCliSearchPath.
   std::string bin_dir;
   std::chrono::milliseconds timeout{10'000};  ///< --slurm.cli-timeout, per command
@@ -116,6 +120,13 @@ class CliBackend final : public Backend {
   SlurmConfig load_config();
   /// `scontrol ping`; every controller's ping_seconds is the whole command's run time.
   ControllerStatus ping_controllers();
+  /// `sshare -a -n -P -o <cli::kSshareFields>` (sshare next to sinfo).
+  ShareData load_shares();
+  /// `scontrol show assoc_mgr flags=assoc,qos` (empty on a cluster without slurmdbd).
+  AccountingState load_assoc_mgr();
+  /// `sacctmgr show stats` (next to sinfo). A sacctmgr that fails (slurmdbd down, no
+  /// accounting) gives DbdStats::error instead of an exception; bad output throws.
+  DbdStats load_dbd_stats();
 
  protected:
   /// Runs the commands of `kind` (see above); every answer is new (the commands cannot tell
@@ -133,11 +144,16 @@ class CliBackend final : public Backend {
   std::string sinfo_path_;
   std::string squeue_path_;
   std::string scontrol_path_;  ///< next to sinfo; empty (no arch) when there is none
-  /// The scontrol / sdiag next to sinfo for the controller-side collectors; throws
+  /// The scontrol / sdiag / sshare / sacctmgr next to sinfo for the controller-side and
+  /// accounting collectors; throws
   /// BackendError naming the missing command.
   const std::string& controller_command(std::string_view name);
-  std::string sdiag_path_;  ///< options.sdiag, else next to sinfo; empty when there is none
-  std::string lic_path_;    ///< options.lic_scontrol resolved; empty = scontrol_path_
+  /// sdiag, sshare, sacctmgr: next to sinfo, found at their first use.
+  std::map<std::string, std::string> next_to_sinfo_;
+  std::uint64_t assoc_mgr_failures_ = 0;  ///< failed assoc_mgr loads (rivosinc's scrape_error)
+  std::string sdiag_path_;     ///< options.sdiag, else next to sinfo; empty when there is none
+  std::string sacctmgr_path_;  ///< options.sacctmgr, else next to sinfo; empty when none
+  std::string lic_path_;       ///< options.lic_scontrol resolved; empty = scontrol_path_
   std::vector<std::string> env_;
   std::string version_;
   std::set<std::string> warned_;       ///< describe() texts of stderr already logged

@@ -16,8 +16,9 @@ namespace slurm_exporter::slurm {
 /// asks to keep (Backend::keep). The controller-side kinds are one call each: ping
 /// (slurm_ping per SlurmctldHost), sdiag (slurm_get_statistics, STAT_COMMAND_GET only: never
 /// resets Slurm's statistics), licenses (slurm_load_licenses), reservations
-/// (slurm_load_reservations, flags as scontrol prints them). Every call must come from the
-/// thread that constructed it (libslurm is not documented as thread-safe).
+/// (slurm_load_reservations, flags as scontrol prints them); the accounting kinds: shares and
+/// assoc_mgr (slurm_load_assoc_mgr_info), dbd_stats (slurmdb_get_stats). Every call must come from
+/// the thread that constructed it (libslurm is not documented as thread-safe).
 class LibslurmBackend final : public Backend {
  public:
   /// Calls slurm_init() with `slurm_conf` (empty: SLURM_CONF or Slurm's default path). Only
@@ -41,6 +42,15 @@ class LibslurmBackend final : public Backend {
   Reservations load_reservations();
   SlurmConfig load_config();
   ControllerStatus ping_controllers();
+  /// slurm_load_assoc_mgr_info (associations and QOS with their usage; slurmctld answers it
+  /// from memory, without slurmdbd). Empty on a cluster without accounting.
+  AccountingState load_assoc_mgr();
+  /// sshare's numbers from the same call.
+  ShareData load_shares();
+  /// slurmdb_connection_get + slurmdb_get_stats (slurmdbd); DbdStats::error when slurmdbd
+  /// does not answer.
+  DbdStats load_dbd_stats();
+  std::uint64_t assoc_mgr_failures_ = 0;  ///< failed assoc_mgr loads (rivosinc's scrape_error)
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
