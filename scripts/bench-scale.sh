@@ -208,7 +208,7 @@ for _ in $(seq 15); do
   sleep 2
 done
 squeue_lines=$(squeue -h -r | wc -l)
-node_lines=$(sinfo -h -N -o %N | sort -u | wc -l)
+node_lines=$(scontrol -a -o show node | grep -c '^NodeName=')
 note "cluster: $node_lines nodes, $squeue_lines squeue -r lines"
 if ((cluster_only)); then
   note "cluster ready: export SLURM_CONF=$SLURM_CONF (stop: Ctrl-C, or kill $$)"

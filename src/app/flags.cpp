@@ -174,7 +174,7 @@ const std::array<FlagSpec, 26> kFlags{{
        c.poll_limit = parse_seconds(f, v, kMaxPollLimitSeconds);
      }},
     {"backend", false, "name",
-     "How to read Slurm state: libslurm (RPCs to slurmctld) or cli (parse sinfo/squeue output, "
+     "How to read Slurm state: libslurm (RPCs to slurmctld) or cli (parse scontrol/squeue output, "
      "for hosts whose libslurm does not match this build)",
      [](const Config& c) { return fmt::format("\"{}\"", c.backend); },
      [](Config& c, std::string_view f, std::string_view v) {

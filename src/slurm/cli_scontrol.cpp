@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// scontrol -o: nodes (-d show node), job GRES (-d show job), partitions (-a show partition).
+// scontrol -o: nodes and partitions (-a -d show node, -a show partition), job GRES (-d show job).
 #include "slurm_exporter/slurm/cli_parse.hpp"
 
 #include <algorithm>
@@ -29,35 +29,72 @@ using namespace detail;
 using text::quote;
 namespace {
 
-constexpr std::string_view kScontrolNodesSource = "scontrol -d -o show node";
+constexpr std::string_view kScontrolNodesSource = "scontrol -a -d -o show node";
+constexpr std::string_view kScontrolPartitionsSource = "scontrol -a -o show partition";
 
-// A node's reason and the " [user@YYYY-MM-DDTHH:MM:SS]" scontrol appends to it when the
-// reason has a time: `text` is everything after "Reason=".
+// The fields scontrol prints after a node's reason (free text themselves), in 22.05 and later.
+constexpr std::array<std::string_view, 5> kAfterReason{
+    " Comment=", " Extra=", " InstanceId=", " InstanceType=", " ReservationName="};
+// scontrol prints a reason line by line; with -o each line after the first follows the one
+// before as " " (the one-liner's line end) plus its 7-space continuation indent.
+constexpr std::string_view kReasonLineJoin = "        ";
+
+// Where the reason's text ends: at the first field scontrol prints after it.
+std::string_view before_later_fields(std::string_view text) {
+  std::size_t end = text.size();
+  for (const std::string_view key : kAfterReason) end = std::min(end, text.find(key));
+  return text.substr(0, end);
+}
+
+// Whether `rest`, the text after a " [user@time]" candidate, is what scontrol prints after the
+// reason's first line: nothing, the next line, or a later field.
+bool ends_first_reason_line(std::string_view rest) {
+  if (rest.empty() || rest.starts_with(kReasonLineJoin)) return true;
+  return std::any_of(kAfterReason.begin(), kAfterReason.end(),
+                     [&](std::string_view key) { return rest.starts_with(key); });
+}
+
+// A node's reason, and the " [user@YYYY-MM-DDTHH:MM:SS]" scontrol appends to its first line
+// when the reason has a time: `text` is everything after "Reason=". The stamp is the first
+// " [user@time]" that ends the first line (so one inside the reason's text is the reason's),
+// and the lines after the first are joined back with '\n', as slurmctld holds them.
 void parse_node_reason(std::string_view text, Node& node) {
+  std::string_view first = before_later_fields(text);
+  std::string_view more;
   for (std::size_t at = 0; (at = text.find(" [", at)) != std::string_view::npos; at += 2) {
     const auto close = text.find(']', at);
     if (close == std::string_view::npos) break;
     const std::string_view stamp = text.substr(at + 2, close - at - 2);
     const auto sep = stamp.rfind('@');
     if (sep == std::string_view::npos || sep == 0) continue;
+    if (!ends_first_reason_line(text.substr(close + 1))) continue;
     if (const auto t = text::parse_local_time(stamp.substr(sep + 1))) {
-      node.reason = std::string(text.substr(0, at));
+      first = text.substr(0, at);
+      more = before_later_fields(text.substr(close + 1));
       node.reason_user = std::string(stamp.substr(0, sep));
       node.reason_time = *t;
-      return;
+      break;
     }
   }
-  // No time: the reason runs to the optional fields scontrol prints after it.
-  std::size_t end = text.size();
-  for (const std::string_view key :
-       {" Comment=", " Extra=", " InstanceId=", " InstanceType=", " ReservationName="}) {
-    end = std::min(end, text.find(key));
+  if (node.reason_time == 0) {
+    // No time: the first line ends where the second is joined on.
+    if (const auto j = first.find(kReasonLineJoin); j != std::string_view::npos) {
+      more = first.substr(j);
+      first = first.substr(0, j);
+    }
   }
-  node.reason = std::string(text.substr(0, end));
+  node.reason = std::string(first);
+  while (more.starts_with(kReasonLineJoin)) {
+    more.remove_prefix(kReasonLineJoin.size());
+    const auto j = more.find(kReasonLineJoin);
+    node.reason += '\n';
+    node.reason += more.substr(0, j);
+    more = j == std::string_view::npos ? std::string_view{} : more.substr(j);
+  }
 }
 
-// A node in no partition, from its scontrol fields (those before " Reason=") and `reason`
-// (what follows " Reason=", empty when there is none).
+// A node from its scontrol fields (those before " Reason=") and `reason` (what follows
+// " Reason=", empty when there is none).
 Node parse_scontrol_node(std::string_view name, const text::Fields& fields, std::string_view reason,
                          std::vector<std::string>& errors) {
   Node node;
@@ -78,86 +115,120 @@ Node parse_scontrol_node(std::string_view name, const text::Fields& fields, std:
   node.free_memory_bytes = free == "N/A" ? 0 : mib_to_bytes(free, "FreeMem");
   node.weight = text::parse_uint<std::uint32_t>(fields.required("Weight"), "Weight");
   node.features = optional_text(fields.get("AvailableFeatures"));
+  std::string_view arch = fields.get("Arch");
+  if (arch == "(null)") arch = {};
+  node.arch = std::string(arch);
   if (!reason.empty()) parse_node_reason(reason, node);
   parse_node_gres(fields.get("Gres"), fields.get("GresUsed"), node, errors);
   return node;
 }
 
-}  // namespace
-
-ScontrolNodes parse_scontrol_nodes(std::string_view text) {
-  ScontrolNodes out;
-  parse_lines(
-      text, kScontrolNodesSource, out.parse_errors, [&](std::string_view line, std::size_t) {
-        // The reason is free text and may hold anything, "Partitions=" included: the fields are
-        // the text before it.
-        std::string_view before = line;
-        std::string_view reason;
-        if (const auto r = line.find(" Reason="); r != std::string_view::npos) {
-          before = line.substr(0, r);
-          reason = line.substr(r + 8);
-        }
-        const text::Fields fields(before);
-        const std::string_view name = fields.get("NodeName");
-        if (name.empty()) return;
-        if (!valid_name(name))
-          throw ParseError(fmt::format("NodeName {} is not a name", quote(name)));
-        if (out.arch.contains(std::string(name))) {
-          throw ParseError(fmt::format("node {} listed twice", quote(name)));
-        }
-        std::string_view arch = fields.get("Arch");
-        if (arch == "(null)") arch = {};
-        if (fields.get("Partitions").empty()) {
-          out.unpartitioned.push_back(parse_scontrol_node(name, fields, reason, out.parse_errors));
-          out.unpartitioned.back().arch = std::string(arch);
-        }
-        out.arch.emplace(name, arch);
-        out.order.emplace_back(name);
-      });
-  return out;
+// One partition's settings from its `scontrol -a -o show partition` fields.
+Partition parse_scontrol_partition(std::string_view name, const text::Fields& fields) {
+  Partition p;
+  p.name = std::string(name);
+  const std::string_view state = fields.get("State");
+  for (const std::string_view known : {"UP", "DOWN", "DRAIN", "INACTIVE"}) {
+    if (state == known) {
+      p.state.reserve(state.size());
+      for (char c : state) p.state.push_back(static_cast<char>(c - 'A' + 'a'));
+    }
+  }
+  if (p.state.empty()) {
+    throw ParseError(fmt::format("State {} is not UP, DOWN, DRAIN or INACTIVE", quote(state)));
+  }
+  p.total_nodes = text::parse_uint<std::uint64_t>(fields.get("TotalNodes"), "TotalNodes");
+  p.total_cpus = text::parse_uint<std::uint64_t>(fields.get("TotalCPUs"), "TotalCPUs");
+  p.max_time_seconds = parse_time_limit(fields.get("MaxTime"));
+  return p;
 }
 
-void merge_scontrol_nodes(NodeData& data, ScontrolNodes&& more) {
-  for (std::string& e : more.parse_errors) data.parse_errors.push_back(std::move(e));
-  // Room first: the views into the names must survive the appends (short names live inside
-  // the Node).
-  data.nodes.reserve(data.nodes.size() + more.unpartitioned.size());
-  std::unordered_set<std::string_view> known;
-  for (const Node& n : data.nodes) known.insert(n.name);
-  for (Node& n : data.nodes) {
-    if (auto it = more.arch.find(n.name); it != more.arch.end()) n.arch = it->second;
+// What parse_scontrol_nodes keeps while it reads the node lines.
+struct ScontrolState {
+  NodeData& data;
+  std::unordered_map<std::string, std::size_t> part_index;
+  std::unordered_set<std::string> names;
+  std::vector<std::vector<std::size_t>> node_parts;  // per node: indices into data.partitions
+
+  std::size_t partition(std::string_view name) {
+    if (auto it = part_index.find(std::string(name)); it != part_index.end()) return it->second;
+    // Created between the two commands: keep it rather than lose the node's membership.
+    const std::size_t p = data.partitions.size();
+    part_index.emplace(name, p);
+    data.partitions.emplace_back().name = std::string(name);
+    return p;
   }
-  // A node sinfo printed is in a partition after all (it joined one between the two commands):
-  // sinfo's record wins.
-  for (Node& n : more.unpartitioned) {
-    if (!known.contains(n.name)) data.nodes.push_back(std::move(n));
-  }
-  // scontrol's order, as the libslurm backend has it; a node scontrol did not print (added
-  // between the two commands) goes after the others, in sinfo's order. Usually sinfo's order
-  // is that already (both sort by slurmctld's node table), and nothing moves.
-  std::unordered_map<std::string_view, std::size_t> rank;
-  rank.reserve(more.order.size());
-  for (std::size_t i = 0; i < more.order.size(); ++i) rank.emplace(more.order[i], i);
-  const auto reorder = [&](auto& items, auto name_of) {
-    std::vector<std::size_t> ranks(items.size());
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const auto it = rank.find(name_of(items[i]));
-      ranks[i] = it == rank.end() ? more.order.size() : it->second;
+
+  void line(std::string_view line) {
+    // The reason is free text and may hold anything, "Partitions=" included: the fields are
+    // the text before it.
+    std::string_view before = line;
+    std::string_view reason;
+    if (const auto r = line.find(" Reason="); r != std::string_view::npos) {
+      before = line.substr(0, r);
+      reason = line.substr(r + 8);
     }
-    if (std::is_sorted(ranks.begin(), ranks.end())) return;
-    std::vector<std::size_t> by_rank(items.size());
-    for (std::size_t i = 0; i < by_rank.size(); ++i) by_rank[i] = i;
-    std::stable_sort(by_rank.begin(), by_rank.end(),
-                     [&](std::size_t a, std::size_t b) { return ranks[a] < ranks[b]; });
-    std::remove_reference_t<decltype(items)> sorted;
-    sorted.reserve(items.size());
-    for (const std::size_t i : by_rank) sorted.push_back(std::move(items[i]));
-    items = std::move(sorted);
-  };
-  reorder(data.nodes, [](const Node& n) -> std::string_view { return n.name; });
-  for (Partition& p : data.partitions) {
-    reorder(p.nodes, [](const std::string& n) -> std::string_view { return n; });
+    const text::Fields fields(before);
+    // With -o every line is a node's: anything else is not scontrol's output.
+    const std::string_view name = fields.required("NodeName");
+    if (!valid_name(name)) throw ParseError(fmt::format("NodeName {} is not a name", quote(name)));
+    if (names.contains(std::string(name))) {
+      throw ParseError(fmt::format("node {} listed twice", quote(name)));
+    }
+    std::vector<std::size_t> parts;
+    std::string_view list = fields.get("Partitions");
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      const std::string_view part = list.substr(0, comma);
+      if (!valid_name(part))
+        throw ParseError(fmt::format("Partitions {} is not a list", quote(list)));
+      const std::size_t p = partition(part);
+      if (std::find(parts.begin(), parts.end(), p) != parts.end()) {
+        throw ParseError(fmt::format("partition {} listed twice", quote(part)));
+      }
+      parts.push_back(p);
+      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    }
+    data.nodes.push_back(parse_scontrol_node(name, fields, reason, data.parse_errors));
+    names.emplace(name);
+    node_parts.push_back(std::move(parts));
   }
+};
+
+}  // namespace
+
+NodeData parse_scontrol_nodes(std::string_view nodes_text, std::string_view partitions_text) {
+  NodeData data;
+  ScontrolState state{data, {}, {}, {}};
+  parse_lines(partitions_text, kScontrolPartitionsSource, data.parse_errors,
+              [&](std::string_view line, std::size_t) {
+                const text::Fields fields(line);
+                const std::string_view name = fields.get("PartitionName");
+                if (name.empty()) return;
+                if (!valid_name(name)) {
+                  throw ParseError(fmt::format("PartitionName {} is not a name", quote(name)));
+                }
+                if (state.part_index.contains(std::string(name))) {
+                  throw ParseError(fmt::format("partition {} listed twice", quote(name)));
+                }
+                Partition p = parse_scontrol_partition(name, fields);
+                state.part_index.emplace(p.name, data.partitions.size());
+                data.partitions.push_back(std::move(p));
+              });
+  parse_lines(nodes_text, kScontrolNodesSource, data.parse_errors,
+              [&](std::string_view line, std::size_t) { state.line(line); });
+  // Each node's partitions in partition order (slurmctld's, as the libslurm backend reports
+  // them), and each partition's nodes in node order (slurmctld's node table).
+  for (std::size_t i = 0; i < data.nodes.size(); ++i) {
+    std::vector<std::size_t>& parts = state.node_parts[i];
+    std::sort(parts.begin(), parts.end());
+    data.nodes[i].partitions.reserve(parts.size());
+    for (const std::size_t p : parts) {
+      data.nodes[i].partitions.push_back(data.partitions[p].name);
+      data.partitions[p].nodes.push_back(data.nodes[i].name);
+    }
+  }
+  return data;
 }
 
 std::map<std::uint32_t, std::vector<GresCount>> parse_scontrol_job_gres(
@@ -173,36 +244,6 @@ std::map<std::uint32_t, std::vector<GresCount>> parse_scontrol_job_gres(
                 out[job_id] = parse_gres_list(fields.get("JOB_GRES"));
               });
   if (!errors && !local.empty()) throw ParseError(local.front());
-  return out;
-}
-
-std::map<std::string, Partition> parse_scontrol_partitions(std::string_view text) {
-  std::map<std::string, Partition> out;
-  text::for_each_line(text, [&](std::string_view line, std::size_t number) {
-    const text::Fields fields(line);
-    const std::string_view name = fields.get("PartitionName");
-    if (name.empty()) return;
-    Partition p;
-    p.name = std::string(name);
-    const std::string_view state = fields.get("State");
-    for (const std::string_view known : {"UP", "DOWN", "DRAIN", "INACTIVE"}) {
-      if (state == known) {
-        p.state.reserve(state.size());
-        for (char c : state) p.state.push_back(static_cast<char>(c - 'A' + 'a'));
-      }
-    }
-    try {
-      if (p.state.empty()) {
-        throw ParseError(fmt::format("State {} is not UP, DOWN, DRAIN or INACTIVE", quote(state)));
-      }
-      p.total_nodes = text::parse_uint<std::uint64_t>(fields.get("TotalNodes"), "TotalNodes");
-      p.total_cpus = text::parse_uint<std::uint64_t>(fields.get("TotalCPUs"), "TotalCPUs");
-      p.max_time_seconds = parse_time_limit(fields.get("MaxTime"));
-    } catch (const ParseError& e) {
-      throw ParseError(fmt::format("partition {}: {}", quote(name), e.what()), number);
-    }
-    out[p.name] = std::move(p);
-  });
   return out;
 }
 

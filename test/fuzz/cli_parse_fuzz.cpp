@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// libFuzzer target: the CLI backend's pure parsers. The first byte picks the parser; sinfo's two
-// texts are split at the first NUL. Also the GRES list and the text toolkit's scontrol fields. A
-// ParseError is the documented answer to bad input; any other exception or a crash is a bug.
+// libFuzzer target: the CLI backend's pure parsers. The first byte picks the parser; sinfo's and
+// scontrol's two texts are split at the first NUL. Also the GRES list and the text toolkit's
+// scontrol fields. A ParseError is the documented answer to bad input; any other exception or a
+// crash is a bug.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -41,9 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       default: {
-        // scontrol's nodes merged into an empty sinfo view, as the CLI backend does.
-        slurm_exporter::slurm::NodeData data;
-        cli::merge_scontrol_nodes(data, cli::parse_scontrol_nodes(in));
+        // scontrol's nodes and partitions, split at the first NUL as sinfo's.
+        const auto nul = in.find('\0');
+        const auto nodes = nul == std::string_view::npos ? in : in.substr(0, nul);
+        const auto parts = nul == std::string_view::npos ? std::string_view{} : in.substr(nul + 1);
+        (void)cli::parse_scontrol_nodes(nodes, parts);
         break;
       }
     }

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The CLI backend (--backend=cli: sinfo/squeue output) against the native libslurm backend on the
-same live cluster, and the CLI backend's behaviour when a Slurm command hangs or prints garbage."""
+"""The CLI backend (--backend=cli: scontrol/squeue output, sinfo without a scontrol) against the
+native libslurm backend on the same live cluster, and the CLI backend's behaviour when a Slurm
+command hangs or prints garbage."""
 
 from __future__ import annotations
 
@@ -176,6 +177,92 @@ def test_a_node_in_no_partition_counts_in_both_backends(cluster, both):
         assert sum(Scrape(a).get("slurm_nodes").values()) == len(cluster.scontrol_nodes())
     finally:
         cluster.run(["scontrol", "update", "PartitionName=debug", "Nodes=node[1-6]"])
+
+
+def test_a_reason_with_a_fake_stamp_and_two_lines_is_the_same_in_both_backends(cluster, both):
+    """scontrol prints a reason line by line with " [user@time]" after the first line; the CLI
+    backend must give back slurmctld's text, not a stamp-like part of it or the joined lines."""
+    native, cli = both
+    reason = ("fake [evil@2020-01-02T03:04:05] State=IDLE Partitions=x\n"
+              "second [x@2021-01-01T00:00:00]")
+    cluster.run(["scontrol", "update", "nodename=node3", "state=drain", f"reason={reason}"])
+    try:
+        a, b, _ = identical_scrapes(cluster, native, cli)
+        for text in (a, b):
+            reasons = {dict(k)["node"]: dict(k) for k in Scrape(text).get("slurm_node_reason_info")}
+            assert reasons["node3"]["reason"] == reason, reasons["node3"]
+            assert reasons["node3"]["user"] == "root", reasons["node3"]
+            since = Scrape(text).value("slurm_node_reason_timestamp_seconds", node="node3")
+            assert abs(since - time.time()) < 120, since
+    finally:
+        cluster.run(["scontrol", "update", "nodename=node3", "state=drain", "reason=maint test"])
+
+
+def real_sinfo_and_fake_scontrol(body: str) -> Path:
+    """A directory with a sinfo that is the real one and a scontrol that runs `body` for
+    `show node` and is the real one otherwise (the CLI backend takes the scontrol next to sinfo)."""
+    d = fake_dir()
+    write_script(d / "sinfo", 'exec /usr/bin/sinfo "$@"\n')
+    write_script(d / "scontrol", f"""
+case "$*" in
+  *"show node"*) ;;
+  *) exec /usr/bin/scontrol "$@" ;;
+esac
+{body}
+""")
+    return d
+
+
+def test_a_hanging_scontrol_show_node_fails_only_the_node_collector(cluster, workload):
+    pids = fake_pids()
+    d = real_sinfo_and_fake_scontrol(f"echo $$ >> {pids}\nsleep 300 &\necho $! >> {pids}\nwait\n")
+    e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}", "--slurm.cli-timeout=1")
+    try:
+        s = e.scrape(timeout=30)
+        assert s.value("slurm_exporter_collector_success", collector="nodes") == 0
+        assert s.value("slurm_exporter_collector_success", collector="jobs") == 1
+        assert s.value("slurm_up") == 1
+        assert s.get("slurm_cpus_total") is None, "no node families from a failed poll"
+        wait_for(lambda: any("level=error" in l and "timed out" in l and "show node" in l
+                             for l in e.log()), 10, "a 'timed out' error naming show node")
+        started = [int(p) for p in fake_pids().read_text().split()]
+        wait_for(lambda: not any(alive(p) for p in started), 10,
+                 f"the hung scontrol and its child {started} to be gone")
+        assert e.proc.poll() is None
+    finally:
+        e.stop()
+        fake_pids().unlink(missing_ok=True)
+
+
+def test_garbage_and_one_bad_line_from_scontrol_show_node(cluster, workload):
+    # Not scontrol's output at all: the node collector fails, naming line 1.
+    d = real_sinfo_and_fake_scontrol("printf 'NodeName=x this is not scontrol\\nnor is this\\n'\n")
+    e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}")
+    try:
+        s = e.scrape(timeout=30)
+        assert s.value("slurm_exporter_collector_success", collector="nodes") == 0
+        assert s.get("slurm_cpus_total") is None, "no partial node totals from a bad output"
+        assert s.value("slurm_exporter_collector_success", collector="jobs") == 1
+        wait_for(lambda: any("level=error" in l and "line 1" in l for l in e.log()), 10,
+                 "an error naming line 1")
+    finally:
+        e.stop()
+    # The real output and one line that is not scontrol's: every node is still there.
+    d = real_sinfo_and_fake_scontrol(
+        '/usr/bin/scontrol "$@" || exit $?\necho "NodeName=bad CPUTot=x"\n')
+    e = start(cluster, "--backend=cli", f"--slurm.sinfo-cli={d / 'sinfo'}")
+    try:
+        s = e.scrape(timeout=30)
+        assert s.value("slurm_exporter_collector_success", collector="nodes") == 1
+        total = sum(int(n["CPUTot"]) for n in cluster.scontrol_nodes().values())
+        assert s.value("slurm_cpus_total") == total
+        assert e.proc.poll() is None
+    finally:
+        e.stop()
+
+
+def fake_pids() -> Path:
+    return Path(tempfile.gettempdir()) / f"fake-scontrol-pids-{os.getpid()}"
 
 
 def fake_dir() -> Path:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/slurm/cli_parse.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <ctime>
@@ -788,45 +789,50 @@ TEST_CASE("sinfo: reason, its time and uid, features; placeholders are empty") {
   CHECK(parse_sinfo_nodes(node_line(10, "junk"), "p1").nodes[0].reason_time == 0);
 }
 
-// A node in no partition as Slurm 22.05's `scontrol -d -o show node` prints it.
-std::string lone_node(const std::string& reason = "") {
+// One node as Slurm 22.05's `scontrol -a -d -o show node` prints it, and its partitions.
+std::string lone_node(const std::string& reason = "", const std::string& parts = "") {
   return "NodeName=n9 Arch=aarch64 CoresPerSocket=1 CPUAlloc=2 CPUEfctv=8 CPUTot=8 "
          "CPULoad=1.25 AvailableFeatures=big,fast ActiveFeatures=big,fast Gres=gpu:a100:2 "
          "GresUsed=gpu:a100:1(IDX:0) NodeAddr=127.0.0.1 NodeHostName=localhost "
          "Version=22.05.8 OS=Linux 6.1.0 #1 SMP RealMemory=4000 AllocMem=1000 FreeMem=3000 "
          "Sockets=8 Boards=1 State=MIXED+DRAIN ThreadsPerCore=1 TmpDisk=0 Weight=5 "
-         "Owner=N/A MCS_label=N/A BootTime=2026-11-30T06:00:00 "
+         "Owner=N/A MCS_label=N/A " +
+         (parts.empty() ? "" : "Partitions=" + parts + " ") +
+         "BootTime=2026-11-30T06:00:00 "
          "SlurmdStartTime=2026-11-30T06:00:01 LastBusyTime=2026-11-30T06:00:02 "
          "CfgTRES=cpu=8,mem=4000M AllocTRES=cpu=2 CapWatts=n/a CurrentWatts=0 AveWatts=0 "
          "ExtSensorsJoules=n/s ExtSensorsWatts=0 ExtSensorsTemp=n/s" +
          (reason.empty() ? "" : " Reason=" + reason) + "\n";
 }
 
-TEST_CASE("scontrol -d -o show node: Arch per node, (null) and missing are empty") {
-  const auto more = parse_scontrol_nodes(
-      "NodeName=node1 Arch=x86_64 CoresPerSocket=1 OS=Linux 6.1 #1 Partitions=p1 "
-      "Reason=a Arch=b\n"
-      "NodeName=node2 Arch=(null) CoresPerSocket=1 Partitions=p1,p2\r\n"
-      "NodeName=node3 CoresPerSocket=1 PrevArch=z Partitions=p1 Reason=x Arch=evil\n"
-      "garbage\n");
-  REQUIRE(more.arch.size() == 3);
-  CHECK(more.arch.at("node1") == "x86_64");
-  CHECK(more.arch.at("node2").empty());
-  CHECK(more.arch.at("node3").empty());  // an Arch= inside the reason is the reason's text
-  CHECK(more.order == Strings{"node1", "node2", "node3"});
-  CHECK(more.unpartitioned.empty());
+// A partition line as `scontrol -a -o show partition` prints it (the fields the parser reads).
+std::string partition_line(const std::string& name, const std::string& state = "UP") {
+  return "PartitionName=" + name + " AllowGroups=ALL Default=NO Hidden=NO MaxTime=1-00:00:00 " +
+         "Nodes=n[1-9] State=" + state + " TotalCPUs=16 TotalNodes=2 SelectTypeParameters=NONE\n";
 }
 
-TEST_CASE("scontrol -d -o show node: a node in no partition is read in full") {
-  const auto more = parse_scontrol_nodes(
-      "NodeName=n1 Arch=x86_64 CPUAlloc=0 CPUTot=1 State=IDLE Partitions=p1\n" +
-      lone_node("disk  [died] again [slurm@1970-01-01T00:00:10]"));
-  CHECK(more.order == Strings{"n1", "n9"});
-  REQUIRE(more.unpartitioned.size() == 1);
-  const Node& n = more.unpartitioned[0];
+Strings node_names(const NodeData& d) {
+  Strings out;
+  for (const Node& n : d.nodes) out.push_back(n.name);
+  return out;
+}
+
+const Node& node_named(const NodeData& d, const std::string& name) {
+  for (const Node& n : d.nodes) {
+    if (n.name == name) return n;
+  }
+  FAIL("no node " << name);
+  throw std::logic_error("unreachable");
+}
+
+TEST_CASE("scontrol show node: every field of a node, its partitions in partition order") {
+  const NodeData d = parse_scontrol_nodes(
+      lone_node("disk  [died] again [slurm@1970-01-01T00:00:10]", "p2,p1"),
+      partition_line("p1") + partition_line("p2", "DRAIN") + partition_line("empty", "DOWN"));
+  REQUIRE(d.nodes.size() == 1);
+  const Node& n = d.nodes[0];
   CHECK(n.name == "n9");
   CHECK(n.state == (ns::kMixed | ns::kDrain));
-  CHECK(n.state_name == sinfo_state_name(n.state, 2, 8));
   CHECK(n.state_name == "draining");
   CHECK(n.cpus == 8);
   CHECK(n.alloc_cpus == 2);
@@ -842,21 +848,35 @@ TEST_CASE("scontrol -d -o show node: a node in no partition is read in full") {
   CHECK(n.gres[0].count == 2);
   REQUIRE(n.gres_used.size() == 1);
   CHECK(n.gres_used[0].count == 1);
-  CHECK(n.partitions.empty());
-  // The reason keeps its own brackets and spaces; the stamp is the first " [user@TIME]".
+  CHECK(n.partitions == Strings{"p1", "p2"});
+  // The reason keeps its own brackets and spaces; the stamp ends the line.
   CHECK(n.reason == "disk  [died] again");
   CHECK(n.reason_user == "slurm");
   CHECK(n.reason_time == 10);
+  REQUIRE(d.partitions.size() == 3);
+  CHECK(d.partitions[0].name == "p1");
+  CHECK(d.partitions[0].state == "up");
+  CHECK(d.partitions[0].total_cpus == 16);
+  CHECK(d.partitions[0].total_nodes == 2);
+  CHECK(d.partitions[0].max_time_seconds == 86400);
+  CHECK(d.partitions[0].nodes == Strings{"n9"});
+  CHECK(d.partitions[1].state == "drain");
+  CHECK(d.partitions[2].name == "empty");
+  CHECK(d.partitions[2].state == "down");
+  CHECK(d.partitions[2].nodes.empty());
+  CHECK(d.parse_errors.empty());
 }
 
-TEST_CASE("scontrol -d -o show node: live 22.05 output, two nodes in no partition") {
-  const auto more = parse_scontrol_nodes(fixture("live_scontrol_nodes.txt"));
-  CHECK(more.order == Strings{"node1", "node2", "node3", "node4", "node5", "node6"});
-  CHECK(more.arch.at("node1") == "x86_64");
-  CHECK(more.arch.at("node6").empty());  // never registered
-  REQUIRE(more.unpartitioned.size() == 2);
-  const Node& drained = more.unpartitioned[0];
-  CHECK(drained.name == "node2");
+TEST_CASE("scontrol show node: live 22.05 output, two nodes in no partition") {
+  const NodeData d = parse_scontrol_nodes(fixture("live_scontrol_nodes.txt"),
+                                          fixture("live_scontrol_partitions.txt"));
+  CHECK(d.parse_errors.empty());
+  CHECK(node_names(d) == Strings{"node1", "node2", "node3", "node4", "node5", "node6"});
+  CHECK(d.nodes[0].arch == "x86_64");
+  CHECK(d.nodes[0].partitions == Strings{"debug"});
+  CHECK(d.nodes[3].partitions == Strings{"debug", "batch"});
+  const Node& drained = d.nodes[1];
+  CHECK(drained.partitions.empty());
   CHECK(drained.state == (ns::kIdle | ns::kDrain));
   CHECK(drained.state_name == "drained");
   CHECK(drained.cpus == 4);
@@ -868,17 +888,126 @@ TEST_CASE("scontrol -d -o show node: live 22.05 output, two nodes in no partitio
   CHECK(drained.reason == "gpu swap [ticket 12]");
   CHECK(drained.reason_user == "root");
   CHECK(drained.reason_time == text::parse_local_time("2026-11-30T06:51:44"));
-  const Node& dead = more.unpartitioned[1];
-  CHECK(dead.name == "node6");
+  const Node& dead = d.nodes[5];
+  CHECK(dead.arch.empty());  // never registered
+  CHECK(dead.partitions.empty());
   CHECK(dead.state_name == "unknown");
   CHECK(dead.cpus == 2);
   CHECK(dead.cpu_load == 0.0);         // CPULoad=N/A
   CHECK(dead.free_memory_bytes == 0);  // FreeMem=N/A
   CHECK(dead.reason.empty());
+  CHECK(d.partitions[0].nodes == Strings{"node1", "node3", "node4", "node5"});
+  CHECK(d.partitions[1].nodes == Strings{"node3", "node4"});
 }
 
-TEST_CASE("scontrol -d -o show node: placeholders and a reason without a time") {
-  std::string line = lone_node("maintenance Partitions=p1 Comment=later");
+// The same moment seen by sinfo -N and by scontrol: every field the node families use must be
+// equal (sinfo is the other, independent reading of slurmctld's nodes).
+std::size_t check_same_as_sinfo(const std::string& capture) {
+  CAPTURE(capture);
+  const NodeData sc = parse_scontrol_nodes(fixture(capture + "_scontrol_nodes.txt"),
+                                           fixture(capture + "_scontrol_partitions.txt"));
+  const NodeData si = parse_sinfo_nodes(fixture(capture + "_sinfo_nodes.txt"),
+                                        fixture(capture + "_sinfo_partitions.txt"));
+  CHECK(sc.parse_errors.empty());
+  std::size_t compared = 0;
+  for (const Node& b : si.nodes) {
+    CAPTURE(b.name);
+    const Node& a = node_named(sc, b.name);
+    CHECK(a.state_name == b.state_name);
+    CHECK(a.idle_cpus == b.idle_cpus);
+    CHECK(a.cpus == b.cpus);
+    CHECK(a.alloc_cpus == b.alloc_cpus);
+    CHECK(primary_state(a.state, a.alloc_cpus, a.cpus) ==
+          primary_state(b.state, b.alloc_cpus, b.cpus));
+    CHECK((a.state & ~ns::kBaseMask) == (b.state & ~ns::kBaseMask));  // the flags
+    CHECK(a.real_memory_bytes == b.real_memory_bytes);
+    CHECK(a.alloc_memory_bytes == b.alloc_memory_bytes);
+    CHECK(a.free_memory_bytes == b.free_memory_bytes);
+    CHECK(a.cpu_load == b.cpu_load);
+    CHECK(a.weight == b.weight);
+    CHECK(a.features == b.features);
+    CHECK(a.gres == b.gres);
+    CHECK(a.gres_used == b.gres_used);
+    CHECK(a.partitions == b.partitions);
+    CHECK(a.reason == b.reason);
+    CHECK(a.reason_time == b.reason_time);
+    CHECK(b.reason_user == (b.reason.empty() ? "" : "0"));  // sinfo's uid: root's
+    CHECK(a.reason_user == (a.reason.empty() ? "" : "root"));
+    ++compared;
+  }
+  CHECK(compared >= 6);
+  REQUIRE(sc.partitions.size() == si.partitions.size());
+  for (std::size_t i = 0; i < sc.partitions.size(); ++i) {
+    CHECK(sc.partitions[i].name == si.partitions[i].name);
+    Strings nodes;  // without the nodes whose sinfo lines did not parse
+    for (const std::string& n : sc.partitions[i].nodes) {
+      if (std::any_of(si.nodes.begin(), si.nodes.end(),
+                      [&](const Node& x) { return x.name == n; })) {
+        nodes.push_back(n);
+      }
+    }
+    CHECK(nodes == si.partitions[i].nodes);
+  }
+  return si.nodes.size();
+}
+
+TEST_CASE("scontrol show node: the same nodes as sinfo -N, captured live in many states") {
+  // busy: mixed, mixed+drain (draining), idle+drain with a hostile reason (Latin-1, control
+  // bytes, a fake " [evil@…]" stamp, "State=" and "Partitions=" inside), allocated+drain with
+  // a two-line reason, unknown+maintenance+reserved, down; fail: idle+fail.
+  // sinfo prints node5's two-line reason on two lines, which its parser leaves out.
+  CHECK(check_same_as_sinfo("busy") == 6);
+  CHECK(check_same_as_sinfo("fail") == 6);
+  const NodeData d = parse_scontrol_nodes(fixture("busy_scontrol_nodes.txt"),
+                                          fixture("busy_scontrol_partitions.txt"));
+  const Node& hostile = node_named(d, "node3");
+  CHECK(
+      hostile.reason ==
+      "M\xfcller \xc3( ctl\x01\x1b[31m fake [evil@2020-01-02T03:04:05] State=IDLE Partitions=x|y");
+  CHECK(hostile.reason_user == "root");
+  CHECK(hostile.reason_time == text::parse_local_time("2026-12-07T05:16:00"));
+  CHECK(hostile.partitions == Strings{"debug", "batch"});
+  CHECK(hostile.state_name == "drained");
+  // sinfo prints a two-line reason on two lines (so its parser drops them); scontrol's one-line
+  // form gives it back.
+  const Node& two_lines = node_named(d, "node5");
+  CHECK(two_lines.reason == "line one\nline two [x@2021-01-01T00:00:00]");
+  CHECK(two_lines.reason_user == "root");
+  CHECK(two_lines.reason_time == text::parse_local_time("2026-12-07T05:16:00"));
+  CHECK(two_lines.state_name == "draining");
+  CHECK(two_lines.idle_cpus == 0);
+  CHECK(node_named(d, "node6").state_name == "maint");
+  CHECK(node_named(d, "node7").state_name == "down");
+  CHECK(node_named(d, "node1").state_name == "mixed");
+  CHECK(node_named(d, "node1").idle_cpus == 2);
+  CHECK(node_names(d) == Strings{"node1", "node2", "node3", "node4", "node5", "node6", "node7"});
+}
+
+TEST_CASE("scontrol show node: reasons without a time, on several lines, with later fields") {
+  const auto reason_of = [](const std::string& r) {
+    return parse_scontrol_nodes(lone_node(r, "p1"), partition_line("p1")).nodes.at(0);
+  };
+  Node n = reason_of("maintenance Partitions=p1 Comment=later");
+  CHECK(n.reason == "maintenance Partitions=p1");
+  CHECK(n.reason_user.empty());
+  CHECK(n.reason_time == 0);
+  n = reason_of("a        b          c");
+  CHECK(n.reason == "a\nb\n  c");
+  n = reason_of("a [u@2026-01-01T00:00:00]        b [v@2020-01-01T00:00:00] Extra=z");
+  CHECK(n.reason == "a\nb [v@2020-01-01T00:00:00]");
+  CHECK(n.reason_user == "u");
+  n = reason_of("fake [evil@2020-01-01T00:00:00] [root@1970-01-01T00:00:10]");
+  CHECK(n.reason == "fake [evil@2020-01-01T00:00:00]");
+  CHECK(n.reason_user == "root");
+  CHECK(n.reason_time == 10);
+  n = reason_of("not a stamp [x@yesterday]");
+  CHECK(n.reason == "not a stamp [x@yesterday]");
+  CHECK(n.reason_time == 0);
+  CHECK(reason_of("").reason.empty());
+}
+
+TEST_CASE("scontrol show node: placeholders") {
+  std::string line = lone_node("", "p1");
   const auto swap = [&](const std::string& from, const std::string& to) {
     line.replace(line.find(from), from.size(), to);
   };
@@ -889,24 +1018,24 @@ TEST_CASE("scontrol -d -o show node: placeholders and a reason without a time") 
   swap("Gres=gpu:a100:2", "Gres=(null)");
   swap("State=MIXED+DRAIN", "State=IDLE+NOT_RESPONDING");
   swap("CPUAlloc=2", "CPUAlloc=0");
-  const auto more = parse_scontrol_nodes(line);
-  REQUIRE(more.unpartitioned.size() == 1);  // "Partitions=" in the reason is the reason's
-  const Node& n = more.unpartitioned[0];
+  swap("Arch=aarch64", "Arch=(null)");
+  const NodeData d = parse_scontrol_nodes(line, partition_line("p1"));
+  REQUIRE(d.nodes.size() == 1);
+  const Node& n = d.nodes[0];
   CHECK(n.cpu_load == 0.0);
   CHECK(n.free_memory_bytes == 0);
   CHECK(n.features.empty());
+  CHECK(n.arch.empty());
   CHECK(n.gres.empty());
   CHECK(n.gres_used.empty());
   CHECK(n.state_name == "idle*");
-  CHECK(n.idle_cpus == sinfo_idle_cpus(ns::kIdle | ns::kNoRespond, 0, 8));
-  CHECK(n.reason == "maintenance Partitions=p1");
-  CHECK(n.reason_user.empty());
-  CHECK(n.reason_time == 0);
-  CHECK(parse_scontrol_nodes(lone_node()).unpartitioned[0].reason.empty());
+  CHECK(n.idle_cpus == 8);
 }
 
-TEST_CASE("scontrol -d -o show node: a malformed field costs that node, recorded") {
-  const std::string ok = "NodeName=n1 CPUTot=x Partitions=p1\n";  // not read: sinfo has it
+TEST_CASE("scontrol show node: a malformed field costs that node, recorded") {
+  const std::string ok = lone_node("", "p1");
+  std::string ok2 = ok;
+  ok2.replace(ok2.find("NodeName=n9"), 11, "NodeName=n1");
   for (const auto& [from, to] :
        std::vector<std::pair<std::string, std::string>>{{"CPUTot=8", "CPUTot=eight"},
                                                         {"CPUAlloc=2", "CPUAlloc=-2"},
@@ -916,60 +1045,47 @@ TEST_CASE("scontrol -d -o show node: a malformed field costs that node, recorded
                                                         {"Weight=5", "Weight=99999999999"},
                                                         {"State=MIXED+DRAIN", "State=BUSY"},
                                                         {"State=MIXED+DRAIN", "State="},
+                                                        {"Partitions=p1", "Partitions=p1,,p2"},
+                                                        {"Partitions=p1", "Partitions=p1,p1"},
                                                         {"OS=Linux", "OS=Linux State=IDLE"}}) {
     CAPTURE(to);
-    std::string line = lone_node();
+    std::string line = ok;
     line.replace(line.find(from), from.size(), to);
-    const ScontrolNodes d = parse_scontrol_nodes(ok + line);
-    CHECK(d.order == Strings{"n1"});
-    CHECK(d.unpartitioned.empty());
+    const NodeData d = parse_scontrol_nodes(ok2 + line, partition_line("p1"));
+    CHECK(node_names(d) == Strings{"n1"});
     REQUIRE(d.parse_errors.size() == 1);
-    CHECK(d.parse_errors[0].starts_with("scontrol -d -o show node: \"NodeName="));
+    CHECK(d.parse_errors[0].starts_with("scontrol -a -d -o show node: \"NodeName="));
     std::string what;
-    CHECK(error_line([&] { parse_scontrol_nodes(line); }, &what) == 1);
-    CHECK(what.find("scontrol -d -o show node") != std::string::npos);
+    CHECK(error_line([&] { parse_scontrol_nodes(line, partition_line("p1")); }, &what) == 1);
+    CHECK(what.find("scontrol -a -d -o show node") != std::string::npos);
   }
   // Bad GRES costs the node its GRES only.
-  std::string line = lone_node();
+  std::string line = ok;
   line.replace(line.find("Gres=gpu:a100:2"), 15, "Gres=gpu:a100:x");
-  const ScontrolNodes g = parse_scontrol_nodes(line);
-  REQUIRE(g.unpartitioned.size() == 1);
-  CHECK(g.unpartitioned[0].gres.empty());
-  CHECK(g.unpartitioned[0].gres_used.empty());
-  CHECK(g.unpartitioned[0].real_memory_bytes == 4000 * kMiB);
+  const NodeData g = parse_scontrol_nodes(line, partition_line("p1"));
+  REQUIRE(g.nodes.size() == 1);
+  CHECK(g.nodes[0].gres.empty());
+  CHECK(g.nodes[0].gres_used.empty());
+  CHECK(g.nodes[0].real_memory_bytes == 4000 * kMiB);
   REQUIRE(g.parse_errors.size() == 1);
   CHECK(g.parse_errors[0].starts_with("node n9 Gres: \"gpu:a100:x\": "));
-  std::string what;
-  line = lone_node();
-  line.replace(line.find("CPULoad=1.25"), 12, "CPULoad=high");
-  CHECK(error_line([&] { parse_scontrol_nodes(line); }, &what) == 1);
-  CHECK(what.find("CPULoad \"high\"") != std::string::npos);
-  const ScontrolNodes twice = parse_scontrol_nodes(lone_node() + lone_node());
-  CHECK(twice.unpartitioned.size() == 1);
+  const NodeData twice = parse_scontrol_nodes(ok + ok2 + ok, partition_line("p1"));
+  CHECK(node_names(twice) == Strings{"n9", "n1"});
   CHECK(twice.parse_errors.size() == 1);
-  CHECK(parse_scontrol_nodes(ok + ok).parse_errors.size() == 1);
-}
-
-TEST_CASE("scontrol nodes merge into sinfo's: arch, nodes in no partition, slurmctld's order") {
-  NodeData data;
-  for (const char* name : {"a1", "a10", "a2", "late"}) data.nodes.emplace_back().name = name;
-  data.nodes[2].cpus = 4;  // sinfo's record of a2
-  data.partitions.emplace_back().name = "p";
-  data.partitions[0].nodes = {"a1", "a10", "a2"};
-  ScontrolNodes more;
-  more.order = {"a1", "a2", "lone", "a10", "a2x"};
-  more.arch = {{"a1", "x86_64"}, {"a2", "aarch64"}, {"lone", "ppc64le"}, {"a10", ""}};
-  more.unpartitioned.emplace_back().name = "lone";
-  more.unpartitioned.emplace_back().name = "a2";  // joined a partition between the commands
-  merge_scontrol_nodes(data, std::move(more));
-  Strings order;
-  for (const Node& n : data.nodes) order.push_back(n.name);
-  CHECK(order == Strings{"a1", "a2", "lone", "a10", "late"});
-  CHECK(data.nodes[0].arch == "x86_64");
-  CHECK(data.nodes[1].cpus == 4);  // sinfo's record kept
-  CHECK(data.nodes[1].arch == "aarch64");
-  CHECK(data.nodes[3].arch.empty());
-  CHECK(data.partitions[0].nodes == Strings{"a1", "a2", "a10"});
+  // A bad partition line costs that partition's settings; its nodes still name it.
+  const NodeData p =
+      parse_scontrol_nodes(ok, partition_line("p1", "SLEEPY") + partition_line("p2"));
+  REQUIRE(p.partitions.size() == 2);
+  CHECK(p.partitions[0].name == "p2");
+  CHECK(p.partitions[1].name == "p1");
+  CHECK(p.partitions[1].state.empty());
+  CHECK(p.partitions[1].nodes == Strings{"n9"});
+  CHECK(p.parse_errors.size() == 1);
+  // Output that is not scontrol's at all is an error naming its line.
+  CHECK(error_line([&] { parse_scontrol_nodes("NodeName=x garbage\n", ""); }) == 1);
+  CHECK(error_line([&] { parse_scontrol_nodes("not scontrol\nnor this\n", ""); }) == 1);
+  CHECK(parse_scontrol_nodes("", "No partitions in the system\n").partitions.empty());
+  CHECK(parse_scontrol_nodes("", "").nodes.empty());
 }
 
 TEST_CASE("squeue: SubmitTime is local time as unix seconds, N/A is 0") {
@@ -987,30 +1103,36 @@ TEST_CASE("squeue: SubmitTime is local time as unix seconds, N/A is 0") {
   CHECK(parse_squeue_jobs(job_line(8, "N/A"))[0].submit_time == 0);
 }
 
-TEST_CASE("scontrol -a -o show partition: state, totals and MaxTime") {
-  const auto parts = parse_scontrol_partitions(
+TEST_CASE("scontrol -a -o show partition: state, totals and MaxTime, in scontrol's order") {
+  const NodeData d = parse_scontrol_nodes(
+      "",
       "PartitionName=debug AllowGroups=ALL Default=YES MaxTime=UNLIMITED Nodes=node[1-3] "
       "State=UP TotalCPUs=16 TotalNodes=3 SelectTypeParameters=NONE\n"
       "PartitionName=batch MaxTime=1-02:03:04 State=DRAIN TotalCPUs=4294967296 TotalNodes=2\r\n"
       "PartitionName=off MaxTime=00:30:00 State=INACTIVE TotalCPUs=0 TotalNodes=0\n"
       "PartitionName=dn MaxTime=00:00:01 State=DOWN TotalCPUs=0 TotalNodes=0\n"
       "\n");
+  const auto& parts = d.partitions;
   REQUIRE(parts.size() == 4);
-  CHECK(parts.at("debug").state == "up");
-  CHECK(parts.at("debug").total_cpus == 16);
-  CHECK(parts.at("debug").total_nodes == 3);
-  CHECK_FALSE(parts.at("debug").max_time_seconds.has_value());
-  CHECK(parts.at("batch").state == "drain");
-  CHECK(parts.at("batch").total_cpus == 4294967296ULL);  // no 32-bit wrap
-  CHECK(parts.at("batch").max_time_seconds == ((24 + 2) * 60 + 3) * 60 + 4);
-  CHECK(parts.at("off").state == "inactive");
-  CHECK(parts.at("off").max_time_seconds == 1800);
-  CHECK(parts.at("dn").state == "down");
-  CHECK_THROWS_AS(parse_scontrol_partitions("PartitionName=x State=WEIRD TotalCPUs=1 "
-                                            "TotalNodes=1 MaxTime=UNLIMITED\n"),
+  CHECK(parts[0].name == "debug");
+  CHECK(parts[0].state == "up");
+  CHECK(parts[0].total_cpus == 16);
+  CHECK(parts[0].total_nodes == 3);
+  CHECK_FALSE(parts[0].max_time_seconds.has_value());
+  CHECK(parts[1].name == "batch");
+  CHECK(parts[1].state == "drain");
+  CHECK(parts[1].total_cpus == 4294967296ULL);  // no 32-bit wrap
+  CHECK(parts[1].max_time_seconds == ((24 + 2) * 60 + 3) * 60 + 4);
+  CHECK(parts[2].state == "inactive");
+  CHECK(parts[2].max_time_seconds == 1800);
+  CHECK(parts[3].state == "down");
+  CHECK_THROWS_AS(parse_scontrol_nodes("",
+                                       "PartitionName=x State=WEIRD TotalCPUs=1 "
+                                       "TotalNodes=1 MaxTime=UNLIMITED\n"),
                   ParseError);
-  CHECK_THROWS_AS(parse_scontrol_partitions("PartitionName=x State=UP TotalCPUs=a "
-                                            "TotalNodes=1 MaxTime=UNLIMITED\n"),
+  CHECK_THROWS_AS(parse_scontrol_nodes("",
+                                       "PartitionName=x State=UP TotalCPUs=a "
+                                       "TotalNodes=1 MaxTime=UNLIMITED\n"),
                   ParseError);
 }
 

@@ -40,13 +40,14 @@ struct CliOptions {
 /// Where bare command names are looked up without a bin_dir, and the PATH the commands get.
 inline constexpr const char* kCliSearchPath = "/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Reads Slurm state by running sinfo and squeue and parsing their output (cli_parse.hpp) into
+/// Reads Slurm state by running scontrol and squeue and parsing their output (cli_parse.hpp) into
 /// the same snapshot the libslurm backend produces, for hosts whose libslurm doesn't match.
 ///
-/// Each kind of load() runs the typed call below. Commands: load_nodes() runs `sinfo -N -h -a -O
-/// <fields>` and `sinfo -h -a -o %R` (the second lists partitions without nodes too), and `scontrol
-/// -o show node` for the nodes' Arch (22.05's sinfo has no such field) when a scontrol sits in
-/// sinfo's directory; load_jobs() runs `squeue -h -r -a -O <fields>`. Each runs through
+/// Each kind of load() runs the typed call below. Commands: load_nodes() runs `scontrol -a -d
+/// -o show node` and `scontrol -a -o show partition` (cli::parse_scontrol_nodes) with the
+/// scontrol in sinfo's directory; only when there is none, `sinfo -N -h -a -O <fields>` and
+/// `sinfo -h -a -o %R` (cli::parse_sinfo_nodes). load_jobs() runs `squeue -h -r -a -O
+/// <fields>`. Each runs through
 /// run_command(): no shell, stdin /dev/null, `timeout` per command (the whole process group is
 /// killed), and this environment only: LC_ALL=C, SLURM_TIME_FORMAT=standard, PATH=kCliSearchPath,
 /// SLURM_CONF (options.slurm_conf, else the exporter's SLURM_CONF when set) and HOME when set.
@@ -54,13 +55,16 @@ inline constexpr const char* kCliSearchPath = "/usr/sbin:/usr/bin:/sbin:/bin";
 /// the output.
 ///
 /// Known differences from the libslurm snapshot (no collector depends on them):
-/// - Node::state comes from sinfo's StateComplete, which already names the base MIXED where
-///   sinfo decides so (the libslurm backend keeps Slurm's raw ALLOCATED there); bits 22.05
-///   prints as "?" are absent.
-/// - Nodes are in sinfo's order (by name) and nodes in no partition are missing (sinfo -N
-///   doesn't list them); libslurm gives slurm.conf order and all nodes. Partition::nodes holds
-///   the nodes sinfo -N shows, so not FUTURE nodes or powered-down CLOUD nodes, which
-///   libslurm leaves out of the node list but keeps in the partition's.
+/// - Node::state comes from scontrol's State= (or sinfo's StateComplete), which already names
+///   the base MIXED where sinfo decides so (the libslurm backend keeps Slurm's raw ALLOCATED
+///   there); bits 22.05 prints as "?" are absent.
+/// - A node reason's line breaks come back from scontrol's one-line form (8 spaces inside a
+///   later line of a reason read as a break; empty lines are lost); the reason's user is the
+///   name scontrol prints.
+/// - Without scontrol (sinfo only): nodes are in sinfo's order (by name), nodes in no
+///   partition are missing, Arch and the partition settings are empty.
+/// - Partition::nodes holds the nodes scontrol lists with that partition, so not FUTURE nodes
+///   or powered-down CLOUD nodes it leaves out, which libslurm keeps in the partition's list.
 /// - A pending array not yet split into tasks is one line per task (task_count 1 each) where
 ///   libslurm has one record with task_count N; the per-task fields are the same, so every
 ///   family weighed by task_count is identical. Jobs are in squeue's order.
@@ -108,6 +112,9 @@ class CliBackend final : public Backend {
   /// signal (unreachable() when its stderr says slurmctld cannot be contacted), ParseError
   /// when its output doesn't parse.
   NodeData load_nodes();
+  /// load_nodes() from scontrol, from sinfo when there is no scontrol.
+  NodeData load_scontrol_nodes();
+  NodeData load_sinfo_nodes();
   /// As load_nodes(); a malformed squeue or JOB_GRES line is left out and recorded in
   /// JobData::parse_errors.
   JobData load_jobs();
@@ -143,7 +150,7 @@ class CliBackend final : public Backend {
   CliOptions options_;
   std::string sinfo_path_;
   std::string squeue_path_;
-  std::string scontrol_path_;  ///< next to sinfo; empty (no arch) when there is none
+  std::string scontrol_path_;  ///< next to sinfo; empty: nodes from sinfo -N instead
   /// The scontrol / sdiag / sshare / sacctmgr next to sinfo for the controller-side and
   /// accounting collectors; throws
   /// BackendError naming the missing command.

@@ -7,7 +7,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "slurm_exporter/slurm/snapshot.hpp"
@@ -102,37 +101,38 @@ std::vector<Job> parse_squeue_jobs(std::string_view text);
 /// unknown base state, an empty name or a flag that is not a word.
 std::uint32_t parse_state_complete(std::string_view text);
 
-/// What `scontrol -d -o show node` adds to sinfo's view of the nodes.
-struct ScontrolNodes {
-  /// Every node, in scontrol's order: slurmctld's node table, the libslurm backend's order.
-  std::vector<std::string> order;
-  /// Node name → Arch ("(null)" and a missing Arch → "").
-  std::unordered_map<std::string, std::string> arch;
-  /// The nodes in no partition (no Partitions= field), in full: sinfo lists a node only under
-  /// its partitions, so it never prints these, while slurm_load_node (and so the libslurm
-  /// backend) does. Fields as the libslurm backend fills them: state from State= (what
-  /// parse_state_complete reads), state_name and idle_cpus as sinfo would print them
-  /// (sinfo_state_name, sinfo_idle_cpus), cpus CPUTot, alloc_cpus CPUAlloc, cpu_load CPULoad
-  /// ("N/A" → 0), RealMemory/AllocMem/FreeMem MiB → bytes (FreeMem "N/A" → 0), Weight,
-  /// AvailableFeatures, Arch, Gres and GresUsed (only -d prints it; missing → none), and
-  /// Reason= up to its " [user@YYYY-MM-DDTHH:MM:SS]" → reason, reason_user (the name, or
-  /// the uid where the user has none, as scontrol prints it), reason_time (local time).
-  std::vector<Node> unpartitioned;
-  /// Lines and node GRES left out, as NodeData::parse_errors.
-  std::vector<std::string> parse_errors;
-};
-
-/// Parses `scontrol -d -o show node`: one "NodeName=… Arch=… … Reason=…" line per node. Keys
-/// are looked up (text::Fields) before " Reason=" only: a reason is free text. Lines without
-/// NodeName= are skipped. A line that does not parse (a malformed field of a node in no
-/// partition, a node listed twice, a key twice) is left out and recorded in parse_errors.
-ScontrolNodes parse_scontrol_nodes(std::string_view text);
-
-/// Adds scontrol's view to sinfo's: Arch for every node, the nodes in no partition (a node
-/// sinfo printed keeps sinfo's record), and scontrol's node order for data.nodes and each
-/// Partition::nodes (nodes scontrol did not print go last, in their order); its parse_errors
-/// are appended to data's. Pure.
-void merge_scontrol_nodes(NodeData& data, ScontrolNodes&& more);
+/// Nodes and partitions from `scontrol -a -d -o show node` (`nodes_text`, one "NodeName=… Arch=…
+/// … Reason=…" line per node) and `scontrol -a -o show partition` (`partitions_text`, one
+/// "PartitionName=… State=… …" line per partition): what the libslurm backend's node load
+/// gives, field for field, and the CLI backend's node source whenever a scontrol is there
+/// (`sinfo -N` costs 20 to 500 times more at 2,000 to 10,000 nodes).
+///
+/// Nodes are in scontrol's order (slurmctld's node table, the libslurm order), nodes in no
+/// partition included. Fields: State= → state (parse_state_complete: scontrol prints the same
+/// names as sinfo's StateComplete, upper case), and from it state_name and idle_cpus as sinfo
+/// prints them (sinfo_state_name, sinfo_idle_cpus, as the libslurm backend computes them);
+/// cpus CPUTot, alloc_cpus CPUAlloc, cpu_load CPULoad ("N/A" → 0), RealMemory/AllocMem/FreeMem
+/// MiB → bytes (FreeMem "N/A" → 0), Weight, features AvailableFeatures ("(null)" → empty),
+/// arch Arch ("(null)" and missing → empty), Gres and GresUsed (only -d prints it; missing →
+/// none), partitions Partitions= (a comma list; sorted into partition order).
+/// Reason= is free text and runs to the end of the line (or to a later field: Comment=,
+/// Extra=, InstanceId=, InstanceType=, ReservationName=), so the other keys are looked up
+/// (text::Fields) before " Reason=" only. scontrol prints the reason line by line, the first
+/// followed by " [user@YYYY-MM-DDTHH:MM:SS]" when it has a time, each later one after 8
+/// spaces: reason is the lines joined with '\n' (8 spaces inside a later line read as a line
+/// break), reason_user the name (the uid where it has none, as scontrol prints it),
+/// reason_time the local time as unix seconds. The stamp is the first " [user@time]" followed
+/// by the end, 8 spaces or a later field, so a stamp-like text inside the reason stays in it.
+///
+/// Partitions are in scontrol's order (slurmctld's): state (State= UP/DOWN/DRAIN/INACTIVE in
+/// lower case), total_nodes (TotalNodes=), total_cpus (TotalCPUs=), max_time_seconds
+/// (MaxTime=, parse_time_limit), nodes the nodes whose Partitions= names it, in node order.
+/// A partition only nodes name (created between the two commands) is appended without
+/// settings. A node line without NodeName= is a bad line; a partition line without PartitionName=
+/// ("No partitions in the system") is skipped. A line that does not parse (a malformed field, a
+/// node or partition listed twice, a key twice) is left out and recorded in parse_errors; a node's
+/// GRES that does not parse costs it only its GRES.
+NodeData parse_scontrol_nodes(std::string_view nodes_text, std::string_view partitions_text);
 
 /// Job id → allocated GRES over all its nodes, from `scontrol -d -o show job` (JOB_GRES=, which
 /// only -d prints; "(null)" or missing → empty). Lines without JobId= are skipped. A line with
@@ -140,13 +140,6 @@ void merge_scontrol_nodes(NodeData& data, ScontrolNodes&& more);
 /// throws ParseError on it.
 std::map<std::uint32_t, std::vector<GresCount>> parse_scontrol_job_gres(
     std::string_view text, std::vector<std::string>* errors = nullptr);
-
-/// Partition settings from `scontrol -a -o show partition` (one "PartitionName=… State=… …"
-/// line per partition), by name: state (State= UP/DOWN/DRAIN/INACTIVE in lower case),
-/// total_nodes (TotalNodes=), total_cpus (TotalCPUs=) and max_time_seconds (MaxTime=,
-/// parse_time_limit). `nodes` stays empty. Lines without PartitionName= are skipped. Throws
-/// ParseError on another State or a bad number.
-std::map<std::string, Partition> parse_scontrol_partitions(std::string_view text);
 
 /// A Slurm time limit as scontrol prints it: "UNLIMITED" (or "INFINITE") → nullopt, else
 /// "[days-]hh:mm:ss" → seconds. Throws ParseError otherwise.
