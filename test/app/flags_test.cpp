@@ -336,7 +336,7 @@ TEST_CASE("the rivosinc collect flags switch the controller-side collectors", "[
              Catch::StartsWith("invalid value \"maybe\" for flag -slurm.collect-diags"));
 }
 
-TEST_CASE("-trace.enabled, -trace.path and -trace.rate, rivosinc's tracing flags", "[flags]") {
+TEST_CASE("rivosinc's tracing flags -trace.enabled, -trace.path and -trace.rate", "[flags]") {
   const Config d = parse({});
   CHECK_FALSE(d.trace_enabled);
   CHECK_FALSE(d.collectors.enabled("trace"));
