@@ -6,7 +6,7 @@
 # leaves crash-* / leak-* / timeout-* files in the current directory and a non-zero exit.
 # Usage: scripts/fuzz.sh [seconds per target, default 600] [target ...]
 #        (targets: router_fuzz cli_parse_fuzz controller_parse_fuzz accounting_parse_fuzz
-#        web_config_fuzz; BUILD_DIR defaults to build-fuzz)
+#        web_config_fuzz trace_fuzz; BUILD_DIR defaults to build-fuzz)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-fuzz}
@@ -14,7 +14,7 @@ seconds=${1:-600}
 shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=(router_fuzz cli_parse_fuzz controller_parse_fuzz accounting_parse_fuzz
-  web_config_fuzz)
+  web_config_fuzz trace_fuzz)
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DSLURM_EXPORTER_FUZZ=ON \

@@ -48,7 +48,7 @@ fuzz() {
   cmake -S "$root" -B "$fuzz_build" -DCMAKE_CXX_COMPILER=clang++ -DSLURM_EXPORTER_FUZZ=ON \
     -DSLURM_EXPORTER_TESTS=OFF >/dev/null
   cmake --build "$fuzz_build" -j"$(nproc)" --target router_fuzz cli_parse_fuzz controller_parse_fuzz \
-    accounting_parse_fuzz web_config_fuzz
+    accounting_parse_fuzz web_config_fuzz trace_fuzz
   ctest --test-dir "$fuzz_build" -L fuzz --output-on-failure
 }
 

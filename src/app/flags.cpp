@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <regex>
@@ -232,24 +233,6 @@ const std::array<FlagSpec, 26> kFlags{{
      [](Config& c, std::string_view f, std::string_view v) {
        c.sacctmgr_cli = override_program(f, v);
      }},
-    {"trace.enabled", true, "", "Accept job traces (rivosinc's job tracing) at -trace.path",
-     [](const Config& c) { return std::string(c.trace_enabled ? "true" : "false"); },
-     [](Config& c, std::string_view f, std::string_view v) { c.trace_enabled = parse_bool(f, v); }},
-    {"trace.path", false, "path", "Path that takes POSTed job traces",
-     [](const Config& c) { return fmt::format("\"{}\"", c.trace_path); },
-     [](Config& c, std::string_view f, std::string_view v) {
-       if (v.empty() || v.front() != '/') bad_value(f, v, "must start with '/'");
-       c.trace_path = v;
-     }},
-    {"trace.rate", false, "seconds", "Seconds a traced job's sample stays fresh",
-     [](const Config& c) { return fmt::format("{}", c.trace_rate.count()); },
-     [](Config& c, std::string_view f, std::string_view v) {
-       const auto ms = parse_seconds(f, v, kMaxPollLimitSeconds);
-       if (ms.count() % 1000 != 0 || ms.count() == 0) {
-         bad_value(f, v, "want a whole number of seconds, at least 1");
-       }
-       c.trace_rate = std::chrono::seconds(ms.count() / 1000);
-     }},
     {"compat", false, "name",
      "Also export another exporter's family names: vpenso (its slurm_nodes_*, slurm_queue_*, "
      "slurm_cpus_alloc/_other, slurm_gpus_*; the same as -collector.vpenso)",
@@ -276,6 +259,40 @@ const std::array<FlagSpec, 26> kFlags{{
          bad_value(f, v, e.what());
        }
        c.metrics_exclude = v;
+     }},
+    {"trace.enabled", true, "",
+     "Serve -trace.path, where the job agent (prometheus-slurm-exporter-trace) POSTs samples, "
+     "and export them for jobs Slurm lists (switches the trace collector on)",
+     [](const Config& c) { return std::string(c.trace_enabled ? "true" : "false"); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       c.trace_enabled = parse_bool(f, v);
+       c.collectors.set("trace", c.trace_enabled);
+     }},
+    {"trace.path", false, "path", "Path of the trace endpoint (POST a sample, GET a table)",
+     [](const Config& c) { return fmt::format("\"{}\"", c.trace_path); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       // rivosinc takes an empty -trace.path as its default.
+       if (v.empty()) v = "/trace";
+       if (v.front() != '/') bad_value(f, v, "must start with '/'");
+       for (const char ch : v) {
+         if (ch == '?' || ch == '#' || static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f) {
+           bad_value(f, v, "must not contain '?', '#', spaces or control characters");
+         }
+       }
+       c.trace_path = v;
+     }},
+    {"trace.rate", false, "seconds",
+     "Seconds a job's trace sample stays fresh; a job whose agent stopped posting leaves the "
+     "metrics after it",
+     [](const Config& c) { return std::to_string(c.trace_rate.count()); },
+     [](Config& c, std::string_view f, std::string_view v) {
+       std::uint64_t n = 0;
+       const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+       if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || n > 86'400) {
+         bad_value(f, v, "want whole seconds, 0..86400 (0 is the default, 10, as in rivosinc)");
+       }
+       // rivosinc's flag is a uint64 whose 0 means its default of 10 seconds.
+       c.trace_rate = std::chrono::seconds(n == 0 ? 10 : static_cast<std::int64_t>(n));
      }},
     {"version", true, "", "Print the version and exit",
      [](const Config& c) { return std::string(c.show_version ? "true" : "false"); },

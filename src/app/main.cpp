@@ -17,6 +17,7 @@
 #include "slurm_exporter/build_info.hpp"
 #include "slurm_exporter/collectors/private_data.hpp"
 #include "slurm_exporter/errors.hpp"
+#include "slurm_exporter/http/router.hpp"
 #include "slurm_exporter/http/server.hpp"
 #include "slurm_exporter/http/web_config.hpp"
 #include "slurm_exporter/log.hpp"
@@ -24,16 +25,41 @@
 #include "slurm_exporter/scrape/poller.hpp"
 #include "slurm_exporter/slurm/cli_backend.hpp"
 #include "slurm_exporter/slurm/libslurm_backend.hpp"
+#include "slurm_exporter/trace/store.hpp"
 
 namespace se = slurm_exporter;
 
 namespace {
+
+// Jobs the trace store keeps at most (each ~0.5 KiB: a flood of made-up job ids stays ~5 MiB).
+constexpr std::size_t kTraceMaxJobs = 10'000;
 
 // -metrics.aggregate-users: the per-user labels summed away.
 se::scrape::FamilyTransform aggregate_transform(bool on) {
   if (!on) return {};
   return [](std::vector<se::metrics::Family>& families) {
     se::metrics::aggregate_away(families, {"username", "user"});
+  };
+}
+
+// -trace.enabled: the trace path answers through the store the trace collector reads.
+void serve_trace(const se::app::Config& config, se::http::ServerOptions& options) {
+  for (const std::string_view taken :
+       {std::string_view(config.telemetry_path), se::http::kHealthyPath, se::http::kReadyPath}) {
+    if (config.trace_path == taken) {
+      throw se::ConfigError(
+          fmt::format("-trace.path {} is already served (metrics or health)", config.trace_path));
+    }
+  }
+  auto& store = se::trace::process_store();
+  store.configure(config.trace_rate.count(), kTraceMaxJobs);
+  options.handler_path = config.trace_path;
+  options.handler = [&store](std::string_view method, std::string_view body) {
+    const auto r =
+        se::trace::handle_request(store, method, body, se::scrape::system_clock().unix_seconds());
+    se::http::PathResponse out{r.status, r.content_type, r.body, {}};
+    if (r.allow_header) out.headers.emplace_back("Allow", "GET, HEAD, POST");
+    return out;
   };
 }
 
@@ -118,6 +144,7 @@ int main(int argc, char** argv) {
       options.telemetry_path = config.telemetry_path;
       options.web = std::move(web);
       options.web_config_file = config.web_config_file;
+      if (config.collectors.enabled("trace")) serve_trace(config, options);
       options.health_no_auth = config.health_no_auth;
       options.ready = [&poller] { return poller.polls() > 0; };
       se::http::Server server(options, [&poller](auto done) { poller.get(std::move(done)); });

@@ -9,8 +9,10 @@ using detail::legacy_untyped;
 using detail::SampleMap;
 
 std::vector<metrics::Family> collect_licenses(const std::vector<slurm::License>& licenses) {
-  SampleMap total, used, free, reserved, remote;
+  SampleMap total, used, free, reserved, remote, last_consumed, last_deficit;
   for (const auto& l : licenses) {
+    if (l.last_consumed) last_consumed[{l.name}] = static_cast<double>(*l.last_consumed);
+    if (l.last_deficit) last_deficit[{l.name}] = static_cast<double>(*l.last_deficit);
     total[{l.name}] = static_cast<double>(l.total);
     used[{l.name}] = static_cast<double>(l.used);
     free[{l.name}] = static_cast<double>(l.free);
@@ -18,7 +20,7 @@ std::vector<metrics::Family> collect_licenses(const std::vector<slurm::License>&
     remote[{l.name}] = l.remote ? 1 : 0;
   }
   std::vector<metrics::Family> out;
-  out.reserve(9);
+  out.reserve(11);
   // The name ends in _total: untyped, as the other inherited _total gauges.
   out.push_back(legacy_untyped(gauge("slurm_license_total",
                                      "Licenses configured (slurm_load_licenses total; scontrol "
@@ -44,6 +46,15 @@ std::vector<metrics::Family> collect_licenses(const std::vector<slurm::License>&
       gauge("slurm_lic_free", "License free (rivosinc name; scontrol Free)", {"name"}, free));
   out.push_back(gauge("slurm_lic_reserved", "License reserved (rivosinc name; scontrol Reserved)",
                       {"name"}, reserved));
+  // Only remote licenses on Slurm 23.11+ have them: no series otherwise (no made-up zeros).
+  out.push_back(gauge("slurm_lic_last_consumed",
+                      "Last consumption the license server reported for a remote license "
+                      "(rivosinc name; scontrol LastConsumed, Slurm 23.11+)",
+                      {"name"}, last_consumed));
+  out.push_back(gauge("slurm_lic_last_deficit",
+                      "Last deficit the license server reported for a remote license (rivosinc "
+                      "name; scontrol LastDeficit, Slurm 23.11+)",
+                      {"name"}, last_deficit));
   return out;
 }
 

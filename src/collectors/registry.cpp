@@ -21,6 +21,7 @@
 #include "slurm_exporter/collectors/process.hpp"
 #include "slurm_exporter/collectors/reservations.hpp"
 #include "slurm_exporter/collectors/scheduler.hpp"
+#include "slurm_exporter/collectors/trace.hpp"
 #include "slurm_exporter/collectors/vpenso.hpp"
 
 namespace slurm_exporter::collectors {
@@ -115,6 +116,17 @@ const Collector kTable[] = {
      .collect = [](const Inputs& in, std::int64_t) -> Collected {
        return collect_features(in.jobs());
      }},
+    {.name = "trace",
+     .default_on = false,
+     .help = "job tracing: samples POSTed to -trace.path by the job agent, for jobs Slurm knows "
+             "(on with -trace.enabled)",
+     .families = "rivosinc's job tracing, for traced jobs Slurm lists: `slurm_job_mem_alloc`, "
+                 "`slurm_job_cpu_alloc`, `slurm_proc_pid`, `slurm_proc_cpu_usage`, "
+                 "`slurm_proc_mem_usage`, `slurm_proc_threadcount`, `slurm_proc_write_bytes`, "
+                 "`slurm_proc_read_bytes` (see Job tracing)",
+     .loads = {LoadKind::jobs},
+     .uses_now = true,
+     .collect = collect_trace_row},
     {.name = "scheduler",
      .alias = "slurm.collect-diags",
      .help = "scheduler and RPC statistics (sdiag): slurm_scheduler_*, slurm_rpc_*",
@@ -212,7 +224,9 @@ const Collector kTable[] = {
      .help = "vpenso's names: slurm_nodes_*, slurm_queue_*, slurm_cpus_alloc/_other, "
              "slurm_gpus_* (also --compat=vpenso)",
      .families = "vpenso's families (`slurm_nodes_alloc`, …, `slurm_queue_pending`, …, "
-                 "`slurm_cpus_alloc`, `slurm_cpus_other`, `slurm_gpus_alloc`, …) from the node "
+                 "`slurm_cpus_alloc`, `slurm_cpus_other`, `slurm_gpus_alloc`, …, "
+                 "`slurm_partition_cpus_allocated`, …, `slurm_partition_jobs_pending`, "
+                 "`slurm_user_jobs_pending`, …, `slurm_account_cpus_running`, …) from the node "
                  "and job loads; `--compat=vpenso` turns it on",
      .loads = {LoadKind::nodes, LoadKind::jobs},
      .collect = [](const Inputs& in, std::int64_t) -> Collected {

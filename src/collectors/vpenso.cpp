@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slurm_exporter/collectors/vpenso.hpp"
 
+#include <algorithm>
 #include <array>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,6 +12,7 @@
 
 namespace slurm_exporter::collectors {
 using detail::gauge;
+using detail::SampleMap;
 
 namespace {
 
@@ -41,6 +44,75 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kQueueSt
     {"preempted", "PREEMPTED"},
     {"node_fail", "NODE_FAIL"},
 }};
+
+// vpenso's partitions.go: CPUs per partition as `sinfo -o %R,%C` (a node in two partitions
+// counts in both) and its pending jobs.
+void partition_families(const slurm::NodeData& nodes, const slurm::JobData& jobs,
+                        std::vector<metrics::Family>& out) {
+  SampleMap alloc, idle, other, total, pending;
+  std::map<std::string_view, const slurm::Node*> by_name;
+  for (const auto& n : nodes.nodes) by_name.emplace(n.name, &n);
+  for (const auto& p : nodes.partitions) {
+    const std::vector<std::string> key{p.name};
+    alloc[key] = idle[key] = other[key] = total[key] = pending[key] = 0;
+    for (const auto& name : p.nodes) {
+      const auto it = by_name.find(name);
+      if (it == by_name.end()) continue;
+      const slurm::Node& n = *it->second;
+      alloc[key] += n.alloc_cpus;
+      idle[key] += n.idle_cpus;
+      other[key] += static_cast<double>(n.cpus) - n.alloc_cpus - n.idle_cpus;
+      total[key] += n.cpus;
+    }
+  }
+  for (const auto& j : jobs.jobs) {
+    if (j.state != "PENDING") continue;
+    // A job pending in "a,b" counts in each (vpenso's lookup of "a,b" found nothing).
+    for (std::size_t at = 0; at <= j.partition.size();) {
+      const std::size_t comma = std::min(j.partition.find(',', at), j.partition.size());
+      const auto it = pending.find({j.partition.substr(at, comma - at)});
+      if (it != pending.end()) it->second += j.task_count;
+      at = comma + 1;
+    }
+  }
+  const auto add = [&](const char* name, const char* help, const SampleMap& m) {
+    out.push_back(gauge(name, help, {"partition"}, m));
+  };
+  add("slurm_partition_cpus_allocated", "Allocated CPUs of the partition's nodes (vpenso name)",
+      alloc);
+  add("slurm_partition_cpus_idle", "Idle CPUs of the partition's nodes (vpenso name)", idle);
+  add("slurm_partition_cpus_other",
+      "CPUs of the partition's nodes neither allocated nor idle (vpenso name)", other);
+  add("slurm_partition_cpus_total", "CPUs of the partition's nodes (vpenso name)", total);
+  add("slurm_partition_jobs_pending",
+      "Pending jobs of the partition, array tasks one by one (vpenso name)", pending);
+}
+
+// vpenso's users.go / accounts.go: pending, running and suspended jobs and the running jobs'
+// CPUs, per user or account, for those with a job in one of the three states.
+void owner_families(const slurm::JobData& jobs, std::string_view label,
+                    std::string slurm::Job::*owner, std::vector<metrics::Family>& out) {
+  SampleMap pending, running, cpus, suspended;
+  for (const auto& j : jobs.jobs) {
+    const bool p = j.state == "PENDING", r = j.state == "RUNNING", s = j.state == "SUSPENDED";
+    if (!p && !r && !s) continue;
+    const std::vector<std::string> key{j.*owner};
+    pending[key] += p ? j.task_count : 0;
+    running[key] += r ? j.task_count : 0;
+    cpus[key] += r ? static_cast<double>(j.cpus) * j.task_count : 0;
+    suspended[key] += s ? j.task_count : 0;
+  }
+  const std::string l(label);
+  const std::string prefix = "slurm_" + l;
+  out.push_back(
+      gauge(prefix + "_jobs_pending", "Pending jobs of the " + l + " (vpenso name)", {l}, pending));
+  out.push_back(
+      gauge(prefix + "_jobs_running", "Running jobs of the " + l + " (vpenso name)", {l}, running));
+  out.push_back(gauge(prefix + "_cpus_running",
+                      "CPUs of the " + l + "'s running jobs (vpenso name)", {l}, cpus));
+  out.push_back(gauge(prefix + "_jobs_suspended", "Suspended jobs of the " + l + " (vpenso name)",
+                      {l}, suspended));
+}
 
 }  // namespace
 
@@ -99,6 +171,9 @@ std::vector<metrics::Family> collect_vpenso(const slurm::NodeData& nodes,
                       "Allocated GPUs / configured, 0 without GPUs "
                       "(vpenso name)",
                       gpus_total > 0 ? gpus_alloc / gpus_total : 0));
+  partition_families(nodes, jobs, out);
+  owner_families(jobs, "user", &slurm::Job::user, out);
+  owner_families(jobs, "account", &slurm::Job::account, out);
   return out;
 }
 

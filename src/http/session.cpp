@@ -308,6 +308,14 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   void dispatch() {
     proven_ = true;  // a request passed authentication: its idle waits are evicted last
     const auto& req = parser_->get();
+    if (ctx_.options.handler && !ctx_.options.handler_path.empty() &&
+        req.target().substr(0, req.target().find('?')) == ctx_.options.handler_path) {
+      PathResponse r = ctx_.options.handler(req.method_string(), req.body());
+      static_body_ = std::move(r.body);
+      write_response(r.status, r.content_type, r.headers, static_body_,
+                     req.method() == bhttp::verb::head);
+      return;
+    }
     RouteResult r = route(req.method_string(), req.target(), ctx_.options.telemetry_path);
     if (r.route == Route::kMetrics) {
       request_metrics(std::move(r));

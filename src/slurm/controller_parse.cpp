@@ -61,6 +61,9 @@ std::vector<License> parse_scontrol_licenses(std::string_view text) {
       throw ParseError(fmt::format("Remote={} is not yes or no", quote(remote)), n);
     }
     l.remote = remote == "yes";
+    // Slurm 23.11+ adds these to a remote license's line.
+    if (f.find("LastConsumed")) l.last_consumed = number(f, line, n, "LastConsumed");
+    if (f.find("LastDeficit")) l.last_deficit = number(f, line, n, "LastDeficit");
     out.push_back(std::move(l));
   });
   return out;

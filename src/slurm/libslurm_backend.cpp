@@ -751,7 +751,15 @@ Licenses LibslurmBackend::load_licenses() {
   for (std::uint32_t i = 0; i < msg->num_lic; ++i) {
     const slurm_license_info_t& l = msg->lic_array[i];
     if (!l.name) continue;
-    out.push_back({l.name, l.total, l.in_use, l.available, l.reserved, l.remote != 0});
+    License lic{l.name, l.total, l.in_use, l.available, l.reserved, l.remote != 0, {}, {}};
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(23, 11, 0)
+    // The license server's figures exist for remote licenses only (scontrol prints them so).
+    if (lic.remote) {
+      lic.last_consumed = l.last_consumed;
+      lic.last_deficit = l.last_deficit;
+    }
+#endif
+    out.push_back(std::move(lic));
   }
   return out;
 }

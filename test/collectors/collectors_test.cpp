@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -471,6 +472,46 @@ TEST_CASE("vpenso's families: its state prefixes, each node once, tasks one by o
   CHECK(value(f, "slurm_gpus_alloc") == 2);
   CHECK(value(f, "slurm_gpus_idle") == 7);
   CHECK(value(f, "slurm_gpus_utilization") == Approx(2.0 / 9));
+}
+
+TEST_CASE("vpenso's partition, user and account families") {
+  slurm::JobData jobs;
+  jobs.jobs = fixtures::jobs();
+  const auto cluster = fixtures::cluster();
+  const auto f = collectors::collect_vpenso(cluster, jobs);
+  // Pending jobs per partition: the "debug,batch" array counts in both, tasks one by one.
+  CHECK(value(f, "slurm_partition_jobs_pending", {"debug"}) == 1 + 5 + 1);
+  CHECK(value(f, "slurm_partition_jobs_pending", {"batch"}) == 5 + 1);
+  // CPUs per partition, from each node's own partition list (sinfo %R,%C).
+  for (const auto& p : cluster.partitions) {
+    double a = 0, i = 0, t = 0;
+    for (const auto& n : cluster.nodes) {
+      if (std::find(n.partitions.begin(), n.partitions.end(), p.name) == n.partitions.end()) {
+        continue;
+      }
+      a += n.alloc_cpus;
+      i += n.idle_cpus;
+      t += n.cpus;
+    }
+    INFO(p.name);
+    CHECK(value(f, "slurm_partition_cpus_allocated", {p.name}) == a);
+    CHECK(value(f, "slurm_partition_cpus_idle", {p.name}) == i);
+    CHECK(value(f, "slurm_partition_cpus_other", {p.name}) == t - a - i);
+    CHECK(value(f, "slurm_partition_cpus_total", {p.name}) == t);
+  }
+  // alice: one running job of 2 CPUs and one pending; bob: the array's 5 tasks and 2 more.
+  CHECK(value(f, "slurm_user_jobs_running", {"alice"}) == 1);
+  CHECK(value(f, "slurm_user_cpus_running", {"alice"}) == 2);
+  CHECK(value(f, "slurm_user_jobs_pending", {"alice"}) == 1);
+  CHECK(value(f, "slurm_user_jobs_pending", {"bob"}) == 7);
+  CHECK(value(f, "slurm_user_jobs_running", {"bob"}) == 0);
+  CHECK(value(f, "slurm_user_jobs_suspended", {"bob"}) == 0);
+  CHECK(value(f, "slurm_account_jobs_pending", {"chem"}) == 7);
+  CHECK(value(f, "slurm_account_cpus_running", {"physics"}) == 2);
+  for (const auto& fam : f) {
+    if (fam.name.starts_with("slurm_user_")) CHECK(fam.samples.size() == 2);  // not root, carol
+    if (fam.name.starts_with("slurm_account_")) CHECK(fam.samples.size() == 2);
+  }
 }
 
 TEST_CASE("vpenso's scheduler names: microseconds, cycles per minute as sdiag prints it") {

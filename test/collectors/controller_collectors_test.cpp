@@ -87,12 +87,18 @@ TEST_CASE("scheduler: base units, counters and the rivosinc names") {
 }
 
 TEST_CASE("license families match the golden file") {
-  const std::vector<slurm::License> l{{"matlab", 10, 3, 7, 0, false}, {"db", 100, 0, 98, 2, true}};
+  const std::vector<slurm::License> l{{"matlab", 10, 3, 7, 0, false, {}, {}},
+                                      {"db", 100, 0, 98, 2, true, 40, 3}};
   const auto f = collectors::collect_licenses(l);
   check_golden("licenses.prom", render(f));
   CHECK(value(f, "slurm_license_free", {"matlab"}) == 7);
   CHECK(value(f, "slurm_license_remote", {"db"}) == 1);
   CHECK(value(f, "slurm_lic_reserved", {"db"}) == 2);
+  CHECK(value(f, "slurm_lic_last_consumed", {"db"}) == 40);
+  CHECK(value(f, "slurm_lic_last_deficit", {"db"}) == 3);
+  for (const auto& fam : f) {
+    if (fam.name.starts_with("slurm_lic_last_")) CHECK(fam.samples.size() == 1);  // not matlab
+  }
 }
 
 TEST_CASE("reservation families match the golden file; states come from the node load") {

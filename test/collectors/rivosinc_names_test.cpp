@@ -16,6 +16,7 @@
 #include "slurm_exporter/collectors/licenses.hpp"
 #include "slurm_exporter/collectors/nodes.hpp"
 #include "slurm_exporter/collectors/scheduler.hpp"
+#include "slurm_exporter/collectors/trace.hpp"
 
 using namespace slurm_exporter;
 
@@ -34,12 +35,15 @@ std::set<std::string> exported_names() {
   jobs.features_known = true;
   add(collectors::collect_features(jobs));
   add(collectors::collect_scheduler(slurm::SchedulerStats{}));
-  add(collectors::collect_licenses({slurm::License{"matlab", 10, 2, 8, 0, false}}));
+  add(collectors::collect_licenses({slurm::License{"matlab", 10, 2, 8, 0, true, 1, 0}}));
   collectors::ExporterStatus st;
   st.sdiag_load_ms = 1;
   st.node_load_failures = st.job_load_failures = st.sdiag_load_failures = st.license_load_failures =
       0;
   add(collectors::collect_exporter(st));
+  trace::Sample traced;
+  traced.job_id = fixtures::jobs().at(0).job_id;
+  add(collectors::collect_trace(fixtures::jobs(), std::vector<trace::Sample>{traced}));
   std::set<std::string> names;
   for (const auto& f : all) names.insert(f.name);
   return names;
@@ -85,5 +89,5 @@ TEST_CASE("every rivosinc 1.7 flag is accepted and every metric name exported") 
     }
   }
   CHECK(flags == 17);
-  CHECK(metrics == 49);
+  CHECK(metrics == 59);
 }

@@ -305,6 +305,40 @@ TEST_CASE("SIGHUP reloads the web config and run() goes on serving", "[server][r
   ::sigaction(SIGHUP, &before, nullptr);
 }
 
+TEST_CASE("the handler path gets method and body after basic auth; other paths stay as they are",
+          "[server][handler]") {
+  test_support::TempDir dir("se_handler");
+  const std::string file = dir.file("web.yml");
+  write_file(file, users_yaml("bob", kBobHash, "deny"));
+  ServerOptions o = options_from(file);
+  std::string seen;
+  o.handler_path = "/trace";
+  o.handler = [&seen](std::string_view method, std::string_view body) {
+    seen = std::string(method) + " " + std::string(body);
+    return slurm_exporter::http::PathResponse{400, "text/plain", "400 why\n", {{"Allow", "x"}}};
+  };
+  RunningServer s(std::move(o));
+  const std::string post_body = R"({"job_id": 1})";
+  const auto post = [&](std::string_view auth) {
+    Client c(s.port());
+    REQUIRE(c.send("POST /trace?x=1 HTTP/1.1\r\nHost: test\r\n" + std::string(auth) +
+                   "Content-Length: " + std::to_string(post_body.size()) + "\r\n\r\n" + post_body));
+    const auto r = c.read_response();
+    REQUIRE(r);
+    return *r;
+  };
+  const auto denied = post("");
+  CHECK(denied.status == 401);
+  CHECK(seen.empty());  // the handler never sees an unauthenticated request
+  const auto r = post(kBob);
+  CHECK(r.status == 400);
+  CHECK(r.body == "400 why\n");
+  CHECK(r.header("Allow") == "x");
+  CHECK(r.header("X-Frame-Options") == "deny");  // the web config's headers apply too
+  CHECK(seen == "POST " + post_body);
+  CHECK(ask(s.port(), kBob).first == 200);  // /metrics as before
+}
+
 namespace {
 int status_of(std::uint16_t port, std::string_view path, std::string_view auth) {
   Client c(port);

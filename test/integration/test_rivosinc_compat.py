@@ -193,6 +193,49 @@ VPENSO_QUEUE = {"pending": "PENDING", "running": "RUNNING", "suspended": "SUSPEN
                 "preempted": "PREEMPTED", "node_fail": "NODE_FAIL"}
 
 
+def check_vpenso_partitions_and_owners(s, parts: str, owners: str) -> None:
+    """slurm_partition_cpus_* against `sinfo -o "%R %C"`, slurm_partition_jobs_pending and the
+    user/account families against `squeue -a -r` (what vpenso runs)."""
+    cpus = {}
+    for line in parts.splitlines():
+        name, c = line.split()
+        row = cpus.setdefault(name, [0.0] * 4)  # sinfo may print a partition on several lines
+        for k, x in enumerate(c.split("/")):
+            row[k] += float(x)
+    assert cpus
+    for name, (a, i, o, t) in cpus.items():
+        assert s.value("slurm_partition_cpus_allocated", partition=name) == a, (name, parts)
+        assert s.value("slurm_partition_cpus_idle", partition=name) == i, (name, parts)
+        assert s.value("slurm_partition_cpus_other", partition=name) == o, (name, parts)
+        assert s.value("slurm_partition_cpus_total", partition=name) == t, (name, parts)
+    pending = {name: 0 for name in cpus}
+    users, accounts = {}, {}
+    for line in owners.splitlines():
+        part, user, account, state, ncpu = line.split("|")
+        if state == "PENDING":
+            for p in part.split(","):
+                if p in pending:
+                    pending[p] += 1
+        if state not in ("PENDING", "RUNNING", "SUSPENDED"):
+            continue
+        for table, key in ((users, user), (accounts, account)):
+            row = table.setdefault(key, {"pending": 0, "running": 0, "suspended": 0, "cpus": 0})
+            row[state.lower()] += 1
+            row["cpus"] += int(ncpu) if state == "RUNNING" else 0
+    for name, n in pending.items():
+        assert s.value("slurm_partition_jobs_pending", partition=name) == n, (name, owners)
+    assert sum(pending.values()) >= 5
+    for label, table in (("user", users), ("account", accounts)):
+        assert len(s.get(f"slurm_{label}_jobs_pending") or {}) == len(table), (label, owners)
+        for key, row in table.items():
+            for fam in ("pending", "running", "suspended"):
+                assert s.value(f"slurm_{label}_jobs_{fam}", **{label: key}) == row[fam], \
+                    (label, key, fam, owners)
+            assert s.value(f"slurm_{label}_cpus_running", **{label: key}) == row["cpus"], \
+                (label, key, owners)
+    assert len(users) >= 2  # root and the second user
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
     e = start(cluster, f"--backend={backend}", "--compat=vpenso")
@@ -200,12 +243,17 @@ def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
         wait_for(lambda: e.scrape().value("slurm_up") == 1, 30, "slurm_up 1")
         cmd_nodes = ["sinfo", "-h", "-N", "-o", "%N %T"]
         cmd_jobs = ["squeue", "-h", "-r", "-t", "all", "-o", "%T %r"]
+        # vpenso's own commands for its partition, user and account families.
+        cmd_parts = ["sinfo", "-h", "-o", "%R %C"]
+        cmd_owners = ["squeue", "-a", "-r", "-h", "-o", "%P|%u|%a|%T|%C"]
+        cmds = (cmd_nodes, cmd_jobs, cmd_parts, cmd_owners)
         for _ in range(10):
-            n0, j0 = cluster.run(cmd_nodes), cluster.run(cmd_jobs)
+            before = [cluster.run(c) for c in cmds]
             time.sleep(POLL_LIMIT + 0.3)
             s = e.scrape()
-            if (n0, j0) == (cluster.run(cmd_nodes), cluster.run(cmd_jobs)):
+            if before == [cluster.run(c) for c in cmds]:
                 break
+        n0, j0, parts, owners = before
         states = dict(l.split() for l in n0.splitlines())  # a node once, however many partitions
         for fam, prefix in VPENSO_NODES.items():
             want = sum(1 for st in states.values() if st.startswith(prefix))
@@ -223,6 +271,7 @@ def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
         assert s.value("slurm_gpus_alloc") == sum((s.get("slurm_gpus_allocated") or {}).values())
         assert s.value("slurm_scheduler_backfill_depth_mean") is not None
         assert s.value("slurm_exporter_collector_success", collector="vpenso") == 1
+        check_vpenso_partitions_and_owners(s, parts, owners)
     finally:
         e.stop()
     # Off by default.

@@ -22,7 +22,8 @@ struct ControllerFake final : test_support::FakeBackend {
     slurm::SchedulerStats s;
     s.jobs_submitted = 7;
     set(LoadKind::sdiag, s);
-    set(LoadKind::licenses, slurm::Licenses{{"matlab", 10, 3, 7, 0, false}});
+    set(LoadKind::licenses,
+        slurm::Licenses{{"matlab", 10, 3, 7, 0, false, std::nullopt, std::nullopt}});
     set(LoadKind::reservations,
         slurm::Reservations{{"maint", "", "MAINT", 0, 4102444800, 1, 4, {"n1"}}});
     slurm::ControllerStatus c;

@@ -158,6 +158,21 @@ TEST_CASE("licenses: live scontrol show licenses -o", "[licenses]") {
   REQUIRE(r.size() == 1);
   CHECK(r[0].remote);
   CHECK(r[0].name == "db@server");
+  CHECK_FALSE(r[0].last_consumed);  // Slurm before 23.11 prints no LastConsumed
+  CHECK_FALSE(l[1].last_deficit);
+  // Slurm 23.11+ (src/scontrol/info_lics.c): a remote license's line ends in the license
+  // server's figures.
+  const auto n = cli::parse_scontrol_licenses(
+      "LicenseName=db@server Total=100 Used=1 Free=99 Reserved=0 Remote=yes LastConsumed=42 "
+      "LastDeficit=3 LastUpdate=2026-12-07T05:00:00\n"
+      "LicenseName=matlab Total=10 Used=0 Free=10 Reserved=0 Remote=no\n");
+  REQUIRE(n.size() == 2);
+  CHECK(n[0].last_consumed == 42u);
+  CHECK(n[0].last_deficit == 3u);
+  CHECK_FALSE(n[1].last_consumed);
+  CHECK_THROWS_WITH(cli::parse_scontrol_licenses("LicenseName=a Total=1 Used=0 Free=1 Reserved=0 "
+                                                 "Remote=yes LastConsumed=-1 LastDeficit=0\n"),
+                    Catch::Contains("LastConsumed"));
   CHECK_THROWS_WITH(cli::parse_scontrol_licenses("\nLicenseName=a Total=x Used=0 Free=0 "
                                                  "Reserved=0 Remote=no\n"),
                     Catch::Contains("(line 2)"));

@@ -23,6 +23,13 @@ namespace slurm_exporter::collectors {
 ///   with the same meaning, exported by `nodes`).
 /// - slurm_gpus_alloc, slurm_gpus_idle, slurm_gpus_total, slurm_gpus_utilization (alloc/total,
 ///   0 without GPUs).
+/// - slurm_partition_cpus_{allocated,idle,other,total}{partition}: CPUs of the partition's
+///   nodes (sinfo -o %R,%C; a node in two partitions counts in both), and
+///   slurm_partition_jobs_pending{partition}: pending jobs, array tasks one by one, a job
+///   pending in "a,b" in each (vpenso left it out).
+/// - slurm_{user,account}_jobs_{pending,running,suspended}, slurm_{user,account}_cpus_running
+///   {user|account}: for each user/account with a job in one of those states (zeros for the
+///   other states; vpenso left zeros out).
 std::vector<metrics::Family> collect_vpenso(const slurm::NodeData& nodes,
                                             const slurm::JobData& jobs);
 

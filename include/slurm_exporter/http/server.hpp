@@ -8,6 +8,9 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "slurm_exporter/http/listen_address.hpp"
 #include "slurm_exporter/http/web_config.hpp"
@@ -22,6 +25,19 @@ using MetricsBody = std::shared_ptr<const std::string>;
 /// gives 503; an exception from the provider gives 503 too. `done` may be called after the
 /// Server is gone (it is then ignored).
 using MetricsProvider = std::function<void(std::function<void(MetricsBody)> done)>;
+
+/// The answer of a PathHandler.
+struct PathResponse {
+  int status = 200;
+  std::string content_type;
+  std::string body;  ///< what GET sends; HEAD sends only its length
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Serves one extra path (the job trace endpoint): called on the HTTP thread, after TLS and
+/// basic auth, with the method and the request body (bounded by max_body_bytes). Must not
+/// block; an exception closes the connection.
+using PathHandler = std::function<PathResponse(std::string_view method, std::string_view body)>;
 
 /// Listening and connection limits. Defaults suit a Prometheus scraper on a controller.
 struct ServerOptions {
@@ -39,7 +55,11 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30'000};
   /// Limit on request line + headers, bytes; larger requests get 431 and the connection closes.
   std::size_t max_header_bytes = 8 * 1024;
-  /// Limit on a request body, bytes (GET/HEAD carry none); larger bodies get 413.
+  /// A path served by `handler` (every method; the query is ignored); empty = none.
+  std::string handler_path;
+  PathHandler handler;
+  /// Limit on a request body, bytes (GET/HEAD carry none, a trace sample ~200); larger bodies
+  /// get 413.
   std::size_t max_body_bytes = 4 * 1024;
   /// Connections served at once. A new connection beyond it closes a connection that waits
   /// (for a handshake, a request, between keep-alive requests or for its bcrypt check): one

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +83,10 @@ struct License {
   std::uint64_t free = 0;
   std::uint64_t reserved = 0;  ///< held by active reservations
   bool remote = false;         ///< from slurmdbd (sacctmgr), not slurm.conf
+  /// A remote license's last consumption and deficit as the license server reported them
+  /// (Slurm 23.11+: `scontrol show licenses` LastConsumed / LastDeficit); nullopt otherwise.
+  std::optional<std::uint64_t> last_consumed;
+  std::optional<std::uint64_t> last_deficit;
 };
 
 /// One reservation (slurm_load_reservations / `scontrol show reservation -o`).
