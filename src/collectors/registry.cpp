@@ -222,9 +222,10 @@ const Collector kTable[] = {
     {.name = "vpenso",
      .default_on = false,
      .help = "vpenso's names: slurm_nodes_*, slurm_queue_*, slurm_cpus_alloc/_other, "
-             "slurm_gpus_* (also --compat=vpenso)",
+             "slurm_gpus_*, slurm_node_cpu_*/_mem_* (also --compat=vpenso)",
      .families = "vpenso's families (`slurm_nodes_alloc`, …, `slurm_queue_pending`, …, "
                  "`slurm_cpus_alloc`, `slurm_cpus_other`, `slurm_gpus_alloc`, …, "
+                 "`slurm_node_cpu_alloc`, …, `slurm_node_mem_total` per node, "
                  "`slurm_partition_cpus_allocated`, …, `slurm_partition_jobs_pending`, "
                  "`slurm_user_jobs_pending`, …, `slurm_account_cpus_running`, …) from the node "
                  "and job loads; `--compat=vpenso` turns it on",

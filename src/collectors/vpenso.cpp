@@ -88,6 +88,33 @@ void partition_families(const slurm::NodeData& nodes, const slurm::JobData& jobs
       "Pending jobs of the partition, array tasks one by one (vpenso name)", pending);
 }
 
+// vpenso's node.go: per node, labelled with its sinfo state (StateLong), the CPUs as `sinfo %C`
+// splits them and the memory, in bytes (vpenso: sinfo's megabytes).
+void node_families(const slurm::NodeData& nodes, std::vector<metrics::Family>& out) {
+  SampleMap alloc, idle, other, total, mem_alloc, mem_total;
+  for (const auto& n : nodes.nodes) {
+    const std::vector<std::string> key{n.name, n.state_name};
+    alloc[key] = n.alloc_cpus;
+    idle[key] = n.idle_cpus;
+    other[key] = static_cast<double>(n.cpus) - n.alloc_cpus - n.idle_cpus;
+    total[key] = n.cpus;
+    mem_alloc[key] = static_cast<double>(n.alloc_memory_bytes);
+    mem_total[key] = static_cast<double>(n.real_memory_bytes);
+  }
+  const auto add = [&](const char* name, const char* help, const SampleMap& m) {
+    out.push_back(gauge(name, help, {"node", "status"}, m));
+  };
+  add("slurm_node_cpu_alloc", "Allocated CPUs of the node (sinfo %C; vpenso name)", alloc);
+  add("slurm_node_cpu_idle", "Idle CPUs of the node (sinfo %C; vpenso name)", idle);
+  add("slurm_node_cpu_other", "CPUs of the node neither allocated nor idle (sinfo %C; vpenso name)",
+      other);
+  add("slurm_node_cpu_total", "CPUs of the node (sinfo %C; vpenso name)", total);
+  add("slurm_node_mem_alloc",
+      "Memory allocated to jobs on the node, bytes (vpenso name; vpenso: megabytes)", mem_alloc);
+  add("slurm_node_mem_total",
+      "Configured memory of the node, bytes (vpenso name; vpenso: megabytes)", mem_total);
+}
+
 // vpenso's users.go / accounts.go: pending, running and suspended jobs and the running jobs'
 // CPUs, per user or account, for those with a job in one of the three states.
 void owner_families(const slurm::JobData& jobs, std::string_view label,
@@ -171,6 +198,7 @@ std::vector<metrics::Family> collect_vpenso(const slurm::NodeData& nodes,
                       "Allocated GPUs / configured, 0 without GPUs "
                       "(vpenso name)",
                       gpus_total > 0 ? gpus_alloc / gpus_total : 0));
+  node_families(nodes, out);
   partition_families(nodes, jobs, out);
   owner_families(jobs, "user", &slurm::Job::user, out);
   owner_families(jobs, "account", &slurm::Job::account, out);
@@ -208,6 +236,10 @@ std::vector<metrics::Family> collect_vpenso_scheduler(const slurm::SchedulerStat
   out.push_back(gauge("slurm_scheduler_backfilled_jobs_since_start_total",
                       "Jobs started by backfill since slurmctld started (sdiag; vpenso name)",
                       d(s.bf_backfilled_jobs)));
+  out.push_back(gauge("slurm_scheduler_backfilled_jobs_since_cycle_total",
+                      "Jobs started by backfill since the statistics were reset (sdiag; vpenso "
+                      "name)",
+                      d(s.bf_last_backfilled_jobs)));
   out.push_back(gauge("slurm_scheduler_backfilled_heterogeneous_total",
                       "Heterogeneous job components started by backfill (sdiag; vpenso name)",
                       d(s.bf_backfilled_het_jobs)));

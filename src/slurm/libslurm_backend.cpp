@@ -715,6 +715,7 @@ SchedulerStats LibslurmBackend::load_scheduler_stats() {
   s.schedule_queue_len = msg->schedule_queue_len;
   s.bf_active = msg->bf_active != 0;
   s.bf_backfilled_jobs = msg->bf_backfilled_jobs;
+  s.bf_last_backfilled_jobs = msg->bf_last_backfilled_jobs;
   s.bf_backfilled_het_jobs = msg->bf_backfilled_het_jobs;
   s.bf_cycle_counter = msg->bf_cycle_counter;
   s.bf_cycle_sum_us = msg->bf_cycle_sum;

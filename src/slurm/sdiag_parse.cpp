@@ -99,6 +99,8 @@ constexpr NumberField kNumberFields[] = {
     {Section::kMain, "Mean depth cycle", &S::schedule_cycle_mean_depth},
     {Section::kMain, "Last queue length", &S::schedule_queue_len},
     {Section::kBackfill, "Total backfilled jobs (since last slurm start)", &S::bf_backfilled_jobs},
+    {Section::kBackfill, "Total backfilled jobs (since last stats cycle start)",
+     &S::bf_last_backfilled_jobs},
     {Section::kBackfill, "Total backfilled heterogeneous job components",
      &S::bf_backfilled_het_jobs},
     {Section::kBackfill, "Total cycles", &S::bf_cycle_counter},

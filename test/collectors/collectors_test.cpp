@@ -514,6 +514,27 @@ TEST_CASE("vpenso's partition, user and account families") {
   }
 }
 
+TEST_CASE("vpenso's per-node families: its {node,status} labels, memory in bytes") {
+  const auto f = collectors::collect_vpenso(fixtures::cluster(), {});
+  constexpr double kMiB = 1024.0 * 1024;
+  // node2: 8 CPUs, 2 allocated, mixed; 16000 MiB, 1400 allocated.
+  const std::vector<std::string> node2{"node2", "mixed"};
+  CHECK(value(f, "slurm_node_cpu_alloc", node2) == 2);
+  CHECK(value(f, "slurm_node_cpu_idle", node2) == 6);
+  CHECK(value(f, "slurm_node_cpu_other", node2) == 0);
+  CHECK(value(f, "slurm_node_cpu_total", node2) == 8);
+  CHECK(value(f, "slurm_node_mem_alloc", node2) == 1400 * kMiB);
+  CHECK(value(f, "slurm_node_mem_total", node2) == 16000 * kMiB);
+  // node3 is drained and node4 down and not responding: their CPUs are "other", as sinfo %C.
+  CHECK(value(f, "slurm_node_cpu_other", {"node3", "drained"}) == 4);
+  CHECK(value(f, "slurm_node_cpu_idle", {"node3", "drained"}) == 0);
+  CHECK(value(f, "slurm_node_cpu_other", {"node4", "down*"}) == 4);
+  CHECK(value(f, "slurm_node_cpu_total", {"node1", "idle"}) == 4);
+  for (const auto& fam : f) {
+    if (fam.name.starts_with("slurm_node_")) CHECK(fam.samples.size() == 4);
+  }
+}
+
 TEST_CASE("vpenso's scheduler names: microseconds, cycles per minute as sdiag prints it") {
   slurm::SchedulerStats s;
   s.req_time = 1000 + 600;  // ten minutes of statistics
@@ -522,11 +543,13 @@ TEST_CASE("vpenso's scheduler names: microseconds, cycles per minute as sdiag pr
   s.schedule_cycle_last_us = 133;
   s.bf_cycle_mean_us = 2500;
   s.bf_backfilled_jobs = 4;
+  s.bf_last_backfilled_jobs = 2;
   s.agent_queue_size = 3;
   const auto f = collectors::collect_vpenso_scheduler(s);
   CHECK(value(f, "slurm_scheduler_cycle_per_minute") == 2);  // 25 / 10, integer as sdiag
   CHECK(value(f, "slurm_scheduler_last_cycle") == 133);
   CHECK(value(f, "slurm_scheduler_backfill_mean_cycle") == 2500);
   CHECK(value(f, "slurm_scheduler_backfilled_jobs_since_start_total") == 4);
+  CHECK(value(f, "slurm_scheduler_backfilled_jobs_since_cycle_total") == 2);
   CHECK(value(f, "slurm_scheduler_queue_size") == 3);
 }

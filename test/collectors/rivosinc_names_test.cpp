@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The drop-in claim: every flag and metric name of the rivosinc exporter 1.7 (captured from its
-// source into test/fixtures/rivosinc_1.7_names.txt) is accepted / exported here.
+// source into test/fixtures/rivosinc_1.7_names.txt) is accepted / exported here, and every name of
+// the vpenso exporter (test/fixtures/vpenso_895c7c6_names.txt) with --compat=vpenso.
 #include <catch2/catch.hpp>
 #include <set>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "../support/golden.hpp"
 #include "fixtures.hpp"
 #include "slurm_exporter/app/flags.hpp"
+#include "slurm_exporter/collectors/accounting.hpp"
 #include "slurm_exporter/collectors/exporter.hpp"
 #include "slurm_exporter/collectors/features.hpp"
 #include "slurm_exporter/collectors/jobs.hpp"
@@ -17,6 +19,7 @@
 #include "slurm_exporter/collectors/nodes.hpp"
 #include "slurm_exporter/collectors/scheduler.hpp"
 #include "slurm_exporter/collectors/trace.hpp"
+#include "slurm_exporter/collectors/vpenso.hpp"
 
 using namespace slurm_exporter;
 
@@ -90,4 +93,42 @@ TEST_CASE("every rivosinc 1.7 flag is accepted and every metric name exported") 
   }
   CHECK(flags == 17);
   CHECK(metrics == 59);
+}
+
+TEST_CASE("every vpenso name is exported with --compat=vpenso (or by the fairshare collector)") {
+  const std::string text =
+      test_support::read_file(std::string(SE_TEST_DATA_DIR) + "/fixtures/vpenso_895c7c6_names.txt");
+  REQUIRE_FALSE(text.empty());
+  std::vector<metrics::Family> all;
+  const auto add = [&](std::vector<metrics::Family> f) {
+    for (auto& x : f) all.push_back(std::move(x));
+  };
+  slurm::JobData jobs;
+  jobs.jobs = fixtures::jobs();
+  add(collectors::collect_vpenso(fixtures::cluster(), jobs));
+  add(collectors::collect_vpenso_scheduler(slurm::SchedulerStats{}));
+  // Served once under the name both exporters use: slurm_cpus_idle/_total (nodes),
+  // slurm_scheduler_threads (scheduler), slurm_account_fairshare (fairshare).
+  add(collectors::collect_nodes(fixtures::cluster()));
+  add(collectors::collect_scheduler(slurm::SchedulerStats{}));
+  slurm::ShareData shares;
+  shares.rows.push_back({"physics", "", 1, {}});
+  shares.rows.back().shares.norm_shares = 0.5;
+  add(collectors::collect_fairshare(shares, false));
+  std::set<std::string> names;
+  for (const auto& f : all) names.insert(f.name);
+  std::istringstream in(text);
+  std::string line;
+  int metrics = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    std::string kind, name;
+    words >> kind >> name;
+    INFO(line);
+    CHECK(kind == "metric");
+    CHECK(names.count(name) == 1);
+    ++metrics;
+  }
+  CHECK(metrics == 62);
 }

@@ -246,14 +246,37 @@ def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
         # vpenso's own commands for its partition, user and account families.
         cmd_parts = ["sinfo", "-h", "-o", "%R %C"]
         cmd_owners = ["squeue", "-a", "-r", "-h", "-o", "%P|%u|%a|%T|%C"]
-        cmds = (cmd_nodes, cmd_jobs, cmd_parts, cmd_owners)
+        # vpenso's per-node command (a node once per partition: vpenso de-duplicates the lines).
+        cmd_node_detail = ["sinfo", "-h", "-N", "-O",
+                           "NodeList:60,AllocMem:20,Memory:20,CPUsState:30,StateLong:30"]
+        cmds = (cmd_nodes, cmd_jobs, cmd_parts, cmd_owners, cmd_node_detail)
+
+        def since_cycle() -> str:
+            out = cluster.run(["sdiag"])
+            return re.search(r"Total backfilled jobs \(since last stats cycle start\): *(\d+)",
+                             out).group(1)
+
         for _ in range(10):
-            before = [cluster.run(c) for c in cmds]
+            before = [cluster.run(c) for c in cmds] + [since_cycle()]
             time.sleep(POLL_LIMIT + 0.3)
             s = e.scrape()
-            if before == [cluster.run(c) for c in cmds]:
+            if before == [cluster.run(c) for c in cmds] + [since_cycle()]:
                 break
-        n0, j0, parts, owners = before
+        n0, j0, parts, owners, node_detail, bf_since_cycle = before
+        assert s.value("slurm_scheduler_backfilled_jobs_since_cycle_total") == int(bf_since_cycle)
+        detail = {tuple(l.split()) for l in node_detail.splitlines()}
+        assert len(detail) == len(set(n0.splitlines())) >= 3, node_detail
+        mib = 1024 * 1024
+        for name, alloc_mem, mem, cpus, status in detail:
+            a, i, o, t = (float(x) for x in cpus.split("/"))
+            key = {"node": name, "status": status}
+            assert s.value("slurm_node_cpu_alloc", **key) == a, (key, node_detail)
+            assert s.value("slurm_node_cpu_idle", **key) == i, (key, node_detail)
+            assert s.value("slurm_node_cpu_other", **key) == o, (key, node_detail)
+            assert s.value("slurm_node_cpu_total", **key) == t, (key, node_detail)
+            assert s.value("slurm_node_mem_alloc", **key) == int(alloc_mem) * mib, key
+            assert s.value("slurm_node_mem_total", **key) == int(mem) * mib, key
+        assert len(s.get("slurm_node_cpu_total")) == len(detail)
         states = dict(l.split() for l in n0.splitlines())  # a node once, however many partitions
         for fam, prefix in VPENSO_NODES.items():
             want = sum(1 for st in states.values() if st.startswith(prefix))

@@ -88,6 +88,7 @@ TEST_CASE("sdiag: active backfill, long names, numeric types, extra sections", "
   CHECK(s.schedule_queue_len == 9);
   CHECK(s.bf_active);
   CHECK(s.bf_backfilled_jobs == 5);
+  CHECK(s.bf_last_backfilled_jobs == 2);
   CHECK(s.bf_backfilled_het_jobs == 1);
   CHECK(s.bf_cycle_counter == 3);
   CHECK(s.bf_cycle_last_us == 2000000);

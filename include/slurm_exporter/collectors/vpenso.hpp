@@ -27,6 +27,9 @@ namespace slurm_exporter::collectors {
 ///   nodes (sinfo -o %R,%C; a node in two partitions counts in both), and
 ///   slurm_partition_jobs_pending{partition}: pending jobs, array tasks one by one, a job
 ///   pending in "a,b" in each (vpenso left it out).
+/// - slurm_node_cpu_{alloc,idle,other,total}, slurm_node_mem_{alloc,total}{node,status}: per node,
+///   status its sinfo state (StateLong: "mixed", "down*", …); memory in bytes (vpenso:
+///   megabytes); every node (vpenso: the nodes sinfo -N lists, those in a partition).
 /// - slurm_{user,account}_jobs_{pending,running,suspended}, slurm_{user,account}_cpus_running
 ///   {user|account}: for each user/account with a job in one of those states (zeros for the
 ///   other states; vpenso left zeros out).
@@ -37,8 +40,8 @@ std::vector<metrics::Family> collect_vpenso(const slurm::NodeData& nodes,
 /// _dbd_queue_size, _last_cycle, _mean_cycle, _cycle_per_minute (cycles per minute since the
 /// statistics were reset, as sdiag prints it), _backfill_last_cycle, _backfill_mean_cycle,
 /// _backfill_depth_mean, slurm_scheduler_backfilled_jobs_since_start_total,
-/// slurm_scheduler_backfilled_heterogeneous_total. slurm_scheduler_threads is the family of the
-/// scheduler collector (same meaning); _backfilled_jobs_since_cycle_total is not exported.
+/// _backfilled_jobs_since_cycle_total, slurm_scheduler_backfilled_heterogeneous_total.
+/// slurm_scheduler_threads is the family of the scheduler collector (same meaning).
 std::vector<metrics::Family> collect_vpenso_scheduler(const slurm::SchedulerStats& s);
 
 }  // namespace slurm_exporter::collectors

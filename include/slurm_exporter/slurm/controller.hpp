@@ -47,6 +47,9 @@ struct SchedulerStats {
   // Backfill scheduler; times in microseconds, means as above.
   bool bf_active = false;
   std::uint64_t bf_backfilled_jobs = 0;
+  /// Jobs backfilled since the statistics were last reset (sdiag "since last stats cycle
+  /// start"; libslurm bf_last_backfilled_jobs).
+  std::uint64_t bf_last_backfilled_jobs = 0;
   std::uint64_t bf_backfilled_het_jobs = 0;
   std::uint64_t bf_cycle_counter = 0;
   /// Sum of backfill cycle times, µs. libslurm: bf_cycle_sum; sdiag prints no sum, so the cli
