@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "slurm_exporter/http/basic_auth.hpp"
 #include "slurm_exporter/http/compression.hpp"
 #include "slurm_exporter/http/detail/listener.hpp"
@@ -337,7 +339,8 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
       body = "431 request header fields too large\n";
     } else if (ec == bhttp::error::body_limit) {
       status = 413;
-      body = "413 request entity too large\n";
+      body = fmt::format("413 request entity too large: the body limit is {} bytes\n",
+                         ctx_.options.max_body_bytes);
     }
     version_ = 11;
     keep_alive_ = false;

@@ -149,6 +149,7 @@ TEST_CASE("a body above max_body_bytes gets 413 and the connection closes", "[se
   const auto r = c.read_response();
   REQUIRE(r);
   CHECK(r->status == 413);
+  CHECK(r->body == "413 request entity too large: the body limit is 16 bytes\n");
   CHECK(r->header("Connection") == "close");
   CHECK(c.closed_within(3s));
 }

@@ -122,7 +122,8 @@ def test_bad_samples_get_400_with_the_reason(exporter):
     assert post(url, b"[" * 4000)[0] == 400
     assert post(url, b'{"job_id": 7, "x": ' + b"[" * 1900 + b"]" * 1900 + b"}") == (200, "")
     status, body = post(url, b'{"job_id": 5, "username": "' + b"u" * 6000 + b'"}')
-    assert status == 413, body  # larger than the exporter takes at all (4 KiB)
+    assert status == 413, body  # larger than the exporter takes at all (4 KiB), and says so
+    assert body == "413 request entity too large: the body limit is 4096 bytes\n", body
     assert exporter.proc.poll() is None
 
 
