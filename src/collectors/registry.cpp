@@ -96,7 +96,7 @@ const Collector kTable[] = {
     {.name = "jobs",
      .help = "job families from the job load",
      .families = "the job families (`slurm_jobs_*`, `slurm_user_*`, `slurm_account_*`, …), "
-                 "rivosinc's `slurm_feature_*` (libslurm backend), "
+                 "rivosinc's `slurm_feature_*`, "
                  "`slurm_jobs{state}`, `slurm_jobs_finished_total`, `slurm_partition_jobs`, the "
                  "pending pressure per "
                  "partition (incl. `slurm_partition_pending_gpus`), GPUs held per user and "
@@ -110,7 +110,7 @@ const Collector kTable[] = {
     {.name = "jobs", .loads = {LoadKind::jobs}, .uses_now = true, .make_state = make<PendingAges>},
     {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<StartedJobWaits>},
     {.name = "jobs", .loads = {LoadKind::jobs}, .make_state = make<FinishedJobs>},
-    // rivosinc's slurm_feature_* (libslurm backend only: see JobData::features_known).
+    // rivosinc's slurm_feature_* (when the backend knows the features: JobData::features_known).
     {.name = "jobs",
      .loads = {LoadKind::jobs},
      .collect = [](const Inputs& in, std::int64_t) -> Collected {

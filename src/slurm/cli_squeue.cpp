@@ -38,6 +38,7 @@ struct SqueueLine {
   std::array<std::string_view, 5> head;
   std::string_view reason, num_cpus, tres;
   std::array<std::string_view, kSqueueFieldCount - 8> tail;  // SubmitTime … NumTasks
+  std::optional<std::string_view> feature;  // after the last 0x1F; none in the 17-field shape
 };
 
 SqueueLine split_squeue_line(std::string_view line) {
@@ -47,6 +48,12 @@ SqueueLine split_squeue_line(std::string_view line) {
   SqueueLine out;
   if (line.back() != '|') throw shape();
   std::string_view rest = line.substr(0, line.size() - 1);
+  // Feature last, after NumTasks' 0x1F: a constraint holds no 0x1F (Reason may: it comes
+  // before, so the last one is NumTasks').
+  if (const auto us = rest.rfind('\x1f'); us != std::string_view::npos) {
+    out.feature = rest.substr(us + 1);
+    rest = rest.substr(0, us);
+  }
   for (auto& field : out.head) {
     const auto bar = rest.find('|');
     if (bar == std::string_view::npos) throw shape();
@@ -92,6 +99,7 @@ Job squeue_job(const SqueueLine& l, std::vector<std::string>& errors) {
       throw ParseError(fmt::format("tres-alloc: {}", e.what()));
     }
   }
+  if (l.feature && *l.feature != "(null)") job.features = std::string(*l.feature);
   job.task_count = 1;
   job.submit_time = parse_timestamp(l.tail[0]);
   job.eligible_time = parse_timestamp(l.tail[1]);
@@ -115,9 +123,13 @@ Job squeue_job(const SqueueLine& l, std::vector<std::string>& errors) {
 JobData parse_squeue(std::string_view text) {
   JobData data;
   data.jobs.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  bool features = true;
   parse_lines(text, kSqueueSource, data.parse_errors, [&](std::string_view line, std::size_t) {
-    data.jobs.push_back(squeue_job(split_squeue_line(line), data.parse_errors));
+    const SqueueLine l = split_squeue_line(line);
+    features = features && l.feature.has_value();
+    data.jobs.push_back(squeue_job(l, data.parse_errors));
   });
+  data.features_known = features;
   return data;
 }
 

@@ -20,11 +20,7 @@ from harness import (POLL_LIMIT, REAL_SCONTROL, REAL_SINFO, Exporter, Scrape, ex
 # Lines of these families differ between two exporters by nature (timings, the backend label).
 EXCLUDED = ("slurm_exporter_build_info", "slurm_exporter_collector_duration_seconds",
             "slurm_node_scrape_duration", "slurm_job_scrape_duration",
-            "slurm_diag_scrape_duration", "slurm_limit_scrape_duration",
-            # rivosinc's feature families come from the libslurm backend only: squeue's Feature
-            # may hold '|', the cli backend's field separator (README, compatibility table);
-            # test_rivosinc_compat.py checks both backends' feature families.
-            "slurm_feature_total", "slurm_feature_cpu_alloc", "slurm_feature_mem_alloc")
+            "slurm_diag_scrape_duration", "slurm_limit_scrape_duration")
 # Ages measured from each exporter's own poll time: compared separately, within a few seconds.
 AGES = ("slurm_partition_oldest_pending_job_seconds",)
 # The pending-wait gauge histogram's sum and buckets move with each exporter's poll time too (a

@@ -29,7 +29,8 @@ SINFO_NODE_FIELDS = ("NodeList:|,StateLong:|,StateComplete:|,CPUsState:|,Memory:
                      "GresUsed:|,Partition:|,Reason:|")
 SQUEUE_FIELDS = ("JobID:|,UserName:|,Account:|,Partition:|,State:|,Reason:|,NumCPUs:|,"
                  "tres-alloc:|,SubmitTime:|,EligibleTime:|,StartTime:|,tres-per-job:|,"
-                 "tres-per-node:|,tres-per-socket:|,tres-per-task:|,NumNodes:|,NumTasks:|")
+                 "tres-per-node:|,tres-per-socket:|,tres-per-task:|,NumNodes:|,NumTasks:\x1f,"
+                 "Feature:|")
 COMMANDS = {
     "sinfo_version.txt": ["sinfo", "--version"],
     "sinfo_nodes.txt": ["sinfo", "-N", "-h", "-a", "-O", SINFO_NODE_FIELDS],

@@ -83,7 +83,21 @@ def test_backfill_names_match_sdiag(cluster, exp):
     assert s.types["slurm_backfill_job_count"] == "unknown"
 
 
-def test_account_and_feature_sums_match_squeue(cluster, exp):
+@pytest.fixture(scope="module")
+def constrained_jobs(cluster, workload):
+    """Node features and held jobs that ask for them: an AND, an OR (squeue prints '|' inside
+    its Feature field) and brackets."""
+    features = {"node1": "fast,ssd", "node2": "fast"}
+    for node, f in features.items():
+        cluster.run(["scontrol", "update", f"NodeName={node}", f"AvailableFeatures={f}",
+                     f"ActiveFeatures={f}"])
+    jobs = [cluster.sbatch("-H", "-p", "debug", f"--constraint={c}")
+            for c in ("fast&ssd", "fast|ssd", "[fast|ssd]", "fast")]
+    yield jobs
+    cluster.run(["scancel", *jobs])
+
+
+def test_account_and_feature_sums_match_squeue(cluster, exp, constrained_jobs):
     text, s = bracketed(cluster, exp, ["squeue", "-h", "-r", "-t", "all", "-o", "%i;%a;%T;%C;%f"])
     cpus_by_account: dict[str, float] = {}
     feature_total: dict[str, float] = {}
@@ -108,9 +122,6 @@ def test_account_and_feature_sums_match_squeue(cluster, exp):
     # Memory per account: bytes, and the account's running jobs' TRES memory (never MB x 1e6).
     # physics runs 500M on node4 and 100M per node on two nodes (gpu_per_node).
     assert s.value("slurm_account_mem_alloc", account="physics") == (500 + 2 * 100) * 1024 * 1024
-    if exp.backend == "cli":
-        assert s.get("slurm_feature_total") is None  # squeue's Feature cannot be carried
-        return
     got_total = {dict(k)["feature"]: v for k, v in (s.get("slurm_feature_total") or {}).items()}
     # Finished jobs: squeue -t all lists them, rivosinc counted them too; so does the exporter.
     all_total: dict[str, float] = {}
@@ -119,6 +130,9 @@ def test_account_and_feature_sums_match_squeue(cluster, exp):
         for f in ([] if features == "(null)" else features.split("&")) or [""]:
             all_total[f] = all_total.get(f, 0) + 1
     assert got_total == all_total, text
+    # The constrained jobs, whatever the backend: '|' inside a feature is carried whole.
+    assert got_total.get("fast|ssd", 0) >= 1 and got_total.get("[fast|ssd]", 0) >= 1, text
+    assert got_total.get("ssd", 0) >= 1 and got_total.get("fast", 0) >= 2, text
     got_cpus = {dict(k)["feature"]: v for k, v in (s.get("slurm_feature_cpu_alloc") or {}).items()}
     assert got_cpus.get("", 0) >= feature_cpus.get("", 0) > 0, text
 

@@ -645,6 +645,37 @@ TEST_CASE("squeue: unicode names, '|' inside Reason, N/A and empty TRES") {
   CHECK(jobs[5].account == "");
 }
 
+TEST_CASE("squeue: Feature after NumTasks' 0x1F carries '|' and brackets whole") {
+  const JobData d = parse_squeue(fixture("features_squeue.txt"));
+  REQUIRE(d.jobs.size() == 27);
+  CHECK(d.parse_errors.empty());
+  CHECK(d.features_known);
+  std::map<std::uint32_t, std::string> features;
+  for (const Job& j : d.jobs) features[j.job_id] = j.features;
+  CHECK(features.at(20) == "fast&ssd");
+  CHECK(features.at(21) == "fast|ssd");
+  CHECK(features.at(22) == "[fast|ssd]");
+  CHECK(features.at(23) == "fast");
+  CHECK(features.at(1).empty());  // "(null)"
+  // The fields before Feature are where they were: NumTasks 2 of the GPU-per-task job 18.
+  const auto j18 =
+      std::find_if(d.jobs.begin(), d.jobs.end(), [](const Job& j) { return j.job_id == 18; });
+  REQUIRE(j18 != d.jobs.end());
+  CHECK(j18->gpus_requested == 2);  // gres:gpu:1 per task, two tasks
+  CHECK(j18->cpus == 2);
+  // A Reason holding '|' and 0x1F does not move Feature or the fields between.
+  const JobData h = parse_squeue(
+      "5|u|a|p|PENDING|odd|reason\x1f here|1|cpu=1,mem=1M|N/A|N/A|N/A|N/A|N/A|N/A|N/A|1|1"
+      "\x1f"
+      "a|b|\n");
+  REQUIRE(h.jobs.size() == 1);
+  CHECK(h.jobs[0].features == "a|b");
+  CHECK(h.jobs[0].cpus == 1);
+  CHECK(h.features_known);
+  // The older shape without Feature still parses; the features are then unknown.
+  CHECK_FALSE(parse_squeue(fixture("live_squeue.txt")).features_known);
+}
+
 TEST_CASE("squeue: a bad field costs its job, recorded; alone it is an error naming the line") {
   const std::vector<std::pair<std::size_t, std::string>> bad{
       {0, "7_1"},

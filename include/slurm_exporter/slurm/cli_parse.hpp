@@ -37,10 +37,13 @@ inline constexpr std::string_view kSinfoPartitionFormat = "%R";
 
 /// `squeue -h -r -a -O <this>`: one line per job or array task. JobID is the numeric job id
 /// (what slurm_load_jobs calls job_id: an array task split from its array has its own).
+/// Feature (the job's --constraint) may hold '|' (an OR), so it comes last and the field before
+/// it ends in the unit separator 0x1F instead of '|': a constraint never holds that byte.
 inline constexpr std::string_view kSqueueFields =
     "JobID:|,UserName:|,Account:|,Partition:|,State:|,Reason:|,NumCPUs:|,tres-alloc:|,"
     "SubmitTime:|,EligibleTime:|,StartTime:|,tres-per-job:|,tres-per-node:|,tres-per-socket:|,"
-    "tres-per-task:|,NumNodes:|,NumTasks:|";
+    "tres-per-task:|,NumNodes:|,NumTasks:\x1f,Feature:|";
+/// The fields before Feature.
 inline constexpr std::size_t kSqueueFieldCount = 17;
 
 /// Nodes and partitions from `sinfo -N … -O kSinfoNodeFields` (`nodes_text`) and
@@ -78,7 +81,9 @@ NodeData parse_sinfo_nodes(std::string_view nodes_text, std::string_view partiti
 /// via mktime (tm_isdst=-1), the same instant libslurm's submit_time holds ("N/A" → 0).
 ///
 /// Reason is Slurm-generated free text, so it is taken positionally: the first five fields and
-/// the last three can't contain '|', and Reason is everything between them.
+/// the last three can't contain '|', and Reason is everything between them. features is
+/// Feature, after the last 0x1F ("(null)" → empty); JobData::features_known is true when every
+/// line has it (a line of the older 17-field shape, without Feature, leaves it false).
 /// A line that does not parse is left out and recorded in parse_errors; a job whose tres-per-*
 /// fields do not parse keeps gpus_requested 0 and is recorded.
 JobData parse_squeue(std::string_view text);

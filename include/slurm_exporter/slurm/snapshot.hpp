@@ -100,8 +100,7 @@ struct JobData {
   /// One entry per datum the backend could not parse and left out (a malformed squeue line,
   /// a job's GRES string): "what: text: reason". The other jobs are still right.
   std::vector<std::string> parse_errors;
-  /// Job::features is filled (libslurm). The cli backend leaves it false: squeue's Feature
-  /// may hold '|' (an OR constraint), which its '|'-separated line cannot carry safely.
+  /// Job::features is filled (libslurm; cli: squeue's Feature, see parse_squeue).
   bool features_known = false;
 };
 
