@@ -232,6 +232,17 @@ std::vector<metrics::Family> collect_fairshare(const slurm::ShareData& shares, b
   out.push_back(gauge("slurm_account_fairshare",
                       "FairShare value for account (rivosinc name; sshare NormShares)", {"account"},
                       rivosinc));
+  out.push_back(gauge("slurm_fairshare_scrape_duration",
+                      "Duration of the share load in milliseconds (rivosinc name)",
+                      shares.load_seconds * 1000));
+  // Counters in rivosinc without the _total suffix: untyped, as the other inherited names.
+  out.push_back(detail::legacy_untyped(gauge("slurm_fairshare_scrape_error",
+                                             "Share loads that failed (rivosinc name)",
+                                             static_cast<double>(shares.failed_loads))));
+  out.push_back(
+      detail::legacy_untyped(gauge("slurm_fairshare_collect_error",
+                                   "Share rows left out because they did not parse (rivosinc name)",
+                                   static_cast<double>(shares.parse_errors.size()))));
   return out;
 }
 

@@ -157,10 +157,12 @@ const Collector kTable[] = {
      }},
     {.name = "fairshare",
      .help = "fairshare per account (sshare): slurm_fairshare_account_*, slurm_account_fairshare",
-     .families = "`slurm_fairshare_account_*` (raw/normalized shares and usage, effective usage, "
-                 "level FS) and rivosinc's `slurm_account_fairshare` per account (libslurm: the "
-                 "association manager's shares, one `slurm_load_assoc_mgr_info`; CLI: `sshare -a "
-                 "-n -P -o …`); needs accounting",
+     .families =
+         "`slurm_fairshare_account_*` (raw/normalized shares and usage, effective usage, "
+         "level FS) and rivosinc's `slurm_account_fairshare` per account with its "
+         "`slurm_fairshare_scrape_duration`, `_scrape_error`, `_collect_error` (libslurm: the "
+         "association manager's shares, one `slurm_load_assoc_mgr_info`; CLI: `sshare -a "
+         "-n -P -o …`); needs accounting",
      .loads = {LoadKind::shares},
      .collect = [](const Inputs& in, std::int64_t) -> Collected {
        return collect_fairshare(in.shares(), false);

@@ -583,10 +583,19 @@ ControllerStatus CliBackend::ping_controllers() {
 ShareData CliBackend::load_shares() {
   const std::string& sshare = controller_command("sshare");
   const std::string args[] = {"-a", "-n", "-P", "-o", std::string(cli::kSshareFields)};
+  const auto start = std::chrono::steady_clock::now();
   try {
-    return cli::parse_sshare(run(sshare, args, " -a -n -P"));
+    ShareData data = cli::parse_sshare(run(sshare, args, " -a -n -P"));
+    data.load_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    data.failed_loads = shares_failures_;
+    return data;
   } catch (const ParseError& e) {
+    ++shares_failures_;
     throw BackendError(fmt::format("{} -a -n -P: {}", sshare, e.what()));
+  } catch (...) {
+    ++shares_failures_;
+    throw;
   }
 }
 

@@ -1025,8 +1025,16 @@ AccountingState LibslurmBackend::load_assoc_mgr() {
 // slurm_associations_get_shares is not exported by 22.05's libslurm). sshare prints no
 // RawShares, NormUsage and LevelFS for the root account, no FairShare for accounts.
 ShareData LibslurmBackend::load_shares() {
-  const AccountingState state = load_assoc_mgr();
+  AccountingState state;
+  try {
+    state = load_assoc_mgr();
+  } catch (...) {
+    ++shares_failures_;
+    throw;
+  }
   ShareData out;
+  out.load_seconds = state.load_seconds;
+  out.failed_loads = shares_failures_;
   for (const Association& a : state.associations) {
     ShareRow r{a.account, a.user, 0, a.shares};
     if (a.user.empty() && a.parent.empty()) {

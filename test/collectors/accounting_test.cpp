@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -59,7 +60,9 @@ constexpr double kMiB = 1048576.0;
 }  // namespace
 
 TEST_CASE("fairshare: accounts and user associations from the captured sshare") {
-  const auto shares = slurm::cli::parse_sshare(fixture("sshare_fields.txt"));
+  auto shares = slurm::cli::parse_sshare(fixture("sshare_fields.txt"));
+  shares.load_seconds = 0.007;
+  shares.failed_loads = 2;
   const auto accounts = collectors::collect_fairshare(shares, false);
   const auto users = collectors::collect_fairshare(shares, true);
   // Values as sshare printed them (test/slurm/fixtures/accounting/sshare_fields.txt).
@@ -71,6 +74,13 @@ TEST_CASE("fairshare: accounts and user associations from the captured sshare") 
   CHECK(value(users, "slurm_fairshare_user_factor", {"astro", "bob"}) == Approx(0.571429));
   CHECK(std::isinf(*value(users, "slurm_fairshare_user_level_fs", {"chem", "alice"})));
   CHECK(family(users, "slurm_fairshare_user_raw_usage").samples.size() == 7);  // root too
+  // rivosinc's companions: milliseconds, failed loads, rows left out (none here).
+  CHECK(value(accounts, "slurm_fairshare_scrape_duration", {}) == Approx(7));
+  CHECK(value(accounts, "slurm_fairshare_scrape_error", {}) == 2);
+  CHECK(value(accounts, "slurm_fairshare_collect_error", {}) == 0);
+  CHECK(std::none_of(users.begin(), users.end(), [](const metrics::Family& f) {
+    return f.name == "slurm_fairshare_scrape_duration";
+  }));
   check_golden("fairshare.prom", render(accounts) + render(users));
 }
 

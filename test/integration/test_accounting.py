@@ -149,6 +149,15 @@ def test_every_accounting_family_matches_slurm_on_both_backends(accounting_clust
         problems += [f"{backend}: {p}" for p in fairshare_problems(s, rows)]
         problems += [f"{backend}: {p}" for p in limit_problems(s, usage, configured)]
         problems += [f"{backend}: {p}" for p in qos_problems(s, c)]
+        # rivosinc's load companions: a duration in ms, no failed load, no row left out.
+        for prefix in ("slurm_fairshare", "slurm_limit"):
+            ms = s.value(f"{prefix}_scrape_duration")
+            if ms is None or not 0 < ms < 5000:
+                problems.append(f"{backend}: {prefix}_scrape_duration {ms}")
+        for name in ("slurm_fairshare_scrape_error", "slurm_fairshare_collect_error",
+                     "slurm_account_scrape_error", "slurm_account_collect_error"):
+            if s.value(name) != 0:
+                problems.append(f"{backend}: {name} {s.value(name)}")
         if s.value("slurm_slurmdbd_up") != 1:
             problems.append(f"{backend}: slurm_slurmdbd_up {s.value('slurm_slurmdbd_up')}")
         # The RPC types sacctmgr names are the exporter's labels too (the libslurm backend names
@@ -177,7 +186,7 @@ def test_every_accounting_family_matches_slurm_on_both_backends(accounting_clust
 def test_the_backends_agree_on_the_accounting_families(exporters, accounting_cluster):
     """Everything but usage (which grows between the two scrapes) and slurmdbd's counters."""
     moving = ("raw_usage", "norm_usage", "effective_usage", "level_fs", "factor", "usage_raw",
-              "slurmdbd", "limit_scrape_duration", "account_fairshare")
+              "slurmdbd", "limit_scrape_duration", "fairshare_scrape_duration", "account_fairshare")
     fams = ("slurm_fairshare_", "slurm_assoc_", "slurm_user_assoc_", "slurm_qos_",
             "slurm_account_cpu_limit", "slurm_account_mem_limit", "slurm_account_job_")
     a, b = (exporters[x].scrape() for x in BACKENDS)

@@ -16,7 +16,9 @@ namespace slurm_exporter::collectors {
 /// `fairshare` (accounts) or `fairshare_users` (user associations): sshare's numbers.
 /// Accounts: slurm_fairshare_account_{raw_shares,norm_shares,raw_usage,norm_usage,
 /// effective_usage,level_fs}{account} and rivosinc's slurm_account_fairshare{account}
-/// (NormShares, as rivosinc reports it). Users: slurm_fairshare_user_{…, factor}{account,user}.
+/// (NormShares, as rivosinc reports it), with rivosinc's slurm_fairshare_scrape_duration (ms),
+/// slurm_fairshare_scrape_error (failed loads) and slurm_fairshare_collect_error (rows left
+/// out). Users: slurm_fairshare_user_{…, factor}{account,user}.
 /// LevelFS may be +Inf (no usage yet). A repeated association (partition associations) keeps
 /// its first row.
 std::vector<metrics::Family> collect_fairshare(const slurm::ShareData& shares, bool users);

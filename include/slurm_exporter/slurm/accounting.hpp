@@ -133,6 +133,9 @@ struct AccountingState {
 struct ShareData {
   std::vector<ShareRow> rows;
   std::vector<std::string> parse_errors;
+  /// Set by the backends for rivosinc's fairshare families, as AccountingState's.
+  double load_seconds = 0;
+  std::uint64_t failed_loads = 0;
 };
 
 /// One rollup line of `sacctmgr show stats` (times in microseconds as slurmdbd counts them).

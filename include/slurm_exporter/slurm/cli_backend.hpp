@@ -164,6 +164,7 @@ class CliBackend final : public Backend {
   /// sdiag, sshare, sacctmgr: next to sinfo, found at their first use.
   std::map<std::string, std::string> next_to_sinfo_;
   std::uint64_t assoc_mgr_failures_ = 0;  ///< failed assoc_mgr loads (rivosinc's scrape_error)
+  std::uint64_t shares_failures_ = 0;     ///< failed sshare loads (rivosinc's fairshare one)
   std::string sdiag_path_;     ///< options.sdiag, else next to sinfo; empty when there is none
   std::string sacctmgr_path_;  ///< options.sacctmgr, else next to sinfo; empty when none
   std::string lic_path_;       ///< options.lic_scontrol resolved; empty = scontrol_path_

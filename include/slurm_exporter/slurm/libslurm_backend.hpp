@@ -51,6 +51,7 @@ class LibslurmBackend final : public Backend {
   /// does not answer.
   DbdStats load_dbd_stats();
   std::uint64_t assoc_mgr_failures_ = 0;  ///< failed assoc_mgr loads (rivosinc's scrape_error)
+  std::uint64_t shares_failures_ = 0;     ///< failed share loads (rivosinc's fairshare one)
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
