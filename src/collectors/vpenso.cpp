@@ -147,6 +147,7 @@ std::vector<metrics::Family> collect_vpenso(const slurm::NodeData& nodes,
                                             const slurm::JobData& jobs) {
   std::array<double, kNodeStates.size()> node_count{};
   double cpus_alloc = 0, cpus_idle = 0, cpus_total = 0, gpus_total = 0, gpus_alloc = 0;
+  double gpus_other = 0;
   for (const auto& n : nodes.nodes) {
     for (std::size_t i = 0; i < kNodeStates.size(); ++i) {
       if (n.state_name.starts_with(kNodeStates[i].second)) ++node_count[i];
@@ -154,12 +155,18 @@ std::vector<metrics::Family> collect_vpenso(const slurm::NodeData& nodes,
     cpus_alloc += n.alloc_cpus;
     cpus_idle += n.idle_cpus;
     cpus_total += n.cpus;
+    double total = 0, alloc = 0;
     for (const auto& g : n.gres) {
-      if (g.name == "gpu") gpus_total += static_cast<double>(g.count);
+      if (g.name == "gpu") total += static_cast<double>(g.count);
     }
     for (const auto& g : n.gres_used) {
-      if (g.name == "gpu") gpus_alloc += static_cast<double>(g.count);
+      if (g.name == "gpu") alloc += static_cast<double>(g.count);
     }
+    gpus_total += total;
+    gpus_alloc += alloc;
+    // A node whose free CPUs sinfo counts as "other" (drained, down, failed …) cannot take a
+    // job: its free GPUs are "other" too, as dashboard 4323's later revision reads them.
+    if (n.cpus > n.alloc_cpus + n.idle_cpus) gpus_other += std::max(0.0, total - alloc);
   }
   std::array<double, kQueueStates.size()> queue{};
   double pending_dependency = 0;
@@ -191,8 +198,13 @@ std::vector<metrics::Family> collect_vpenso(const slurm::NodeData& nodes,
                       "name)",
                       cpus_total - cpus_alloc - cpus_idle));
   out.push_back(gauge("slurm_gpus_alloc", "Allocated GPUs (vpenso name)", gpus_alloc));
-  out.push_back(
-      gauge("slurm_gpus_idle", "GPUs not allocated (vpenso name)", gpus_total - gpus_alloc));
+  out.push_back(gauge("slurm_gpus_idle",
+                      "GPUs not allocated on nodes that can take jobs (vpenso name)",
+                      gpus_total - gpus_alloc - gpus_other));
+  out.push_back(gauge("slurm_gpus_other",
+                      "GPUs not allocated on nodes that cannot take jobs: drained, down, failed "
+                      "(vpenso name)",
+                      gpus_other));
   out.push_back(gauge("slurm_gpus_total", "Configured GPUs (vpenso name)", gpus_total));
   out.push_back(gauge("slurm_gpus_utilization",
                       "Allocated GPUs / configured, 0 without GPUs "

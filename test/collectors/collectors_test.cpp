@@ -470,7 +470,9 @@ TEST_CASE("vpenso's families: its state prefixes, each node once, tasks one by o
         value(n, "slurm_cpus_total"));
   CHECK(value(f, "slurm_gpus_total") == 6 + 2 + 1);  // a100, untyped, v100 (slurm_gpus)
   CHECK(value(f, "slurm_gpus_alloc") == 2);
-  CHECK(value(f, "slurm_gpus_idle") == 7);
+  // node4 (down*, 1 v100 free) cannot take jobs: its GPU is "other", not idle.
+  CHECK(value(f, "slurm_gpus_other") == 1);
+  CHECK(value(f, "slurm_gpus_idle") == 6);
   CHECK(value(f, "slurm_gpus_utilization") == Approx(2.0 / 9));
 }
 

@@ -180,9 +180,9 @@ def test_prometheus_scrapes_openmetrics(cluster, exporter, prometheus):
 
 def test_prometheus_queries_every_vpenso_name(cluster, workload, exporter, prometheus):
     # --compat=vpenso: a real Prometheus ingests every vpenso family name (the list captured from
-    # vpenso's source, test/fixtures/vpenso_895c7c6_names.txt) and dashboard-shaped PromQL over
-    # them returns what sinfo says. (Grafana dashboard 4323's JSON, which uses these names, is
-    # not in any source reachable here; this checks the names it can use.)
+    # vpenso's source, test/fixtures/vpenso_895c7c6_names.txt), every query of Grafana dashboard
+    # 4323 (both revisions NVIDIA DeepOps ships, test/fixtures/grafana_4323_queries.txt) returns
+    # data, and the sums agree with sinfo.
     fixture = PROJECT_ROOT / "test/fixtures/vpenso_895c7c6_names.txt"
     names = [l.split()[1] for l in fixture.read_text().splitlines() if l.startswith("metric ")]
     assert len(names) == 62
@@ -211,6 +211,20 @@ def test_prometheus_queries_every_vpenso_name(cluster, workload, exporter, prome
         assert len(result) == 1, (query, result)
         return float(result[0]["value"][1])
 
+    queries = PROJECT_ROOT / "test/fixtures/grafana_4323_queries.txt"
+    exprs = [l.split(" ", 1)[1] for l in queries.read_text().splitlines() if l.startswith("v")]
+    assert len(exprs) == 60
+    empty = [q for q in dict.fromkeys(exprs)
+             if not api(prom, "query", query=q)["result"]]
+    assert not empty, f"dashboard 4323 queries without data: {empty}"
+    # Its "Total Nodes": every node in one of those seven states (the workload's are).
+    states = {n.name: n.state for n in nodes}
+    total_nodes = sum(1 for st in states.values()
+                      if st.startswith(("alloc", "down", "drain", "idle", "mix", "comp", "maint")))
+    assert one("slurm_nodes_alloc + slurm_nodes_down + slurm_nodes_drain + slurm_nodes_idle + "
+               "slurm_nodes_mix + slurm_nodes_comp + slurm_nodes_maint") == total_nodes
+    assert one("slurm_gpus_alloc + slurm_gpus_idle + slurm_gpus_other") == \
+        one("slurm_gpus_total")
     # The shapes dashboards use: sums over the node-state families, ratios, per-node sums.
     assert one('slurm_cpus_alloc{job="slurm"} + slurm_cpus_idle{job="slurm"} + '
                'slurm_cpus_other{job="slurm"}') == want_cpus

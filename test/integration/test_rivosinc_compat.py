@@ -252,6 +252,8 @@ def check_vpenso_partitions_and_owners(s, parts: str, owners: str) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
+    # node4 (one GPU and one CPU free) drained for this test: its free GPU is "other", not idle.
+    cluster.run(["scontrol", "update", "NodeName=node4", "State=DRAIN", "Reason=vpenso other"])
     e = start(cluster, f"--backend={backend}", "--compat=vpenso")
     try:
         wait_for(lambda: e.scrape().value("slurm_up") == 1, 30, "slurm_up 1")
@@ -263,7 +265,8 @@ def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
         # vpenso's per-node command (a node once per partition: vpenso de-duplicates the lines).
         cmd_node_detail = ["sinfo", "-h", "-N", "-O",
                            "NodeList:60,AllocMem:20,Memory:20,CPUsState:30,StateLong:30"]
-        cmds = (cmd_nodes, cmd_jobs, cmd_parts, cmd_owners, cmd_node_detail)
+        cmd_node_gres = ["sinfo", "-h", "-N", "-O", "NodeList:|,CPUsState:|,Gres:|,GresUsed:|"]
+        cmds = (cmd_nodes, cmd_jobs, cmd_parts, cmd_owners, cmd_node_detail, cmd_node_gres)
 
         def since_cycle() -> str:
             out = cluster.run(["sdiag"])
@@ -276,7 +279,7 @@ def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
             s = e.scrape()
             if before == [cluster.run(c) for c in cmds] + [since_cycle()]:
                 break
-        n0, j0, parts, owners, node_detail, bf_since_cycle = before
+        n0, j0, parts, owners, node_detail, node_gres, bf_since_cycle = before
         assert s.value("slurm_scheduler_backfilled_jobs_since_cycle_total") == int(bf_since_cycle)
         detail = {tuple(l.split()) for l in node_detail.splitlines()}
         assert len(detail) == len(set(n0.splitlines())) >= 3, node_detail
@@ -291,6 +294,23 @@ def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
             assert s.value("slurm_node_mem_alloc", **key) == int(alloc_mem) * mib, key
             assert s.value("slurm_node_mem_total", **key) == int(mem) * mib, key
         assert len(s.get("slurm_node_cpu_total")) == len(detail)
+        # GPUs: free ones on a node whose CPUs sinfo counts as "other" are other, not idle.
+
+        def gpus(text: str) -> int:
+            return sum(int(n) for n in re.findall(r"(?:^|,)gpu(?::[^:,(]+)?:(\d+)", text))
+
+        total = alloc = other = 0
+        for line in set(node_gres.splitlines()):
+            _, cpus, gres, used = line.split("|")[:4]
+            t, a = gpus(gres), gpus(used)
+            total, alloc = total + t, alloc + a
+            if int(cpus.split("/")[2]) > 0:
+                other += t - a
+        assert total >= 8 and other >= 1, node_gres  # the workload's down node has GPUs
+        assert s.value("slurm_gpus_total") == total, node_gres
+        assert s.value("slurm_gpus_alloc") == alloc, node_gres
+        assert s.value("slurm_gpus_other") == other, node_gres
+        assert s.value("slurm_gpus_idle") == total - alloc - other, node_gres
         states = dict(l.split() for l in n0.splitlines())  # a node once, however many partitions
         for fam, prefix in VPENSO_NODES.items():
             want = sum(1 for st in states.values() if st.startswith(prefix))
@@ -311,6 +331,7 @@ def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
         check_vpenso_partitions_and_owners(s, parts, owners)
     finally:
         e.stop()
+        cluster.run(["scontrol", "update", "NodeName=node4", "State=RESUME"])
     # Off by default.
     e = start(cluster, f"--backend={backend}")
     try:

@@ -21,8 +21,11 @@ namespace slurm_exporter::collectors {
 ///   (vpenso counted a pending array once); pending_dependency: pending for reason Dependency.
 /// - slurm_cpus_alloc, slurm_cpus_other (sinfo %C; _idle and _total are the rivosinc families
 ///   with the same meaning, exported by `nodes`).
-/// - slurm_gpus_alloc, slurm_gpus_idle, slurm_gpus_total, slurm_gpus_utilization (alloc/total,
-///   0 without GPUs).
+/// - slurm_gpus_alloc, slurm_gpus_idle, slurm_gpus_other, slurm_gpus_total,
+///   slurm_gpus_utilization (alloc/total, 0 without GPUs): other is the free GPUs of nodes whose
+///   free CPUs sinfo counts as other (drained, down …), idle the rest of the free ones, so
+///   alloc + idle + other = total as for the CPUs (vpenso 895c7c6 had no other: idle = total −
+///   alloc; dashboard 4323's 2021 revision asks for slurm_gpus_other).
 /// - slurm_partition_cpus_{allocated,idle,other,total}{partition}: CPUs of the partition's
 ///   nodes (sinfo -o %R,%C; a node in two partitions counts in both), and
 ///   slurm_partition_jobs_pending{partition}: pending jobs, array tasks one by one, a job
