@@ -32,6 +32,10 @@
 #   7 sdiag RPC counts per minute with 1 and with 10 scrapers every 15 s, poll limit 10 s
 # Prints a table and writes JSON (default ./bench-scale.json).
 #
+# SLURM_PREFIX=P runs the Slurm installed in P (scripts/build-slurm.sh) instead of Debian's: its
+# daemons and commands, and the cli backend's (SLURM_BIN_DIR=P/bin for scale_bench); --build
+# must then name a build against that release (cmake -DSlurm_ROOT=P).
+#
 # --cluster-only sets the cluster up, prints its SLURM_CONF and waits (until Ctrl-C or SIGTERM)
 # without measuring: for profiling the exporter by hand (heaptrack, perf) against the same data.
 set -euo pipefail
@@ -64,6 +68,13 @@ done
   { echo "bench-scale: need --slurmd >= 1 and --nodes >= slurmd + partitions" >&2; exit 2; }
 ((runs >= 2 && cli_runs >= 1)) || { echo "bench-scale: --runs >= 2, --cli-runs >= 1" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "bench-scale: run as root (slurmctld, munge, users)" >&2; exit 1; }
+slurm_bin=/usr/bin
+if [[ -n ${SLURM_PREFIX:-} ]]; then
+  [[ -x $SLURM_PREFIX/sbin/slurmctld && -x $SLURM_PREFIX/bin/sinfo ]] ||
+    { echo "bench-scale: SLURM_PREFIX=$SLURM_PREFIX has no sbin/slurmctld and bin/sinfo" >&2; exit 2; }
+  slurm_bin=$SLURM_PREFIX/bin
+  export PATH="$SLURM_PREFIX/sbin:$SLURM_PREFIX/bin:$PATH" SLURM_BIN_DIR=$slurm_bin
+fi
 exporter=$build/prometheus-slurm-exporter
 bench=$build/test/bench/scale_bench
 [[ -x $exporter && -x $bench ]] ||
@@ -224,8 +235,8 @@ note "2: cli polls ($cli_runs) and the commands alone"
 "$bench" poll --backend cli --runs "$cli_runs" --unchanged-runs "$cli_runs" >"$res/poll_cli.json"
 "$bench" cli-commands --runs "$cli_runs" >"$res/cli_commands.json"
 note "6: squeue / sinfo peak RSS"
-"$bench" maxrss -- /usr/bin/squeue -h -r -a >"$res/squeue_rss.json"
-"$bench" maxrss -- /usr/bin/sinfo -h -N -a >"$res/sinfo_rss.json"
+"$bench" maxrss -- "$slurm_bin/squeue" -h -r -a >"$res/squeue_rss.json"
+"$bench" maxrss -- "$slurm_bin/sinfo" -h -N -a >"$res/sinfo_rss.json"
 
 # ---------------------------------------------------------------- exporter process
 rss() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }

@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -63,6 +64,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace se = slurm_exporter;
+
+// The libslurm differences this benchmark meets (the exporter's own are in
+// src/slurm/libslurm_backend.cpp's compat section): slurm_get_errno is gone since 24.05 (errno),
+// job_desc_msg_t.job_id since 25.11 (job_id_str names the job).
+int slurm_errno() {
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(24, 5, 0)
+  return errno;
+#else
+  return slurm_get_errno();
+#endif
+}
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -156,7 +168,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 [[noreturn]] void slurm_fail(const char* what) {
-  const int err = slurm_get_errno();
+  const int err = slurm_errno();
   throw std::runtime_error(fmt::format("{}: {} ({})", what, slurm_strerror(err), err));
 }
 
@@ -237,7 +249,7 @@ int cmd_submit(const Args& a) {
     if (slurm_submit_batch_job(&d, &resp) != SLURM_SUCCESS) {
       ++failed;
       if (first_error.empty()) {
-        first_error = fmt::format("job {}: {}", i, slurm_strerror(slurm_get_errno()));
+        first_error = fmt::format("job {}: {}", i, slurm_strerror(slurm_errno()));
       }
       if (failed > 20 && failed * 10 > i) break;  // mostly failing: stop early
     } else {
@@ -289,7 +301,7 @@ FloorRun floor_once(FloorSince& since) {
   slurm_free_reservation_info_msg(resv);
   f.controller_side = ms_since(t);
   // A load with `since` either brings a message or says nothing changed; both are the floor.
-  const auto unchanged = [] { return slurm_get_errno() == SLURM_NO_CHANGE_IN_DATA; };
+  const auto unchanged = [] { return slurm_errno() == SLURM_NO_CHANGE_IN_DATA; };
   t = Clock::now();
   partition_info_msg_t* p = nullptr;
   if (slurm_load_partitions(since.partitions, &p, SHOW_ALL) != SLURM_SUCCESS && !unchanged()) {
@@ -383,7 +395,11 @@ void touch_cluster(std::uint32_t& job_id, std::string& node_name, long n) {
   const std::string comment = fmt::format("bench touch {}", n);
   job_desc_msg_t d;
   slurm_init_job_desc_msg(&d);
+  std::string id = std::to_string(job_id);
+  d.job_id_str = id.data();
+#if SLURM_VERSION_NUMBER < SLURM_VERSION_NUM(25, 11, 0)
   d.job_id = job_id;
+#endif
   d.comment = const_cast<char*>(comment.c_str());
   if (slurm_update_job(&d) != SLURM_SUCCESS) slurm_fail("update_job");
   update_node_msg_t u;
@@ -407,6 +423,13 @@ int cmd_touch(const Args&) {
 }
 
 // ---------------------------------------------------------------- poll
+// Where the Slurm commands are: $SLURM_BIN_DIR (bench-scale.sh sets it from SLURM_PREFIX), else
+// Debian's /usr/bin.
+std::string slurm_bin(const char* name) {
+  const char* dir = std::getenv("SLURM_BIN_DIR");
+  return std::string(dir && *dir ? dir : "/usr/bin") + "/" + name;
+}
+
 // One full poll = the exporter's Collection::poll (loads, conversion, collectors, rendering)
 // right after the cluster changed; one unchanged poll = a poll again with nothing changed.
 int cmd_poll(const Args& a) {
@@ -422,6 +445,7 @@ int cmd_poll(const Args& a) {
     // A command of a 10,000-node cluster can take longer than the exporter's default 10 s on a
     // busy machine; the benchmark measures the poll, not the timeout.
     cli.timeout = std::chrono::seconds(600);
+    if (const char* dir = std::getenv("SLURM_BIN_DIR")) cli.bin_dir = dir;
     backend = std::make_unique<se::slurm::CliBackend>(std::move(cli));
   } else {
     throw std::runtime_error("--backend is libslurm or cli");
@@ -507,28 +531,28 @@ int cmd_cli_commands(const Args& a) {
     bool in_poll;
   };
   const std::vector<Command> commands = {
-      {"scontrol_node", {"/usr/bin/scontrol", "-a", "-d", "-o", "show", "node"}, true},
-      {"scontrol_partition", {"/usr/bin/scontrol", "-a", "-o", "show", "partition"}, true},
+      {"scontrol_node", {slurm_bin("scontrol"), "-a", "-d", "-o", "show", "node"}, true},
+      {"scontrol_partition", {slurm_bin("scontrol"), "-a", "-o", "show", "partition"}, true},
       {"squeue",
-       {"/usr/bin/squeue", "-h", "-r", "-a", "-t", "all", "-O",
+       {slurm_bin("squeue"), "-h", "-r", "-a", "-t", "all", "-O",
         std::string(se::slurm::cli::kSqueueFields)},
        true},
       // The controller-side collectors' commands (on by default), as the cli backend runs them.
-      {"scontrol_ping", {"/usr/bin/scontrol", "ping"}, true},
-      {"sdiag", {"/usr/bin/sdiag"}, true},
-      {"scontrol_licenses", {"/usr/bin/scontrol", "show", "licenses", "-o"}, true},
-      {"scontrol_reservation", {"/usr/bin/scontrol", "show", "reservation", "-o"}, true},
+      {"scontrol_ping", {slurm_bin("scontrol"), "ping"}, true},
+      {"sdiag", {slurm_bin("sdiag")}, true},
+      {"scontrol_licenses", {slurm_bin("scontrol"), "show", "licenses", "-o"}, true},
+      {"scontrol_reservation", {slurm_bin("scontrol"), "show", "reservation", "-o"}, true},
       // Candidates: sinfo's node list (what the backend ran before scontrol's; now only
       // without a scontrol), the job list from scontrol, sinfo with a minimal field list.
       {"cand_sinfo_nodes",
-       {"/usr/bin/sinfo", "-N", "-h", "-a", "-O", std::string(se::slurm::cli::kSinfoNodeFields)},
+       {slurm_bin("sinfo"), "-N", "-h", "-a", "-O", std::string(se::slurm::cli::kSinfoNodeFields)},
        false},
       {"cand_sinfo_partitions",
-       {"/usr/bin/sinfo", "-h", "-a", "-o", std::string(se::slurm::cli::kSinfoPartitionFormat)},
+       {slurm_bin("sinfo"), "-h", "-a", "-o", std::string(se::slurm::cli::kSinfoPartitionFormat)},
        false},
-      {"cand_scontrol_job", {"/usr/bin/scontrol", "-o", "show", "job"}, false},
-      {"cand_scontrol_job_d", {"/usr/bin/scontrol", "-d", "-o", "show", "job"}, false},
-      {"cand_sinfo_nodes_min", {"/usr/bin/sinfo", "-N", "-h", "-a", "-o", "%N %P"}, false},
+      {"cand_scontrol_job", {slurm_bin("scontrol"), "-o", "show", "job"}, false},
+      {"cand_scontrol_job_d", {slurm_bin("scontrol"), "-d", "-o", "show", "job"}, false},
+      {"cand_sinfo_nodes_min", {slurm_bin("sinfo"), "-N", "-h", "-a", "-o", "%N %P"}, false},
   };
   const auto child_cpu_ms = [] {
     rusage ru{};
