@@ -30,6 +30,9 @@
 #   6 exporter RSS idle / after the first poll / steady after the HTTP load / peak (VmHWM), RSS
 #     over --leak-polls polls (one full poll every 20), next to squeue's and sinfo's peak RSS
 #   7 sdiag RPC counts per minute with 1 and with 10 scrapers every 15 s, poll limit 10 s
+#   8 (Slurm 25.11 and newer: MetricsType=metrics/openmetrics) one read of each of slurmctld's own
+#     /metrics/<path> endpoints against one poll of ours (full: after a job and a node changed,
+#     the change's own cost taken out; unchanged), each as wall time and slurmctld's CPU
 # Prints a table and writes JSON (default ./bench-scale.json).
 #
 # SLURM_PREFIX=P runs the Slurm installed in P (scripts/build-slurm.sh) instead of Debian's: its
@@ -75,6 +78,9 @@ if [[ -n ${SLURM_PREFIX:-} ]]; then
   slurm_bin=$SLURM_PREFIX/bin
   export PATH="$SLURM_PREFIX/sbin:$SLURM_PREFIX/bin:$PATH" SLURM_BIN_DIR=$slurm_bin
 fi
+# The release as a number (22.05 -> 2205; slurmctld -V needs no slurm.conf): section 8 needs 25.11+.
+slurm_rel=$(slurmctld -V | sed -E 's/^slurm(-wlm)? ([0-9]+)\.([0-9]+).*/\2\3/')
+[[ $slurm_rel =~ ^[0-9]{4}$ ]] || { echo "bench-scale: cannot read slurmctld -V" >&2; exit 1; }
 exporter=$build/prometheus-slurm-exporter
 bench=$build/test/bench/scale_bench
 [[ -x $exporter && -x $bench ]] ||
@@ -180,6 +186,8 @@ MinJobAge=300
 MaxJobCount=$((jobs * 2 + 1000))
 MaxArraySize=1001
 EOF
+  # Slurm 25.11 added slurmctld's own metrics endpoint (section 8); older releases reject the key.
+  if ((slurm_rel >= 2511)); then echo "MetricsType=metrics/openmetrics"; fi
   for ((i = 1; i <= slurmd; i++)); do
     echo "NodeName=bn$i NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((port_base + 1 + i)) CPUs=8 RealMemory=16000 State=UNKNOWN"
   done
@@ -310,6 +318,61 @@ note "7: sdiag RPC counts, 1 scraper, ${rpc_seconds}s"
 rpc_run 1
 note "7: sdiag RPC counts, 10 scrapers, ${rpc_seconds}s"
 rpc_run 10
+
+# ---------------------------------------------------------------- 8: Slurm's own endpoint
+# slurmctld's CPU (utime + stime) around N reads of each of its /metrics/<path> endpoints, and
+# around N polls of ours: full ones (a touch, then a scrape of an exporter whose poll limit is 0)
+# less N touches alone, and unchanged ones (scrapes only). One python process reads, so no
+# process start is in the figures.
+endpoint_reads=20
+if ((slurm_rel >= 2511)); then
+  note "8: slurmctld's own endpoint against our poll ($endpoint_reads reads each)"
+  ctld_pid=$(cat "$dir/run/slurmctld.pid")
+  measure() {  # label, then what to do $endpoint_reads times (URLs, commands) -> a JSON line
+    python3 - "$ctld_pid" "$1" "$endpoint_reads" "${@:2}" <<'PY'
+import json, os, subprocess, sys, time, urllib.request
+pid, label, n, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+tick = os.sysconf("SC_CLK_TCK")
+def ctld_cpu():
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / tick
+size, walls = 0, []
+c0 = ctld_cpu()
+for _ in range(n):
+    t = time.perf_counter()
+    for part in cmd:
+        if part.startswith("http"):
+            with urllib.request.urlopen(part, timeout=120) as r:
+                size = len(r.read())
+        else:
+            subprocess.run(part.split(), check=True, stdout=subprocess.DEVNULL)
+    walls.append(time.perf_counter() - t)
+cpu = (ctld_cpu() - c0) / n
+walls.sort()
+print(json.dumps({"label": label, "wall_ms": walls[len(walls) // 2] * 1000,
+                  "ctld_cpu_ms": cpu * 1000, "bytes": size}))
+PY
+  }
+  : >"$res/endpoint.txt"
+  for path in nodes jobs partitions scheduler jobs-users-accts; do
+    measure "slurm /metrics/$path" "http://127.0.0.1:$port_base/metrics/$path" >>"$res/endpoint.txt"
+  done
+  for backend in libslurm cli; do
+    "$exporter" --web.listen-address=127.0.0.1:$http_port --slurm.poll-limit=0 \
+      --slurm.conf="$SLURM_CONF" --web.log-level=error --backend=$backend \
+      --slurm.bin-dir="$slurm_bin" &
+    epid=$!
+    pids+=("$epid")
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$http_port/" && break; sleep 0.1; done
+    curl -s -o /dev/null "http://127.0.0.1:$http_port/metrics"
+    measure "touch alone ($backend run)" "$bench touch" >>"$res/endpoint.txt"
+    measure "ours $backend, full poll + touch" "$bench touch" "http://127.0.0.1:$http_port/metrics" \
+      >>"$res/endpoint.txt"
+    measure "ours $backend, unchanged poll" "http://127.0.0.1:$http_port/metrics" >>"$res/endpoint.txt"
+    stop_exporter
+  done
+  cat "$res/endpoint.txt" >&2
+fi
 
 # ---------------------------------------------------------------- report
 cat >"$res/env.json" <<EOF
