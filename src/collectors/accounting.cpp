@@ -232,6 +232,8 @@ std::vector<metrics::Family> collect_fairshare(const slurm::ShareData& shares, b
   out.push_back(gauge("slurm_account_fairshare",
                       "FairShare value for account (rivosinc name; sshare NormShares)", {"account"},
                       rivosinc));
+  // Without accounting (no share rows) no slurm_fairshare_* series at all, the companions too.
+  if (shares.rows.empty()) return out;
   out.push_back(gauge("slurm_fairshare_scrape_duration",
                       "Duration of the share load in milliseconds (rivosinc name)",
                       shares.load_seconds * 1000));

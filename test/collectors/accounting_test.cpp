@@ -78,6 +78,10 @@ TEST_CASE("fairshare: accounts and user associations from the captured sshare") 
   CHECK(value(accounts, "slurm_fairshare_scrape_duration", {}) == Approx(7));
   CHECK(value(accounts, "slurm_fairshare_scrape_error", {}) == 2);
   CHECK(value(accounts, "slurm_fairshare_collect_error", {}) == 0);
+  const auto none = collectors::collect_fairshare(slurm::ShareData{}, false);
+  CHECK(std::none_of(none.begin(), none.end(), [](const metrics::Family& f) {
+    return f.name == "slurm_fairshare_scrape_error";
+  }));
   CHECK(std::none_of(users.begin(), users.end(), [](const metrics::Family& f) {
     return f.name == "slurm_fairshare_scrape_duration";
   }));

@@ -18,9 +18,9 @@ namespace slurm_exporter::collectors {
 /// effective_usage,level_fs}{account} and rivosinc's slurm_account_fairshare{account}
 /// (NormShares, as rivosinc reports it), with rivosinc's slurm_fairshare_scrape_duration (ms),
 /// slurm_fairshare_scrape_error (failed loads) and slurm_fairshare_collect_error (rows left
-/// out). Users: slurm_fairshare_user_{…, factor}{account,user}.
-/// LevelFS may be +Inf (no usage yet). A repeated association (partition associations) keeps
-/// its first row.
+/// out; only when there are rows: a cluster without accounting gets no slurm_fairshare_*). Users:
+/// slurm_fairshare_user_{…, factor}{account,user}. LevelFS may be +Inf (no usage yet). A repeated
+/// association (partition associations) keeps its first row.
 std::vector<metrics::Family> collect_fairshare(const slurm::ShareData& shares, bool users);
 
 /// What the rivosinc-compatible limit families need besides the associations: the duration
