@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../support/golden.hpp"
@@ -52,23 +53,31 @@ std::set<std::string> exported_names() {
   return names;
 }
 
-}  // namespace
-
-TEST_CASE("every rivosinc 1.7 flag is accepted and every metric name exported") {
-  const std::string text =
-      test_support::read_file(std::string(SE_TEST_DATA_DIR) + "/fixtures/rivosinc_1.7_names.txt");
+// The "KIND NAME …" lines of a names fixture (comments and blank lines skipped).
+std::vector<std::pair<std::string, std::string>> fixture_entries(const std::string& file) {
+  const std::string text = test_support::read_file(std::string(SE_TEST_DATA_DIR) + "/" + file);
   REQUIRE_FALSE(text.empty());
-  const std::string usage = app::usage();
-  const auto names = exported_names();
+  std::vector<std::pair<std::string, std::string>> out;
   std::istringstream in(text);
   std::string line;
-  int flags = 0, metrics = 0;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
     std::istringstream words(line);
     std::string kind, name;
     words >> kind >> name;
-    INFO(line);
+    out.emplace_back(kind, name);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every rivosinc 1.7 flag is accepted and every metric name exported") {
+  const std::string usage = app::usage();
+  const auto names = exported_names();
+  int flags = 0, metrics = 0;
+  for (const auto& [kind, name] : fixture_entries("fixtures/rivosinc_1.7_names.txt")) {
+    INFO(kind << " " << name);
     if (kind == "flag") {
       ++flags;
       const bool listed = usage.find("  -" + name + "\n") != std::string::npos ||
@@ -96,9 +105,6 @@ TEST_CASE("every rivosinc 1.7 flag is accepted and every metric name exported") 
 }
 
 TEST_CASE("every vpenso name is exported with --compat=vpenso (or by the fairshare collector)") {
-  const std::string text =
-      test_support::read_file(std::string(SE_TEST_DATA_DIR) + "/fixtures/vpenso_895c7c6_names.txt");
-  REQUIRE_FALSE(text.empty());
   std::vector<metrics::Family> all;
   const auto add = [&](std::vector<metrics::Family> f) {
     for (auto& x : f) all.push_back(std::move(x));
@@ -117,15 +123,9 @@ TEST_CASE("every vpenso name is exported with --compat=vpenso (or by the fairsha
   add(collectors::collect_fairshare(shares, false));
   std::set<std::string> names;
   for (const auto& f : all) names.insert(f.name);
-  std::istringstream in(text);
-  std::string line;
   int metrics = 0;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream words(line);
-    std::string kind, name;
-    words >> kind >> name;
-    INFO(line);
+  for (const auto& [kind, name] : fixture_entries("fixtures/vpenso_895c7c6_names.txt")) {
+    INFO(kind << " " << name);
     CHECK(kind == "metric");
     CHECK(names.count(name) == 1);
     ++metrics;
