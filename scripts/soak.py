@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "test" / "integration"))
 
-from harness import (CLUSTER_SH, MIB, Cluster, Exporter, binary_sanitized,  # noqa: E402
-                     ports_free, sanitizer_report, wait_for)
+from harness import (CLUSTER_SH, MIB, SLURM_PREFIX, Cluster, Exporter,  # noqa: E402
+                     binary_sanitized, ports_free, sanitizer_report, wait_for)
 
 MUTATE_EVERY = 25
 
@@ -75,8 +75,11 @@ def soak(cluster: Cluster, binary: str, backend: str, polls: int,
          mutate: Mutator | None = None) -> dict:
     """Runs one exporter for `polls` sequential polls; returns the figures. Raises AssertionError
     on a failed scrape, a sanitizer report or a non-zero exit."""
+    # The cli backend runs the release under test's commands (SLURM_PREFIX), as the suite's
+    # exporters do; without the flag it would run Debian's against another release's controller.
+    bin_dir = [f"--slurm.bin-dir={SLURM_PREFIX}/bin"] if SLURM_PREFIX else []
     args = ["--web.listen-address=127.0.0.1:0", f"--slurm.conf={cluster.conf}",
-            "--slurm.poll-limit=0", f"--backend={backend}", "--collector.node"]
+            "--slurm.poll-limit=0", f"--backend={backend}", "--collector.node", *bin_dir]
     e = Exporter(binary, args, cluster.env)
     failures = 0
     try:
