@@ -3,16 +3,18 @@
 # Configures, builds and installs one Slurm release from its source tarball into a prefix: the
 # daemons (slurmctld, slurmd), the commands (sinfo, squeue, scontrol, sdiag, sbatch, …), libslurm and
 # the headers, i.e. what scripts/slurm-cluster.sh (SLURM_PREFIX=) and a build of the exporter against
-# that release need. No slurmrestd, no PMIx, no slurmdbd plugins beyond Slurm's defaults.
+# that release need, and slurmdbd with its MariaDB storage plugin (accounting_storage/mysql) for the
+# accounting cluster (SLURM_TEST_ACCOUNTING=1). No slurmrestd, no PMIx.
 #
 #   scripts/build-slurm.sh VERSION|TARBALL [PREFIX]
 #
 # VERSION (e.g. 26.05.3) takes $SLURM_SRC_DIR/slurm-VERSION.tar.xz (default SLURM_SRC_DIR:
 # /work/shared/slurm-src); a TARBALL path (slurm-VERSION.tar.{xz,bz2,gz}) is used as given.
 # PREFIX defaults to /opt/slurm/VERSION. Once installed, PREFIX/.build-slurm-done holds the version
-# and a second call with the same version returns at once (delete PREFIX to rebuild).
-# Nothing is downloaded. Needs Debian's libmunge-dev, libhttp-parser-dev and libjson-c-dev
-# (scripts/install-deps.sh installs them): without http-parser slurmctld serves
+# and a second call with the same version returns at once (delete PREFIX to rebuild); a prefix
+# built before the MariaDB plugin was part of the build (no accounting_storage_mysql.so) is rebuilt.
+# Nothing is downloaded. Needs Debian's libmunge-dev, libhttp-parser-dev, libjson-c-dev and
+# libmariadb-dev (scripts/install-deps.sh installs them): without http-parser slurmctld serves
 # no HTTP (no 25.11+ metrics endpoint); with http-parser but without json-c 25.11+ slurmctld dies at
 # start (serializer_required: could not find plugin for application/json).
 # Time on this 2-core machine (niced, shared): about 3-6 minutes per release (see README,
@@ -47,13 +49,18 @@ fi
 prefix=${2:-/opt/slurm/$version}
 marker=$prefix/.build-slurm-done
 
+mysql_plugin=$prefix/lib/slurm/accounting_storage_mysql.so
 if [[ -f $marker && $(<"$marker") == "$version" ]]; then
-  note "Slurm $version is already installed in $prefix"
-  exit 0
+  if [[ -f $mysql_plugin ]]; then
+    note "Slurm $version is already installed in $prefix"
+    exit 0
+  fi
+  note "Slurm $version in $prefix has no $(basename "$mysql_plugin") (built before the accounting" \
+    "cluster needed it): rebuilding"
 fi
-for h in munge.h http_parser.h json-c/json.h; do
+for h in munge.h http_parser.h json-c/json.h mariadb/mysql.h; do
   [[ -f /usr/include/$h ]] || die "/usr/include/$h is missing (apt-get install libmunge-dev" \
-    "libhttp-parser-dev libjson-c-dev)"
+    "libhttp-parser-dev libjson-c-dev libmariadb-dev)"
 done
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/build-slurm-$version.XXXXXX")
@@ -69,8 +76,9 @@ note "configuring Slurm $version for $prefix"
 t=$SECONDS
 # --enable-multiple-slurmd: several slurmd on one host (the test cluster). --sysconfdir inside the
 # prefix so the release never reads /etc/slurm (the cluster script passes -f / SLURM_CONF anyway).
+# --with-mysql_config: configure fails instead of silently leaving out the MariaDB plugin.
 ./configure --prefix="$prefix" --sysconfdir="$prefix/etc" \
-  --enable-multiple-slurmd --with-munge=/usr \
+  --enable-multiple-slurmd --with-munge=/usr --with-mysql_config=/usr/bin \
   --with-libhttp-parser=/usr --with-json=/usr --with-yaml=/usr \
   --disable-slurmrestd --without-pmix --without-hdf5 --without-rrdtool --without-ucx \
   --without-nvml --without-rsmi --without-lua --disable-debug \
@@ -93,6 +101,8 @@ make install >"$work/install.log" 2>&1 || {
   die "make install failed (log above)"
 }
 install_s=$((SECONDS - t))
+[[ -f $mysql_plugin ]] || die "the build installed no $mysql_plugin (configure.log: $(grep -i \
+  'mysql' "$work/configure.log" | tail -n 3 | tr '\n' ' '))"
 echo "$version" >"$marker"
 note "Slurm $version installed in $prefix in $((SECONDS - start)) s" \
   "(configure ${configure_s} s, make ${make_s} s, install ${install_s} s)"

@@ -24,9 +24,10 @@ packages=(
   iproute2
 )
 # Other Slurm releases built from source (scripts/build-slurm.sh; scripts/test.sh builds 26.05.3
-# unless SLURM_EXPORTER_NEW_SLURM=0): munge's, http-parser's and json-c's headers.
+# unless SLURM_EXPORTER_NEW_SLURM=0): munge's, http-parser's, json-c's and MariaDB's client headers
+# (slurmdbd's accounting_storage/mysql for the accounting cluster).
 if [[ ${SLURM_EXPORTER_NEW_SLURM:-1} != 0 ]]; then
-  packages+=(libmunge-dev libhttp-parser-dev libjson-c-dev)
+  packages+=(libmunge-dev libhttp-parser-dev libjson-c-dev libmariadb-dev)
 fi
 # The libFuzzer targets (scripts/fuzz.sh, and scripts/test.sh unless SLURM_EXPORTER_FUZZ=0).
 if [[ ${SLURM_EXPORTER_FUZZ:-1} == 1 ]]; then
