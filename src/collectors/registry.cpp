@@ -161,7 +161,8 @@ const Collector kTable[] = {
          "`slurm_fairshare_account_*` (raw/normalized shares and usage, effective usage, "
          "level FS) and rivosinc's `slurm_account_fairshare` per account with its "
          "`slurm_fairshare_scrape_duration`, `_scrape_error`, `_collect_error` (libslurm: the "
-         "association manager's shares, one `slurm_load_assoc_mgr_info`; CLI: `sshare -a "
+         "association manager's shares, the one `slurm_load_assoc_mgr_info` per poll that "
+         "`limits` and `qos` read too; CLI: `sshare -a "
          "-n -P -o …`); needs accounting",
      .loads = {LoadKind::shares},
      .collect = [](const Inputs& in, std::int64_t) -> Collected {

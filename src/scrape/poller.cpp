@@ -325,6 +325,7 @@ void Collection::Impl::run_row(Row& row, PollLoads& loads, Outcome& outcome, std
 
 PollResult Collection::Impl::poll(slurm::Backend& backend) {
   for (LoadKind kind : kAllLoads) backend.keep(kind, kept(kind));
+  backend.begin_poll();
   PollLoads loads(backend, clock, known());
   std::string text;
   std::vector<Outcome> outcomes;

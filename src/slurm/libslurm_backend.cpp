@@ -999,6 +999,13 @@ Qos qos(const assoc_mgr_info_msg_t& msg, const slurmdb_qos_rec_t& q) {
 }  // namespace
 
 AccountingState LibslurmBackend::load_assoc_mgr() {
+  AccountingState state = assoc_mgr_this_poll();
+  state.failed_loads = assoc_mgr_failures_;
+  return state;
+}
+
+const AccountingState& LibslurmBackend::assoc_mgr_this_poll() {
+  if (poll_assoc_mgr_) return *poll_assoc_mgr_;
   assoc_mgr_info_request_msg_t req{};
   req.flags = ASSOC_MGR_INFO_FLAG_ASSOC | ASSOC_MGR_INFO_FLAG_QOS;
   assoc_mgr_info_msg_t* raw = nullptr;
@@ -1017,21 +1024,21 @@ AccountingState LibslurmBackend::load_assoc_mgr() {
   });
   state.load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  state.failed_loads = assoc_mgr_failures_;
-  return state;
+  return poll_assoc_mgr_.emplace(std::move(state));
 }
 
 // sshare's rows from the same association manager state (what slurmctld answers sshare with:
 // slurm_associations_get_shares is not exported by 22.05's libslurm). sshare prints no
 // RawShares, NormUsage and LevelFS for the root account, no FairShare for accounts.
 ShareData LibslurmBackend::load_shares() {
-  AccountingState state;
+  const AccountingState* loaded = nullptr;
   try {
-    state = load_assoc_mgr();
+    loaded = &assoc_mgr_this_poll();
   } catch (...) {
     ++shares_failures_;
     throw;
   }
+  const AccountingState& state = *loaded;
   ShareData out;
   out.load_seconds = state.load_seconds;
   out.failed_loads = shares_failures_;

@@ -9,12 +9,14 @@ collectors report success 0, and everything recovers when they come back."""
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import pytest
 
 from accounting import assoc_mgr_usage, sacctmgr_assocs, sshare_rows
-from harness import MIB, Exporter, Scrape, exporter_args, exporter_binary, wait_for
+from harness import (MIB, POLL_LIMIT, Exporter, Scrape, exporter_args, exporter_binary,
+                     wait_for)
 
 BACKENDS = ("libslurm", "cli")
 ACCOUNTING_COLLECTORS = ("fairshare", "fairshare_users", "limits", "limits_users", "qos",
@@ -239,3 +241,34 @@ def test_slurmdbd_then_mariadb_down_and_back(accounting_cluster, exporters):
         return all(success(s).get("slurmdbd") == 1 and s.value("slurm_slurmdbd_up") == 1
                    for s in scrapes().values())
     wait_for(recovered, 90, "the slurmdbd collector to recover on both backends")
+
+
+def assoc_mgr_rpcs(c) -> int:
+    """slurmctld's own count of REQUEST_ASSOC_MGR_INFO RPCs (sdiag, read here, not by the exporter)."""
+    m = re.search(r"^\s*REQUEST_ASSOC_MGR_INFO\s+\(\s*\d+\)\s+count:(\d+)",
+                  c.run(["sdiag"]), re.M)
+    return int(m.group(1)) if m else 0
+
+
+def test_libslurm_asks_the_association_manager_once_per_poll(accounting_cluster):
+    """fairshare (sshare's numbers), limits and qos all come from slurmctld's association manager;
+    the libslurm backend reads it with one RPC per poll, not one per kind (it made two: one for
+    the shares, one for limits and QOS). The cli backend runs sshare and `scontrol show assoc_mgr`,
+    different commands by nature."""
+    c = accounting_cluster
+    e = Exporter(exporter_binary(), exporter_args(c, extra=("--backend=libslurm", *EXTRA)), c.env)
+    try:
+        e.wait_listening(timeout=30)
+        wait_for(lambda: success(e.scrape()).get("fairshare") == 1, 30, "fairshare success 1")
+        polls = 3
+        before = assoc_mgr_rpcs(c)
+        for _ in range(polls):
+            time.sleep(POLL_LIMIT + 0.3)  # past the poll limit: each scrape is a new poll
+            s = e.scrape()
+        after = assoc_mgr_rpcs(c)
+    finally:
+        e.stop()
+    ok = success(s)
+    assert all(ok.get(n) == 1 for n in ("fairshare", "limits", "qos")), ok
+    assert s.get("slurm_fairshare_user_factor") and s.get("slurm_assoc_grp_tres_limit")
+    assert after - before == polls, f"{after - before} REQUEST_ASSOC_MGR_INFO in {polls} polls"

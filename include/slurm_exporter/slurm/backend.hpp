@@ -87,6 +87,11 @@ class Backend {
   /// (the only member that is). Default: nothing (a libslurm RPC cannot be interrupted).
   virtual void cancel() noexcept {}
 
+  /// A new poll starts: a backend that answers two kinds from one Slurm call (the libslurm
+  /// backend: shares and assoc_mgr from one slurm_load_assoc_mgr_info) makes that call once per
+  /// poll and forgets its answer here. Default: nothing.
+  virtual void begin_poll() {}
+
   /// Loads `kind`. `known` is the generation the caller already holds what it needs of (0:
   /// none): when Slurm reports the data unchanged since then, the data may be left out (null)
   /// unless this kind is kept (keep()). Otherwise the data is always there, loaded in full if

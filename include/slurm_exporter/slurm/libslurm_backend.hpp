@@ -32,6 +32,7 @@ class LibslurmBackend final : public Backend {
 
   std::string_view name() const override { return "libslurm"; }
   std::string slurm_version() const override;
+  void begin_poll() override { poll_assoc_mgr_.reset(); }
 
  protected:
   std::optional<LoadData> fetch(LoadKind kind, bool full) override;
@@ -47,6 +48,10 @@ class LibslurmBackend final : public Backend {
   AccountingState load_assoc_mgr();
   /// sshare's numbers from the same call.
   ShareData load_shares();
+  /// This poll's slurm_load_assoc_mgr_info answer, converted: the call runs once per poll
+  /// (begin_poll) however many of shares and assoc_mgr ask. Throws as load_assoc_mgr.
+  const AccountingState& assoc_mgr_this_poll();
+  std::optional<AccountingState> poll_assoc_mgr_;  ///< this poll's answer, if loaded
   /// slurmdb_connection_get + slurmdb_get_stats (slurmdbd); DbdStats::error when slurmdbd
   /// does not answer.
   DbdStats load_dbd_stats();
