@@ -67,6 +67,11 @@ char* slurm_job_reason_string(enum job_state_reason inx);  // slurm_protocol_def
 
 namespace slurm_exporter::slurm::compat {
 
+// The release built against, major * 100 + minor (2605): what slurmdbd's message type ids mean
+// (dbd_msg_type_name; the slurmdbd it talks to is this release or newer).
+inline constexpr std::uint32_t kRelease =
+    SLURM_VERSION_MAJOR(SLURM_VERSION_NUMBER) * 100 + SLURM_VERSION_MINOR(SLURM_VERSION_NUMBER);
+
 // The errno of the last failed libslurm call. slurm_get_errno() (only ever `return errno`) is
 // gone from 24.05's slurm_errno.h; errno works on every release.
 inline int last_errno() { return errno; }
@@ -1107,7 +1112,7 @@ DbdStats LibslurmBackend::load_dbd_stats() {
     }
   });
   for_each_item<slurmdb_rpc_obj_t>(stats->rpc_list, [&](const slurmdb_rpc_obj_t& r) {
-    out.by_type.push_back({dbd_msg_type_name(r.id), r.id, r.cnt, r.time});
+    out.by_type.push_back({dbd_msg_type_name(r.id, compat::kRelease), r.id, r.cnt, r.time});
   });
   for_each_item<slurmdb_rpc_obj_t>(stats->user_list, [&](const slurmdb_rpc_obj_t& r) {
     out.by_user.push_back({impl_->user_name(r.id), r.id, r.cnt, r.time});

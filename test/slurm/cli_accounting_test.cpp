@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -404,8 +405,26 @@ TEST_CASE("dbd_msg_type_name: the names sacctmgr show stats printed for every ca
   // The libslurm backend names slurmdbd's RPC types itself: it must agree with sacctmgr.
   const auto s = cli::parse_sacctmgr_stats(fixture("sacctmgr_stats.txt"));
   REQUIRE(s.by_type.size() >= 20);
-  for (const auto& r : s.by_type) CHECK(dbd_msg_type_name(r.id) == r.name);
-  CHECK(dbd_msg_type_name(1497) == "DBD_REMOVE_FEDERATIONS");
-  CHECK(dbd_msg_type_name(1498) == "1498");
-  CHECK(dbd_msg_type_name(7) == "7");
+  for (const auto& r : s.by_type) CHECK(dbd_msg_type_name(r.id, 2205) == r.name);
+  CHECK(dbd_msg_type_name(1497, 2205) == "DBD_REMOVE_FEDERATIONS");
+  CHECK(dbd_msg_type_name(7, 2205) == "7");
+  // What later releases appended (slurmdbd_defs.h of 23.11.10 … 26.05.3; each release's live
+  // sacctmgr output is checked in cli_versions_test).
+  CHECK(dbd_msg_type_name(1501, 2311) == "DBD_ADD_ACCOUNTS_COND");
+  CHECK(dbd_msg_type_name(1507, 2505) == "DBD_GET_ASSOC_NG_USAGE");
+  CHECK(dbd_msg_type_name(6501, 2411) == "SLURM_PERSIST_INIT_TLS");
+  // 26.05 renamed 1467 and gave its old name to a new id.
+  CHECK(dbd_msg_type_name(1467, 2511) == "DBD_GOT_CONFIG");
+  CHECK(dbd_msg_type_name(1508, 2511) == "1508");
+  CHECK(dbd_msg_type_name(1467, 2605) == "DBD_GOT_CONFIG_KEYPAIRS");
+  CHECK(dbd_msg_type_name(1508, 2605) == "DBD_GOT_CONFIG");
+  CHECK(dbd_msg_type_name(1509, 2605) == "1509");
+  // A label value names one id only, on every release.
+  for (std::uint32_t release : {2205u, 2311u, 2411u, 2505u, 2511u, 2605u}) {
+    std::set<std::string> names;
+    for (std::uint32_t id = 1300; id < 1600; ++id) names.insert(dbd_msg_type_name(id, release));
+    names.insert(dbd_msg_type_name(6500, release));
+    names.insert(dbd_msg_type_name(6501, release));
+    CHECK(names.size() == 302);
+  }
 }

@@ -170,9 +170,9 @@ struct DbdStats {
   std::vector<std::string> parse_errors;  ///< RPC rows left out
 };
 
-/// The name `sacctmgr show stats` prints for slurmdbd message type `id` (Slurm 22.05's
-/// slurmdbd_msg_type_t: DBD_FINI, DBD_GET_ASSOCS, …, SLURM_PERSIST_INIT); the decimal id for
-/// one it does not know. Pure.
-std::string dbd_msg_type_name(std::uint32_t id);
+/// The name `sacctmgr show stats` of Slurm `release` (major * 100 + minor: 2205 … 2605) prints
+/// for slurmdbd message type `id` (slurmdbd_msg_type_t: DBD_FINI, DBD_GET_ASSOCS, …,
+/// SLURM_PERSIST_INIT); the decimal id for one it does not know. Pure.
+std::string dbd_msg_type_name(std::uint32_t id, std::uint32_t release);
 
 }  // namespace slurm_exporter::slurm
