@@ -174,6 +174,14 @@ def test_every_accounting_family_matches_slurm_on_both_backends(accounting_clust
         users = {dict(k)["user"] for k in s.get("slurm_slurmdbd_user_rpc_calls_total") or {}}
         if "root" not in users:
             problems.append(f"{backend}: no slurm_slurmdbd_user_rpc_calls_total{{user=root}}")
+    # The libslurm backend names slurmdbd's message types from its own table: every name is one
+    # this release's sacctmgr prints (read afterwards: the set of types only grows).
+    by_type = c.run(["sacctmgr", "show", "stats"]).split("by message type")[1].split("by user")[0]
+    printed = set(re.findall(r"^\s+(\S+)\s+\(\s*\d+\) count:", by_type, re.M))
+    for k in scrapes["libslurm"].get("slurm_slurmdbd_rpc_calls_total") or {}:
+        if dict(k)["type"] not in printed:
+            problems.append(f"libslurm: slurmdbd RPC type {dict(k)['type']!r} is not one of "
+                            f"sacctmgr's {sorted(printed)}")
     assert not problems, "\n".join(problems)
     for backend, s in scrapes.items():  # the cost per poll, for the README (-s shows it)
         durations = {dict(k)["collector"]: v for k, v in

@@ -9,7 +9,9 @@ output directory, e.g.
 Every command runs as the CLI backend runs it (env -i, LC_ALL=C, SLURM_TIME_FORMAT=standard, the
 release's bin directory) on the suite's workload (conftest.py): running, pending, held, array,
 GPU and other-user jobs; drained, draining, down and never-started nodes; reservations. The
-command lines are written to COMMANDS.md next to the outputs."""
+accounting collectors' commands (sshare, scontrol show assoc_mgr, sacctmgr show stats) run on the
+accounting cluster (slurmdbd on MariaDB) into <version>/accounting/ (`-k accounting` captures
+only those). The command lines are written to COMMANDS.md next to the outputs."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import SLURM_PREFIX
+from accounting import PENDING_REASONS, RUNNING_ROLES
+from harness import SLURM_PREFIX, wait_for
 
 OUT = os.environ.get("SLURM_CAPTURE_FIXTURES", "")
 
@@ -46,21 +49,33 @@ COMMANDS = {
 }
 
 
-@pytest.mark.skipif(not OUT, reason="SLURM_CAPTURE_FIXTURES is not set")
-def test_capture_cli_fixtures(cluster, workload):
-    out = Path(OUT)
+# The accounting collectors' commands (cli_backend.cpp: load_shares, load_assoc_mgr,
+# load_dbd_stats), on the accounting cluster: in <version>/accounting/.
+SSHARE_FIELDS = "Account,User,RawShares,NormShares,RawUsage,NormUsage,EffectvUsage,FairShare,LevelFS"
+ACCOUNTING_COMMANDS = {
+    "sshare.txt": ["sshare", "-a", "-n", "-P", "-o", SSHARE_FIELDS],
+    "assoc_mgr.txt": ["scontrol", "show", "assoc_mgr", "flags=assoc,qos"],
+    "sacctmgr_stats.txt": ["sacctmgr", "show", "stats"],
+}
+
+
+def capture(cluster, out: Path, commands: dict[str, list[str]], what: str) -> None:
+    """Runs each command as the CLI backend does; writes its output and COMMANDS.md to `out`."""
     out.mkdir(parents=True, exist_ok=True)
     bin_dir = f"{SLURM_PREFIX}/bin" if SLURM_PREFIX else "/usr/bin"
     env = {"LC_ALL": "C", "SLURM_TIME_FORMAT": "standard", "SLURM_CONF": str(cluster.conf),
            "PATH": f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin"}
-    lines = ["# CLI fixtures of one live cluster", "",
+    lines = [f"# CLI fixtures of one live {what}", "",
              f"Slurm from `{SLURM_PREFIX or 'Debian (PATH)'}`, cluster `scripts/slurm-cluster.sh"
-             f" start` with SLURM_TEST_DEAD_NODES=1 and the integration suite's workload "
-             "(test/integration/conftest.py), captured by test/integration/test_capture_fixtures.py."
+             f" start` with " + ("SLURM_TEST_ACCOUNTING=1 (MariaDB, slurmdbd, the script's "
+                                 "association tree and its jobs)" if "accounting" in what else
+                                 "SLURM_TEST_DEAD_NODES=1 and the integration suite's workload "
+                                 "(test/integration/conftest.py)") +
+             ", captured by test/integration/test_capture_fixtures.py."
              " Every command ran as `env -i LC_ALL=C SLURM_TIME_FORMAT=standard "
              f"SLURM_CONF=<dir>/slurm.conf {bin_dir}/<command> …`.", "",
              "| file | command |", "| --- | --- |"]
-    for name, argv in COMMANDS.items():
+    for name, argv in commands.items():
         p = subprocess.run([f"{bin_dir}/{argv[0]}", *argv[1:]], env=env, capture_output=True,
                            text=True, timeout=60)
         assert p.returncode == 0, f"{argv} exited {p.returncode}: {p.stderr}"
@@ -68,3 +83,23 @@ def test_capture_cli_fixtures(cluster, workload):
         shown = " ".join(f'"{a}"' if "|" in a or "%" in a else a for a in argv)
         lines.append(f"| `{name}` | `{shown}` |")
     (out / "COMMANDS.md").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.skipif(not OUT, reason="SLURM_CAPTURE_FIXTURES is not set")
+def test_capture_cli_fixtures(cluster, workload):
+    capture(cluster, Path(OUT), COMMANDS, "cluster")
+
+
+@pytest.mark.skipif(not OUT, reason="SLURM_CAPTURE_FIXTURES is not set")
+def test_capture_accounting_fixtures(accounting_cluster):
+    c = accounting_cluster
+    jobs = c.accounting_jobs
+
+    def settled():  # the script's jobs run or pend on their limits (the fixtures' key values)
+        rows = {r.job_id: r for r in c.squeue()}
+        return (all(rows[jobs[r]].state == "RUNNING" for r in RUNNING_ROLES) and
+                all(rows[jobs[r]].reason == why for r, why in PENDING_REASONS.items()))
+
+    wait_for(settled, 60, "the accounting jobs to run or pend on their limits")
+    capture(accounting_cluster, Path(OUT) / "accounting", ACCOUNTING_COMMANDS,
+            "accounting cluster")

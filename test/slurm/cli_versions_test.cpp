@@ -13,6 +13,8 @@
 #include <sstream>
 #include <string>
 
+#include "slurm_exporter/slurm/accounting.hpp"
+#include "slurm_exporter/slurm/cli_accounting.hpp"
 #include "slurm_exporter/slurm/cli_parse.hpp"
 #include "slurm_exporter/slurm/controller_parse.hpp"
 #include "slurm_exporter/slurm/gres.hpp"
@@ -155,4 +157,97 @@ TEST_CASE("every captured Slurm release's command output parses to the workload'
     CHECK(ping[0].up);
     CHECK(!ping[1].up);
   }
+}
+
+namespace {
+
+const Association& assoc(const AccountingState& s, const std::string& account,
+                         const std::string& user) {
+  const auto it = std::find_if(s.associations.begin(), s.associations.end(), [&](const auto& a) {
+    return a.account == account && a.user == user;
+  });
+  REQUIRE(it != s.associations.end());
+  return *it;
+}
+
+Limit tres(const std::vector<TresLimit>& list, const std::string& name) {
+  const auto it =
+      std::find_if(list.begin(), list.end(), [&](const TresLimit& t) { return t.name == name; });
+  REQUIRE(it != list.end());
+  return it->value;
+}
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+}  // namespace
+
+// <release>/accounting/: the accounting cluster (SLURM_TEST_ACCOUNTING=1) of each release. The
+// expected values are the association tree and jobs scripts/slurm-cluster.sh creates
+// (create_accounting_tree, create_accounting_jobs).
+TEST_CASE("every captured release's accounting commands parse to the accounting tree's values") {
+  int releases = 0;
+  for (const fs::path& release_dir : release_dirs()) {
+    const fs::path dir = release_dir / "accounting";
+    if (!fs::is_directory(dir)) continue;
+    ++releases;
+    const std::string release = release_dir.filename().string();  // "26.05"
+    INFO("release " << release);
+
+    const ShareData shares = cli::parse_sshare(read(dir / "sshare.txt"));
+    CHECK(shares.parse_errors.empty());
+    REQUIRE(shares.rows.size() == 12);  // root, 4 accounts, 7 user associations
+    std::map<std::string, double> account_shares;
+    for (const ShareRow& r : shares.rows) {
+      if (r.user.empty() && r.shares.raw_shares) account_shares[r.account] = *r.shares.raw_shares;
+    }
+    CHECK(account_shares ==
+          std::map<std::string, double>{{"astro", 40}, {"chem", 40}, {"hep", 20}, {"physics", 60}});
+
+    const AccountingState state = cli::parse_assoc_mgr(read(dir / "assoc_mgr.txt"));
+    CHECK(state.parse_errors.empty());
+    CHECK(state.associations.size() == 12);
+    const Association& astro = assoc(state, "astro", "");
+    CHECK(astro.parent == "physics");
+    CHECK(astro.grp_jobs.max == 4);
+    CHECK(astro.grp_submit_jobs.max == 12);
+    CHECK(astro.max_jobs.max == 3);
+    CHECK(astro.max_submit_jobs.max == 10);
+    CHECK(astro.max_wall_seconds == 7200);
+    CHECK(tres(astro.grp_tres, "cpu").max == 8);
+    CHECK(tres(astro.grp_tres, "mem").max == 16000 * kMiB);
+    CHECK(tres(astro.grp_tres, "gres/gpu").max == 2);
+    CHECK(tres(astro.grp_tres, "gres/gpu").used == 2);  // gpu_run's gpu:2; gpu_pend waits
+    const Association& chem = assoc(state, "chem", "");
+    CHECK(tres(chem.grp_tres, "cpu").max == 2);
+    CHECK(tres(chem.grp_tres, "cpu").used == 2);  // chem_run's 2 CPUs; chem_pend waits
+    CHECK(chem.grp_submit_jobs.max == 6);
+    const Association& hep = assoc(state, "hep", "");
+    CHECK(tres(hep.grp_tres, "mem").max == 4000 * kMiB);
+    CHECK(hep.grp_jobs.max == 3);
+    const Association& carol_hep = assoc(state, "hep", "carol");
+    CHECK(tres(carol_hep.grp_tres, "cpu").max == 4);
+    CHECK(carol_hep.max_jobs.max == 3);
+    CHECK(assoc(state, "astro", "bob").max_jobs.max == 1);
+    CHECK(assoc(state, "astro", "alice").is_default);
+    REQUIRE(state.qos.size() == 3);
+    const auto high = std::find_if(state.qos.begin(), state.qos.end(),
+                                   [](const Qos& q) { return q.name == "high"; });
+    REQUIRE(high != state.qos.end());
+    CHECK(high->priority == 100);
+    CHECK(tres(high->grp_tres, "cpu").max == 8);
+    CHECK(high->max_wall_seconds == 3600);
+
+    // The libslurm backend names slurmdbd's message types itself: the names this release's
+    // sacctmgr printed, for every id it counted.
+    const DbdStats stats = cli::parse_sacctmgr_stats(read(dir / "sacctmgr_stats.txt"));
+    CHECK(stats.parse_errors.empty());
+    REQUIRE(stats.by_type.size() >= 15);
+    const auto major = static_cast<std::uint32_t>(std::stoul(release.substr(0, 2)));
+    const auto minor = static_cast<std::uint32_t>(std::stoul(release.substr(3, 2)));
+    for (const DbdRpc& r : stats.by_type) {
+      INFO("id " << r.id);
+      CHECK(dbd_msg_type_name(r.id, major * 100 + minor) == r.name);
+    }
+  }
+  CHECK(releases >= 3);
 }
