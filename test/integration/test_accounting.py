@@ -32,8 +32,10 @@ def exporters(accounting_cluster):
     try:
         for e in out.values():
             e.wait_listening(timeout=30)
-            # A first poll: 26.05's slurmdbd counts an RPC after answering it, so a poll's
-            # stats request shows in the next poll's statistics (the test looks for it).
+            # A first poll: slurmdbd counts an RPC after answering it (a fresh slurmdbd's first
+            # `sacctmgr show stats` lists no DBD_GET_STATS, on 22.05 … 26.05), so a poll's stats
+            # request shows in the next poll's statistics, which the test looks for. (Without
+            # it the test passed only when its sshare loop happened to poll twice.)
             e.scrape()
         yield out
     finally:
