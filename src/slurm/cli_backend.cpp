@@ -604,6 +604,14 @@ AccountingState CliBackend::load_assoc_mgr() {
   const std::string args[] = {"show", "assoc_mgr", "flags=assoc,qos"};
   const auto start = std::chrono::steady_clock::now();
   try {
+    // Without accounting the association manager is empty, and Slurm 23.11's slurmctld dies on
+    // `scontrol show assoc_mgr flags=assoc` (SIGSEGV on a NULL association list, seen live on
+    // 23.11.10): ask the controller's AccountingStorageType first (one `scontrol show config`).
+    if (!has_accounting(load_config().accounting_storage_type)) {
+      AccountingState empty;
+      empty.failed_loads = assoc_mgr_failures_;
+      return empty;
+    }
     AccountingState state = cli::parse_assoc_mgr(run(scontrol, args, " show assoc_mgr"));
     state.load_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -34,6 +34,10 @@ std::string rpc_type_name(std::uint16_t id) {
   return std::to_string(id);
 }
 
+bool has_accounting(std::string_view accounting_storage_type) {
+  return accounting_storage_type == "accounting_storage/slurmdbd";
+}
+
 bool on_active_controller(const ControllerStatus& status) {
   if (status.local_host.empty()) return false;
   for (const auto& c : status.controllers) {

@@ -143,6 +143,10 @@ SlurmConfig parse_scontrol_config(std::string_view text) {
         if (comma > p) c.private_data.emplace_back(value.substr(p, comma - p));
         p = comma + 1;
       }
+    } else if (key == "AccountingStorageType") {
+      if (value != "(null)" && value != "accounting_storage/none") {
+        c.accounting_storage_type = std::string(value);
+      }
     } else if (key == "SlurmUser") {
       const std::size_t open = value.find('(');
       c.slurm_user = std::string(value.substr(0, open));

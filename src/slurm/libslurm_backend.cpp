@@ -795,6 +795,10 @@ SlurmConfig LibslurmBackend::load_config() {
   }
   if (conf->slurm_user_name) c.slurm_user = conf->slurm_user_name;
   c.slurm_user_id = conf->slurm_user_id;
+  if (conf->accounting_storage_type &&
+      std::string_view(conf->accounting_storage_type) != "accounting_storage/none") {
+    c.accounting_storage_type = conf->accounting_storage_type;
+  }
   return c;
 }
 
@@ -1011,6 +1015,10 @@ AccountingState LibslurmBackend::load_assoc_mgr() {
 
 const AccountingState& LibslurmBackend::assoc_mgr_this_poll() {
   if (poll_assoc_mgr_) return *poll_assoc_mgr_;
+  // Without accounting the association manager is empty, and Slurm 23.11's slurmctld dies on
+  // the request for its associations (a NULL list in assoc_mgr_info_get_pack_msg: SIGSEGV,
+  // seen live on 23.11.10; `scontrol show assoc_mgr flags=assoc` does the same): not asked.
+  if (!has_accounting(local_accounting_storage_type())) return poll_assoc_mgr_.emplace();
   assoc_mgr_info_request_msg_t req{};
   req.flags = ASSOC_MGR_INFO_FLAG_ASSOC | ASSOC_MGR_INFO_FLAG_QOS;
   assoc_mgr_info_msg_t* raw = nullptr;
@@ -1059,16 +1067,21 @@ ShareData LibslurmBackend::load_shares() {
   return out;
 }
 
+// AccountingStorageType of the slurm.conf libslurm read (the controller's, short of a site whose
+// slurm.conf files differ): no RPC.
+std::string LibslurmBackend::local_accounting_storage_type() {
+  std::string storage;
+  slurm_conf_t* conf = slurm_conf_lock();
+  if (conf && conf->accounting_storage_type) storage = conf->accounting_storage_type;
+  slurm_conf_unlock();
+  return storage;
+}
+
 DbdStats LibslurmBackend::load_dbd_stats() {
   DbdStats out;
   // Without slurmdbd there is nothing to ask (and slurmdb_connection_get would wait for it).
-  std::string storage;
-  {
-    slurm_conf_t* conf = slurm_conf_lock();
-    if (conf && conf->accounting_storage_type) storage = conf->accounting_storage_type;
-    slurm_conf_unlock();
-  }
-  if (storage != "accounting_storage/slurmdbd") {
+  const std::string storage = local_accounting_storage_type();
+  if (!has_accounting(storage)) {
     out.error =
         fmt::format("AccountingStorageType is \"{}\", not accounting_storage/slurmdbd", storage);
     return out;

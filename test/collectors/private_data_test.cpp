@@ -29,7 +29,19 @@ TEST_CASE("private data: scontrol show config's PrivateData and SlurmUser") {
   CHECK(c.private_data == std::vector<std::string>{"jobs", "usage"});
   CHECK(c.slurm_user == "slurm");
   CHECK(c.slurm_user_id == 64030);
+  CHECK(c.accounting_storage_type.empty());  // not printed: none
   CHECK(slurm::cli::parse_scontrol_config("PrivateData = none\n").private_data.empty());
+  // AccountingStorageType=accounting_storage/none: 22.05 prints it so, 23.11 "(null)".
+  for (const char* none : {"(null)", "accounting_storage/none"}) {
+    const auto n = slurm::cli::parse_scontrol_config(
+        std::string("PrivateData = none\nAccountingStorageType   = ") + none + "\n");
+    CHECK(n.accounting_storage_type.empty());
+    CHECK_FALSE(slurm::has_accounting(n.accounting_storage_type));
+  }
+  const auto dbd = slurm::cli::parse_scontrol_config(
+      "PrivateData = none\nAccountingStorageType   = accounting_storage/slurmdbd\n");
+  CHECK(dbd.accounting_storage_type == "accounting_storage/slurmdbd");
+  CHECK(slurm::has_accounting(dbd.accounting_storage_type));
   CHECK_THROWS_AS(slurm::cli::parse_scontrol_config("SlurmUser = slurm(1)\n"), ParseError);
 }
 

@@ -659,3 +659,41 @@ TEST_CASE("a failed ping's stderr names its cause: version, authentication or co
   CHECK(client_failure_cause("", "22.05.8").empty());
   CHECK(client_failure_cause("sinfo: error: something else\n", "22.05.8").empty());
 }
+
+TEST_CASE("cli backend: without accounting it never asks for the association manager") {
+  // `scontrol show assoc_mgr flags=assoc` kills Slurm 23.11's slurmctld when AccountingStorageType
+  // is none (seen live on 23.11.10); the association manager is empty there anyway.
+  TempDir dir;
+  write_script(dir, "sinfo", kSinfoFromFixtures);
+  write_script(dir, "squeue", kSqueueFromFixtures);
+  const std::string assoc_mgr =
+      std::string(SE_TEST_DATA_DIR) + "/slurm/fixtures/accounting/assoc_mgr.txt";
+  REQUIRE(!read_file(assoc_mgr).empty());
+  const auto scontrol = [&](const std::string& storage) {
+    return "case \"$2\" in\n"
+           "  config) printf 'PrivateData             = none\\nAccountingStorageType   = " +
+           storage +
+           "\\n' ;;\n"
+           "  assoc_mgr) cat '" +
+           assoc_mgr + "' ;;\nesac";
+  };
+  for (const std::string none : {"(null)", "accounting_storage/none"}) {
+    INFO(none);
+    write_script(dir, "scontrol", scontrol(none));
+    CliBackend backend(options_for(dir));
+    const AccountingState state = backend.load_assoc_mgr();
+    CHECK(state.associations.empty());
+    CHECK(state.qos.empty());
+    const std::string calls = read_file(dir.file("scontrol.calls"));
+    CHECK(count(calls, "[show][config]") == 1);
+    CHECK(count(calls, "[assoc_mgr]") == 0);
+    fs::remove(dir.file("scontrol.calls"));
+  }
+  write_script(dir, "scontrol", scontrol("accounting_storage/slurmdbd"));
+  CliBackend backend(options_for(dir));
+  CHECK(backend.load_assoc_mgr().associations.size() == 12);
+  CHECK(count(read_file(dir.file("scontrol.calls")), "[show][assoc_mgr][flags=assoc,qos]") == 1);
+  // A config that cannot be read fails the load; it does not guess.
+  write_script(dir, "scontrol", "echo 'slurm_load_ctl_conf error: timeout' >&2; exit 1");
+  CHECK_THROWS_WITH(backend.load_assoc_mgr(), Catch::Contains("timeout"));
+}

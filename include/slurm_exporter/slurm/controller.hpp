@@ -76,7 +76,15 @@ struct SlurmConfig {
   std::vector<std::string> private_data;
   std::string slurm_user;                     ///< SlurmUser's name ("" when unknown)
   std::uint32_t slurm_user_id = 0xffffffffu;  ///< its uid (0xffffffff when unknown)
+  /// AccountingStorageType ("accounting_storage/slurmdbd"; "" for none: scontrol prints
+  /// "(null)" or "accounting_storage/none" for it).
+  std::string accounting_storage_type;
 };
+
+/// Whether the cluster keeps accounting (AccountingStorageType=accounting_storage/slurmdbd, the
+/// only storage slurmctld itself talks to), i.e. whether slurmctld has an association manager
+/// worth asking. Pure.
+bool has_accounting(std::string_view accounting_storage_type);
 
 /// One license (slurm_load_licenses / `scontrol show licenses -o`).
 struct License {

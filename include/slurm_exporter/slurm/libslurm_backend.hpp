@@ -51,6 +51,8 @@ class LibslurmBackend final : public Backend {
   /// This poll's slurm_load_assoc_mgr_info answer, converted: the call runs once per poll
   /// (begin_poll) however many of shares and assoc_mgr ask. Throws as load_assoc_mgr.
   const AccountingState& assoc_mgr_this_poll();
+  /// AccountingStorageType of the slurm.conf libslurm read (no RPC).
+  static std::string local_accounting_storage_type();
   std::optional<AccountingState> poll_assoc_mgr_;  ///< this poll's answer, if loaded
   /// slurmdb_connection_get + slurmdb_get_stats (slurmdbd); DbdStats::error when slurmdbd
   /// does not answer.
