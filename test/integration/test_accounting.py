@@ -285,3 +285,17 @@ def test_libslurm_asks_the_association_manager_once_per_poll(accounting_cluster)
     assert all(ok.get(n) == 1 for n in ("fairshare", "limits", "qos")), ok
     assert s.get("slurm_fairshare_user_factor") and s.get("slurm_assoc_grp_tres_limit")
     assert after - before == polls, f"{after - before} REQUEST_ASSOC_MGR_INFO in {polls} polls"
+    # Those collectors off (rivosinc's flag for limits): none at all, on either backend.
+    for backend in BACKENDS:
+        e = Exporter(exporter_binary(), exporter_args(c, extra=(
+            f"--backend={backend}", "--no-collector.fairshare", "-slurm.collect-limits=false",
+            "--no-collector.qos")), c.env)
+        try:
+            e.wait_listening(timeout=30)
+            before = assoc_mgr_rpcs(c)
+            for _ in range(2):
+                time.sleep(POLL_LIMIT + 0.3)
+                assert e.scrape().value("slurm_up") == 1
+            assert assoc_mgr_rpcs(c) == before, backend
+        finally:
+            e.stop()

@@ -291,7 +291,12 @@ def test_disabled_collectors_make_no_rpcs_and_rivosinc_flags_are_aliases(cluster
             s = fresh_scrape(e)
         after = rpc_counts(cluster)
         for t in watched:
-            assert after.get(t, 0) > before.get(t, 0), (t, before.get(t), after.get(t))
+            if t == "REQUEST_ASSOC_MGR_INFO":
+                # Not on this cluster without accounting, even with fairshare, limits and qos
+                # on (23.11's slurmctld dies on it); test_accounting counts it where it is made.
+                assert after.get(t, 0) == before.get(t, 0), (t, before.get(t), after.get(t))
+            else:
+                assert after.get(t, 0) > before.get(t, 0), (t, before.get(t), after.get(t))
         assert s.get("slurm_rpc_calls_total") and s.get("slurm_lic_total")
     finally:
         e.stop()
