@@ -257,7 +257,7 @@ def test_slurmdbd_then_mariadb_down_and_back(accounting_cluster, exporters):
 
 
 def assoc_mgr_rpcs(c) -> int:
-    """slurmctld's own count of REQUEST_ASSOC_MGR_INFO RPCs (sdiag, read here, not by the exporter)."""
+    """slurmctld's count of REQUEST_ASSOC_MGR_INFO RPCs (sdiag, read here, not by the exporter)."""
     m = re.search(r"^\s*REQUEST_ASSOC_MGR_INFO\s+\(\s*\d+\)\s+count:(\d+)",
                   c.run(["sdiag"]), re.M)
     return int(m.group(1)) if m else 0

@@ -51,7 +51,8 @@ COMMANDS = {
 
 # The accounting collectors' commands (cli_backend.cpp: load_shares, load_assoc_mgr,
 # load_dbd_stats), on the accounting cluster: in <version>/accounting/.
-SSHARE_FIELDS = "Account,User,RawShares,NormShares,RawUsage,NormUsage,EffectvUsage,FairShare,LevelFS"
+SSHARE_FIELDS = ("Account,User,RawShares,NormShares,RawUsage,NormUsage,EffectvUsage,FairShare,"
+                 "LevelFS")
 ACCOUNTING_COMMANDS = {
     "sshare.txt": ["sshare", "-a", "-n", "-P", "-o", SSHARE_FIELDS],
     "assoc_mgr.txt": ["scontrol", "show", "assoc_mgr", "flags=assoc,qos"],

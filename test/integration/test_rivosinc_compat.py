@@ -296,7 +296,8 @@ def test_vpenso_names_match_sinfo_and_squeue(cluster, workload, backend):
         assert len(s.get("slurm_node_cpu_total")) == len(detail)
         # GPUs: free ones on a node whose CPUs sinfo counts as "other" are other, not idle.
 
-        def gpus(text: str) -> int:  # gpu:a100:2(IDX:0-1), gpu:4, 23.11-25.11: gpu:(null):3(IDX:0-2)
+        # gpu:a100:2(IDX:0-1), gpu:4, and 23.11-25.11's untyped gpu:(null):3(IDX:0-2)
+        def gpus(text: str) -> int:
             return sum(int(n) for n in
                        re.findall(r"(?:^|,)gpu(?::(?:\(null\)|[^:,(]+))?:(\d+)", text))
 
