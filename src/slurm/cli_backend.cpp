@@ -606,7 +606,8 @@ AccountingState CliBackend::load_assoc_mgr() {
   try {
     // Without accounting the association manager is empty, and Slurm 23.11's slurmctld dies on
     // `scontrol show assoc_mgr flags=assoc` (SIGSEGV on a NULL association list, seen live on
-    // 23.11.10): ask the controller's AccountingStorageType first (one `scontrol show config`).
+    // 23.11.10): ask the controller's AccountingStorageType first (one `scontrol show config`,
+    // which also fails the load while slurmctld cannot be reached).
     if (!has_accounting(load_config().accounting_storage_type)) {
       AccountingState empty;
       empty.failed_loads = assoc_mgr_failures_;

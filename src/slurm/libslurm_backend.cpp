@@ -1018,7 +1018,17 @@ const AccountingState& LibslurmBackend::assoc_mgr_this_poll() {
   // Without accounting the association manager is empty, and Slurm 23.11's slurmctld dies on
   // the request for its associations (a NULL list in assoc_mgr_info_get_pack_msg: SIGSEGV,
   // seen live on 23.11.10; `scontrol show assoc_mgr flags=assoc` does the same): not asked.
-  if (!has_accounting(local_accounting_storage_type())) return poll_assoc_mgr_.emplace();
+  // The controller's AccountingStorageType, not the local slurm.conf's: the answer also proves
+  // slurmctld answered this poll, so an unreachable or unauthenticated slurmctld fails these
+  // collectors (and keeps slurm_up 0) instead of their succeeding without asking it.
+  bool accounting = false;
+  try {
+    accounting = has_accounting(load_config().accounting_storage_type);
+  } catch (...) {
+    ++assoc_mgr_failures_;
+    throw;
+  }
+  if (!accounting) return poll_assoc_mgr_.emplace();
   assoc_mgr_info_request_msg_t req{};
   req.flags = ASSOC_MGR_INFO_FLAG_ASSOC | ASSOC_MGR_INFO_FLAG_QOS;
   assoc_mgr_info_msg_t* raw = nullptr;
