@@ -469,10 +469,11 @@ std::vector<Reservation> CliBackend::load_reservations() {
 }
 
 SlurmConfig CliBackend::load_config() {
+  if (poll_config_) return *poll_config_;
   const std::string& scontrol = controller_command("scontrol");
   const std::string args[] = {"show", "config"};
   try {
-    return cli::parse_scontrol_config(run(scontrol, args, " show config"));
+    return poll_config_.emplace(cli::parse_scontrol_config(run(scontrol, args, " show config")));
   } catch (const ParseError& e) {
     throw BackendError(fmt::format("{} show config: {}", scontrol, e.what()));
   }

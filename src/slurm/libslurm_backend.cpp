@@ -776,6 +776,7 @@ struct CtlConfFree {
 
 // slurmctld's configuration, not the local slurm.conf: a reconfiguration shows here.
 SlurmConfig LibslurmBackend::load_config() {
+  if (poll_config_) return *poll_config_;
   slurm_conf_t* raw = nullptr;
   if (slurm_load_ctl_conf(0, &raw) != SLURM_SUCCESS) throw_slurm_error("slurm_load_ctl_conf");
   const std::unique_ptr<slurm_conf_t, CtlConfFree> conf(raw);
@@ -799,7 +800,7 @@ SlurmConfig LibslurmBackend::load_config() {
       std::string_view(conf->accounting_storage_type) != "accounting_storage/none") {
     c.accounting_storage_type = conf->accounting_storage_type;
   }
-  return c;
+  return poll_config_.emplace(std::move(c));
 }
 
 Reservations LibslurmBackend::load_reservations() {
@@ -1077,20 +1078,15 @@ ShareData LibslurmBackend::load_shares() {
   return out;
 }
 
-// AccountingStorageType of the slurm.conf libslurm read (the controller's, short of a site whose
-// slurm.conf files differ): no RPC.
-std::string LibslurmBackend::local_accounting_storage_type() {
-  std::string storage;
-  slurm_conf_t* conf = slurm_conf_lock();
-  if (conf && conf->accounting_storage_type) storage = conf->accounting_storage_type;
-  slurm_conf_unlock();
-  return storage;
-}
-
 DbdStats LibslurmBackend::load_dbd_stats() {
   DbdStats out;
   // Without slurmdbd there is nothing to ask (and slurmdb_connection_get would wait for it).
-  const std::string storage = local_accounting_storage_type();
+  std::string storage;
+  {
+    slurm_conf_t* conf = slurm_conf_lock();
+    if (conf && conf->accounting_storage_type) storage = conf->accounting_storage_type;
+    slurm_conf_unlock();
+  }
   if (!has_accounting(storage)) {
     out.error =
         fmt::format("AccountingStorageType is \"{}\", not accounting_storage/slurmdbd", storage);

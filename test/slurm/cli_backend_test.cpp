@@ -684,9 +684,14 @@ TEST_CASE("cli backend: without accounting it never asks for the association man
     const AccountingState state = backend.load_assoc_mgr();
     CHECK(state.associations.empty());
     CHECK(state.qos.empty());
+    // The private_data collector's config load in the same poll reuses that answer.
+    CHECK(backend.load_config().accounting_storage_type.empty());
     const std::string calls = read_file(dir.file("scontrol.calls"));
     CHECK(count(calls, "[show][config]") == 1);
     CHECK(count(calls, "[assoc_mgr]") == 0);
+    backend.begin_poll();  // the next poll asks again
+    backend.load_config();
+    CHECK(count(read_file(dir.file("scontrol.calls")), "[show][config]") == 2);
     fs::remove(dir.file("scontrol.calls"));
   }
   write_script(dir, "scontrol", scontrol("accounting_storage/slurmdbd"));
@@ -695,5 +700,6 @@ TEST_CASE("cli backend: without accounting it never asks for the association man
   CHECK(count(read_file(dir.file("scontrol.calls")), "[show][assoc_mgr][flags=assoc,qos]") == 1);
   // A config that cannot be read fails the load; it does not guess.
   write_script(dir, "scontrol", "echo 'slurm_load_ctl_conf error: timeout' >&2; exit 1");
+  backend.begin_poll();
   CHECK_THROWS_WITH(backend.load_assoc_mgr(), Catch::Contains("timeout"));
 }

@@ -111,6 +111,8 @@ class CliBackend final : public Backend {
   /// Kills the commands running now (their load throws BackendError "… cancelled") and makes
   /// every later command fail the same way at once. For shutdown, from any thread.
   void cancel() noexcept override;
+  /// Forgets this poll's `scontrol show config` (load_config).
+  void begin_poll() override { poll_config_.reset(); }
   ~CliBackend() override;
   CliBackend(const CliBackend&) = delete;
   CliBackend& operator=(const CliBackend&) = delete;
@@ -130,6 +132,8 @@ class CliBackend final : public Backend {
   std::vector<License> load_licenses();
   /// `scontrol show reservation -o`.
   std::vector<Reservation> load_reservations();
+  /// `scontrol show config`, run once per poll (begin_poll): the private_data collector and
+  /// load_assoc_mgr's accounting check share it.
   SlurmConfig load_config();
   /// `scontrol ping`; every controller's ping_seconds is the whole command's run time.
   ControllerStatus ping_controllers();
@@ -163,8 +167,9 @@ class CliBackend final : public Backend {
   const std::string& controller_command(std::string_view name);
   /// sdiag, sshare, sacctmgr: next to sinfo, found at their first use.
   std::map<std::string, std::string> next_to_sinfo_;
-  std::uint64_t assoc_mgr_failures_ = 0;  ///< failed assoc_mgr loads (rivosinc's scrape_error)
-  std::uint64_t shares_failures_ = 0;     ///< failed sshare loads (rivosinc's fairshare one)
+  std::optional<SlurmConfig> poll_config_;  ///< this poll's load_config answer, if loaded
+  std::uint64_t assoc_mgr_failures_ = 0;    ///< failed assoc_mgr loads (rivosinc's scrape_error)
+  std::uint64_t shares_failures_ = 0;       ///< failed sshare loads (rivosinc's fairshare one)
   std::string sdiag_path_;     ///< options.sdiag, else next to sinfo; empty when there is none
   std::string sacctmgr_path_;  ///< options.sacctmgr, else next to sinfo; empty when none
   std::string lic_path_;       ///< options.lic_scontrol resolved; empty = scontrol_path_

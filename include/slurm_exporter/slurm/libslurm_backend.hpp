@@ -32,7 +32,10 @@ class LibslurmBackend final : public Backend {
 
   std::string_view name() const override { return "libslurm"; }
   std::string slurm_version() const override;
-  void begin_poll() override { poll_assoc_mgr_.reset(); }
+  void begin_poll() override {
+    poll_config_.reset();
+    poll_assoc_mgr_.reset();
+  }
 
  protected:
   std::optional<LoadData> fetch(LoadKind kind, bool full) override;
@@ -41,7 +44,10 @@ class LibslurmBackend final : public Backend {
   SchedulerStats load_scheduler_stats();
   Licenses load_licenses();
   Reservations load_reservations();
+  /// slurm_load_ctl_conf, once per poll (begin_poll): the private_data collector and the
+  /// association manager's accounting check share it.
   SlurmConfig load_config();
+  std::optional<SlurmConfig> poll_config_;  ///< this poll's load_config answer, if loaded
   ControllerStatus ping_controllers();
   /// slurm_load_assoc_mgr_info (associations and QOS with their usage; slurmctld answers it
   /// from memory, without slurmdbd). Empty on a cluster without accounting.
@@ -51,8 +57,6 @@ class LibslurmBackend final : public Backend {
   /// This poll's slurm_load_assoc_mgr_info answer, converted: the call runs once per poll
   /// (begin_poll) however many of shares and assoc_mgr ask. Throws as load_assoc_mgr.
   const AccountingState& assoc_mgr_this_poll();
-  /// AccountingStorageType of the slurm.conf libslurm read (no RPC).
-  static std::string local_accounting_storage_type();
   std::optional<AccountingState> poll_assoc_mgr_;  ///< this poll's answer, if loaded
   /// slurmdb_connection_get + slurmdb_get_stats (slurmdbd); DbdStats::error when slurmdbd
   /// does not answer.
